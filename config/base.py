@@ -1,0 +1,27 @@
+"""Shared pieces of the configuration models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Dimension = Literal[
+    "source", "channel", "product_code", "product_line", "region", "category", "event_tag"
+]
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors, so a typo is reported by check-config instead of ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def require_unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"duplicate {what} name {name!r}")
+        seen.add(name)

@@ -1,0 +1,37 @@
+"""Process settings from environment variables (prefix ``RADAR_``); secrets never live in YAML."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DISPLAY_TIMEZONE = "Asia/Shanghai"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RADAR_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'data' / 'radar.db'}",
+        description="Any SQLAlchemy URL; PostgreSQL (postgresql+psycopg://...) in production.",
+    )
+    config_dir: Path = Field(default=PROJECT_ROOT / "config")
+    dashboard_url: str = "http://localhost:8501"
+    dashboard_port: int = 8501
+    worker_name: str = ""
+    worker_sources: str = Field(
+        default="", description="Comma-separated sources this worker collects; empty means all."
+    )
+    log_level: str = "INFO"
+    text_retention_days: int = Field(
+        default=0, ge=0, description="Blank complaint texts older than this (0 keeps them)."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
