@@ -1,0 +1,202 @@
+"""Run one source: fetch after the cursor, normalise, store or quarantine, then move the cursor.
+
+Data, quarantine and the new cursor are committed in one transaction, so a crash anywhere
+re-reads the same batch next time (and idempotent ingest makes that harmless). Side effects
+outside the database (moving a file to done/) run only after that commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from collectors.base import Batch, BatchOutcome, Collector, NormalizedComplaint
+from collectors.normalize import RecordRejected, normalize
+from collectors.pii import mask_text
+from collectors.products import ProductTable
+from storage.db import session_scope
+from storage.ingest import Rejected, deliver_counts, ingest_complaints, quarantine
+from storage.models import SourceState
+
+log = logging.getLogger(__name__)
+MAX_BATCHES_PER_RUN = 50
+# Fields that identify a person: never kept in a quarantine payload, not even masked.
+IDENTITY_FIELDS = frozenset({"customer_id", "customer_phone"})
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@")
+
+
+@dataclass
+class RunResult:
+    source: str
+    fetched: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    counts: int = 0
+    error: str = ""
+
+
+def safe_error(exc: BaseException) -> str:
+    """An error message fit for logs and the database: no URL passwords, no personal data."""
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***:***@", f"{type(exc).__name__}: {exc}")
+    return mask_text(text)[:2000]
+
+
+def collect_once(
+    factory: sessionmaker[Session], name: str, kind: str, collector: Collector, now: datetime
+) -> RunResult:
+    """Pull until the source says it has nothing more (bounded); record health either way."""
+    result = RunResult(source=name)
+    try:
+        for index in range(MAX_BATCHES_PER_RUN):
+            has_more = _one_batch(factory, name, kind, collector, now, result, first=index == 0)
+            if not has_more:
+                break
+    except Exception as exc:  # any source failure: keep the cursor, record it, retry next run
+        result.error = safe_error(exc)
+        log.warning("source %s failed: %s", name, result.error.splitlines()[0])
+        _record_failure(factory, name, kind, now, result.error)
+    return result
+
+
+def normalize_all(
+    records: list[Any], name: str, now: datetime, products: Any = None
+) -> tuple[list[NormalizedComplaint], list[Rejected]]:
+    """Split raw records into storable complaints and quarantined ones; never raises."""
+    good: list[NormalizedComplaint] = []
+    bad: list[Rejected] = []
+    for raw in records:
+        try:
+            good.append(normalize(raw, name, now, products))
+        except RecordRejected as exc:
+            bad.append(rejected(raw, str(exc)))
+        except Exception as exc:  # a record nobody foresaw must still not stop the batch
+            bad.append(rejected(raw, f"unexpected error: {safe_error(exc)}"))
+    return good, bad
+
+
+def _one_batch(
+    factory: sessionmaker[Session],
+    name: str,
+    kind: str,
+    collector: Collector,
+    now: datetime,
+    result: RunResult,
+    first: bool,
+) -> bool:
+    with session_scope(factory) as session:
+        state = _state(session, name, kind)
+        batch = collector.fetch(state.cursor, now)
+        products = getattr(collector, "products", None)
+        products = products if isinstance(products, ProductTable) else None  # simulator: a tuple
+        good, bad = normalize_all(batch.records, name, now, products)
+        bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
+        stored = ingest_complaints(session, good)
+        kept = quarantine(session, name, bad, now)  # a bad record delivered again is a duplicate
+        counted = deliver_counts(session, name, batch.counts, now) if batch.counts else 0
+        _record_success(state, batch, good, stored.inserted, kept, now, first)
+    outcome = BatchOutcome(
+        fetched=len(batch.records) + len(batch.rejected),
+        inserted=stored.inserted,
+        duplicates=stored.duplicates + len(bad) - kept,
+        quarantined=kept,
+    )
+    result.fetched += outcome.fetched
+    result.inserted += stored.inserted
+    result.duplicates += outcome.duplicates
+    result.quarantined += kept
+    result.counts += counted
+    if batch.after_commit is not None:
+        batch.after_commit(outcome)
+    return batch.has_more
+
+
+def _record_success(
+    state: SourceState,
+    batch: Batch,
+    good: list[NormalizedComplaint],
+    inserted: int,
+    quarantined: int,
+    now: datetime,
+    first: bool,
+) -> None:
+    """Health: records and quarantine per run (summed over its batches), newest event time."""
+    if first:
+        state.records_last_run = 0
+        state.quarantined_last_run = 0
+    state.cursor = batch.cursor
+    state.note = batch.note
+    state.last_run_at = now
+    state.last_success_at = now
+    state.consecutive_failures = 0
+    state.records_last_run = (state.records_last_run or 0) + inserted + len(batch.counts)
+    state.quarantined_last_run = (state.quarantined_last_run or 0) + quarantined
+    state.total_records = (state.total_records or 0) + inserted + len(batch.counts)
+    newest = [c.received_at for c in good]
+    newest += [
+        c.interval_start + timedelta(minutes=c.interval_minutes)
+        for c in batch.counts
+        if c.count > 0
+    ]
+    if newest:
+        latest = min(max(newest), now)
+        if state.last_received_at is None or latest > state.last_received_at:
+            state.last_received_at = latest
+
+
+def _state(session: Session, name: str, kind: str) -> SourceState:
+    state = session.get(SourceState, name)
+    if state is None:
+        state = SourceState(
+            name=name, kind=kind, cursor="", total_records=0, consecutive_failures=0
+        )
+        session.add(state)
+    return state
+
+
+def _scrub(raw: Any) -> Any:
+    if isinstance(raw, Mapping):
+        return {
+            str(k): ("***" if str(k) in IDENTITY_FIELDS and v else _scrub(v))
+            for k, v in raw.items()
+        }
+    if isinstance(raw, list | tuple):
+        return [_scrub(v) for v in raw]
+    return raw
+
+
+def rejected(raw: object, reason: str, external_id: str | None = None) -> Rejected:
+    """A quarantine entry with identity fields dropped and everything else masked."""
+    try:
+        payload = json.dumps(_scrub(raw), ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        payload = repr(raw)[:100_000]
+    if external_id is None:
+        external_id = str(raw.get("id") or "") if isinstance(raw, Mapping) else ""
+    clean = re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", payload)
+    return Rejected(
+        external_id=re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", mask_text(external_id))[:128],
+        reason=re.sub(r"[\x00\ud800-\udfff]", "", mask_text(reason)),
+        payload=mask_text(clean),
+    )
+
+
+def _record_failure(
+    factory: sessionmaker[Session], name: str, kind: str, now: datetime, error: str
+) -> None:
+    try:
+        with session_scope(factory) as session:
+            state = _state(session, name, kind)
+            state.last_run_at = now
+            state.last_error = error
+            state.last_error_at = now
+            state.consecutive_failures = (state.consecutive_failures or 0) + 1
+    except Exception as exc:  # the database itself is down: one line, no traceback
+        log.warning("could not record failure of source %s: %s", name, type(exc).__name__)
