@@ -1,0 +1,111 @@
+"""Reading a backtest CSV: required columns checked, bad rows reported and skipped, not fatal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+REQUIRED_COLUMNS = (
+    "id", "received_at", "channel", "product_code", "product_name", "product_line", "region",
+    "category", "event_tag", "text",
+)  # fmt: skip
+MAX_REPORTED = 10
+_ISO_WITH_OFFSET = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:[+-][0-9]{2}:[0-9]{2}|Z)"
+
+
+class BacktestInputError(Exception):
+    """The file cannot be replayed at all (missing, unreadable, or missing columns)."""
+
+
+@dataclass
+class LoadReport:
+    rows: int = 0
+    loaded: int = 0
+    bad_dates: int = 0
+    missing_ids: int = 0
+    duplicate_ids: int = 0
+    naive_dates: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return self.bad_dates + self.missing_ids + self.duplicate_ids
+
+    def note(self, message: str) -> None:
+        if len(self.examples) < MAX_REPORTED:
+            self.examples.append(message)
+
+
+def parse_moment(value: str, local: ZoneInfo) -> tuple[datetime | None, bool]:
+    """ISO 8601 with offset; a value without one is read as local time (and flagged)."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None, False
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=local), True
+    return moment, False
+
+
+def parse_received_at(values: pd.Series, local: ZoneInfo, report: LoadReport) -> pd.Series:
+    """``parse_moment`` of every value as UTC times (NaT where bad), noted in ``report``.
+
+    Values of the usual form (ISO 8601 with an offset) are parsed by pandas in one call, the
+    same instants as ``parse_moment`` (the 10× stream's 328,000 rows took seconds one by one);
+    any other value (no offset, spaces, garbage) goes through ``parse_moment`` itself.
+    """
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    usual = values.str.fullmatch(_ISO_WITH_OFFSET)
+    if usual.any():
+        try:
+            parsed[usual] = pd.to_datetime(values[usual], format="ISO8601", utc=True)
+        except (ValueError, OverflowError):  # e.g. Feb 30: the one-by-one path says which
+            usual[:] = False
+    for position in np.flatnonzero(~usual.to_numpy()).tolist():
+        value = values.iat[position]
+        moment, naive = parse_moment(value, local)
+        report.naive_dates += naive
+        if moment is None:
+            report.bad_dates += 1
+            report.note(f"line {position + 2}: bad received_at {value!r}")
+        else:
+            parsed.iat[position] = pd.Timestamp(moment).tz_convert("UTC")
+    return parsed
+
+
+def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, LoadReport]:
+    """The CSV as a frame with tz-aware ``received_at``; extra columns are kept but unused."""
+    if not path.exists():
+        raise BacktestInputError(f"投诉文件不存在 / file not found: {path}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise BacktestInputError(f"无法读取 CSV / cannot read {path}: {exc}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BacktestInputError(
+            f"CSV 缺少列 / missing column(s) in {path}: {', '.join(missing)}; "
+            f"expected header: {','.join(REQUIRED_COLUMNS)}"
+        )
+    report = LoadReport(rows=len(frame))
+    frame["received_at"] = parse_received_at(frame["received_at"], ZoneInfo(timezone), report)
+    ok = frame["received_at"].notna()
+    no_id = frame["id"].str.strip() == ""
+    for line in (frame.index[no_id & ok] + 2)[:MAX_REPORTED]:
+        report.note(f"line {line}: empty id")
+    report.missing_ids = int((no_id & ok).sum())
+    ok &= ~no_id
+    duplicate = frame["id"].duplicated(keep="first") & ok
+    for line in (frame.index[duplicate] + 2)[:MAX_REPORTED]:
+        report.note(f"line {line}: duplicate id {frame['id'][line - 2]!r} (first kept)")
+    report.duplicate_ids = int(duplicate.sum())
+    ok &= ~duplicate
+    frame = frame[ok].copy()
+    frame["source"] = "backtest"
+    report.loaded = len(frame)
+    return frame, report

@@ -1,0 +1,52 @@
+"""Day types for expected counts: workday, rest day (weekend) or public holiday, in local time.
+
+chinesecalendar knows the State Council's holidays and 调休 make-up workdays for the years it
+ships; ``rules.yaml`` ``calendar.holidays`` overrides it and covers later years (e.g. the 2027
+Spring Festival, announced each November). Without either, Saturday and Sunday are rest days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from config.rules import CalendarConfig
+
+WORKDAY, RESTDAY, HOLIDAY = 0, 1, 2
+DAY_TYPE_NAMES = {WORKDAY: "workday", RESTDAY: "restday", HOLIDAY: "holiday"}
+
+
+class HolidayCalendar:
+    """Classifies local dates; configured entries win over the library, the library over weekends."""
+
+    def __init__(self, config: CalendarConfig | None = None):
+        config = config or CalendarConfig()
+        self.tz = ZoneInfo(config.timezone)
+        self.configured: dict[date, int] = {}
+        for entry in config.holidays:
+            day, last = entry.start, entry.end or entry.start
+            while day <= last:
+                self.configured[day] = HOLIDAY if entry.kind == "holiday" else WORKDAY
+                day += timedelta(days=1)
+        self.day_type = lru_cache(maxsize=4096)(self._day_type)
+
+    def _day_type(self, day: date) -> int:
+        if day in self.configured:
+            return self.configured[day]
+        try:
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:  # a year the library has no data for
+            return RESTDAY if day.weekday() >= 5 else WORKDAY
+        if not on_holiday:
+            return WORKDAY  # includes 调休 weekend workdays
+        return HOLIDAY if name else RESTDAY
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def type_of(self, moment: datetime) -> int:
+        """Day type of the local date of ``moment``."""
+        return self.day_type(self.local(moment).date())

@@ -1,0 +1,34 @@
+"""Evaluators kept across ticks (baselines, text indexes), rebuilt only when a rule's config changes.
+
+Shared by the live engine and the backtest so both run the very same evaluator objects' code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.rules import RuleContext, RuleEvaluator, build_evaluator
+from config.rules import RulesFile
+
+
+class EvaluatorSet:
+    def __init__(self) -> None:
+        self._context_token: tuple[Any, ...] = ()
+        self._context = RuleContext()
+        self._evaluators: dict[str, tuple[Any, RuleEvaluator]] = {}
+
+    def context(self, rules: RulesFile) -> RuleContext:
+        token = (rules.calendar, rules.severity_channels)
+        if token != self._context_token:
+            self._context_token = token
+            self._context = RuleContext.from_config(rules.calendar, rules.severity_channels)
+            self._evaluators.clear()  # a new calendar changes every baseline
+        return self._context
+
+    def get(self, rule: Any, rules: RulesFile) -> RuleEvaluator:
+        context = self.context(rules)
+        cached = self._evaluators.get(rule.name)
+        if cached is None or (cached[0] is not rule and cached[0] != rule):
+            cached = (rule, build_evaluator(rule, context))
+            self._evaluators[rule.name] = cached
+        return cached[1]

@@ -1,0 +1,48 @@
+"""What a rule reports for one key at one tick; the lifecycle turns findings into alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Finding:
+    rule: str
+    rule_kind: str
+    key: dict[str, str]
+    count: int
+    expected: float
+    score: float
+    severity: int
+    title: str
+    since: datetime
+    until: datetime
+    complaint_ids: list[int] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule, self.key)
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "count": self.count,
+            "expected": self.expected,
+            "score": self.score,
+            "complaint_ids": self.complaint_ids,
+            "external_ids": self.external_ids,
+            **self.details,
+        }
+
+
+def fingerprint(rule: str, key: dict[str, str]) -> str:
+    """Stable identity of 'this rule about this key', the unit of deduplication."""
+    canonical = json.dumps([rule, sorted(key.items())], ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]

@@ -1,0 +1,165 @@
+"""The alert state machine: pending → firing → (acknowledged) → resolved, one alert per fingerprint.
+
+``step`` is pure over an ``Alert`` object (which needs no database session), so the worker and
+the backtest share it; ``apply_findings`` wires it to an ``AlertStore``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from alerts.findings import Finding
+from storage.models import Alert, AlertEvent, AlertState
+from storage.queries import active_alerts
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str  # created, fired, updated, severity_raised, resolved
+    from_state: str
+    to_state: str
+    message: str = ""
+
+
+class RuleTiming(Protocol):
+    name: str
+    kind: str
+    for_minutes: int
+    resolve_after_minutes: int
+
+
+def new_alert(finding: Finding, now: datetime) -> Alert:
+    return Alert(
+        fingerprint=finding.fingerprint,
+        rule=finding.rule,
+        rule_kind=finding.rule_kind,
+        key=finding.key,
+        title=finding.title,
+        severity=finding.severity,
+        state=AlertState.PENDING.value,
+        started_at=now,
+        fired_at=None,
+        last_seen_at=now,
+        below_since=None,
+        acknowledged_at=None,
+        acknowledged_by="",
+        resolved_at=None,
+        count=finding.count,
+        expected=finding.expected,
+        score=finding.score,
+        evidence=finding.evidence(),
+        silenced=False,
+        parent_alert_id=None,
+    )
+
+
+def step(
+    alert: Alert, finding: Finding | None, rule: RuleTiming, now: datetime
+) -> list[Transition]:
+    """Advance one active alert by one tick; ``finding`` is None when the condition is false."""
+    before = alert.state
+    transitions: list[Transition] = []
+    if finding is not None:
+        alert.last_seen_at = now
+        alert.below_since = None
+        alert.count, alert.expected, alert.score = finding.count, finding.expected, finding.score
+        alert.title = finding.title
+        reported = int((alert.evidence or {}).get("reported_count", finding.count))
+        alert.evidence = {**finding.evidence(), "reported_count": reported}
+        if before != AlertState.PENDING and finding.count >= max(reported * 1.5, reported + 5):
+            # the audit trail notes real growth, not every tick's small change
+            alert.evidence["reported_count"] = finding.count
+            transitions.append(
+                Transition("updated", before, before, f"count {reported} → {finding.count}")
+            )
+        if finding.severity < alert.severity:  # severity only rises while an alert lives
+            transitions.append(
+                Transition(
+                    "severity_raised", before, before, f"{alert.severity} → {finding.severity}"
+                )
+            )
+            alert.severity = finding.severity
+        if before == AlertState.PENDING and now - alert.started_at >= timedelta(
+            minutes=rule.for_minutes
+        ):
+            alert.state = AlertState.FIRING.value
+            alert.fired_at = now
+            alert.evidence["reported_count"] = finding.count
+            transitions.append(Transition("fired", before, alert.state, f"count {finding.count}"))
+        return transitions
+    if before == AlertState.PENDING:
+        return _resolve(alert, now, "condition cleared before firing")
+    if alert.below_since is None:
+        alert.below_since = now
+    if now - alert.below_since >= timedelta(minutes=rule.resolve_after_minutes):
+        return _resolve(alert, now, f"below condition for {rule.resolve_after_minutes} min")
+    return transitions
+
+
+def _resolve(alert: Alert, now: datetime, why: str) -> list[Transition]:
+    before = alert.state
+    alert.state = AlertState.RESOLVED.value
+    alert.resolved_at = now
+    return [Transition("resolved", before, alert.state, why)]
+
+
+class AlertStore(Protocol):
+    def active_for_rule(self, rule: str) -> Iterable[Alert]: ...
+
+    def add(self, alert: Alert) -> None: ...
+
+    def record(self, alert: Alert, transition: Transition, now: datetime) -> None: ...
+
+
+def apply_findings(
+    store: AlertStore, rule: RuleTiming, findings: list[Finding], now: datetime
+) -> list[tuple[Alert, Transition]]:
+    """Create, update and resolve the rule's alerts from this tick's findings."""
+    changes: list[tuple[Alert, Transition]] = []
+    active = {a.fingerprint: a for a in store.active_for_rule(rule.name)}
+    for finding in findings:
+        alert = active.pop(finding.fingerprint, None)
+        if alert is None:
+            alert = new_alert(finding, now)
+            store.add(alert)
+            created = Transition("created", "", alert.state, finding.title)
+            store.record(alert, created, now)
+            changes.append((alert, created))
+        for transition in step(alert, finding, rule, now):
+            store.record(alert, transition, now)
+            changes.append((alert, transition))
+    for alert in active.values():
+        for transition in step(alert, None, rule, now):
+            store.record(alert, transition, now)
+            changes.append((alert, transition))
+    return changes
+
+
+class SqlAlertStore:
+    """Alerts and their audit trail in the database, inside the caller's transaction."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def active_for_rule(self, rule: str) -> list[Alert]:
+        return active_alerts(self.session, rule)
+
+    def add(self, alert: Alert) -> None:
+        self.session.add(alert)
+        self.session.flush()
+
+    def record(self, alert: Alert, transition: Transition, now: datetime) -> None:
+        self.session.add(
+            AlertEvent(
+                alert_id=alert.id,
+                at=now,
+                kind=transition.kind,
+                from_state=transition.from_state,
+                to_state=transition.to_state,
+                actor="system",
+                message=transition.message,
+            )
+        )

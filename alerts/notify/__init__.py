@@ -1,0 +1,1 @@
+"""Notifications: channels that deliver, a planner that decides who gets what, a sender that retries."""

@@ -1,0 +1,109 @@
+"""The channel interface, the message a channel sends, and the registry from config kind to class.
+
+Each platform lives in its own module; secrets are read from the environment at send time, and
+no error message ever contains a secret or a full URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from alerts.notify.message import Notice, render_text
+from config.models import ChannelConfig, LogChannel
+
+log = logging.getLogger("radar.notify")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The person a message is for (from the roster); group robots @-mention them."""
+
+    id: str
+    name: str
+    phone: str = ""
+    email: str = ""
+    wecom_id: str = ""
+    dingtalk_id: str = ""
+    feishu_id: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent along where the channel can carry files (email); robots send text + link."""
+
+    filename: str
+    content_type: str  # e.g. "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    idempotency_key: str
+    notice: Notice
+    recipient: Recipient
+    alerts: list[dict] = field(default_factory=list)
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.notice.title
+
+    @property
+    def text(self) -> str:
+        return render_text(self.notice)
+
+
+class DeliveryError(Exception):
+    """The channel could not deliver; the sender retries later. Messages never contain secrets."""
+
+
+class TransientError(DeliveryError):
+    """Worth retrying at once with backoff: network trouble, HTTP 5xx, timeouts."""
+
+
+class RateLimited(DeliveryError):
+    """The platform (or our own limiter) says slow down; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float = 60.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    name: str
+    supports_idempotency: bool  # True when the receiver drops a repeated idempotency key
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+class LogNotifier:
+    """Writes the message to the worker log; needs nothing, so it is the demo's and the last fallback."""
+
+    supports_idempotency = False
+
+    def __init__(self, config: LogChannel) -> None:
+        self.name = config.name
+
+    def send(self, message: OutgoingMessage) -> None:
+        log.warning("NOTIFY → %s: %s", message.recipient.name, render_text(message.notice))
+
+
+def build_channel(config: ChannelConfig) -> Channel:
+    """The channel object for one configured channel."""
+    from alerts.notify.dingtalk import DingTalkNotifier
+    from alerts.notify.email import EmailNotifier
+    from alerts.notify.feishu import FeishuNotifier
+    from alerts.notify.webhook import WebhookNotifier
+    from alerts.notify.wecom import WeComNotifier
+
+    kinds: dict[str, type] = {
+        "log": LogNotifier,
+        "webhook": WebhookNotifier,
+        "wecom": WeComNotifier,
+        "dingtalk": DingTalkNotifier,
+        "feishu": FeishuNotifier,
+        "email": EmailNotifier,
+    }
+    return kinds[config.kind](config)

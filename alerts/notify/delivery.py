@@ -1,0 +1,348 @@
+"""Send due notifications: grouped per person and channel, claimed before the network call.
+
+Crash safety: a batch is marked ``sending`` (with a lease in ``next_attempt_at``) and committed
+before anything goes out, and marked ``sent`` after. A batch still ``sending`` when its lease has
+expired was interrupted (the worker died mid-send): channels whose receivers drop repeated
+idempotency keys get the same batch again with the same key; the others are marked ``unknown``
+and not resent, because a duplicate page at 3 a.m. is worse than relying on the next escalation
+or reminder. Every attempt and its error goes to the alert's audit trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.ack_links import ack_url
+from alerts.notify.channels import Channel, DeliveryError, OutgoingMessage, RateLimited, Recipient
+from alerts.notify.message import Notice, NoticeItem, where_of
+from alerts.notify.outbox import MESSAGE, message_from_payload
+from config.loader import RadarConfig
+from storage.db import session_scope
+from storage.models import Alert, AlertEvent, AlertState, Complaint, Notification
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+SENDING = "sending"
+UNKNOWN = "unknown"
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at 30 min between attempts."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def batch_key(keys: list[str]) -> str:
+    """One idempotency key for a grouped message: the same rows always give the same key."""
+    return "radar-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
+
+
+def _batch_of(row_id: int, kind: str, person: str, channel: str) -> tuple:
+    """Alert rows for one person and channel go out as one message; any other row alone."""
+    return (person, channel) if kind != MESSAGE else (person, channel, MESSAGE, row_id)
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    failed: int = 0
+
+
+def _recipient(config: RadarConfig, person_id: str) -> Recipient:
+    person = next((p for p in config.roster.people if p.id == person_id), None)
+    if person is None:
+        return Recipient(id=person_id, name=person_id)
+    return Recipient(**person.model_dump())
+
+
+def _sample(session: Session, alert: Alert) -> str:
+    ids = (alert.evidence or {}).get("complaint_ids") or []
+    if not ids:
+        return ""
+    complaint = session.get(Complaint, ids[-1])
+    return complaint.text if complaint is not None else ""
+
+
+def _item(
+    session: Session, row: Notification, alert: Alert, dashboard: str, now: datetime
+) -> NoticeItem:
+    acknowledgeable = row.alert_state == AlertState.FIRING and alert.state == AlertState.FIRING
+    return NoticeItem(
+        alert_id=alert.id,
+        state=row.alert_state,
+        severity=alert.severity,
+        title=alert.title,
+        count=alert.count,
+        expected=alert.expected,
+        where=where_of(alert.key or {}),
+        since=alert.fired_at or alert.started_at,
+        detail_url=f"{dashboard.rstrip('/')}/alerts?alert={alert.id}",
+        ack_url=ack_url(dashboard, alert.id, row.receiver, now) if acknowledgeable else "",
+        reason=row.message.split("（", 1)[0] if row.alert_state != AlertState.RESOLVED else "",
+        sample=_sample(session, alert) if row.alert_state == AlertState.FIRING else "",
+    )
+
+
+def build_message(
+    session: Session, rows: list[Notification], config: RadarConfig, dashboard: str, now: datetime
+) -> OutgoingMessage:
+    """One grouped message for rows that share a person and a channel, most severe first."""
+    if rows[0].kind == MESSAGE:  # not about an alert: sent alone, as queued (see _batch_of)
+        return message_from_payload(rows[0], _recipient(config, rows[0].receiver))
+    pairs = [(row, session.get(Alert, row.alert_id)) for row in rows]
+    pairs = sorted((p for p in pairs if p[1] is not None), key=lambda p: (p[1].severity, p[1].id))
+    items = [_item(session, row, alert, dashboard, now) for row, alert in pairs]
+    recipient = _recipient(config, rows[0].receiver)
+    notes = {row.message.split("（", 1)[1].rstrip("）") for row in rows if "（" in row.message}
+    notice = Notice(
+        items=items,
+        dashboard_url=dashboard,
+        receiver_name=recipient.name,
+        note="；".join(sorted(notes)),
+        mention_phones=[recipient.phone] if recipient.phone else [],
+    )
+    alerts = [
+        {
+            "id": alert.id,
+            "rule": alert.rule,
+            "key": alert.key,
+            "severity": alert.severity,
+            "state": row.alert_state,
+            "count": alert.count,
+            "escalation_level": row.escalation_level,
+            "fired_at": (alert.fired_at or alert.started_at).isoformat(),
+        }
+        for row, alert in pairs
+    ]
+    key = batch_key([r.idempotency_key for r in rows])
+    return OutgoingMessage(idempotency_key=key, notice=notice, recipient=recipient, alerts=alerts)
+
+
+def _events(
+    session: Session, rows: list[Notification], kind: str, text: str, now: datetime
+) -> None:
+    for alert_id in sorted({r.alert_id for r in rows if r.alert_id is not None}):
+        session.add(AlertEvent(alert_id=alert_id, at=now, kind=kind, message=text[:2000]))
+
+
+def _claim(session: Session, ids: list[int], status: str, now: datetime) -> list[Notification]:
+    """Mark rows ``sending`` with a lease; only rows still in ``status`` are taken."""
+    rows = list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.id.in_(ids), Notification.status == status)
+            .order_by(Notification.id)
+            .with_for_update()
+        )
+    )
+    for row in rows:
+        row.status = SENDING
+        row.next_attempt_at = now + LEASE
+        row.attempts += 1
+    return rows
+
+
+def _send_batch(
+    factory: sessionmaker[Session],
+    ids: list[int],
+    from_status: str,
+    channel: Channel | None,
+    config: RadarConfig,
+    dashboard: str,
+    now: datetime,
+) -> Outcome:
+    with session_scope(factory) as session:
+        rows = _claim(session, ids, from_status, now)
+        if not rows:
+            return Outcome()
+        message = build_message(session, rows, config, dashboard, now)
+        channel_name = rows[0].channel
+    # Committed: from here on a crash leaves the rows "sending", never "pending".
+    error: Exception | None = None
+    try:
+        if channel is None:
+            raise DeliveryError(f"channel {channel_name!r} is not configured or not enabled")
+        channel.send(message)
+    except Exception as exc:
+        error = exc
+    with session_scope(factory) as session:
+        rows = list(session.scalars(select(Notification).where(Notification.id.in_(ids))))
+        rows = [r for r in rows if r.status == SENDING]
+        if error is None:
+            for row in rows:
+                row.status, row.sent_at, row.last_error = SENT, now, ""
+            text = (
+                f"{channel_name} → {message.recipient.name}：已发送（第 {rows[0].attempts} 次尝试）"
+            )
+            _events(session, rows, "notified", text, now)
+            return Outcome(sent=len(rows))
+        _record_failure(session, rows, error, config, now)
+    log.warning("notification via %s failed: %s", channel_name, error)
+    return Outcome(failed=len(ids))
+
+
+def _record_failure(
+    session: Session, rows: list[Notification], error: Exception, config: RadarConfig, now: datetime
+) -> None:
+    """Back to pending with backoff, or over to the fallback channel, or failed for good."""
+    reason = str(error) if isinstance(error, DeliveryError) else f"{type(error).__name__}: {error}"
+    if isinstance(error, RateLimited):
+        for row in rows:
+            row.status, row.last_error = PENDING, reason[:2000]
+            row.next_attempt_at = now + timedelta(seconds=max(error.retry_after, 1))
+        _events(session, rows, "notify_failed", f"{rows[0].channel} 限流，稍后重试：{reason}", now)
+        return
+    channel_config = config.channels.get(rows[0].channel) if rows else None
+    for row in rows:
+        row.last_error = reason[:2000]
+        fallback = channel_config.fallback if channel_config else None
+        if fallback and row.attempts >= channel_config.fallback_after:
+            row.status = FAILED
+            _add_fallback(session, row, fallback, now)
+        elif row.attempts >= MAX_ATTEMPTS:
+            row.status = FAILED
+        else:
+            row.status = PENDING
+            row.next_attempt_at = now + backoff(row.attempts)
+    text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
+    _events(session, rows, "notify_failed", text, now)
+
+
+def _add_fallback(session: Session, row: Notification, channel: str, now: datetime) -> None:
+    """A new row on the secondary channel; its key extends the original so it is planned once."""
+    base = row.idempotency_key.split(">", 1)[0]
+    key = f"{base}>{channel}"
+    if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
+        return
+    if _already_goes_by(session, row, base, channel):
+        # The route also sends this message to the same person on the fallback channel:
+        # falling back would deliver it twice there.
+        log.warning("%s failed %d times; it also goes by %s", base, row.attempts, channel)
+        _fallback_event(session, row, f"；{channel} 已另行发送，不再重复", now)
+        return
+    session.add(
+        Notification(
+            idempotency_key=key,
+            alert_id=row.alert_id,
+            alert_state=row.alert_state,
+            escalation_level=row.escalation_level,
+            receiver=row.receiver,
+            channel=channel,
+            kind=row.kind,
+            payload=row.payload,
+            status=PENDING,
+            attempts=0,
+            last_error="",
+            created_at=now,
+            next_attempt_at=now,
+            message=row.message,
+        )
+    )
+    log.warning("%s failed %d times, %s falls back to %s", key, row.attempts, row.channel, channel)
+    _fallback_event(session, row, f"，改用 {channel}", now)
+
+
+def _fallback_event(session: Session, row: Notification, outcome: str, now: datetime) -> None:
+    """The alert's audit trail says what became of its failing channel (messages have none)."""
+    if row.alert_id is None:
+        return
+    message = f"{row.channel} 连续失败 {row.attempts} 次{outcome}"
+    session.add(AlertEvent(alert_id=row.alert_id, at=now, kind="notify_fallback", message=message))
+
+
+def _already_goes_by(session: Session, row: Notification, base: str, channel: str) -> bool:
+    """Whether the same message to the same receiver has its own row on ``channel``."""
+    if not base.endswith(f":{row.channel}"):
+        return False
+    sibling = select(Notification.id).where(
+        Notification.idempotency_key == f"{base[: -len(row.channel)]}{channel}",
+        Notification.receiver == row.receiver,
+    )
+    return session.scalar(sibling) is not None
+
+
+def recover_interrupted(
+    factory: sessionmaker[Session],
+    channels: dict[str, Channel],
+    config: RadarConfig,
+    dashboard: str,
+    now: datetime,
+) -> Outcome:
+    """Batches left ``sending`` by a worker that died: resend with the same key where the receiver
+    drops duplicates, otherwise mark ``unknown`` (see the module docstring)."""
+    outcome = Outcome()
+    with session_scope(factory) as session:
+        stale = session.execute(
+            select(
+                Notification.id,
+                Notification.receiver,
+                Notification.channel,
+                Notification.next_attempt_at,
+                Notification.kind,
+            )
+            .where(Notification.status == SENDING, Notification.next_attempt_at <= now)
+            .order_by(Notification.id)
+        ).all()
+        batches: dict[tuple, list[int]] = defaultdict(list)
+        for row_id, person, channel_name, lease, kind in stale:
+            batches[(lease, *_batch_of(row_id, kind, person, channel_name))].append(row_id)
+        resend = []
+        for (_lease, _person, channel_name, *_), ids in batches.items():
+            channel = channels.get(channel_name)
+            if channel is not None and channel.supports_idempotency:
+                resend.append((ids, channel))
+                continue
+            rows = list(session.scalars(select(Notification).where(Notification.id.in_(ids))))
+            for row in rows:
+                row.status = UNKNOWN
+                row.last_error = "worker stopped while sending; not resent to avoid a duplicate"
+            _events(
+                session,
+                rows,
+                "notify_unknown",
+                f"{channel_name} 发送中断，结果未知，未重发以免重复",
+                now,
+            )
+    for ids, channel in resend:
+        result = _send_batch(factory, ids, SENDING, channel, config, dashboard, now)
+        outcome.sent += result.sent
+        outcome.failed += result.failed
+    return outcome
+
+
+def deliver_due(
+    factory: sessionmaker[Session],
+    channels: dict[str, Channel],
+    config: RadarConfig,
+    now: datetime,
+    limit: int = 200,
+    dashboard_url: str = "http://localhost:8501",
+) -> tuple[int, int]:
+    """Send pending notifications whose time has come, one message per person and channel;
+    returns (rows sent, rows whose attempt failed)."""
+    outcome = recover_interrupted(factory, channels, config, dashboard_url, now)
+    with session_scope(factory) as session:
+        due = session.execute(
+            select(Notification.id, Notification.receiver, Notification.channel, Notification.kind)
+            .where(Notification.status == PENDING, Notification.next_attempt_at <= now)
+            .order_by(Notification.id)
+            .limit(limit)
+        ).all()
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for row_id, person, channel_name, kind in due:
+        groups[_batch_of(row_id, kind, person, channel_name)].append(row_id)
+    for (_person, channel_name, *_), ids in groups.items():
+        result = _send_batch(
+            factory, ids, PENDING, channels.get(channel_name), config, dashboard_url, now
+        )
+        outcome.sent += result.sent
+        outcome.failed += result.failed
+    return outcome.sent, outcome.failed

@@ -1,0 +1,212 @@
+"""Short Chinese alert messages: what, how many, where, since when, severity, and the links.
+
+A ``Notice`` is built once from the alerts and rendered per platform (plain text, markdown, HTML),
+each within a byte limit. Everything that comes from complaint data (titles, product names, texts)
+passes through ``plain`` or ``html.escape`` so hostile text cannot inject markup, links or @all.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from alerts.severity import SEVERITY_LABELS
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DIMENSION_NAMES = {
+    "product_code": "产品",
+    "product_name": "产品",
+    "product_line": "险种",
+    "region": "地区",
+    "channel": "渠道",
+    "category": "类别",
+    "event_tag": "事件",
+    "source": "来源",
+}
+STATE_NAMES = {"firing": "告警中", "acknowledged": "已确认未恢复", "resolved": "已恢复"}
+# Characters that start markup on some platform, replaced by their full-width look-alikes.
+_NEUTRAL = str.maketrans(
+    {
+        "<": "＜",
+        ">": "＞",
+        "@": "＠",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "#": "＃",
+        "`": "｀",
+        "!": "！",
+        "|": "｜",
+        "~": "～",
+        "&": "＆",
+        "\\": "＼",
+        "$": "＄",
+    }
+)
+_SPACES = re.compile(r"\s+")
+
+
+def plain(text: str, limit: int = 200) -> str:
+    """Untrusted text made inert on every platform: one line, no markup characters, bounded length."""
+    flat = _SPACES.sub(" ", str(text)).strip().translate(_NEUTRAL)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    """One alert in a message. ``title``, ``where`` and ``sample`` are untrusted text."""
+
+    alert_id: int
+    state: str
+    severity: int
+    title: str
+    count: int
+    expected: float
+    where: str
+    since: datetime
+    detail_url: str
+    ack_url: str = ""
+    reason: str = ""  # 首次通知 / 升级 / 提醒
+    sample: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for one receiver: one or more alerts grouped together."""
+
+    items: list[NoticeItem]
+    dashboard_url: str
+    receiver_name: str = ""
+    note: str = ""
+    test: bool = False
+    mention_phones: list[str] = field(default_factory=list)
+    headline: str = ""  # a trusted title for a message without alerts (the weekly report)
+
+    @property
+    def title(self) -> str:
+        """A short, trusted headline (no complaint text), used as subject and markdown title."""
+        if self.headline:
+            return self.headline
+        if self.test:
+            return "【测试】投诉雷达通知测试"
+        worst = min((i.severity for i in self.items), default=4)
+        level = SEVERITY_LABELS.get(worst, str(worst)).split()[0]
+        if all(i.state == "resolved" for i in self.items):
+            return f"【已恢复】{len(self.items)} 条投诉预警已恢复"
+        return f"【{level}】投诉预警 {len(self.items)} 条"
+
+
+def where_of(key: dict) -> str:
+    """The alert key as readable Chinese: 产品 X · 地区 Y."""
+    return " · ".join(f"{DIMENSION_NAMES.get(k, k)} {v or '—'}" for k, v in key.items())
+
+
+def _since(item: NoticeItem) -> str:
+    return item.since.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+
+
+def _level(item: NoticeItem) -> str:
+    return SEVERITY_LABELS.get(item.severity, str(item.severity))
+
+
+def _item_lines(item: NoticeItem, link: Callable[[str, str], str]) -> list[str]:
+    expected = f"（基线 {item.expected:g}）" if item.expected else ""
+    reason = f"{item.reason}·" if item.reason else ""
+    lines = [
+        f"[{_level(item)}] {plain(item.title, 80)}",
+        f"数量：{item.count} 件{expected}；范围：{plain(item.where, 80)}",
+        f"开始：{_since(item)}（北京时间）；状态：{reason}{STATE_NAMES.get(item.state, item.state)}",
+    ]
+    if item.sample:
+        lines.append(f"样例：{plain(item.sample, 60)}")
+    links = [link("详情", item.detail_url)]
+    if item.ack_url:
+        links.append(link("一键确认", item.ack_url))
+    lines.append(" ".join(links))
+    return lines
+
+
+def _fit(
+    head: list[str],
+    blocks: list[list[str]],
+    tail: list[str],
+    limit: int,
+    more: Callable[[int], str],
+) -> str:
+    """Join as many whole blocks as fit in ``limit`` UTF-8 bytes; say how many were left out."""
+    joined = "\n".join
+    kept: list[list[str]] = []
+    for i, block in enumerate(blocks):
+        trial = [*head, *(line for b in [*kept, block] for line in b)]
+        rest = len(blocks) - i - 1
+        extra = [more(rest)] if rest else []
+        if len(joined([*trial, *extra, *tail]).encode()) > limit:
+            break
+        kept.append(block)
+    left = len(blocks) - len(kept)
+    lines = [*head, *(line for b in kept for line in b), *([more(left)] if left else []), *tail]
+    text = joined(lines)
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    tail_text = joined(tail)
+    room = max(limit - len(tail_text.encode()) - 4, 0)
+    return data[:room].decode(errors="ignore") + "…\n" + tail_text
+
+
+def render_text(notice: Notice, limit: int = 4000) -> str:
+    """Plain text (email text part, WeCom/Feishu text, log)."""
+    head = [notice.title]
+    if notice.note:
+        head.append(notice.note)
+    if notice.test:
+        head.append("这是一条测试消息，收到即说明通道可用。")
+    blocks = [_item_lines(i, lambda label, url: f"{label}：{url}") for i in notice.items]
+    tail = [f"看板：{notice.dashboard_url}"]
+    return _fit(head, blocks, tail, limit, lambda n: f"……另有 {n} 条告警未列出，请到看板查看。")
+
+
+def render_markdown(notice: Notice, limit: int = 4096, mention: str = "") -> str:
+    """Markdown for WeCom and DingTalk robots; ``mention`` is appended (e.g. "@138…" on DingTalk)."""
+    head = [f"### {notice.title}"]
+    if notice.note:
+        head.append(f"> {notice.note}")
+    if notice.test:
+        head.append("这是一条测试消息，收到即说明通道可用。")
+    blocks = [
+        [f"- {line}" if n == 0 else f"  {line}" for n, line in enumerate(lines)]
+        for lines in (_item_lines(i, lambda label, url: f"[{label}]({url})") for i in notice.items)
+    ]
+    tail = [f"[打开看板]({notice.dashboard_url})"]
+    if mention:
+        tail.append(mention)
+    return _fit(head, blocks, tail, limit, lambda n: f"- ……另有 {n} 条告警未列出，请到看板查看")
+
+
+def render_html(notice: Notice) -> str:
+    """HTML for email; every piece of text is escaped."""
+    esc = html.escape
+    rows = []
+    for item in notice.items:
+        lines = _item_lines(item, lambda label, url: f"\x00{label}\x01{url}\x02")
+        parts = []
+        for line in lines:
+            escaped = esc(line)
+            escaped = re.sub(
+                "\x00(.*?)\x01(.*?)\x02", lambda m: f'<a href="{m[2]}">{m[1]}</a>', escaped
+            )
+            parts.append(escaped)
+        rows.append("<li>" + "<br>".join(parts) + "</li>")
+    note = f"<p>{esc(notice.note)}</p>" if notice.note else ""
+    test = "<p>这是一条测试消息，收到即说明通道可用。</p>" if notice.test else ""
+    return (
+        f"<html><body><h3>{esc(notice.title)}</h3>{note}{test}<ul>{''.join(rows)}</ul>"
+        f'<p><a href="{esc(notice.dashboard_url)}">打开看板</a></p></body></html>'
+    )

@@ -1,0 +1,261 @@
+"""Decide which notifications are due and write one row each, keyed so that planning twice is a no-op.
+
+Key: ``alert:state:L<level>:R<round>:<route receiver>:<channel>`` — round 0 is the first message of
+an escalation level, rounds 1.. are reminders. The person (from the roster) goes in ``receiver``.
+Escalation steps and suppressions are written to the alert's audit trail (AlertEvent).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alerts.notify.routing import (
+    effective_receivers,
+    effective_route,
+    inhibited_by,
+    link_inhibited,
+    muted_by,
+    route_receivers,
+)
+from alerts.roster import receiver_for
+from alerts.silences import active_silences, alert_labels, is_silenced
+from config.loader import RadarConfig
+from config.roster import ROLE_LABELS, ROLES
+from storage.models import Alert, AlertEvent, AlertState, Notification, NotificationStatus
+
+log = logging.getLogger(__name__)
+RESOLVED_LOOKBACK = timedelta(days=2)
+GAP_NOTE = "值班表此时无人值班，已发给默认接收人"
+
+
+@dataclass(frozen=True)
+class Key:
+    alert_id: int
+    state: str
+    level: int
+    round: int
+    route_receiver: str
+    channel: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.alert_id}:{self.state}:L{self.level}:R{self.round}:"
+            f"{self.route_receiver}:{self.channel}"
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> Key:
+        alert_id, state, level, rnd, receiver, channel = text.split(":", 5)
+        return cls(int(alert_id), state, int(level[1:]), int(rnd[1:]), receiver, channel)
+
+
+def idempotency_key(
+    alert_id: int, state: str, level: int, receiver: str, channel: str, round_: int = 0
+) -> str:
+    return str(Key(alert_id, state, level, round_, receiver, channel))
+
+
+def escalation_level(
+    alert: Alert, minutes: dict[int, int], first_notified: datetime | None, now: datetime
+) -> int:
+    """0 = on-call, 1 = duty manager, 2 = department head; one step per N minutes without
+    acknowledgement, counted from the first notification (a silenced alert has not escalated)."""
+    step = minutes.get(alert.severity, 0)
+    if step <= 0 or alert.state != AlertState.FIRING or first_notified is None:
+        return 0
+    elapsed = now - first_notified
+    return min(int(elapsed / timedelta(minutes=step)), len(ROLES) - 1)
+
+
+def first_notified(session: Session, alert_id: int) -> datetime | None:
+    """When the first message about this firing alert was planned (None: not yet)."""
+    return session.scalar(
+        select(Notification.created_at)
+        .where(
+            Notification.alert_id == alert_id,
+            Notification.alert_state == AlertState.FIRING.value,
+            Notification.escalation_level == 0,
+        )
+        .order_by(Notification.created_at)
+        .limit(1)
+    )
+
+
+def reminder_round(since: datetime | None, every_minutes: int, now: datetime) -> int:
+    """How many reminder intervals have passed since ``since`` (0 = none due yet)."""
+    if since is None or every_minutes <= 0:
+        return 0
+    return max(int((now - since) / timedelta(minutes=every_minutes)), 0)
+
+
+def _event_once(session: Session, alert: Alert, kind: str, message: str, now: datetime) -> None:
+    exists = session.scalar(
+        select(AlertEvent.id)
+        .where(AlertEvent.alert_id == alert.id, AlertEvent.kind == kind)
+        .where(AlertEvent.message == message)
+        .limit(1)
+    )
+    if exists is None:
+        session.add(AlertEvent(alert_id=alert.id, at=now, kind=kind, message=message))
+
+
+def _add_row(
+    session: Session, key: Key, person: str, now: datetime, due: datetime, reason: str
+) -> bool:
+    """Insert the row unless its key exists; True when it was new."""
+    text = str(key)
+    if session.scalar(select(Notification.id).where(Notification.idempotency_key == text)):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                Notification(
+                    idempotency_key=text,
+                    alert_id=key.alert_id,
+                    alert_state=key.state,
+                    escalation_level=key.level,
+                    receiver=person,
+                    channel=key.channel,
+                    status=NotificationStatus.PENDING.value,
+                    attempts=0,
+                    last_error="",
+                    created_at=now,
+                    next_attempt_at=due,
+                    message=reason,
+                )
+            )
+        return True
+    except IntegrityError:  # planned at the same moment by another process: it exists
+        return False
+
+
+def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: str = "") -> int:
+    """Create the notification rows that are due at ``now``; returns how many were new."""
+    receivers = effective_receivers(config)
+    if not receivers:
+        return 0
+    routes = config.routes
+    tree = effective_route(config)
+    link_inhibited(session, routes.inhibit_rules, now)
+    session.flush()
+    silences = active_silences(session, now)
+    due = now + timedelta(seconds=routes.group_wait_seconds)
+    query = select(Alert).where(
+        or_(
+            Alert.state.in_([AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value]),
+            (Alert.state == AlertState.RESOLVED.value)
+            & (Alert.resolved_at >= now - RESOLVED_LOOKBACK),
+        )
+    )
+    created = 0
+    for alert in session.scalars(query).all():
+        if alert.state == AlertState.RESOLVED:
+            created += _plan_resolved(session, alert, now, due)
+            continue
+        labels = alert_labels(alert)
+        if is_silenced(alert, silences):
+            _event_once(session, alert, "notify_suppressed", "已静默：记录但不通知", now)
+            continue
+        parent = inhibited_by(session, alert)
+        if parent is not None:
+            _event_once(session, alert, "notify_suppressed", f"被事件级告警 #{parent} 抑制", now)
+            continue
+        if muted_by(routes.mute_windows, labels, now):
+            continue  # held back, not dropped: planned as soon as the window ends
+        targets = [
+            (name, channel)
+            for name in route_receivers(tree, labels)
+            if name in receivers
+            for channel in receivers[name].channels
+        ]
+        for steps in _steps(session, alert, config, now):
+            state, level, round_, person_level, reason = steps
+            person, gap = receiver_for(config.roster, now, person_level)
+            if state == AlertState.ACKNOWLEDGED and alert.acknowledged_by in {
+                p.id for p in config.roster.people
+            }:
+                person = next(p for p in config.roster.people if p.id == alert.acknowledged_by)
+                gap = False
+            if person is None:
+                _event_once(session, alert, "escalation_gap", f"无人可通知：{reason}", now)
+                continue
+            note = f"{reason}（{GAP_NOTE}）" if gap else reason
+            new_level = state == AlertState.FIRING and round_ == 0 and level > 0
+            if new_level and not _level_started(session, alert.id, level):
+                session.add(
+                    AlertEvent(
+                        alert_id=alert.id,
+                        at=now,
+                        kind="escalated",
+                        from_state=alert.state,
+                        to_state=alert.state,
+                        message=f"{reason}：{person.name}",
+                    )
+                )
+            for name, channel in targets:
+                key = Key(alert.id, state, level, round_, name, channel)
+                created += _add_row(session, key, person.id, now, due, note)
+    return created
+
+
+def _steps(
+    session: Session, alert: Alert, config: RadarConfig, now: datetime
+) -> list[tuple[str, int, int, int, str]]:
+    """(state, level, round, roster level, reason) for every message this alert should have had."""
+    routes = config.routes
+    if alert.state == AlertState.ACKNOWLEDGED:
+        round_ = reminder_round(alert.acknowledged_at, routes.acknowledged_repeat_minutes, now)
+        if round_ == 0:
+            return []
+        return [(alert.state, 0, round_, 0, f"已确认但未恢复，第 {round_} 次提醒")]
+    first = first_notified(session, alert.id)
+    level = escalation_level(alert, routes.escalation_minutes, first, now)
+    step = routes.escalation_minutes.get(alert.severity, 0)
+    steps = [(alert.state, 0, 0, 0, "首次通知")]
+    for n in range(1, level + 1):
+        role = ROLE_LABELS[ROLES[n]]
+        steps.append((alert.state, n, 0, n, f"{step * n} 分钟未确认，升级至{role}"))
+    round_ = reminder_round(first, routes.repeat_minutes, now)
+    if round_ > 0:
+        steps.append((alert.state, level, round_, level, f"仍未确认，第 {round_} 次提醒"))
+    return steps
+
+
+def _level_started(session: Session, alert_id: int, level: int) -> bool:
+    return (
+        session.scalar(
+            select(Notification.id)
+            .where(
+                Notification.alert_id == alert_id,
+                Notification.alert_state == AlertState.FIRING.value,
+                Notification.escalation_level == level,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime) -> int:
+    """A resolved notice to every (level, receiver, channel) that was told it was firing."""
+    told = session.execute(
+        select(Notification.idempotency_key, Notification.receiver, Notification.channel).where(
+            Notification.alert_id == alert.id,
+            Notification.alert_state == AlertState.FIRING.value,
+            Notification.status == NotificationStatus.SENT.value,
+        )
+    ).all()
+    created = 0
+    for text, person, channel in told:
+        key = Key.parse(text.split(">", 1)[0])  # a fallback row's key is "<original key>><channel>"
+        resolved = Key(
+            alert.id, AlertState.RESOLVED.value, key.level, 0, key.route_receiver, channel
+        )
+        created += _add_row(session, resolved, person, now, due, "已恢复")
+    return created

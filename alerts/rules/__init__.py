@@ -1,0 +1,32 @@
+"""Rule kinds: one evaluator class per ``kind`` in rules.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from alerts.rules.base import CountReader, RuleContext, RuleEvaluator
+from alerts.rules.copied_text import CopiedTextEvaluator
+from alerts.rules.event import EventEvaluator
+from alerts.rules.source_silent import SourceSilentEvaluator
+from alerts.rules.surge import SurgeEvaluator
+from alerts.rules.threshold import ThresholdEvaluator
+
+RULE_KINDS: dict[str, Callable[..., RuleEvaluator]] = {
+    "threshold": ThresholdEvaluator,
+    "surge": SurgeEvaluator,
+    "event": EventEvaluator,
+    "copied_text": CopiedTextEvaluator,
+    "source_silent": SourceSilentEvaluator,
+}
+
+
+def build_evaluator(rule_config: Any, context: RuleContext | None = None) -> RuleEvaluator:
+    try:
+        kind = RULE_KINDS[rule_config.kind]
+    except KeyError:
+        raise ValueError(f"no evaluator for rule kind {rule_config.kind!r}") from None
+    return kind(rule_config, context)
+
+
+__all__ = ["RULE_KINDS", "CountReader", "RuleContext", "RuleEvaluator", "build_evaluator"]

@@ -1,0 +1,212 @@
+"""The small interface every rule kind implements, and the data it may read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from alerts.calendar import HolidayCalendar
+from alerts.findings import Finding
+from alerts.severity import EvidenceStats, severity_for
+from config.rules import CalendarConfig, SeverityChannels, SeverityStep
+from storage.ingest import BUCKET, bucket_start
+
+Key = tuple[str, ...]
+Filters = Mapping[str, Sequence[str]]
+MAX_REFS = 1000
+
+
+class ComplaintRef(NamedTuple):
+    """One complaint behind an alert: enough to link it and to grade severity."""
+
+    id: int
+    external_id: str
+    region: str = ""
+    channel: str = ""
+    product_code: str = ""
+
+
+class TextRow(NamedTuple):
+    id: int
+    external_id: str
+    received_at: datetime
+    text: str
+    product_code: str
+    region: str
+    channel: str
+
+
+class SourceHealth(NamedTuple):
+    name: str
+    last_delivery: datetime | None
+    silent_after_minutes: int | None
+
+
+class CountReader(Protocol):
+    """Read access for detectors; SQL in the worker, in-memory arrays in the backtest.
+
+    Every method sees only complaints received before ``until`` and, in a replay, at or before
+    the simulated clock: that is what makes the backtest free of look-ahead.
+    """
+
+    def window_counts(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        filters: Filters | None = None,
+        min_count: int = 1,
+    ) -> dict[Key, int]: ...
+
+    def distinct_customers(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        filters: Filters | None = None,
+    ) -> dict[Key, int] | None: ...
+
+    def series(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None = None,
+    ) -> tuple[list[Key], np.ndarray]: ...
+
+    def complaint_refs(
+        self,
+        key: Mapping[str, str],
+        since: datetime,
+        until: datetime,
+        limit: int = MAX_REFS,
+        filters: Filters | None = None,
+    ) -> list[ComplaintRef]: ...
+
+    def new_texts(self, after_id: int, since: datetime) -> list[TextRow]: ...
+
+    def source_health(self) -> list[SourceHealth]: ...
+
+
+class RuleEvaluator(Protocol):
+    name: str
+
+    def evaluate(self, reader: CountReader, now: datetime) -> list[Finding]: ...
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """File-level settings every evaluator may need: the calendar and the severity channels."""
+
+    calendar: HolidayCalendar = field(default_factory=HolidayCalendar)
+    severity_channels: SeverityChannels = field(default_factory=SeverityChannels)
+
+    @classmethod
+    def from_config(cls, calendar: CalendarConfig, channels: SeverityChannels) -> RuleContext:
+        return cls(HolidayCalendar(calendar), channels)
+
+
+def refs_for(
+    reader: CountReader,
+    key: Mapping[str, str],
+    since: datetime,
+    until: datetime,
+    filters: Filters | None,
+) -> list[ComplaintRef]:
+    """Evidence complaints of one key; filters only passed when set (simple readers omit them)."""
+    if filters:
+        return reader.complaint_refs(key, since, until, MAX_REFS, filters=filters)
+    return reader.complaint_refs(key, since, until, MAX_REFS)
+
+
+def counts_of(
+    reader: CountReader,
+    group_by: Sequence[str],
+    since: datetime,
+    until: datetime,
+    keys: Sequence[Key],
+    filters: Filters | None = None,
+) -> list[int]:
+    """Counts in [since, until) of just these keys (0 when absent).
+
+    A reader may offer ``counts_of_keys`` (the backtest's arrays look a few keys up without
+    building a dict of every key); any other reader answers through ``window_counts``.
+    """
+    fast = getattr(reader, "counts_of_keys", None)
+    if fast is not None:
+        return fast(group_by, since, until, keys, filters)
+    counts = reader.window_counts(group_by, since, until, filters)
+    return [counts.get(key, 0) for key in keys]
+
+
+@lru_cache(maxsize=64)
+def _bucket_end(now: datetime) -> datetime:
+    return bucket_start(now) + BUCKET
+
+
+@lru_cache(maxsize=1024)  # pure, and every rule asks for the same few windows each tick
+def window_bounds(now: datetime, window_minutes: int) -> tuple[datetime, datetime]:
+    """Bucket range [since, until) covering the last ``window_minutes`` up to and including now."""
+    until = _bucket_end(now)  # the same for every window of the tick: worked out once
+    return until - timedelta(minutes=window_minutes), until
+
+
+def evidence_stats(
+    count: int, refs: Sequence[ComplaintRef], channels: SeverityChannels
+) -> EvidenceStats:
+    by_channel = Counter(r.channel for r in refs)  # one pass for the three channel figures
+    return EvidenceStats(
+        count=count,
+        regions=len({r.region for r in refs if r.region}),
+        channels=sum(1 for channel in by_channel if channel),
+        regulator=sum(n for channel, n in by_channel.items() if channel in channels.regulator),
+        media=sum(n for channel, n in by_channel.items() if channel in channels.media),
+    )
+
+
+def build_finding(
+    rule: Any,
+    context: RuleContext,
+    *,
+    key: dict[str, str],
+    refs: Sequence[ComplaintRef],
+    count: int,
+    expected: float,
+    score: float,
+    title: str,
+    since: datetime,
+    until: datetime,
+    details: dict[str, Any] | None = None,
+    steps: Sequence[SeverityStep] | None = None,
+) -> Finding:
+    """A finding with severity graded from its evidence (count, spread, regulator, media)."""
+    refs = [r if isinstance(r, ComplaintRef) else ComplaintRef(*r) for r in refs]
+    stats = evidence_stats(count, refs, context.severity_channels)
+    return Finding(
+        rule=rule.name,
+        rule_kind=rule.kind,
+        key=key,
+        count=count,
+        expected=round(float(expected), 3),
+        score=round(float(score), 3),
+        severity=severity_for(rule.severity, rule.escalate if steps is None else steps, stats),
+        title=title,
+        since=since,
+        until=until,
+        complaint_ids=[r.id for r in refs],
+        external_ids=[r.external_id for r in refs],
+        details={
+            "regions": stats.regions,
+            "channels": stats.channels,
+            "regulator": stats.regulator,
+            "media": stats.media,
+            **(details or {}),
+        },
+    )

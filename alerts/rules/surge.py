@@ -1,0 +1,445 @@
+"""Surge: a key's recent count is improbably high against its own expected level.
+
+Expected count of key k in a window W (see alerts/stats.py for the references):
+
+    mu_k(W) = r_k · E(W) · g_k
+
+- r_k: the key's share of all complaints over the last ``history_days`` complete local days,
+  past outbreak days down-weighted (Farrington 1996; Noufaily et al. 2013).
+- E(W): the expected total in W from an hour-of-day profile per day type (workday, rest day,
+  public holiday; 调休 make-up workdays count as workdays) learnt from the same history, with
+  chinesecalendar plus the configured holiday table deciding each day's type.
+- g_k: a nowcast, the other keys' observed total over the last ``nowcast_minutes`` divided by
+  its expectation, so a holiday or a quiet Sunday that the profile gets wrong cancels out
+  (the space-time permutation idea of Kulldorff et al. 2005).
+
+The count is tested against a negative binomial with the key's dispersion (over-dispersion
+far above Poisson is the norm), and must also clear ``min_count``, ``min_excess`` and
+``min_ratio`` so sparse series (a complaint a week) cannot alert on one or two complaints.
+With ``local_level_hours`` the day-to-day part of that dispersion is learnt from the key's own
+count earlier the same local day (a gamma-Poisson update, see ``local_level``): a busy key's
+loud day raises its expectation, and what is left is the much narrower within-day spread, so
+moderate surges on busy keys become visible without alerting on their ordinary busy days.
+A CUSUM stage (Page 1954) over rolling 24-hour counts against a baseline that ends
+``cusum_guard_days`` ago catches slow rises over days that no single window shows; it sums
+NB normal scores (alerts/stats.nb_normal_scores) so over-dispersed keys do not drift upwards.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+from scipy import special
+
+from alerts.calendar import HOLIDAY, RESTDAY, WORKDAY
+from alerts.findings import Finding
+from alerts.rules.base import (
+    CountReader,
+    Key,
+    RuleContext,
+    build_finding,
+    counts_of,
+    refs_for,
+    window_bounds,
+)
+from alerts.rules.threshold import describe_key
+from alerts.stats import (
+    Baseline,
+    conditional_expected,
+    cusum,
+    fit_baseline,
+    nb_normal_scores,
+    nb_upper_p,
+)
+from config.rules import SurgeRule
+from storage.ingest import BUCKET
+
+DAY = timedelta(days=1)
+NOWCAST_PSEUDO = 5.0  # complaints: with fewer observed, trust the profile more than the nowcast
+RESTDAY_FALLBACK = 0.6  # rest-day volume relative to workdays before any rest day is seen
+HOLIDAY_FALLBACK = 0.5  # holiday volume relative to rest days before any holiday is seen
+MAX_SCORE = 99.0
+# the nowcast may lift the expectation freely but lower it only to half: a quiet day among a few
+# big keys is noise, and true holiday lulls are already in the day-type profile
+NOWCAST_MIN, NOWCAST_MAX = 0.5, 10.0
+SCALAR_KEYS = 24  # candidates up to this many are computed with floats, more with arrays
+
+
+def nb_upper_p_scalar(x: float, mu: float, dispersion: float) -> float:
+    """``alerts.stats.nb_upper_p`` of one count: the same clamps and scipy kernels on Python
+    floats, so the same number without the array overhead (a tick tests a few keys)."""
+    if x <= 0:
+        return 1.0
+    mu = max(mu, 1e-9)
+    if dispersion < 1e-6:
+        return float(special.pdtrc(x - 1, mu))
+    size = 1.0 / max(dispersion, 1e-9)
+    return float(special.betainc(max(x, 1), size, mu / (size + mu)))
+
+
+def hourly_profile(hourly: np.ndarray, day_types: list[int]) -> np.ndarray:
+    """Mean complaints per local hour for each day type (3 × 24), with fallbacks for unseen types.
+
+    ``hourly`` is days × 24 totals; days without any complaint (before the data starts) are
+    skipped. A day type never seen borrows another's profile scaled by a conservative factor.
+    """
+    profile = np.full((3, 24), np.nan)
+    live = hourly.sum(axis=1) > 0
+    types = np.asarray(day_types)
+    for kind in (WORKDAY, RESTDAY, HOLIDAY):
+        rows = hourly[live & (types == kind)]
+        if len(rows):
+            profile[kind] = rows.mean(axis=0)
+    if np.isnan(profile[WORKDAY]).all():
+        seen = next(
+            (profile[k] for k in (RESTDAY, HOLIDAY) if not np.isnan(profile[k]).all()), None
+        )
+        profile[WORKDAY] = seen if seen is not None else np.ones(24)
+    if np.isnan(profile[RESTDAY]).all():
+        profile[RESTDAY] = profile[WORKDAY] * RESTDAY_FALLBACK
+    if np.isnan(profile[HOLIDAY]).all():
+        profile[HOLIDAY] = profile[RESTDAY] * HOLIDAY_FALLBACK
+    # a small floor keeps hours that were empty in history from having zero expectation
+    floor = max(profile[WORKDAY].mean() * 0.02, 1e-3)
+    return np.maximum(profile, floor)
+
+
+def local_level(
+    mu: float, dispersion: float, observed: int, expected: float, floor: float
+) -> tuple[float, float]:
+    """Expected count and NB dispersion of a window given the key's own count just before it.
+
+    Day-to-day over-dispersion is a level that holds for hours: model it as a gamma multiplier
+    (mean 1, variance ``dispersion``) on the baseline and update it with the key's count in the
+    reference period before the window (conjugate gamma-Poisson, e.g. Gelman et al., Bayesian
+    Data Analysis, ch. 2.6). The window's predictive law is then NB with the posterior mean level
+    and dispersion 1/(shape + observed): a busy key's quiet or loud day is learnt within hours,
+    while a sparse key keeps its prior. ``floor`` keeps some within-day over-dispersion.
+    """
+    shape = 1.0 / max(dispersion, 1e-6)
+    level = (shape + observed) / (shape + max(expected, 0.0))
+    return mu * level, max(1.0 / (shape + observed), floor)
+
+
+def local_level_array(
+    mu: np.ndarray,
+    dispersion: np.ndarray,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``local_level`` elementwise over arrays (the same operations, so the same numbers)."""
+    shape = 1.0 / np.maximum(dispersion, 1e-6)
+    level = (shape + observed) / (shape + np.maximum(expected, 0.0))
+    return mu * level, np.maximum(1.0 / (shape + observed), floor)
+
+
+class SurgeEvaluator:
+    def __init__(self, rule: SurgeRule, context: RuleContext | None = None):
+        self.rule = rule
+        self.name = rule.name
+        self.context = context or RuleContext()
+        self._day: object = None
+        self._grid_start: datetime | None = None
+        self._midnight: datetime | None = None
+        self._cum_expected = np.zeros(1)
+        self._cum_list: list[float] = [0.0]
+        self._index: dict[Key, int] = {}
+        self._base: Baseline | None = None
+        self._shares: list[float] = []
+        self._dispersions: list[float] = []
+        self._lag_index: dict[Key, int] = {}
+        self._lag: Baseline | None = None
+        self._cusum_at: datetime | None = None
+        self._cusum_hits: list[tuple[Key, int, float, float]] = []
+
+    # -- baseline, refreshed once per local day ---------------------------------------------
+    def _refresh(self, reader: CountReader, now: datetime) -> None:
+        rule, cal = self.rule, self.context.calendar
+        local = cal.local(now)
+        if self._day == local.date():
+            return
+        self._day = local.date()
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        self._midnight = day_start  # today's local midnight, for the local-level reference
+        guard = rule.cusum_guard_days if rule.cusum else 0
+        span = rule.history_days + guard
+        since = day_start - span * DAY
+        keys, daily = reader.series(rule.group_by, since, day_start, 1440, rule.filters)
+        _, total = reader.series([], since, day_start, 1440, rule.filters)
+        totals = total[0] if len(total) else np.zeros(span)
+        h = rule.history_days
+        self._index = {k: i for i, k in enumerate(keys)}
+        self._base = fit_baseline(daily[:, -h:], totals[-h:], rule.downweight_threshold)
+        self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
+        self._dispersions = self._base.dispersion.tolist()
+        self._lag_index = self._index
+        self._lag = (
+            fit_baseline(daily[:, : span - guard], totals[: span - guard]) if guard else None
+        )
+        recent = day_start - h * DAY
+        _, hourly = reader.series([], recent, day_start, 60, rule.filters)
+        hourly = hourly[0].reshape(h, 24) if len(hourly) else np.zeros((h, 24))
+        types = [cal.day_type((recent + i * DAY).date()) for i in range(h)]
+        profile = hourly_profile(hourly, types)
+        # expected total per 5-minute bucket from yesterday's midnight to tomorrow's
+        self._grid_start = day_start - DAY
+        per_bucket = []
+        for d in range(3):
+            kind = cal.day_type((self._grid_start + d * DAY).date())
+            per_bucket.append(np.repeat(profile[kind] / 12.0, 12))
+        self._cum_expected = np.concatenate([[0.0], np.cumsum(np.concatenate(per_bucket))])
+        self._cum_list = self._cum_expected.tolist()
+
+    def expected_total(self, since: datetime, until: datetime) -> float:
+        """Expected all-key count in [since, until) from the day-type hourly profile."""
+        assert self._grid_start is not None
+        last = len(self._cum_expected) - 1
+        # floor division: the same bucket as int() of the ratio wherever the clamp lets it count
+        i = min(max((since - self._grid_start) // BUCKET, 0), last)
+        j = min(max((until - self._grid_start) // BUCKET, 0), last)
+        return float(self._cum_expected[j] - self._cum_expected[i])
+
+    # -- the short-window test ----------------------------------------------------------------
+    def _short_hits(self, reader: CountReader, now: datetime) -> dict[Key, dict]:
+        rule, base = self.rule, self._base
+        assert base is not None and self._grid_start is not None
+        group_by, filters, min_count = rule.group_by, rule.filters, rule.min_count
+        nowcast = min(max(rule.nowcast_minutes, max(rule.windows_minutes)), 1440)
+        n_since, until = window_bounds(now, nowcast)
+        counts_n = reader.window_counts(group_by, n_since, until, filters, min_count)
+        # every window lies inside the nowcast window: a key below min_count there is below it
+        # in every window, so a tick without such a key cannot hit (most ticks, most rules)
+        if not any(any(key) for key in counts_n):
+            return {}
+        total_n = sum(reader.window_counts([], n_since, until, filters).values())
+        # expected totals as differences of the cumulative profile (expected_total, inlined:
+        # the bucket of a moment is its whole 5-minute steps from the grid start, floored)
+        cum, last, grid = self._cum_list, len(self._cum_list) - 1, self._grid_start
+        j = min(max((until - grid) // BUCKET, 0), last)
+        i = min(max((n_since - grid) // BUCKET, 0), last)
+        expected_n = cum[j] - cum[i]
+        local = rule.local_level_hours * 60 if rule.local_level_hours else None
+        midnight = None
+        if local is not None:
+            midnight = self._midnight  # set by _refresh for this tick's local day
+            back = timedelta(minutes=local)
+        # every window's candidates (key, count), then the arithmetic once for all of them
+        keys: list[Key] = []
+        x_list: list[int] = []
+        tested: list[tuple[datetime, int]] = []  # (since, window) of each candidate
+        expected_w: list[float] = []
+        ref_counts: list[int] = []
+        ref_expected: list[float] = []
+        for window in rule.windows_minutes:
+            since, _ = window_bounds(now, window)
+            if window == nowcast:
+                counts = counts_n
+            else:
+                counts = reader.window_counts(group_by, since, until, filters, min_count)
+            window_keys = [key for key, x in counts.items() if x >= min_count and any(key)]
+            if not window_keys:
+                continue
+            n = len(window_keys)
+            keys += window_keys
+            x_list += [counts[key] for key in window_keys]
+            tested += [(since, window)] * n
+            i = min(max((since - grid) // BUCKET, 0), last)
+            expected_w += [cum[j] - cum[i]] * n
+            if local is not None:
+                assert midnight is not None
+                # today's level only: a quiet or busy yesterday says little about today, so a
+                # window reaching back over midnight keeps the baseline (an empty reference)
+                ref_since = min(max(since - back, midnight), since)
+                ref_counts += counts_of(reader, group_by, ref_since, since, window_keys, filters)
+                r = min(max((ref_since - grid) // BUCKET, 0), last)
+                ref_expected += [cum[i] - cum[r]] * n
+        if not keys:
+            return {}
+        # the per-key arithmetic over all candidates: the same IEEE operations key by key or
+        # elementwise, so the same numbers (a few keys: plain floats; thousands at 10×: arrays)
+        index = self._index
+        rows = [index.get(k) for k in keys]
+        others_list = [total_n - counts_n.get(k, 0) for k in keys]
+        min_excess, min_ratio = rule.min_excess, rule.min_ratio
+        if len(keys) <= SCALAR_KEYS:
+            mu, disp = self._expected_scalar(
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
+            )
+            test = [
+                n for n, (x, m) in enumerate(zip(x_list, mu, strict=True))
+                if not (float(x) - m < min_excess or float(x) < min_ratio * m)
+            ]  # fmt: skip
+        else:
+            mu, disp = self._expected_array(
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
+            )
+            x = np.array(x_list, dtype=float)
+            test = np.flatnonzero(~((x - mu < min_excess) | (x < min_ratio * mu)))
+            test = test.tolist()
+        hits: dict[Key, dict] = {}
+        if not test:
+            return hits
+        if len(test) <= SCALAR_KEYS:
+            p_values = [
+                nb_upper_p_scalar(float(x_list[n]), float(mu[n]), float(disp[n])) for n in test
+            ]
+        else:
+            p_values = nb_upper_p(
+                np.array([float(x_list[n]) for n in test]),
+                np.array([mu[n] for n in test], dtype=float),
+                np.array([disp[n] for n in test], dtype=float),
+            ).tolist()
+        alpha = rule.alpha
+        for n, p in zip(test, p_values, strict=True):
+            if p >= alpha:
+                continue
+            key = keys[n]
+            if key not in hits or p < hits[key]["p"]:
+                since, window = tested[n]
+                hits[key] = {"p": p, "count": x_list[n], "expected": float(mu[n]), "since": since,
+                             "until": until, "window": window, "dispersion": float(disp[n])}  # fmt: skip
+        return hits
+
+    def _expected_scalar(
+        self,
+        rows: list[int | None],
+        others: list[int],
+        expected_n: float,
+        expected_w: list[float],
+        ref_counts: list[int],
+        ref_expected: list[float],
+        local: int | None,
+    ) -> tuple[list[float], list[float]]:
+        """mu and dispersion of each candidate with Python floats (few keys: no array overhead)."""
+        base = self._base
+        assert base is not None
+        shares, dispersions = self._shares, self._dispersions
+        floor_share, pooled = float(base.floor_share), float(base.pooled_dispersion)
+        mus: list[float] = []
+        disps: list[float] = []
+        for n, i in enumerate(rows):
+            share = shares[i] if i is not None else floor_share
+            disp = dispersions[i] if i is not None else pooled
+            g = (float(others[n]) + NOWCAST_PSEUDO) / ((1 - share) * expected_n + NOWCAST_PSEUDO)
+            scale = share * min(max(g, NOWCAST_MIN), NOWCAST_MAX)
+            mu = scale * expected_w[n]
+            if local is not None:
+                mu, disp = local_level(
+                    mu, disp, float(ref_counts[n]), scale * ref_expected[n],
+                    self.rule.local_dispersion,
+                )  # fmt: skip
+            mus.append(mu)
+            disps.append(disp)
+        return mus, disps
+
+    def _expected_array(
+        self,
+        rows: list[int | None],
+        others: list[int],
+        expected_n: float,
+        expected_w: list[float],
+        ref_counts: list[int],
+        ref_expected: list[float],
+        local: int | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
+        base = self._base
+        assert base is not None
+        share = np.array([base.shares[i] if i is not None else base.floor_share for i in rows])
+        disp = np.array(
+            [base.dispersion[i] if i is not None else base.pooled_dispersion for i in rows]
+        )
+        g = (np.array(others, dtype=float) + NOWCAST_PSEUDO) / (
+            (1 - share) * expected_n + NOWCAST_PSEUDO
+        )
+        scale = share * np.minimum(np.maximum(g, NOWCAST_MIN), NOWCAST_MAX)
+        mu = scale * np.array(expected_w)
+        if local is not None:
+            mu, disp = local_level_array(
+                mu, disp, np.array(ref_counts, dtype=float), scale * np.array(ref_expected),
+                self.rule.local_dispersion,
+            )  # fmt: skip
+        return mu, disp
+
+    # -- the CUSUM stage, once per hour -------------------------------------------------------
+    def _cusum_stage(
+        self, reader: CountReader, now: datetime
+    ) -> list[tuple[Key, int, float, float]]:
+        rule, lag = self.rule, self._lag
+        if lag is None or lag.days < rule.cusum_min_history_days:
+            return []
+        _, until = window_bounds(now, 5)
+        hour = until.replace(minute=0)
+        if self._cusum_at == hour:
+            return self._cusum_hits
+        self._cusum_at = hour
+        since = until - rule.cusum_days * DAY
+        keys, y = reader.series(rule.group_by, since, until, 1440, rule.filters)
+        _, total = reader.series([], since, until, 1440, rule.filters)
+        self._cusum_hits = []
+        # only keys with cusum_min_daily in the last day can hit; the scores are per key, so
+        # leaving the others out changes no result and saves the NB tails of thousands of keys
+        rows = np.flatnonzero(y[:, -1] >= rule.cusum_min_daily) if len(keys) else []
+        if not len(rows):
+            return []
+        keys, y = [keys[r] for r in rows], y[rows]
+        idx = [self._lag_index.get(k) for k in keys]
+        shares = np.array([lag.shares[i] if i is not None else lag.floor_share for i in idx])
+        disp = np.array(
+            [lag.dispersion[i] if i is not None else lag.pooled_dispersion for i in idx]
+        )
+        m = conditional_expected(shares[:, None], total[0][None, :] - y)
+        z = nb_normal_scores(y, m, disp[:, None])
+        s = cusum(z, rule.cusum_k)
+        last, m_last = y[:, -1], m[:, -1]
+        hit = (s >= rule.cusum_h) & (last >= rule.cusum_min_daily)
+        hit &= last >= rule.cusum_min_ratio * m_last
+        for i in np.flatnonzero(hit):
+            if any(keys[i]):
+                self._cusum_hits.append((keys[i], int(last[i]), float(m_last[i]), float(s[i])))
+        return self._cusum_hits
+
+    def evaluate(self, reader: CountReader, now: datetime) -> list[Finding]:
+        rule = self.rule
+        self._refresh(reader, now)
+        if self._base is None:
+            return []
+        hits = self._short_hits(reader, now) if self._base.days >= rule.min_history_days else {}
+        findings = []
+        for key, hit in sorted(hits.items(), key=lambda kv: kv[1]["p"]):
+            key_map = dict(zip(rule.group_by, key, strict=True))
+            score = min(-math.log10(max(hit["p"], 1e-300)), MAX_SCORE)
+            findings.append(
+                build_finding(
+                    rule, self.context, key=key_map,
+                    refs=refs_for(reader, key_map, hit["since"], hit["until"], rule.filters),
+                    count=hit["count"], expected=hit["expected"], score=score,
+                    title=f"{describe_key(key_map)}：{hit['window']} 分钟投诉 {hit['count']} 件，"
+                    f"预期 {hit['expected']:.1f} 件",
+                    since=hit["since"], until=hit["until"],
+                    details={"stage": "surge", "window_minutes": hit["window"],
+                             "p_value": hit["p"], "dispersion": hit["dispersion"]},
+                )
+            )  # fmt: skip
+        if rule.cusum:
+            _, until = window_bounds(now, 5)
+            for key, count, expected, s in self._cusum_stage(reader, now):
+                if key in hits:
+                    continue
+                key_map = dict(zip(rule.group_by, key, strict=True))
+                since = until - DAY
+                findings.append(
+                    build_finding(
+                        rule, self.context, key=key_map,
+                        refs=refs_for(reader, key_map, since, until, rule.filters),
+                        count=count, expected=expected, score=s,
+                        title=f"{describe_key(key_map)}：近 24 小时投诉 {count} 件，"
+                        f"预期 {expected:.1f} 件，连日上升",
+                        since=since, until=until,
+                        details={"stage": "cusum", "window_minutes": 1440, "cusum": s},
+                    )
+                )  # fmt: skip
+        return findings

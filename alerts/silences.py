@@ -1,0 +1,38 @@
+"""Silences: matchers over alert labels; a silenced alert is recorded but not notified."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Alert, Silence
+
+
+def alert_labels(alert: Alert) -> dict[str, str]:
+    """The labels routes and silences match on: rule, severity and the key's dimensions."""
+    labels = {"rule": alert.rule, "rule_kind": alert.rule_kind, "severity": str(alert.severity)}
+    labels.update({k: str(v) for k, v in (alert.key or {}).items()})
+    return labels
+
+
+def matches(matchers: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """Every matcher must hold; a list value means 'any of these'."""
+    for name, wanted in matchers.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if labels.get(name) not in {str(v) for v in values}:
+            return False
+    return True
+
+
+def active_silences(session: Session, now: datetime) -> list[Silence]:
+    query = select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
+    return list(session.scalars(query))
+
+
+def is_silenced(alert: Alert, silences: list[Silence]) -> bool:
+    labels = alert_labels(alert)
+    return any(matches(s.matchers, labels) for s in silences)

@@ -1,0 +1,174 @@
+"""The live CountReader: counts, texts and source health from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import BigInteger, Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
+from config.sources import SourcesFile
+from storage.models import Complaint, ComplaintCount, SourceState
+from storage.queries import SqlCountReader
+
+
+class SqlReader(SqlCountReader):
+    """Adds series, distinct complainants, texts and source health to the shared count reader."""
+
+    def __init__(self, session: Session, sources: SourcesFile | None = None):
+        super().__init__(session)
+        self.sources = sources
+        self._texts: tuple[int, datetime, list[TextRow]] | None = None  # this tick's widest read
+
+    def window_counts(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        filters: Filters | None = None,
+        min_count: int = 1,
+    ) -> dict[Key, int]:
+        """Complaints per key in [since, until); keys below ``min_count`` are left out."""
+        counts = super().window_counts(group_by, since, until, filters)
+        if min_count <= 1:
+            return counts
+        return {key: n for key, n in counts.items() if n >= min_count}
+
+    def distinct_customers(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        filters: Filters | None = None,
+    ) -> dict[Key, int] | None:
+        columns = [getattr(Complaint, d) for d in group_by]
+        query = (
+            select(*columns, func.count(func.distinct(Complaint.customer_key)))
+            .where(Complaint.received_at >= since, Complaint.received_at < until)
+            .where(Complaint.customer_key != "")
+            .group_by(*columns)
+        )
+        for dimension, values in (filters or {}).items():
+            query = query.where(getattr(Complaint, dimension).in_(list(values)))
+        rows = self.session.execute(query).all()
+        if not rows:
+            has_keys = self.session.scalar(
+                select(func.count()).select_from(Complaint).where(Complaint.customer_key != "")
+            )
+            if not has_keys:
+                return None
+        return {tuple(row[:-1]): int(row[-1]) for row in rows}
+
+    def series(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None = None,
+    ) -> tuple[list[Key], np.ndarray]:
+        step = timedelta(minutes=step_minutes)
+        n_bins = max(1, -(-(until - since) // step))
+        columns = [getattr(ComplaintCount, d) for d in group_by]
+        binned = self._bin_expression(since, step_minutes)
+        if binned is None:  # another database: bin the 5-minute rows in Python
+            query = select(ComplaintCount.bucket_start, *columns, func.sum(ComplaintCount.count))
+            query = query.group_by(ComplaintCount.bucket_start, *columns)
+        else:  # the database sums whole bins: a day is one row per key, not 288
+            query = select(binned, *columns, func.sum(ComplaintCount.count))
+            query = query.group_by(binned, *columns)
+        query = query.where(
+            ComplaintCount.bucket_start >= since, ComplaintCount.bucket_start < until
+        )
+        for dimension, values in (filters or {}).items():
+            query = query.where(getattr(ComplaintCount, dimension).in_(list(values)))
+        index: dict[Key, int] = {}
+        cells: list[tuple[int, int, int]] = []
+        for row in self.session.execute(query):
+            key = tuple(row[1:-1])
+            row_index = index.setdefault(key, len(index))
+            b = int(row[0]) if binned is not None else int((row[0] - since) // step)
+            cells.append((row_index, b, int(row[-1])))
+        matrix = np.zeros((len(index), n_bins), dtype=np.int64)
+        if cells:
+            r, b, n = np.array(cells, dtype=np.int64).T
+            np.add.at(matrix, (r, b), n)
+        return list(index), matrix
+
+    def _bin_expression(self, since: datetime, step_minutes: int):
+        """SQL for the bin of ``bucket_start`` ((epoch - since) // step), or None if unknown."""
+        if since.microsecond:
+            return None  # keep exact floor division for the odd non-whole-second start
+        start, seconds = int(since.timestamp()), step_minutes * 60
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+            epoch = cast(func.strftime("%s", ComplaintCount.bucket_start), Integer)
+        elif dialect == "postgresql":
+            epoch = cast(func.extract("epoch", ComplaintCount.bucket_start), BigInteger)
+        else:
+            return None
+        # integer division (rows are at or after since, so it floors); buckets are whole seconds
+        return ((epoch - start) // seconds).label("bin")
+
+    def complaint_refs(
+        self,
+        key: Mapping[str, str],
+        since: datetime,
+        until: datetime,
+        limit: int = MAX_REFS,
+        filters: Filters | None = None,
+    ) -> list[ComplaintRef]:
+        query = select(
+            Complaint.id,
+            Complaint.external_id,
+            Complaint.region,
+            Complaint.channel,
+            Complaint.product_code,
+        ).where(Complaint.received_at >= since, Complaint.received_at < until)
+        for dimension, value in key.items():
+            query = query.where(getattr(Complaint, dimension) == value)
+        for dimension, values in (filters or {}).items():
+            query = query.where(getattr(Complaint, dimension).in_(list(values)))
+        query = query.order_by(Complaint.received_at, Complaint.id).limit(limit)
+        return [ComplaintRef(*row) for row in self.session.execute(query)]
+
+    def new_texts(self, after_id: int, since: datetime) -> list[TextRow]:
+        query = (
+            select(
+                Complaint.id,
+                Complaint.external_id,
+                Complaint.received_at,
+                Complaint.text,
+                Complaint.product_code,
+                Complaint.region,
+                Complaint.channel,
+            )
+            .where(Complaint.id > after_id, Complaint.received_at >= since)
+            .order_by(Complaint.id)
+        )
+        cached = self._texts
+        if cached is not None and cached[0] <= after_id and cached[1] <= since:
+            # the event and copied-text rules read the same new texts in one tick (a worker's
+            # first tick: days of them): the narrower read is a filter of the wider one
+            return [r for r in cached[2] if r.id > after_id and r.received_at >= since]
+        rows = [TextRow(*row) for row in self.session.execute(query)]
+        self._texts = (after_id, since, rows)
+        return rows
+
+    def source_health(self) -> list[SourceHealth]:
+        if self.sources is None:
+            return []
+        states = {s.name: s for s in self.session.scalars(select(SourceState))}
+        health = []
+        for source in self.sources.sources:
+            if not source.enabled:
+                continue
+            state = states.get(source.name)
+            last = None
+            if state is not None:
+                last = state.last_received_at or state.last_success_at
+            health.append(SourceHealth(source.name, last, source.silent_after_minutes))
+        return health

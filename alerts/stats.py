@@ -1,0 +1,135 @@
+"""Statistics for expected counts: shares with outbreak down-weighting, NB tails, CUSUM.
+
+References
+- Farrington C.P., Andrews N.J., Beale A.D., Catchpole M.A. (1996). A statistical algorithm for
+  the early detection of outbreaks of infectious disease. J. R. Stat. Soc. A 159:547-563.
+  (Anscombe residuals; past outbreaks down-weighted by w = s^-2 before the baseline is fitted.)
+- Noufaily A., Enki D.G., Farrington P., Garthwaite P., Andrews N., Charlett A. (2013).
+  An improved algorithm for outbreak detection in multiple surveillance systems.
+  Stat. Med. 32:1206-1222. (Down-weight only residuals above 2.58; negative-binomial
+  thresholds instead of the 2/3-power transform.)
+- Kulldorff M., Heffernan R., Hartman J., Assuncao R., Mostashari F. (2005). A space-time
+  permutation scan statistic for disease outbreak detection. PLoS Med 2(3):e59. (Expected count
+  of one key = its share of the total times the total in the window: purely temporal effects such
+  as holidays cancel out.)
+- Page E.S. (1954). Continuous inspection schemes. Biometrika 41:100-115 (CUSUM); Rossi G.,
+  Lampugnani L., Marchi M. (1999). An approximate CUSUM procedure for surveillance of health
+  events. Stat. Med. 18:2111-2122 (CUSUM on standardised counts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+MAX_DISPERSION = 3.0
+OUTBREAK_RESIDUAL = 6.0  # standardised residual beyond which a past day is left out of dispersion
+# A key's own dispersion counts as many days as it has; the pooled value counts as 14 days, so a
+# fortnight of history is needed before a key's own (noisy) moment estimate dominates.
+DISPERSION_PRIOR_DAYS = 14.0
+# Complaint counts are never exactly Poisson (people complain in clusters); a small floor
+# keeps the test honest for keys whose history happened to look calm.
+MIN_DISPERSION = 0.05
+
+
+def anscombe_residuals(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Poisson Anscombe residuals, 1.5 (y^(2/3) - m^(2/3)) / m^(1/6) (Farrington 1996)."""
+    m = np.maximum(m, 1e-9)
+    return 1.5 * (np.cbrt(y) ** 2 - np.cbrt(m) ** 2) / m ** (1 / 6)
+
+
+def nb_upper_p(
+    x: np.ndarray | int, mu: np.ndarray | float, dispersion: np.ndarray | float
+) -> np.ndarray:
+    """P(X >= x) for X ~ NB with mean mu and variance mu + dispersion·mu² (Poisson when 0)."""
+    x = np.asarray(x, dtype=float)
+    mu = np.maximum(np.asarray(mu, dtype=float), 1e-9)
+    dispersion = np.asarray(dispersion, dtype=float)
+    size = 1.0 / np.maximum(dispersion, 1e-9)
+    # scipy.special's regularised incomplete beta is scipy.stats' nbinom.sf (real-valued size)
+    # without its per-call overhead: P(X >= x) = I_{mu/(size+mu)}(x, size)
+    nb = special.betainc(np.maximum(x, 1), size, mu / (size + mu))
+    poisson = special.pdtrc(x - 1, mu)
+    return np.where(x <= 0, 1.0, np.where(dispersion < 1e-6, poisson, nb))
+
+
+def nb_normal_scores(y: np.ndarray, mu: np.ndarray, dispersion: np.ndarray | float) -> np.ndarray:
+    """Normal scores of counts under their NB law: Φ⁻¹ of the mid-p CDF (Dunn & Smyth 1996).
+
+    (y - m)/sd is far from normal for over-dispersed counts (a gamma-like right tail), so a
+    CUSUM on it drifts up on ordinary busy days; these scores are N(0, 1) under the baseline
+    whatever the dispersion, as Rossi et al. (1999) intend with their transform.
+    """
+    upper = nb_upper_p(y, mu, dispersion)  # P(Y >= y)
+    above = nb_upper_p(np.asarray(y, dtype=float) + 1, mu, dispersion)  # P(Y > y)
+    mid = np.clip(0.5 * (upper + above), 1e-12, 1 - 1e-12)
+    return -special.ndtri(mid)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Per-key share of the total, its NB dispersion, and how many history days were used."""
+
+    shares: np.ndarray
+    dispersion: np.ndarray
+    pooled_dispersion: float
+    floor_share: float
+    days: int
+
+
+def fit_baseline(y: np.ndarray, totals: np.ndarray, threshold: float = 2.58) -> Baseline:
+    """Shares r_k of each key in the daily totals, with past outbreaks down-weighted.
+
+    ``y`` is keys × days, ``totals`` the all-key count per day (same filters). Days with no
+    data at all are ignored. One reweighting pass as in Farrington (1996), with Noufaily et
+    al.'s (2013) 2.58 cut-off; dispersion by the method of moments for NB (Var = m + a·m²),
+    shrunk towards the pooled value so sparse keys borrow strength from dense ones.
+    """
+    y = np.asarray(y, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    live = totals > 0
+    days = int(live.sum())
+    if days == 0 or y.shape[0] == 0:
+        return Baseline(np.zeros(y.shape[0]), np.zeros(y.shape[0]), 0.0, 1.0, days)
+    y, totals = y[:, live], totals[live]
+    grand = totals.sum()
+    floor = 0.5 / grand  # half a complaint over the whole history: unseen keys are not impossible
+    shares = np.maximum(y.sum(axis=1) / grand, floor)
+    dispersion = np.zeros(y.shape[0])
+    pooled = 0.0
+    others = totals[None, :] - y  # compare each key with the rest, as the surge test does
+    keep = np.ones_like(y)  # days used for the dispersion: all but blatant outbreaks
+    for _ in range(2):
+        m = conditional_expected(shares[:, None], others)
+        resid2 = keep * ((y - m) ** 2 - y)
+        m2 = keep * m**2
+        pooled = float(np.clip(resid2.sum() / max(m2.sum(), 1e-9), 0.0, MAX_DISPERSION))
+        own = np.clip(resid2.sum(axis=1) / np.maximum(m2.sum(axis=1), 1e-9), 0.0, MAX_DISPERSION)
+        w_own = (keep * np.minimum(m, 1.0)).sum(axis=1)  # days with at least one expected
+        dispersion = (w_own * own + DISPERSION_PRIOR_DAYS * pooled) / (
+            w_own + DISPERSION_PRIOR_DAYS
+        )
+        dispersion = np.maximum(dispersion, MIN_DISPERSION)
+        s = anscombe_residuals(y, m) / np.sqrt(1.0 + dispersion[:, None] * m)
+        # Farrington/Noufaily weights for the level; the dispersion keeps ordinary bad days
+        # (down-weighting them would understate over-dispersion and cause false alarms)
+        weights = np.where(s > threshold, 1.0 / np.maximum(s, 1e-9) ** 2, 1.0)
+        keep = np.where(s > OUTBREAK_RESIDUAL, 0.0, 1.0)
+        shares = np.maximum((weights * y).sum(axis=1) / (weights * totals).sum(axis=1), floor)
+    return Baseline(shares, dispersion, pooled, floor, days)
+
+
+def cusum(z: np.ndarray, k: float) -> np.ndarray:
+    """Upper CUSUM S_t = max(0, S_{t-1} + z_t - k) along the last axis; returns the final S."""
+    s = np.zeros(z.shape[:-1])
+    for t in range(z.shape[-1]):
+        s = np.maximum(0.0, s + z[..., t] - k)
+    return s
+
+
+def conditional_expected(share: np.ndarray | float, others: np.ndarray | float) -> np.ndarray:
+    """Expected count of a key given the others' count: r/(1-r) · others (Kulldorff 2005)."""
+    share = np.minimum(np.asarray(share, dtype=float), 0.95)
+    return share / (1.0 - share) * np.asarray(others, dtype=float)

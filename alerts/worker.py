@@ -1,0 +1,301 @@
+"""The worker process: APScheduler jobs that collect, evaluate and notify, each on its own interval.
+
+Each job is a plain function over a ``WorkerContext`` so tests can run ticks with any clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.dbguard import guard_jobs
+from alerts.engine import evaluate
+from alerts.leader import LeaderLock, leader_lock_for
+from alerts.notify.channels import Channel, build_channel
+from alerts.notify.dispatch import deliver_due, plan
+from collectors.base import Collector
+from collectors.registry import build_collector
+from collectors.runner import collect_once
+from config.loader import RadarConfig
+from storage.db import make_session_factory, session_scope
+from storage.models import WorkerHeartbeat
+from storage.partitions import maintain as maintain_partitions
+
+log = logging.getLogger("radar.worker")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WorkerContext:
+    config: RadarConfig
+    engine: Engine
+    dashboard_url: str = "http://localhost:8501"
+    clock: Clock = utc_now
+    only_sources: frozenset[str] = frozenset()
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    factory: sessionmaker[Session] = field(init=False)
+    collectors: dict[str, Collector] = field(init=False)
+    channels: dict[str, Channel] = field(init=False)
+    leader: LeaderLock = field(init=False)
+    started_at: datetime = field(init=False)
+    stats: dict[str, Any] = field(default_factory=dict)
+    scheduler: BackgroundScheduler | None = None  # set by build_scheduler; lets jobs wake others
+    running_jobs: set[str] = field(default_factory=set)  # job ids running now (see wake)
+    rerun_jobs: set[str] = field(default_factory=set)  # woken while running: run once more
+    wake_lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: bool = False  # set by stop_scheduler: no more wakes
+
+    def __post_init__(self) -> None:
+        self.factory = make_session_factory(self.engine)
+        self.collectors = {
+            s.name: build_collector(s)
+            for s in self.config.sources.sources
+            if s.enabled and (not self.only_sources or s.name in self.only_sources)
+        }
+        self.channels = {
+            c.name: build_channel(c) for c in self.config.channels.channels if c.enabled
+        }
+        self.leader = leader_lock_for(self.engine)
+        self.started_at = self.clock()
+
+    def is_leader(self) -> bool:
+        leading = self.leader.try_acquire()
+        if leading and not self.stats.get("leader"):
+            self.stats["leader_since"] = self.clock().isoformat()
+        self.stats["leader"] = leading
+        return leading
+
+
+def collect_job(ctx: WorkerContext, source_name: str) -> None:
+    source = next(s for s in ctx.config.sources.sources if s.name == source_name)
+    result = collect_once(
+        ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
+    )
+    ctx.stats[f"collect:{source_name}"] = result.inserted
+    if result.inserted or result.counts:
+        wake(ctx, "evaluate")
+    if result.inserted or result.quarantined:
+        log.info(
+            "source %s: %d new, %d duplicate, %d quarantined",
+            source_name,
+            result.inserted,
+            result.duplicates,
+            result.quarantined,
+        )
+
+
+def wake(ctx: WorkerContext, job_id: str) -> None:
+    """Run a job now rather than at its next interval: new complaints are evaluated, and new
+    alerts notified, at once, so a complaint reaches the duty phone within a poll interval plus
+    seconds instead of plus the evaluation and notification intervals.
+
+    A job that is running right now is run again as soon as it finishes (its current run may
+    have read the database before the news was committed); waking it while it runs would only
+    make APScheduler skip the extra run with a warning.
+    """
+    if ctx.scheduler is None:
+        return
+    with ctx.wake_lock:  # held across the modify: see stop_scheduler
+        if ctx.stopping:
+            return
+        if job_id in ctx.running_jobs:
+            ctx.rerun_jobs.add(job_id)
+            return
+        job = ctx.scheduler.get_job(job_id)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+
+def stop_scheduler(ctx: WorkerContext, scheduler: BackgroundScheduler) -> None:
+    """Stop taking new runs and let running jobs finish their transaction.
+
+    APScheduler's ``shutdown(wait=True)`` holds its job-store lock while it waits for running
+    jobs, and a job that wakes another needs that lock: so wakes are closed first, under the
+    same lock ``wake`` holds, and a wake can never be half-way into the scheduler here.
+    """
+    with ctx.wake_lock:
+        ctx.stopping = True
+    scheduler.shutdown(wait=True)
+
+
+@contextmanager
+def _running(ctx: WorkerContext, job_id: str) -> Iterator[None]:
+    """Mark a wakeable job as running for ``wake`` (set by the job itself, not by scheduler
+    events, whose order across jobs APScheduler does not promise)."""
+    with ctx.wake_lock:
+        ctx.running_jobs.add(job_id)
+    try:
+        yield
+    finally:
+        with ctx.wake_lock:
+            ctx.running_jobs.discard(job_id)
+
+
+def _rerun_woken_jobs(scheduler: BackgroundScheduler, ctx: WorkerContext) -> None:
+    """Run again the jobs woken while they ran. The executor releases a job's instance before it
+    dispatches EXECUTED/ERROR, so this rerun is never refused for "maximum running instances"."""
+
+    def finished(event: JobExecutionEvent) -> None:
+        with ctx.wake_lock:
+            again = event.job_id in ctx.rerun_jobs
+            ctx.rerun_jobs.discard(event.job_id)
+        if again:
+            wake(ctx, event.job_id)
+
+    scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+
+def evaluate_job(ctx: WorkerContext) -> None:
+    with _running(ctx, "evaluate"):
+        _evaluate(ctx)
+
+
+def _evaluate(ctx: WorkerContext) -> None:
+    if not ctx.is_leader():
+        return
+    now = ctx.clock()
+    with session_scope(ctx.factory) as session:
+        result = evaluate(session, ctx.config.rules, now, sources=ctx.config.sources)
+    for alert, transition in result.changes:
+        if transition.kind != "updated":
+            log.info("alert %s %s: %s", alert.id, transition.kind, alert.title)
+    if any(transition.kind != "updated" for _, transition in result.changes):
+        wake(ctx, "notify")
+    ctx.stats["last_evaluation"] = now.isoformat()
+
+
+def notify_job(ctx: WorkerContext) -> None:
+    with _running(ctx, "notify"):
+        _notify(ctx)
+
+
+def _notify(ctx: WorkerContext) -> None:
+    if not ctx.is_leader():
+        return
+    now = ctx.clock()
+    with session_scope(ctx.factory) as session:
+        plan(session, ctx.config, now, ctx.dashboard_url)
+    sent, failed = deliver_due(
+        ctx.factory, ctx.channels, ctx.config, now, dashboard_url=ctx.dashboard_url
+    )
+    if sent or failed:
+        log.info("notifications: %d sent, %d failed attempts", sent, failed)
+
+
+def heartbeat_job(ctx: WorkerContext) -> None:
+    now = ctx.clock()
+    with session_scope(ctx.factory) as session:
+        beat = session.get(WorkerHeartbeat, ctx.name)
+        if beat is None:
+            beat = WorkerHeartbeat(
+                name=ctx.name,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                started_at=ctx.started_at,
+                beat_at=now,
+                info={},
+            )
+            session.add(beat)
+        beat.beat_at = now
+        beat.info = dict(ctx.stats)
+
+
+def tick(ctx: WorkerContext, should_stop: Callable[[], bool] = lambda: False) -> bool:
+    """Everything once, in order: used by tests and by the worker at start-up.
+
+    Checks `should_stop` between steps, so a stop request lands between whole jobs;
+    returns False when it stopped early.
+    """
+    steps = [partial(collect_job, ctx, name) for name in ctx.collectors]
+    steps += [partial(evaluate_job, ctx), partial(notify_job, ctx), partial(heartbeat_job, ctx)]
+    for step in steps:
+        if should_stop():
+            return False
+        step()
+    return True
+
+
+def build_scheduler(ctx: WorkerContext) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    for source in ctx.config.sources.sources:
+        if source.name in ctx.collectors:
+            scheduler.add_job(
+                collect_job,
+                "interval",
+                seconds=source.interval_seconds,
+                args=[ctx, source.name],
+                id=f"collect:{source.name}",
+                name=f"collect {source.name}",
+            )
+    scheduler.add_job(
+        evaluate_job,
+        "interval",
+        seconds=ctx.config.rules.evaluation_interval_seconds,
+        args=[ctx],
+        id="evaluate",
+    )
+    scheduler.add_job(notify_job, "interval", seconds=15, args=[ctx], id="notify")
+    scheduler.add_job(heartbeat_job, "interval", seconds=10, args=[ctx], id="heartbeat")
+    # PostgreSQL: monthly partitions of complaints created a few months ahead, daily.
+    scheduler.add_job(
+        maintain_partitions, "cron", hour=1, args=[ctx.engine, ctx.clock], id="partitions"
+    )
+    ctx.scheduler = scheduler
+    _rerun_woken_jobs(scheduler, ctx)
+    from dashboard.weekly_job import add_weekly_report_job  # the Monday 09:00 report
+
+    add_weekly_report_job(scheduler, ctx)
+    guard_jobs(scheduler, ctx.engine)  # a database outage: one line per attempt and growing pauses
+    return scheduler
+
+
+def run_worker(ctx: WorkerContext) -> None:
+    """Run until Ctrl-C or SIGTERM; a first tick at start-up so the dashboard has data at once.
+
+    Signal handlers only set a flag. The first tick checks it between jobs, then the main thread
+    waits on it while the scheduler runs in its own thread. An exception raised from a signal
+    handler could land anywhere (even in a garbage-collection callback, which Python prints and
+    ignores), and a flag set before the scheduler starts is never missed.
+    """
+    log.info("worker %s starting with %d sources", ctx.name, len(ctx.collectors))
+    scheduler = build_scheduler(ctx)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        if not stopping.is_set():  # a second signal (Ctrl-C, then the demo's terminate): no news
+            log.info("worker %s stopping (signal %d)", ctx.name, signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        if not tick(ctx, should_stop=stopping.is_set):
+            log.info("worker %s stopped before its first tick finished", ctx.name)
+            return
+        scheduler.start()
+        while not stopping.wait(timeout=1):
+            pass
+        stop_scheduler(ctx, scheduler)
+    finally:
+        ctx.leader.release()
