@@ -1,0 +1,256 @@
+"""Pure Plotly figure builders: data in, figure out; no Streamlit and no database here.
+
+Every label that can come from a source (product names, regions, titles) passes through
+``plain()``: Plotly renders a subset of HTML in text, so user data is escaped first.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from datetime import datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from alerts.severity import SEVERITY_COLOURS, SEVERITY_SHORT
+from dashboard.i18n import Lang, channel_name, state_name, t
+from dashboard.timeutil import SHANGHAI, age_text
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+PALETTE = ["#3e9bff", "#46c37b", "#ffb224", "#e5484d", "#a371f7", "#2ec8c8", "#f76b15"]
+BACKGROUND = "rgba(0,0,0,0)"
+
+# Tile positions (column, row) of the 31 provinces: a grid that keeps China's rough shape.
+PROVINCE_TILES: dict[str, tuple[int, int]] = {
+    "黑龙江": (8, 0),
+    "内蒙古": (6, 1),
+    "吉林": (8, 1),
+    "新疆": (1, 2),
+    "北京": (6, 2),
+    "天津": (7, 2),
+    "辽宁": (8, 2),
+    "甘肃": (3, 3),
+    "宁夏": (4, 3),
+    "山西": (5, 3),
+    "河北": (6, 3),
+    "山东": (7, 3),
+    "西藏": (1, 4),
+    "青海": (2, 4),
+    "陕西": (4, 4),
+    "河南": (5, 4),
+    "江苏": (6, 4),
+    "四川": (3, 5),
+    "重庆": (4, 5),
+    "湖北": (5, 5),
+    "安徽": (6, 5),
+    "上海": (7, 5),
+    "云南": (3, 6),
+    "贵州": (4, 6),
+    "湖南": (5, 6),
+    "江西": (6, 6),
+    "浙江": (7, 6),
+    "广西": (4, 7),
+    "广东": (5, 7),
+    "福建": (6, 7),
+    "海南": (5, 8),
+}
+
+
+def plain(value: object) -> str:
+    """User data as inert text for Plotly (which would otherwise interpret tags)."""
+    return html.escape(str(value), quote=False)
+
+
+def _layout(fig: go.Figure, title: str = "", height: int = 320, font_size: int = 16) -> go.Figure:
+    fig.update_layout(
+        title={"text": plain(title), "font": {"size": font_size + 4}} if title else None,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+        paper_bgcolor=BACKGROUND,
+        plot_bgcolor=BACKGROUND,
+        font={"family": FONT, "size": font_size, "color": "#e6e9ef"},
+        legend={"orientation": "h", "y": -0.15},
+        template="plotly_dark",
+    )
+    return fig
+
+
+def channel_trend_figure(trend: pd.DataFrame, lang: Lang = "zh", height: int = 360) -> go.Figure:
+    """One line per channel over 5-minute buckets (times shown in Asia/Shanghai)."""
+    fig = go.Figure()
+    if not trend.empty:
+        for i, (channel, part) in enumerate(trend.groupby("channel", sort=True)):
+            times = pd.to_datetime(part["bucket_start"], utc=True).dt.tz_convert(SHANGHAI)
+            fig.add_trace(
+                go.Scatter(
+                    x=times,
+                    y=part["count"],
+                    mode="lines",
+                    name=plain(channel_name(str(channel), lang)),
+                    line={"width": 3, "color": PALETTE[i % len(PALETTE)]},
+                )
+            )
+    return _layout(fig, t("trend_by_channel", lang), height)
+
+
+def bar_figure(
+    labels: list[str],
+    values: list[int],
+    title: str = "",
+    height: int = 360,
+    colour: str = "#3e9bff",
+) -> go.Figure:
+    """Horizontal bars, largest on top: top products, events, regions, channels."""
+    fig = go.Figure(
+        go.Bar(
+            x=list(values)[::-1],
+            y=[plain(label) for label in labels][::-1],
+            orientation="h",
+            marker_color=colour,
+            text=list(values)[::-1],
+            textposition="auto",
+        )
+    )
+    return _layout(fig, title, height)
+
+
+def province_grid_figure(
+    counts: Mapping[str, int], title: str = "", height: int = 420
+) -> go.Figure:
+    """A tile grid of China's provinces coloured by count; unknown regions are left out."""
+    cols = max(c for c, _ in PROVINCE_TILES.values()) + 1
+    rows = max(r for _, r in PROVINCE_TILES.values()) + 1
+    z: list[list[float | None]] = [[None] * cols for _ in range(rows)]
+    text: list[list[str]] = [[""] * cols for _ in range(rows)]
+    for province, (col, row) in PROVINCE_TILES.items():
+        z[row][col] = int(counts.get(province, 0))
+        text[row][col] = f"{province}<br>{int(counts.get(province, 0))}"
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 14},
+            colorscale=[[0, "#1b2536"], [0.5, "#c2410c"], [1, "#e5484d"]],
+            showscale=False,
+            xgap=4,
+            ygap=4,
+            hoverinfo="text",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
+    fig.update_xaxes(visible=False)
+    return _layout(fig, title, height)
+
+
+def alerts_table_figure(
+    alerts: pd.DataFrame, now: datetime, lang: Lang = "zh", height: int = 360
+) -> go.Figure:
+    """Active alerts as a big-font table, each row in its severity colour (Ⅰ red … Ⅳ blue)."""
+    headers = [t(k, lang) for k in ("severity", "title", "state", "age", "handler", "count")]
+    columns: list[list[str]] = [[] for _ in headers]
+    fills: list[str] = []
+    for row in alerts.itertuples(index=False):
+        since = row.fired_at if pd.notna(row.fired_at) else row.started_at
+        values = [
+            SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
+            plain(row.title),
+            state_name(str(row.state), lang),
+            age_text(now - since, lang),
+            plain(row.acknowledged_by) if row.acknowledged_by else "—",
+            str(int(row.count)),
+        ]
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+        fills.append(SEVERITY_COLOURS.get(int(row.severity), "#555555"))
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[1, 6, 2, 2, 2, 1],
+            header={
+                "values": headers,
+                "fill_color": "#151b26",
+                "font": {"size": 18, "color": "#e6e9ef"},
+                "align": "left",
+                "height": 36,
+            },
+            cells={
+                "values": columns,
+                "fill_color": [fills] * len(headers),
+                "font": {"size": 20, "color": "#ffffff"},
+                "align": "left",
+                "height": 36,
+            },
+        )
+    )
+    return _layout(fig, "", height)
+
+
+def key_trend_figure(
+    trend: pd.DataFrame,
+    started_at: datetime | None = None,
+    threshold: float | None = None,
+    title: str = "",
+    height: int = 320,
+) -> go.Figure:
+    """An alert's series around it, with the moment it started and its expected level marked."""
+    times = pd.to_datetime(trend["bucket_start"], utc=True).dt.tz_convert(SHANGHAI)
+    fig = go.Figure(
+        go.Bar(x=times, y=trend["count"], marker_color="#3e9bff", name=plain(title or "count"))
+    )
+    if started_at is not None:
+        x = started_at.astimezone(SHANGHAI)
+        fig.add_shape(
+            type="line",
+            x0=x,
+            x1=x,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"color": "#e5484d", "dash": "dash", "width": 2},
+        )
+    if threshold:
+        fig.add_hline(y=threshold, line={"color": "#ffb224", "dash": "dot"})
+    return _layout(fig, title, height)
+
+
+def comparison_figure(
+    frame: pd.DataFrame, series: Mapping[str, str], title: str = "", height: int = 360
+) -> go.Figure:
+    """Grouped bars per ``value`` for several periods; ``series`` maps column → legend label."""
+    fig = go.Figure()
+    for i, (column, label) in enumerate(series.items()):
+        if column in frame:
+            fig.add_trace(
+                go.Bar(
+                    x=[plain(v) for v in frame["value"]],
+                    y=frame[column],
+                    name=plain(label),
+                    marker_color=PALETTE[i % len(PALETTE)],
+                )
+            )
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, height)
+
+
+def throughput_figure(frame: pd.DataFrame, title: str = "", height: int = 300) -> go.Figure:
+    """Records per hour per source, stacked."""
+    fig = go.Figure()
+    if not frame.empty:
+        hourly = frame.assign(
+            hour=pd.to_datetime(frame["bucket_start"], utc=True)
+            .dt.tz_convert(SHANGHAI)
+            .dt.floor("h")
+        )
+        hourly = hourly.groupby(["hour", "source"], as_index=False)["count"].sum()
+        for i, (source, part) in enumerate(hourly.groupby("source", sort=True)):
+            fig.add_trace(
+                go.Bar(
+                    x=part["hour"],
+                    y=part["count"],
+                    name=plain(source),
+                    marker_color=PALETTE[i % len(PALETTE)],
+                )
+            )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, height)

@@ -1,0 +1,159 @@
+"""User-facing strings, Chinese first with an English switch; one table, looked up by key."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("投诉雷达", "Complaint Radar"),
+    "page_wall": ("值班大屏", "Wall screen"),
+    "page_alerts": ("告警处置", "Alert console"),
+    "page_weekly": ("趋势周报", "Weekly trends"),
+    "page_ledger": ("投诉台账", "Complaint ledger"),
+    "page_sources": ("数据源", "Sources"),
+    "page_settings": ("配置", "Settings"),
+    "language": ("语言 / Language", "Language / 语言"),
+    "today": ("今日投诉", "Complaints today"),
+    "last_hour": ("近1小时", "Last hour"),
+    "vs_last_week": ("较上周同期", "vs same time last week"),
+    "active_alerts": ("活动告警", "Active alerts"),
+    "no_active_alerts": ("当前无活动告警", "No active alerts"),
+    "trend_by_channel": ("各渠道实时趋势（5分钟）", "Live trend by channel (5 min)"),
+    "top_products": ("24小时投诉最多产品", "Top products, last 24 h"),
+    "top_events": ("24小时热点事件", "Top events, last 24 h"),
+    "province_grid": ("各省投诉分布（24小时）", "Complaints by province (24 h)"),
+    "source_health": ("数据源健康", "Source health"),
+    "on_duty": ("当前值班", "On duty now"),
+    "nobody_on_duty": ("排班空缺！", "Roster gap!"),
+    "stale_sources": ("数据源中断", "Sources stale"),
+    "all_sources_ok": ("所有数据源正常", "All sources healthy"),
+    "worker_down": ("后台任务无心跳", "Worker heartbeat missing"),
+    "updated_at": ("更新于", "Updated"),
+    "severity": ("级别", "Severity"),
+    "title": ("告警", "Alert"),
+    "state": ("状态", "State"),
+    "age": ("持续", "Age"),
+    "handler": ("处置人", "Handled by"),
+    "count": ("数量", "Count"),
+    "expected": ("基线/阈值", "Expected"),
+    "filters": ("筛选", "Filters"),
+    "states": ("状态", "States"),
+    "rules": ("规则", "Rules"),
+    "period_days": ("时间范围（天）", "Period (days)"),
+    "choose_alert": ("选择告警", "Choose an alert"),
+    "evidence": ("证据", "Evidence"),
+    "trend_around": ("告警前后趋势", "Trend around the alert"),
+    "samples": ("投诉样本（已脱敏）", "Sample complaints (masked)"),
+    "regions": ("涉及地区", "Regions"),
+    "channels": ("涉及渠道", "Channels"),
+    "audit": ("处置记录", "Audit trail"),
+    "acknowledge": ("确认", "Acknowledge"),
+    "resolve": ("解除", "Resolve"),
+    "add_note": ("添加备注", "Add note"),
+    "note": ("备注", "Note"),
+    "silence": ("静默", "Silence"),
+    "silence_minutes": ("静默时长（分钟）", "Silence for (minutes)"),
+    "done": ("已完成", "Done"),
+    "ack_link_ok": ("已通过链接确认告警", "Alert acknowledged from the link"),
+    "ack_link_bad": ("确认链接无效或已过期", "The acknowledge link is invalid or has expired"),
+    "ack_link_state": ("告警无法确认", "The alert cannot be acknowledged"),
+    "no_permission_act": ("您的角色只能查看，不能处置告警", "Your role can view but not act"),
+    "no_alerts_found": ("没有符合条件的告警", "No alerts match"),
+    "operator": ("操作人", "Operator"),
+    "week": ("选择周（周一）", "Week (Monday)"),
+    "this_week": ("本周", "This week"),
+    "prev_week": ("上周", "Previous week"),
+    "last_year": ("去年同期", "Same week last year"),
+    "total": ("投诉总量", "Total complaints"),
+    "by_category": ("按类别", "By category"),
+    "by_channel": ("按渠道", "By channel"),
+    "by_product_line": ("按险种", "By product line"),
+    "by_region": ("按地区", "By region"),
+    "repeat": ("重复投诉", "Repeat complaints"),
+    "multichannel": ("多渠道投诉", "Multi-channel complaints"),
+    "alerts_raised": ("触发告警", "Alerts raised"),
+    "ack_time": ("确认用时中位数（分钟）", "Median time to acknowledge (min)"),
+    "download_excel": ("下载 Excel", "Download Excel"),
+    "download_pdf": ("下载 PDF（含图表）", "Download PDF (charts)"),
+    "download_png": ("下载 PNG 图表", "Download PNG charts"),
+    "download_csv": ("导出 CSV", "Export CSV"),
+    "no_data": ("无数据", "No data"),
+    "received_at": ("受理时间", "Received"),
+    "due_at": ("处理决定期限", "Decision due"),
+    "overdue": ("已超期", "Overdue"),
+    "due_soon": ("48小时内到期", "Due within 48 h"),
+    "status": ("状态", "Status"),
+    "complex": ("复杂", "Complex"),
+    "deadline_mode": ("期限计算", "Deadline days"),
+    "calendar": ("自然日", "calendar days"),
+    "working": ("工作日（含调休）", "working days (with 调休)"),
+    "quarantine": ("隔离记录", "Quarantined records"),
+    "throughput": ("每小时入库量（24小时）", "Records per hour (24 h)"),
+    "last_error": ("最近错误", "Last error"),
+    "lag": ("延迟（分钟）", "Lag (min)"),
+    "heartbeats": ("后台任务心跳", "Worker heartbeats"),
+    "config_ok": ("配置检查通过", "Configuration is valid"),
+    "config_bad": ("配置有错误", "Configuration has errors"),
+    "roster": ("排班", "Roster"),
+    "routes": ("通知渠道", "Notification channels"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出登录", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "texts_hidden": ("您的角色不显示投诉原文", "Complaint texts are hidden for your role"),
+    "role": ("角色", "Role"),
+}
+
+CHANNEL_NAMES: dict[str, tuple[str, str]] = {
+    "hotline": ("热线", "Hotline"),
+    "web": ("网页表单", "Web form"),
+    "app": ("App", "App"),
+    "social": ("社交媒体", "Social media"),
+    "counter": ("柜面", "Counter"),
+    "regulator": ("监管转办", "Regulator"),
+    "media": ("媒体", "Media"),
+}
+
+STATE_NAMES: dict[str, tuple[str, str]] = {
+    "pending": ("待触发", "Pending"),
+    "firing": ("告警中", "Firing"),
+    "acknowledged": ("已确认", "Acknowledged"),
+    "resolved": ("已解除", "Resolved"),
+}
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "duty_manager": ("值班经理", "Duty manager"),
+    "on_call": ("值班员", "On-call"),
+    "executive": ("管理层", "Executive"),
+    "admin": ("管理员", "Administrator"),
+}
+
+
+def t(key: str, lang: Lang = "zh") -> str:
+    """The string for ``key``; an unknown key shows itself so a missing entry is visible, not fatal."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def _name(table: dict[str, tuple[str, str]], code: str, lang: Lang) -> str:
+    pair = table.get(code)
+    if pair is None:
+        return code
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def channel_name(code: str, lang: Lang = "zh") -> str:
+    return _name(CHANNEL_NAMES, code, lang)
+
+
+def state_name(code: str, lang: Lang = "zh") -> str:
+    return _name(STATE_NAMES, code, lang)
+
+
+def role_name(code: str, lang: Lang = "zh") -> str:
+    return _name(ROLE_NAMES, code, lang)

@@ -1,0 +1,237 @@
+"""告警处置: the alert console for on-call staff; filters, one alert's evidence, and actions.
+
+Writes go only through ``alerts/actions.py``, which records each action with who and when.
+Complaint texts are shown as data (``st.dataframe``), never as HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from alerts import actions
+from alerts.ack_links import InvalidAckToken, verify_ack_token
+from alerts.severity import SEVERITY_COLOURS, SEVERITY_LABELS
+from dashboard import cache, charts
+from dashboard.auth import User
+from dashboard.i18n import channel_name, state_name, t
+from dashboard.timeutil import age_text, fmt_local
+from dashboard.ui import current_user, lang
+from storage.db import session_scope
+
+SILENCE_CHOICES = (30, 60, 120, 240, 480, 1440)
+
+
+def handle_ack_link(user: User | None, now: datetime) -> None:
+    """Acknowledge from a signed link (``?ack=<token>``) once, and say what happened."""
+    token = st.session_state.pop("pending_ack", None) or st.query_params.get("ack")
+    if not token:
+        return
+    st.query_params.pop("ack", None)
+    language = lang()
+    try:
+        claim = verify_ack_token(str(token), now)
+    except InvalidAckToken:
+        st.error(t("ack_link_bad", language))
+        return
+    if user is not None and not user.can_act:
+        st.error(t("no_permission_act", language))
+        return
+    # Signed in: the person who clicked; sign-in off: the receiver the link was sent to.
+    actor = user.username if user is not None and _signed_in() else claim.receiver
+    try:
+        with session_scope(cache.write_factory()) as session:
+            actions.acknowledge(session, claim.alert_id, actor, now)
+    except actions.ActionError as exc:
+        st.warning(f"{t('ack_link_state', language)}（#{claim.alert_id}）：{exc}")
+    else:
+        cache.after_write()
+        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{actor}）")
+    st.session_state["alert_pick"] = claim.alert_id
+
+
+def _signed_in() -> bool:
+    from dashboard.settings import dashboard_settings
+
+    return dashboard_settings().auth != "off"
+
+
+def _severity_style(row: pd.Series) -> list[str]:
+    colour = SEVERITY_COLOURS.get(int(row["_severity"]), "#555555")
+    return [f"background-color: {colour}; color: white" if c == "级别" else "" for c in row.index]
+
+
+def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    language = lang()
+    return pd.DataFrame(
+        {
+            "ID": frame["id"],
+            "级别": [SEVERITY_LABELS.get(int(s), str(s)) for s in frame["severity"]],
+            "告警": frame["title"],
+            "状态": [state_name(s, language) for s in frame["state"]],
+            "开始": [fmt_local(v) for v in frame["started_at"]],
+            "持续": [
+                age_text((r or now) - s, language)
+                for s, r in zip(frame["started_at"], frame["resolved_at"], strict=True)
+            ],
+            "数量": frame["count"],
+            "处置人": frame["acknowledged_by"],
+            "静默": frame["silenced"],
+            "_severity": frame["severity"],
+        }
+    )
+
+
+def render() -> None:
+    language = lang()
+    user = current_user()
+    now = datetime.now(UTC)
+    st.title(t("page_alerts", language))
+    handle_ack_link(user, now)
+
+    with st.expander(t("filters", language), expanded=True):
+        c1, c2, c3, c4 = st.columns(4)
+        states = c1.multiselect(
+            t("states", language),
+            ["pending", "firing", "acknowledged", "resolved"],
+            default=["pending", "firing", "acknowledged"],
+            format_func=lambda s: state_name(s, language),
+            key="f_states",
+        )
+        severities = c2.multiselect(
+            t("severity", language),
+            [1, 2, 3, 4],
+            format_func=lambda s: SEVERITY_LABELS[s],
+            key="f_severity",
+        )
+        rules = c3.multiselect(t("rules", language), cache.slow("alert_rules"), key="f_rules")
+        days = c4.number_input(t("period_days", language), 1, 90, 7, key="f_days")
+    since = (now - timedelta(days=int(days))).replace(second=0, microsecond=0)
+    frame = cache.live("list_alerts", since, tuple(states), tuple(severities), tuple(rules))
+    if frame.empty:
+        st.info(t("no_alerts_found", language))
+        return
+    table = _alert_table(frame, now)
+    st.dataframe(
+        table.style.apply(_severity_style, axis=1),
+        hide_index=True,
+        column_order=[c for c in table.columns if c != "_severity"],
+        key="alert_list",
+    )
+
+    ids = [int(i) for i in frame["id"]]
+    wanted = st.session_state.get("alert_pick") or st.query_params.get("alert")
+    try:
+        index = ids.index(int(wanted)) if wanted is not None else 0
+    except ValueError:
+        index = 0
+    titles = dict(zip(ids, frame["title"], strict=True))
+    alert_id = st.selectbox(
+        t("choose_alert", language),
+        ids,
+        index=index,
+        format_func=lambda i: f"#{i} {titles.get(i, '')}",
+        key="alert_select",
+    )
+    st.session_state["alert_pick"] = alert_id
+    _detail(int(alert_id), user, now)
+
+
+def _detail(alert_id: int, user: User | None, now: datetime) -> None:
+    language = lang()
+    detail = cache.live("alert_detail", alert_id)
+    if detail is None:
+        st.warning(f"#{alert_id}?")
+        return
+    alert, evidence = detail.alert, detail.alert["evidence"]
+    st.subheader(f"#{alert_id} {alert['title']}")
+    m = st.columns(5)
+    m[0].metric(t("severity", language), SEVERITY_LABELS.get(alert["severity"], "?"))
+    m[1].metric(t("state", language), state_name(alert["state"], language))
+    m[2].metric(t("count", language), int(alert["count"]))
+    m[3].metric(t("expected", language), f"{alert['expected']:g}")
+    m[4].metric(t("handler", language), alert["acknowledged_by"] or "—")
+
+    if user is not None and user.can_act:
+        _actions(alert_id, alert["state"], user, now)
+    else:
+        st.info(t("no_permission_act", language))
+
+    start = alert["started_at"]
+    end = alert["resolved_at"] or now
+    trend = cache.live(
+        "key_trend",
+        {k: str(v) for k, v in alert["key"].items()},
+        start - timedelta(hours=6),
+        end + timedelta(hours=1),
+    )
+    st.plotly_chart(
+        charts.key_trend_figure(trend, start, alert["expected"], t("trend_around", language)),
+        key="alert_trend",
+    )
+    ids = [int(i) for i in evidence.get("complaint_ids", [])]
+    st.caption(f"{t('evidence', language)}：{len(ids)} / {alert['count']}")
+    left, right = st.columns(2)
+    regions = cache.live("complaint_breakdown", tuple(ids), "region")
+    channels = cache.live("complaint_breakdown", tuple(ids), "channel")
+    left.plotly_chart(
+        charts.bar_figure(
+            list(regions["value"]), list(regions["count"]), t("regions", language), height=300
+        ),
+        key="alert_regions",
+    )
+    right.plotly_chart(
+        charts.bar_figure(
+            [channel_name(c, language) for c in channels["value"]],
+            list(channels["count"]),
+            t("channels", language),
+            height=300,
+        ),
+        key="alert_channels",
+    )
+    st.markdown(f"**{t('samples', language)}**")
+    if user is not None and user.can_read_texts:
+        samples = cache.live("complaints_by_ids", tuple(ids), 20)
+        samples = samples.assign(received_at=[fmt_local(v) for v in samples["received_at"]])
+        st.dataframe(samples, hide_index=True, key="alert_samples")
+    else:
+        st.info(t("texts_hidden", language))
+    st.markdown(f"**{t('audit', language)}**")
+    events = detail.events.assign(at=[fmt_local(v, "%m-%d %H:%M:%S") for v in detail.events["at"]])
+    st.dataframe(events, hide_index=True, key="alert_audit")
+
+
+def _run(action, alert_id: int, *args) -> None:
+    """One action in its own transaction; the result shows as a toast, errors in plain words."""
+    try:
+        with session_scope(cache.write_factory()) as session:
+            action(session, alert_id, *args)
+    except actions.ActionError as exc:
+        st.error(str(exc))
+        return
+    cache.after_write()
+    st.toast(t("done", lang()))
+    st.rerun()
+
+
+def _actions(alert_id: int, state: str, user: User, now: datetime) -> None:
+    language = lang()
+    actor = user.username
+    c1, c2, c3 = st.columns([1, 1, 2])
+    if state in ("pending", "firing") and c1.button(
+        t("acknowledge", language), key="act_ack", type="primary"
+    ):
+        _run(actions.acknowledge, alert_id, actor, now)
+    if state != "resolved" and c2.button(t("resolve", language), key="act_resolve"):
+        _run(actions.resolve, alert_id, actor, now)
+    with c3.popover(t("silence", language)):
+        minutes = st.selectbox(t("silence_minutes", language), SILENCE_CHOICES, key="silence_min")
+        reason = st.text_input(t("note", language), key="silence_note")
+        if st.button(t("silence", language), key="act_silence"):
+            _run(actions.silence_alert, alert_id, actor, now, int(minutes), reason)
+    with st.form("note_form", clear_on_submit=True):
+        note = st.text_area(t("note", language), key="note_text")
+        if st.form_submit_button(t("add_note", language)):
+            _run(actions.add_note, alert_id, actor, now, note)

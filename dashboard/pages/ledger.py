@@ -1,0 +1,113 @@
+"""投诉台账: complaints with their regulatory decision deadlines; overdue and due-soon stand out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cache
+from dashboard.deadlines import DAYS_BY_LEVEL, decision_due, due_status
+from dashboard.i18n import channel_name, t
+from dashboard.settings import dashboard_settings
+from dashboard.timeutil import SHANGHAI, day_start, fmt_local
+from dashboard.ui import current_user, lang
+
+STATUS_COLOURS = {"overdue": "#e5484d", "due_soon": "#f76b15"}
+
+
+def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFrame:
+    """Adds level (0/1/2: 15/30/60 days), due_at and due_status (done/overdue/due_soon/ok).
+
+    A complaint marked complex gets at least the 30-day extension; level 2 is the approved 60.
+    """
+    levels = [
+        max(int(level or 0), 1 if complex_ else 0)
+        for level, complex_ in zip(frame["extension_level"], frame["is_complex"], strict=True)
+    ]
+    due = [
+        decision_due(r, level, mode)  # type: ignore[arg-type]
+        for r, level in zip(frame["received_at"], levels, strict=True)
+    ]
+    status = [
+        due_status(d, None if pd.isna(dec) else dec, now)
+        for d, dec in zip(due, frame["decided_at"], strict=True)
+    ]
+    return frame.assign(due_at=due, due_status=status, level=levels)
+
+
+def render() -> None:
+    language = lang()
+    user = current_user()
+    settings = dashboard_settings()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    st.title(t("page_ledger", language))
+    mode = settings.deadline_days
+    st.caption(
+        f"{t('deadline_mode', language)}：{t(mode, language)}（RADAR_DEADLINE_DAYS）· 15 / 30 / 60"
+    )
+    today = now.astimezone(SHANGHAI).date()
+    c1, c2 = st.columns(2)
+    start = c1.date_input("起 / from", today - timedelta(days=30), key="ledger_from")
+    end = c2.date_input("止 / to", today, key="ledger_to")
+    statuses = st.multiselect(
+        t("status", language), cache.slow("complaint_statuses"), key="ledger_status"
+    )
+    frame = cache.slow(
+        "ledger", day_start(start), day_start(end + timedelta(days=1)), tuple(statuses)
+    )
+    if frame.empty:
+        st.info(t("no_data", language))
+        return
+    frame = with_deadlines(frame, now, mode)
+    counts = frame["due_status"].value_counts()
+    m = st.columns(3)
+    m[0].metric(t("overdue", language), int(counts.get("overdue", 0)))
+    m[1].metric(t("due_soon", language), int(counts.get("due_soon", 0)))
+    m[2].metric(t("total", language), len(frame))
+    only_urgent = st.toggle(
+        f"{t('overdue', language)} / {t('due_soon', language)}", key="ledger_urgent"
+    )
+    if only_urgent:
+        frame = frame[frame["due_status"].isin(["overdue", "due_soon"])]
+    show = pd.DataFrame(
+        {
+            "ID": frame["external_id"],
+            t("received_at", language): [
+                fmt_local(v, "%Y-%m-%d %H:%M") for v in frame["received_at"]
+            ],
+            t("due_at", language): [
+                fmt_local(v - timedelta(seconds=1), "%Y-%m-%d %H:%M") for v in frame["due_at"]
+            ],
+            "期限状态": frame["due_status"],
+            t("status", language): frame["status"],
+            t("complex", language): frame["is_complex"],
+            "时限": [f"{DAYS_BY_LEVEL.get(v, 60)} 天" for v in frame["level"]],
+            "渠道": [channel_name(c, language) for c in frame["channel"]],
+            "产品": frame["product_name"],
+            "地区": frame["region"],
+            "类别": frame["category"],
+        }
+    )
+    if user is not None and user.can_read_texts:
+        show["内容"] = frame["text"].to_numpy()
+    styled = show.style.apply(
+        lambda row: (
+            [
+                f"background-color: {STATUS_COLOURS[row['期限状态']]}; color: white"
+                if row["期限状态"] in STATUS_COLOURS
+                else ""
+            ]
+            * len(row)
+        ),
+        axis=1,
+    )
+    st.dataframe(styled, hide_index=True, key="ledger_table")
+    st.download_button(
+        t("download_csv", language),
+        show.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"complaint-ledger-{start:%Y%m%d}-{end:%Y%m%d}.csv",
+        mime="text/csv",
+        key="ledger_csv",
+    )

@@ -1,0 +1,63 @@
+"""数据源: every source's health, lag, throughput, last error, and quarantined records with reasons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import cache, charts
+from dashboard.i18n import t
+from dashboard.pages.common import loaded_config, now_utc, source_rows
+from dashboard.timeutil import fmt_local
+from dashboard.ui import lang
+
+STATUS_TEXT = {
+    "ok": "✅ 正常",
+    "failing": "🟠 失败重试中",
+    "stale": "🔴 中断",
+    "never": "⚪ 未运行",
+}
+
+
+def render() -> None:
+    language = lang()
+    now = now_utc(5)
+    st.title(t("page_sources", language))
+    rows = source_rows(cache.live("source_states"), loaded_config(), now)
+    if rows.empty:
+        st.info(t("no_data", language))
+    else:
+        bad = rows[rows["status"] != "ok"]
+        for row in bad.itertuples():
+            st.error(f"{row.name}：{STATUS_TEXT[row.status]} {row.last_error}")
+        for row in rows[(rows["status"] == "ok") & (rows["note"] != "")].itertuples():
+            st.info(f"{row.name}：{row.note}")
+        table = rows.assign(
+            status=[STATUS_TEXT[s] for s in rows["status"]],
+            last_success_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],
+        )
+        st.dataframe(table, hide_index=True, key="source_table")
+    st.plotly_chart(
+        charts.throughput_figure(
+            cache.live("source_throughput", now - timedelta(hours=24), now + timedelta(minutes=5)),
+            t("throughput", language),
+        ),
+        key="source_throughput",
+    )
+    st.subheader(t("heartbeats", language))
+    beats = cache.live("worker_heartbeats")
+    st.dataframe(
+        beats.assign(beat_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in beats["beat_at"]]),
+        hide_index=True,
+        key="heartbeats",
+    )
+    st.subheader(t("quarantine", language))
+    names = sorted(set(rows["name"])) if not rows.empty else []
+    source = st.selectbox(t("page_sources", language), ["", *names], key="q_source")
+    records = cache.live("quarantined", source or None, 200)
+    st.dataframe(
+        records.assign(quarantined_at=[fmt_local(v) for v in records["quarantined_at"]]),
+        hide_index=True,
+        key="quarantine_table",
+    )

@@ -1,0 +1,176 @@
+"""值班大屏: the wall screen for duty managers; refreshes itself in a fragment, never in a loop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from alerts import roster as roster_mod
+from dashboard import cache, charts
+from dashboard.health import worker_alive
+from dashboard.i18n import channel_name, t
+from dashboard.pages.common import loaded_config, now_utc, source_rows
+from dashboard.settings import dashboard_settings
+from dashboard.timeutil import change_pct, fmt_local, local_midnight
+from dashboard.ui import WALL_CSS, is_kiosk, lang, static_css
+
+REFRESH = dashboard_settings().wall_refresh_seconds
+CHART_CONFIG = {"displayModeBar": False, "staticPlot": False}
+
+
+def _delta(current: int, previous: int) -> str | None:
+    pct = change_pct(current, previous)
+    if pct is None:
+        return None
+    return f"{pct:+.0f}% {t('vs_last_week', lang())}"
+
+
+def render() -> None:
+    static_css(WALL_CSS)
+    if not is_kiosk():
+        st.caption(f"{t('page_wall', lang())} · ?kiosk=1")
+    live_wall()
+
+
+@st.fragment(run_every=REFRESH)
+def live_wall() -> None:
+    """Everything on the wall, re-run every few seconds; elements keep their keys so nothing flickers."""
+    language = lang()
+    now = now_utc(REFRESH)
+    config = loaded_config()
+    summary = cache.live("wall_summary", now, local_midnight(now))
+    alerts = cache.live("active_alerts")
+
+    today = sum(summary.today.values())
+    hour = sum(summary.last_hour.values())
+    top = st.columns([1, 1, 1, 1.3])
+    top[0].metric(
+        t("today", language),
+        f"{today:,}",
+        _delta(today, sum(summary.today_last_week.values())),
+        delta_color="inverse",
+    )
+    top[1].metric(
+        t("last_hour", language),
+        f"{hour:,}",
+        _delta(hour, sum(summary.last_hour_last_week.values())),
+        delta_color="inverse",
+    )
+    firing = int((alerts["state"] != "acknowledged").sum()) if not alerts.empty else 0
+    top[2].metric(
+        t("active_alerts", language),
+        f"{len(alerts)}",
+        f"{firing} 未确认" if firing else None,
+        delta_color="inverse",
+    )
+    with top[3]:
+        _on_duty(config, now)
+
+    channels = sorted(set(summary.today) | set(summary.last_hour))
+    if channels:
+        cols = st.columns(len(channels))
+        for col, channel in zip(cols, channels, strict=True):
+            col.metric(
+                channel_name(channel, language),
+                f"{summary.today.get(channel, 0):,}",
+                f"{t('last_hour', language)} {summary.last_hour.get(channel, 0)}",
+                delta_color="off",
+                delta_arrow="off",
+            )
+
+    _source_banner(config, now)
+
+    left, right = st.columns([1.2, 1])
+    with left:
+        st.subheader(t("active_alerts", language))
+        if alerts.empty:
+            st.success(t("no_active_alerts", language))
+        else:
+            height = min(80 + 40 * len(alerts), 420)
+            st.plotly_chart(
+                charts.alerts_table_figure(alerts, now, language, height=height),
+                key="wall_alerts",
+                config=CHART_CONFIG,
+            )
+    with right:
+        trend = cache.live("channel_trend", now - timedelta(hours=6), now + timedelta(minutes=5))
+        st.plotly_chart(
+            charts.channel_trend_figure(trend, language, height=380),
+            key="wall_trend",
+            config=CHART_CONFIG,
+        )
+
+    day_ago = now - timedelta(hours=24)
+    products = cache.live("top_products", day_ago, now + timedelta(minutes=5), 8)
+    events = cache.live("dimension_totals", "event_tag", day_ago, now + timedelta(minutes=5), 8)
+    regions = cache.live("dimension_totals", "region", day_ago, now + timedelta(minutes=5))
+    a, b, c = st.columns([1, 1, 1.2])
+    a.plotly_chart(
+        charts.bar_figure(
+            list(products["product_name"]), list(products["count"]), t("top_products", language)
+        ),
+        key="wall_products",
+        config=CHART_CONFIG,
+    )
+    b.plotly_chart(
+        charts.bar_figure(
+            list(events["value"]),
+            list(events["count"]),
+            t("top_events", language),
+            colour="#e5484d",
+        ),
+        key="wall_events",
+        config=CHART_CONFIG,
+    )
+    c.plotly_chart(
+        charts.province_grid_figure(
+            dict(zip(regions["value"], regions["count"], strict=True)), t("province_grid", language)
+        ),
+        key="wall_provinces",
+        config=CHART_CONFIG,
+    )
+    st.caption(f"{t('updated_at', language)} {fmt_local(now, '%Y-%m-%d %H:%M:%S')}（北京时间）")
+
+
+def _on_duty(config, now) -> None:
+    language = lang()
+    if config is None:
+        st.metric(t("on_duty", language), "—")
+        return
+    person = roster_mod.on_call(config.roster, now)
+    if person is None:
+        st.metric(t("on_duty", language), "—")
+        st.error(t("nobody_on_duty", language))
+        return
+    st.metric(
+        t("on_duty", language),
+        person.name,
+        person.phone or None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+    gaps_fn = getattr(roster_mod, "roster_gaps", None)
+    if gaps_fn is not None:
+        gaps = gaps_fn(config.roster, now, now + timedelta(hours=24))
+        if gaps:
+            start, end = gaps[0]
+            st.warning(f"{t('nobody_on_duty', language)} {fmt_local(start)}–{fmt_local(end)}")
+
+
+def _source_banner(config, now) -> None:
+    """A red banner naming every stale or failing source, and a dead worker; green otherwise."""
+    language = lang()
+    rows = source_rows(cache.live("source_states"), config, now)
+    bad = rows[rows["status"] != "ok"] if not rows.empty else rows
+    beats = cache.live("worker_heartbeats")
+    alive = not beats.empty and worker_alive(beats["beat_at"].max(), now, timedelta(minutes=2))
+    if not bad.empty:
+        names = "，".join(f"{r.name}（{r.status}）" for r in bad.itertuples())
+        st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
+    if not alive:
+        st.error(f"⚠ {t('worker_down', language)}", icon=":material/error:")
+    if bad.empty and alive:
+        st.success(
+            f"{t('source_health', language)}：{t('all_sources_ok', language)}（{len(rows)}）"
+        )

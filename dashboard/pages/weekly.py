@@ -1,0 +1,108 @@
+"""趋势周报: a chosen week against the previous one and the same week last year, with downloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard import cache, charts
+from dashboard.i18n import channel_name, t
+from dashboard.report import DIMENSIONS, PERIODS, summary_rows, to_excel, to_image
+from dashboard.timeutil import SHANGHAI, change_pct, monday_of, previous_full_week
+from dashboard.ui import lang
+
+
+def render() -> None:
+    language = lang()
+    st.title(t("page_weekly", language))
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    picked = st.date_input(t("week", language), previous_full_week(datetime.now(UTC)), key="week")
+    week = monday_of(picked if picked else today)
+    report = cache.weekly_report(week)
+    labels = {
+        p: t(k, language)
+        for p, k in zip(PERIODS, ("this_week", "prev_week", "last_year"), strict=True)
+    }
+    st.caption(f"{week:%Y-%m-%d} — {report.week_end:%Y-%m-%d}")
+
+    totals = report.totals
+    cols = st.columns(5)
+    pct = change_pct(totals["this"], totals["prev"])
+    cols[0].metric(
+        t("total", language),
+        f"{totals['this']:,}",
+        None if pct is None else f"{pct:+.1f}% {t('prev_week', language)}",
+        delta_color="inverse",
+    )
+    cols[1].metric(
+        t("last_year", language), f"{totals['last_year']:,}" if totals["last_year"] else "—"
+    )
+    cols[2].metric(t("repeat", language), report.repeats["this"].repeat)
+    cols[3].metric(t("multichannel", language), report.repeats["this"].multichannel)
+    median = report.alerts["this"].median_ack_minutes
+    cols[4].metric(
+        t("alerts_raised", language),
+        report.alerts["this"].raised,
+        None if median is None else f"{t('ack_time', language)} {median:.0f}",
+        delta_color="off",
+    )
+    for note in report.notes:
+        st.caption(note)
+
+    excel = to_excel(report)
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        t("download_excel", language),
+        excel,
+        file_name=f"complaint-radar-week-{week:%Y-%m-%d}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_excel",
+    )
+    if d2.toggle(t("download_pdf", language), key="make_pdf"):
+        d2.download_button(
+            "PDF",
+            to_image(report, "pdf"),
+            file_name=f"complaint-radar-week-{week:%Y-%m-%d}.pdf",
+            mime="application/pdf",
+            key="dl_pdf",
+        )
+    if d3.toggle(t("download_png", language), key="make_png"):
+        d3.download_button(
+            "PNG",
+            to_image(report, "png"),
+            file_name=f"complaint-radar-week-{week:%Y-%m-%d}.png",
+            mime="image/png",
+            key="dl_png",
+        )
+
+    st.table(
+        {
+            "": [r[0] for r in summary_rows(report)],
+            **{labels[p]: [r[i + 1] for r in summary_rows(report)] for i, p in enumerate(PERIODS)},
+        }
+    )
+    titles = {
+        "category": t("by_category", language),
+        "channel": t("by_channel", language),
+        "product_line": t("by_product_line", language),
+        "region": t("by_region", language),
+    }
+    for i, dimension in enumerate(DIMENSIONS):
+        frame = report.by_dimension[dimension].head(12)
+        if dimension == "channel":
+            frame = frame.assign(value=[channel_name(v, language) for v in frame["value"]])
+        if i % 2 == 0:
+            row = st.columns(2)
+        row[i % 2].plotly_chart(
+            charts.comparison_figure(frame, labels, titles[dimension]), key=f"weekly_{dimension}"
+        )
+    top = report.top_products
+    st.plotly_chart(
+        charts.bar_figure(
+            list(top["product_name"]),
+            list(top["count"]),
+            t("top_products", language).replace("24小时", "本周"),
+        ),
+        key="weekly_top",
+    )

@@ -1,0 +1,431 @@
+"""Read queries behind the dashboard: plain functions over an engine, returning DataFrames.
+
+They are pure with respect to their arguments (no Streamlit, no clock) so tests run them on
+SQLite and PostgreSQL; ``dashboard/cache.py`` wraps them in ``st.cache_data``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ACTIVE_ALERT_STATES,
+    Alert,
+    AlertEvent,
+    Complaint,
+    ComplaintCount,
+    QuarantinedRecord,
+    SourceState,
+    WorkerHeartbeat,
+)
+from storage.queries import SqlCountReader
+
+COUNT_DIMENSIONS = ("channel", "product_code", "product_line", "region", "category", "event_tag")
+WEEK = timedelta(days=7)
+
+
+def _frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+def channel_totals(engine: Engine, since: datetime, until: datetime) -> dict[str, int]:
+    """Complaints per channel in buckets starting in [since, until)."""
+    with Session(engine) as session:
+        counts = SqlCountReader(session).window_counts(["channel"], since, until)
+    return {key[0]: n for key, n in sorted(counts.items())}
+
+
+@dataclass(frozen=True)
+class WallSummary:
+    """Today and the last hour by channel, each with the same span one week earlier."""
+
+    today: dict[str, int]
+    today_last_week: dict[str, int]
+    last_hour: dict[str, int]
+    last_hour_last_week: dict[str, int]
+
+
+def wall_summary(engine: Engine, now: datetime, day_start: datetime) -> WallSummary:
+    until = now + timedelta(microseconds=1)
+    hour_ago = now - timedelta(hours=1)
+    return WallSummary(
+        today=channel_totals(engine, day_start, until),
+        today_last_week=channel_totals(engine, day_start - WEEK, until - WEEK),
+        last_hour=channel_totals(engine, hour_ago, until),
+        last_hour_last_week=channel_totals(engine, hour_ago - WEEK, until - WEEK),
+    )
+
+
+def channel_trend(engine: Engine, since: datetime, until: datetime) -> pd.DataFrame:
+    """Complaints per 5-minute bucket and channel: columns bucket_start, channel, count."""
+    c = ComplaintCount
+    query = (
+        select(c.bucket_start, c.channel, func.sum(c.count))
+        .where(c.bucket_start >= since, c.bucket_start < until)
+        .group_by(c.bucket_start, c.channel)
+        .order_by(c.bucket_start, c.channel)
+    )
+    with Session(engine) as session:
+        rows = session.execute(query).all()
+    frame = _frame(rows, ["bucket_start", "channel", "count"])
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+def dimension_totals(
+    engine: Engine, dimension: str, since: datetime, until: datetime, limit: int | None = None
+) -> pd.DataFrame:
+    """Complaints per value of one count dimension, largest first: columns value, count."""
+    if dimension not in COUNT_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; use one of {COUNT_DIMENSIONS}")
+    column = getattr(ComplaintCount, dimension)
+    total = func.sum(ComplaintCount.count)
+    query = (
+        select(column, total)
+        .where(ComplaintCount.bucket_start >= since, ComplaintCount.bucket_start < until)
+        .group_by(column)
+        .order_by(total.desc(), column)
+    )
+    if dimension == "event_tag":
+        query = query.where(column != "")
+    if limit:
+        query = query.limit(limit)
+    with Session(engine) as session:
+        rows = session.execute(query).all()
+    frame = _frame(rows, ["value", "count"])
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+def top_products(engine: Engine, since: datetime, until: datetime, limit: int = 10) -> pd.DataFrame:
+    """Products with the most complaints: columns product_code, product_name, product_line, count."""
+    c = ComplaintCount
+    total = func.sum(c.count)
+    query = (
+        select(c.product_code, c.product_line, total)
+        .where(c.bucket_start >= since, c.bucket_start < until, c.product_code != "")
+        .group_by(c.product_code, c.product_line)
+        .order_by(total.desc(), c.product_code)
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        rows = session.execute(query).all()
+        codes = [r[0] for r in rows]
+        names = dict(
+            session.execute(
+                select(Complaint.product_code, func.max(Complaint.product_name))
+                .where(
+                    Complaint.product_code.in_(codes),
+                    # Bounded by the window so the lookup uses the (product, time) index
+                    # instead of reading every complaint a product ever had.
+                    Complaint.received_at >= since,
+                    Complaint.received_at < until,
+                )
+                .group_by(Complaint.product_code)
+            ).all()
+        )
+    return pd.DataFrame(
+        [(code, names.get(code) or code, line, int(n)) for code, line, n in rows],
+        columns=["product_code", "product_name", "product_line", "count"],
+    )
+
+
+ALERT_COLUMNS = [
+    "id",
+    "severity",
+    "title",
+    "state",
+    "rule",
+    "started_at",
+    "fired_at",
+    "last_seen_at",
+    "acknowledged_at",
+    "acknowledged_by",
+    "resolved_at",
+    "count",
+    "expected",
+    "silenced",
+]
+
+
+def _alert_rows(alerts: Sequence[Alert]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [[getattr(a, col) for col in ALERT_COLUMNS] for a in alerts], columns=ALERT_COLUMNS
+    )
+
+
+def active_alerts(engine: Engine) -> pd.DataFrame:
+    """Active alerts, most serious first, then oldest first."""
+    query = (
+        select(Alert)
+        .where(Alert.state.in_([s.value for s in ACTIVE_ALERT_STATES]))
+        .order_by(Alert.severity, Alert.started_at, Alert.id)
+    )
+    with Session(engine) as session:
+        return _alert_rows(session.scalars(query).all())
+
+
+def list_alerts(
+    engine: Engine,
+    since: datetime,
+    states: Sequence[str] = (),
+    severities: Sequence[int] = (),
+    rules: Sequence[str] = (),
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Alerts started since ``since`` or still active, filtered; most serious and newest first."""
+    active = [s.value for s in ACTIVE_ALERT_STATES]
+    query = select(Alert).where((Alert.started_at >= since) | Alert.state.in_(active))
+    if states:
+        query = query.where(Alert.state.in_(list(states)))
+    if severities:
+        query = query.where(Alert.severity.in_(list(severities)))
+    if rules:
+        query = query.where(Alert.rule.in_(list(rules)))
+    order = case((Alert.state.in_(active), 0), else_=1)
+    query = query.order_by(order, Alert.severity, Alert.started_at.desc()).limit(limit)
+    with Session(engine) as session:
+        return _alert_rows(session.scalars(query).all())
+
+
+def alert_rules(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Alert.rule).distinct().order_by(Alert.rule)))
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    alert: dict[str, Any]
+    events: pd.DataFrame
+
+
+def alert_detail(engine: Engine, alert_id: int) -> AlertDetail | None:
+    """One alert with its key and evidence, and its audit trail oldest first."""
+    with Session(engine) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            return None
+        data = {col: getattr(alert, col) for col in ALERT_COLUMNS}
+        data.update(key=dict(alert.key), evidence=dict(alert.evidence), rule_kind=alert.rule_kind)
+        events = session.execute(
+            select(
+                AlertEvent.at,
+                AlertEvent.kind,
+                AlertEvent.from_state,
+                AlertEvent.to_state,
+                AlertEvent.actor,
+                AlertEvent.message,
+            )
+            .where(AlertEvent.alert_id == alert_id)
+            .order_by(AlertEvent.at, AlertEvent.id)
+        ).all()
+    return AlertDetail(
+        alert=data,
+        events=_frame(events, ["at", "kind", "from_state", "to_state", "actor", "message"]),
+    )
+
+
+def complaints_by_ids(engine: Engine, ids: Sequence[int], limit: int = 20) -> pd.DataFrame:
+    """Stored (already masked) complaints, newest first: the samples behind an alert."""
+    columns = ["id", "received_at", "channel", "product_name", "region", "category", "text"]
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    query = (
+        select(*(getattr(Complaint, c) for c in columns))
+        .where(Complaint.id.in_(list(ids)[:5000]))
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return _frame(session.execute(query).all(), columns)
+
+
+def complaint_breakdown(engine: Engine, ids: Sequence[int], dimension: str) -> pd.DataFrame:
+    """How the complaints behind an alert spread over regions or channels: columns value, count."""
+    if dimension not in COUNT_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    if not ids:
+        return pd.DataFrame(columns=["value", "count"])
+    column = getattr(Complaint, dimension)
+    query = (
+        select(column, func.count())
+        .where(Complaint.id.in_(list(ids)[:5000]))
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+    )
+    with Session(engine) as session:
+        return _frame(session.execute(query).all(), ["value", "count"])
+
+
+def key_trend(
+    engine: Engine, key: dict[str, str], since: datetime, until: datetime
+) -> pd.DataFrame:
+    """Counts per bucket for an alert's key (its dimensions that counts keep): bucket_start, count."""
+    c = ComplaintCount
+    query = (
+        select(c.bucket_start, func.sum(c.count))
+        .where(c.bucket_start >= since, c.bucket_start < until)
+        .group_by(c.bucket_start)
+        .order_by(c.bucket_start)
+    )
+    for dimension, value in key.items():
+        if dimension in COUNT_DIMENSIONS:
+            query = query.where(getattr(c, dimension) == value)
+    with Session(engine) as session:
+        frame = _frame(session.execute(query).all(), ["bucket_start", "count"])
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+SOURCE_COLUMNS = [
+    "name",
+    "kind",
+    "last_run_at",
+    "last_success_at",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+    "records_last_run",
+    "quarantined_last_run",
+    "total_records",
+    "last_received_at",
+    "note",
+]
+
+
+def source_states(engine: Engine) -> pd.DataFrame:
+    with Session(engine) as session:
+        states = session.scalars(select(SourceState).order_by(SourceState.name)).all()
+        return pd.DataFrame(
+            [[getattr(s, c) for c in SOURCE_COLUMNS] for s in states], columns=SOURCE_COLUMNS
+        )
+
+
+def worker_heartbeats(engine: Engine) -> pd.DataFrame:
+    columns = ["name", "host", "pid", "started_at", "beat_at"]
+    with Session(engine) as session:
+        rows = session.execute(
+            select(*(getattr(WorkerHeartbeat, c) for c in columns)).order_by(
+                WorkerHeartbeat.beat_at.desc()
+            )
+        ).all()
+    return _frame(rows, columns)
+
+
+def quarantined(engine: Engine, source: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """Newest quarantined records with their reasons."""
+    columns = ["id", "source", "external_id", "reason", "payload", "quarantined_at"]
+    query = select(*(getattr(QuarantinedRecord, c) for c in columns))
+    if source:
+        query = query.where(QuarantinedRecord.source == source)
+    query = query.order_by(QuarantinedRecord.quarantined_at.desc(), QuarantinedRecord.id.desc())
+    with Session(engine) as session:
+        return _frame(session.execute(query.limit(limit)).all(), columns)
+
+
+def source_throughput(engine: Engine, since: datetime, until: datetime) -> pd.DataFrame:
+    """Complaints per source per 5-minute bucket of event time: bucket_start, source, count."""
+    c = ComplaintCount
+    query = (
+        select(c.bucket_start, c.source, func.sum(c.count))
+        .where(c.bucket_start >= since, c.bucket_start < until)
+        .group_by(c.bucket_start, c.source)
+        .order_by(c.bucket_start, c.source)
+    )
+    with Session(engine) as session:
+        frame = _frame(session.execute(query).all(), ["bucket_start", "source", "count"])
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+LEDGER_COLUMNS = [
+    "id",
+    "source",
+    "external_id",
+    "received_at",
+    "channel",
+    "product_name",
+    "product_line",
+    "region",
+    "category",
+    "status",
+    "is_complex",
+    "extension_level",
+    "decided_at",
+    "closed_at",
+    "text",
+]
+
+
+def ledger(
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    statuses: Sequence[str] = (),
+    limit: int = 2000,
+) -> pd.DataFrame:
+    """Complaints received in [since, until), oldest first (the first to fall due)."""
+    query = select(*(getattr(Complaint, c) for c in LEDGER_COLUMNS)).where(
+        Complaint.received_at >= since, Complaint.received_at < until
+    )
+    if statuses:
+        query = query.where(Complaint.status.in_(list(statuses)))
+    query = query.order_by(Complaint.received_at, Complaint.id).limit(limit)
+    with Session(engine) as session:
+        return _frame(session.execute(query).all(), LEDGER_COLUMNS)
+
+
+def complaint_statuses(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Complaint.status).distinct().order_by(Complaint.status)))
+
+
+@dataclass(frozen=True)
+class RepeatStats:
+    total: int
+    repeat: int
+    multichannel: int
+
+
+def repeat_stats(engine: Engine, since: datetime, until: datetime) -> RepeatStats:
+    """Stored complaints in the span, and how many were repeats or came through several channels."""
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((Complaint.is_repeat, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Complaint.is_multichannel, 1), else_=0)), 0),
+    ).where(Complaint.received_at >= since, Complaint.received_at < until)
+    with Session(engine) as session:
+        total, repeat, multi = session.execute(query).one()
+    return RepeatStats(int(total), int(repeat), int(multi))
+
+
+@dataclass(frozen=True)
+class AlertStats:
+    raised: int
+    by_severity: dict[int, int]
+    acknowledged: int
+    median_ack_minutes: float | None
+
+
+def alert_stats(engine: Engine, since: datetime, until: datetime) -> AlertStats:
+    """Alerts that fired in the span and how long people took to acknowledge them."""
+    query = select(Alert.severity, Alert.fired_at, Alert.started_at, Alert.acknowledged_at).where(
+        Alert.started_at >= since, Alert.started_at < until, Alert.fired_at.is_not(None)
+    )
+    with Session(engine) as session:
+        rows = session.execute(query).all()
+    by_severity: dict[int, int] = {}
+    waits = []
+    for severity, fired_at, _started, acked_at in rows:
+        by_severity[severity] = by_severity.get(severity, 0) + 1
+        if acked_at is not None:
+            waits.append(max(0.0, (acked_at - fired_at).total_seconds() / 60))
+    median = float(pd.Series(waits).median()) if waits else None
+    return AlertStats(len(rows), dict(sorted(by_severity.items())), len(waits), median)

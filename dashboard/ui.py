@@ -1,0 +1,123 @@
+"""Shared Streamlit helpers: language, kiosk mode, the signed-in user, safe text output."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard.auth import (
+    User,
+    anonymous,
+    load_users,
+    session_expired,
+    user_for_email,
+    verify_password,
+)
+from dashboard.i18n import Lang, role_name, t
+from dashboard.settings import dashboard_settings
+
+# Static CSS only (never user data): hides Streamlit's chrome in kiosk mode.
+KIOSK_CSS = """
+<style>
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
+[data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"], footer,
+[data-testid="stStatusWidget"] {display: none !important;}
+.block-container {padding-top: 0.6rem !important; max-width: 100% !important;}
+</style>
+"""
+# Large numbers readable from five metres on the wall screen.
+WALL_CSS = """
+<style>
+[data-testid="stMetricValue"] {font-size: 4.2rem !important; line-height: 1.1;}
+[data-testid="stMetricLabel"] p {font-size: 1.4rem !important;}
+[data-testid="stMetricDelta"] {font-size: 1.2rem !important;}
+</style>
+"""
+
+
+def lang() -> Lang:
+    value = st.session_state.get("lang") or st.query_params.get("lang", "zh")
+    return "en" if value == "en" else "zh"
+
+
+def is_kiosk() -> bool:
+    return str(st.query_params.get("kiosk", "")).lower() in ("1", "true", "yes", "on")
+
+
+def static_css(css: str) -> None:
+    """Inject one of the constant style blocks above."""
+    st.html(css)
+
+
+def language_switch() -> None:
+    choice = st.sidebar.radio(
+        t("language", lang()),
+        ["中文", "English"],
+        index=0 if lang() == "zh" else 1,
+        key="lang_pick",
+    )
+    st.session_state["lang"] = "zh" if choice == "中文" else "en"
+
+
+def current_user() -> User | None:
+    """Who is using the dashboard, or None when sign-in is required and has not happened."""
+    mode = dashboard_settings().auth
+    if mode == "off":
+        return anonymous(st.session_state.get("operator", "") or "值班员")
+    if mode == "oidc":
+        if not st.user.is_logged_in:
+            return None
+        users = load_users(dashboard_settings().users_file)
+        return user_for_email(users, str(st.user.get("email", "")))
+    user = st.session_state.get("user")
+    if not isinstance(user, User):
+        return None
+    started = st.session_state.get("signed_in_at")
+    if session_expired(started, datetime.now(UTC), dashboard_settings().session_minutes):
+        st.session_state.pop("user", None)
+        st.session_state.pop("signed_in_at", None)
+        return None
+    return user
+
+
+def operator_box() -> None:
+    """With sign-in off, the operator types a name so the audit trail says who acted."""
+    if dashboard_settings().auth == "off":
+        st.sidebar.text_input(t("operator", lang()), value="值班员", key="operator")
+
+
+def login_page() -> None:
+    """Password or OIDC sign-in; the page any URL shows until someone has signed in."""
+    st.title(t("app_title", lang()))
+    if dashboard_settings().auth == "oidc":
+        if st.user.is_logged_in:
+            st.error("您的账号未配置角色 / your account has no role")
+            st.button(t("sign_out", lang()), on_click=st.logout)
+        else:
+            st.button(t("sign_in", lang()), on_click=st.login)
+        return
+    with st.form("login"):
+        username = st.text_input(t("username", lang()))
+        password = st.text_input(t("password", lang()), type="password")
+        submitted = st.form_submit_button(t("sign_in", lang()))
+    if submitted:
+        user = verify_password(load_users(dashboard_settings().users_file), username, password)
+        if user is None:
+            st.error(t("bad_login", lang()))
+        else:
+            st.session_state["user"] = user
+            st.session_state["signed_in_at"] = datetime.now(UTC)
+            st.rerun()
+
+
+def user_box(user: User) -> None:
+    mode = dashboard_settings().auth
+    if mode == "off":
+        return
+    st.sidebar.caption(f"{user.name} · {role_name(user.role, lang())}")
+    if mode == "password" and st.sidebar.button(t("sign_out", lang())):
+        st.session_state.pop("user", None)
+        st.rerun()
+    elif mode == "oidc":
+        st.sidebar.button(t("sign_out", lang()), on_click=st.logout)

@@ -1,0 +1,54 @@
+"""Complaint Radar dashboard entry: page navigation only; the pages live in dashboard/pages/."""
+
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.pages import alerts, ledger, settings_view, sources, wall, weekly
+from dashboard.ui import (
+    KIOSK_CSS,
+    current_user,
+    is_kiosk,
+    lang,
+    language_switch,
+    login_page,
+    operator_box,
+    static_css,
+    user_box,
+)
+
+st.set_page_config(
+    page_title="投诉雷达 Complaint Radar", page_icon=":material/radar:", layout="wide"
+)
+if "ack" in st.query_params:  # keep a one-click acknowledge token across sign-in
+    st.session_state["pending_ack"] = st.query_params["ack"]
+
+PAGES = {
+    "wall": (wall.render, "page_wall", "wall", ":material/tv:"),
+    "alerts": (alerts.render, "page_alerts", "alerts", ":material/notifications_active:"),
+    "weekly": (weekly.render, "page_weekly", "weekly", ":material/trending_up:"),
+    "ledger": (ledger.render, "page_ledger", "ledger", ":material/menu_book:"),
+    "sources": (sources.render, "page_sources", "sources", ":material/satellite_alt:"),
+    "settings": (settings_view.render, "page_settings", "settings", ":material/settings:"),
+}
+
+kiosk = is_kiosk()
+if kiosk:
+    static_css(KIOSK_CSS)
+else:
+    language_switch()
+user = current_user()
+if user is None:
+    page = st.navigation([st.Page(login_page, title=t("sign_in", lang()), url_path="login")])
+else:
+    if not kiosk:
+        operator_box()
+        user_box(user)
+    pages = [
+        st.Page(fn, title=t(title, lang()), url_path=path, icon=icon, default=(key == "wall"))
+        for key, (fn, title, path, icon) in PAGES.items()
+        if key in user.pages
+    ]
+    page = st.navigation(pages, position="hidden" if kiosk else "sidebar")
+    if st.session_state.get("pending_ack") and page.url_path != "alerts" and "alerts" in user.pages:
+        st.switch_page(next(p for p in pages if p.url_path == "alerts"))
+page.run()
