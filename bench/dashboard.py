@@ -1,0 +1,145 @@
+"""Dashboard server time per page (AppTest, cold query cache) and Streamlit memory over refreshes.
+
+Render time: the page script run by ``streamlit.testing.v1.AppTest`` against the large history,
+with Streamlit's data cache cleared before each run so every query really hits the database.
+Memory: a real ``streamlit run`` process, the wall screen reloaded in headless Chromium through
+Playwright, resident memory of the Streamlit process read from /proc after each reload.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from sqlalchemy import Engine
+
+from bench.figures import Figure
+from bench.proc import rss_mb
+from config.settings import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("RADAR_BENCH_CHROMIUM", "/usr/bin/chromium")
+
+
+def _point_at(engine: Engine) -> str:
+    from config.settings import get_settings
+    from dashboard.settings import dashboard_settings
+
+    url = engine.url.render_as_string(hide_password=False)
+    os.environ["RADAR_DATABASE_URL"] = url
+    os.environ["RADAR_AUTH"] = "off"
+    get_settings.cache_clear()
+    dashboard_settings.cache_clear()
+    return url
+
+
+def render_seconds(engine: Engine, page: str, runs: int = 3) -> list[float]:
+    """Seconds per cold-cache run of one page script; raises if the page raised."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    _point_at(engine)
+    __import__(f"dashboard.pages.{page}")  # imports are not part of a page's render time
+    script = f"from dashboard.pages import {page}\n{page}.render()\n"
+    timings = []
+    for _ in range(runs):
+        st.cache_data.clear()
+        app = AppTest.from_string(script, default_timeout=120)
+        started = time.perf_counter()
+        app.run()
+        timings.append(time.perf_counter() - started)
+        if app.exception:
+            raise RuntimeError(f"page {page} raised: {app.exception[0].value}")
+    return timings
+
+
+def render_figure(engine: Engine, page: str, label: str, complaints: int) -> Figure:
+    timings = render_seconds(engine, page)
+    return Figure(
+        name=f"dashboard-{page}",
+        label=f"{label}, {complaints:,} complaints stored (server time, cold cache)",
+        value=statistics.median(timings),
+        unit="s",
+        target=1.0,
+        higher_is_better=False,
+        details={"runs_s": [round(t, 3) for t in timings]},
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("streamlit did not start")
+
+
+def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
+    """Growth of Streamlit's RSS after it settles (the first fifth of the reloads), in percent."""
+    from playwright.sync_api import sync_playwright
+
+    url = engine.url.render_as_string(hide_password=False)
+    port = _free_port()
+    env = dict(os.environ, RADAR_DATABASE_URL=url, RADAR_AUTH="off")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    samples: list[float] = []
+    try:
+        _wait_http(port, process)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/?kiosk=1")
+            for _ in range(refreshes):
+                page.reload()
+                page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+                samples.append(rss_mb(process.pid))
+            browser.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    settle_at = max(1, refreshes // 5)
+    settled = samples[settle_at - 1]
+    peak_after = max(samples[settle_at - 1 :])
+    return Figure(
+        name="dashboard-memory",
+        label=f"Streamlit RSS growth over {refreshes} wall-screen reloads after settling",
+        value=(peak_after / settled - 1) * 100,
+        unit="%",
+        target=10.0,
+        higher_is_better=False,
+        peak_mb=max(samples),
+        details={
+            "settled_mb": round(settled, 1),
+            "peak_after_settling_mb": round(peak_after, 1),
+            "first_mb": round(samples[0], 1),
+            "last_mb": round(samples[-1], 1),
+            "settle_reload": settle_at,
+        },
+    )

@@ -1,0 +1,145 @@
+"""Ingest throughput through the real collector path against raw ``executemany`` of the same rows.
+
+The path is ``collectors.runner.collect_once``: normalise (clean, mask PII), ``ingest_complaints``
+(dedupe, count roll-up, repeat flags), cursor update, one commit per batch. The reference writes
+the already-normalised rows with the DBAPI cursor's ``executemany`` into a plain table of the same
+columns in the same database, committing per batch too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from bench.figures import Figure
+from collectors.base import Batch
+from collectors.runner import collect_once, normalize_all
+from storage.db import make_session_factory
+from storage.models import Complaint
+
+BATCH = 1000  # the CSV/SQL collectors' default batch size
+_COLUMNS = (
+    "source", "external_id", "received_at", "collected_at", "channel", "product_code",
+    "product_name", "product_line", "region", "category", "event_tag", "text", "customer_key",
+)  # fmt: skip
+
+
+@dataclass
+class ListCollector:
+    """A source that hands out a prepared list in pages; the cursor is the next index."""
+
+    records: list[dict[str, Any]]
+    batch: int = BATCH
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        start = int(cursor or 0)
+        stop = min(start + self.batch, len(self.records))
+        return Batch(
+            records=self.records[start:stop], cursor=str(stop), has_more=stop < len(self.records)
+        )
+
+
+def run_path(
+    engine: Engine, records: list[dict[str, Any]], now: datetime
+) -> tuple[float, float, int]:
+    """Wall and this process's CPU seconds to collect every record, and complaints stored.
+
+    CPU seconds say what the path costs when the machine is shared (SQLite works in-process;
+    PostgreSQL's own work is not in them).
+    """
+    factory = make_session_factory(engine)
+    collector = ListCollector(records)
+    cpu = time.process_time()
+    started = time.perf_counter()
+    while True:
+        result = collect_once(factory, "bench", "http_api", collector, now)
+        if result.error:
+            raise RuntimeError(f"ingest failed: {result.error}")
+        if result.fetched == 0:
+            break
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    with factory() as session:
+        stored = session.scalar(select(func.count()).select_from(Complaint))
+    return seconds, cpu, int(stored or 0)
+
+
+def _raw_table_sql(dialect: str) -> str:
+    stamp = "TIMESTAMP WITH TIME ZONE" if dialect == "postgresql" else "DATETIME"
+    columns = ", ".join(f"{c} {stamp if c.endswith('_at') else 'TEXT'}" for c in _COLUMNS)
+    key = "BIGSERIAL PRIMARY KEY" if dialect == "postgresql" else "INTEGER PRIMARY KEY"
+    return f"CREATE TABLE bench_raw (id {key}, {columns})"
+
+
+def _raw_value(value: Any, dialect: str) -> Any:
+    if isinstance(value, datetime) and dialect == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def run_raw(engine: Engine, records: list[dict[str, Any]], now: datetime) -> float:
+    """Seconds for cursor.executemany of the normalised rows, one commit per batch."""
+    good, _ = normalize_all(records, "bench", now)
+    dialect = engine.dialect.name
+    rows = [tuple(_raw_value(getattr(c, col), dialect) for col in _COLUMNS) for c in good]
+    marker = "%s" if dialect == "postgresql" else "?"
+    sql = (
+        f"INSERT INTO bench_raw ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(_COLUMNS))})"
+    )
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if dialect == "sqlite":
+            cursor.execute("BEGIN")
+        cursor.execute(_raw_table_sql(dialect))
+        connection.commit()
+        started = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            if dialect == "sqlite":
+                cursor.execute("BEGIN")
+            cursor.executemany(sql, rows[start : start + BATCH])
+            connection.commit()
+        return time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def measure(
+    name: str,
+    label: str,
+    make: Callable[[], Any],
+    records: list[dict[str, Any]],
+    target: float,
+) -> Figure:
+    """Path and reference on fresh databases of the same kind, in the same run."""
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    with make() as engine:
+        seconds, cpu, stored = run_path(engine, records, now)
+    with make() as engine:
+        raw_seconds = run_raw(engine, records, now)
+    rate = len(records) / seconds
+    return Figure(
+        name=name,
+        label=label,
+        value=rate,
+        unit="complaints/s",
+        target=target,
+        reference=len(records) / raw_seconds,
+        reference_label="raw executemany",
+        ratio_target=0.3,
+        details={
+            "records": len(records),
+            "stored": stored,
+            "seconds": round(seconds, 3),
+            "cpu_seconds": round(cpu, 3),
+            "rate_per_cpu_second": round(len(records) / cpu),
+            "raw_seconds": round(raw_seconds, 3),
+            "raw_rate": round(len(records) / raw_seconds),
+        },
+    )

@@ -1,0 +1,156 @@
+"""The benchmarks by name; each returns its figures and runs inside its own process."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from bench.databases import CACHE_DIR, postgres_reason, scratch_postgres, scratch_sqlite
+from bench.figures import Figure
+from bench.history import HistorySpec
+from config.settings import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Options:
+    quick: bool = False
+
+    def size(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+
+class Skipped(Exception):
+    """The benchmark cannot run here (no PostgreSQL, feature not built yet); the reason is printed."""
+
+
+def _ingest(kind: str, options: Options) -> list[Figure]:
+    from bench.ingest import measure
+    from bench.records import raw_records
+
+    records = raw_records(options.size(100_000, 5_000))
+    if kind == "postgres":
+        reason = postgres_reason()
+        if reason:
+            raise Skipped(f"PostgreSQL unavailable: {reason}")
+        return [
+            measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000)
+        ]
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=CACHE_DIR))
+    try:
+        return [
+            measure(
+                "ingest-sqlite", "Ingest → SQLite", partial(scratch_sqlite, folder), records, 50_000
+            )
+        ]
+    finally:
+        folder.rmdir()
+
+
+# 3M complaints over one year and 1M over the same last 122 days: same active series.
+def _history_specs(options: Options) -> dict[str, HistorySpec]:
+    if options.quick:
+        return {"small": HistorySpec(products=300, days=10, per_day=2000, label="quick")}
+    return {
+        "1m": HistorySpec(products=10_000, days=122, per_day=8_220, label="full"),
+        "3m": HistorySpec(products=10_000, days=365, per_day=8_220, label="full"),
+    }
+
+
+def _tick(kind: str, options: Options) -> list[Figure]:
+    from bench.history import postgres_history, sqlite_history
+    from bench.tick import measure
+
+    if kind == "postgres" and (reason := postgres_reason()):
+        raise Skipped(f"PostgreSQL unavailable: {reason}")
+    figures = []
+    for size, spec in _history_specs(options).items():
+        engine = postgres_history(spec) if kind == "postgres" else sqlite_history(spec)
+        label = f"Evaluation tick, {kind}, ~{spec.total:,} complaints / {spec.days} days"
+        try:
+            figures.append(measure(f"tick-{kind}-{size}", label, engine, spec, ticks=5))
+        finally:
+            engine.dispose()
+    return figures
+
+
+def _backtest(options: Options) -> list[Figure]:
+    from bench.backtest import measure
+
+    if not (PROJECT_ROOT / "alerts" / "backtest_cli.py").exists():
+        raise Skipped("manage.py backtest does not exist yet")
+    figures = [measure(1, 10.0)]
+    if not options.quick:
+        figures.append(measure(10, 60.0))
+    return figures
+
+
+def _dashboard(kind: str, options: Options) -> list[Figure]:
+    from bench.dashboard import render_figure
+    from bench.history import postgres_history, sqlite_history
+
+    if not (PROJECT_ROOT / "dashboard" / "pages" / "wall.py").exists():
+        raise Skipped("the dashboard does not exist yet")
+    if kind == "postgres" and (reason := postgres_reason()):
+        raise Skipped(f"PostgreSQL unavailable: {reason}")
+    spec = list(_history_specs(options).values())[-1]
+    engine = postgres_history(spec) if kind == "postgres" else sqlite_history(spec)
+    try:
+        figures = [
+            render_figure(engine, "wall", f"Wall screen ({kind})", spec.total),
+            render_figure(engine, "weekly", f"Weekly report ({kind})", spec.total),
+        ]
+        for figure in figures:
+            figure.name += f"-{kind}"
+        return figures
+    finally:
+        engine.dispose()
+
+
+def _dashboard_memory(options: Options) -> list[Figure]:
+    from bench.dashboard import memory_over_refreshes
+    from bench.history import sqlite_history
+
+    if not (PROJECT_ROOT / "dashboard" / "pages" / "wall.py").exists():
+        raise Skipped("the dashboard does not exist yet")
+    engine = sqlite_history(list(_history_specs(options).values())[-1])
+    try:
+        return [memory_over_refreshes(engine, options.size(500, 20))]
+    finally:
+        engine.dispose()
+
+
+def _latency(options: Options) -> list[Figure]:
+    from bench.latency import measure
+
+    return [measure(options.size(3, 1))]
+
+
+BENCHMARKS: dict[str, Callable[[Options], list[Figure]]] = {
+    "ingest-sqlite": partial(_ingest, "sqlite"),
+    "ingest-postgres": partial(_ingest, "postgres"),
+    "tick-sqlite": partial(_tick, "sqlite"),
+    "tick-postgres": partial(_tick, "postgres"),
+    "backtest": _backtest,
+    "dashboard-sqlite": partial(_dashboard, "sqlite"),
+    "dashboard-postgres": partial(_dashboard, "postgres"),
+    "dashboard-memory": _dashboard_memory,
+    "latency": _latency,
+}
+
+
+def select_benchmarks(only: str | None) -> list[str]:
+    """Names matching ``--only`` (comma-separated prefixes: ``ingest`` selects both ingests)."""
+    if not only:
+        return list(BENCHMARKS)
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    chosen = [name for name in BENCHMARKS if any(name.startswith(w) for w in wanted)]
+    unknown = [w for w in wanted if not any(name.startswith(w) for name in BENCHMARKS)]
+    if unknown:
+        raise ValueError(
+            f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}"
+        )
+    return chosen
