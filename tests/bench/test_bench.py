@@ -1,0 +1,95 @@
+"""Behaviour of the benchmark code (not its speed): selection, verdicts, tables, data, the command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from bench.figures import Figure, markdown_table
+from bench.history import HistorySpec, counts_of, day_frame
+from bench.ingest import ListCollector
+from bench.records import raw_records
+from bench.suite import select_benchmarks
+from collectors.runner import normalize_all
+from config.settings import PROJECT_ROOT
+
+
+def test_only_selects_by_prefix_and_rejects_unknown_names():
+    assert select_benchmarks("ingest") == ["ingest-sqlite", "ingest-postgres"]
+    assert select_benchmarks("tick-postgres,latency") == ["tick-postgres", "latency"]
+    assert "dashboard-sqlite" in select_benchmarks(None)
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        select_benchmarks("ingest,warp-drive")
+
+
+def test_verdict_uses_target_direction_and_ratio_target():
+    fast = Figure("a", "A", 60_000, "complaints/s", target=50_000, reference=100_000,
+                  ratio_target=0.3)  # fmt: skip
+    assert fast.ratio == pytest.approx(0.6) and fast.passed is True
+    low_ratio = Figure("b", "B", 60_000, "complaints/s", target=50_000, reference=300_000,
+                       ratio_target=0.3)  # fmt: skip
+    assert low_ratio.passed is False
+    slow_tick = Figure("c", "C", 1.5, "s/tick", target=1.0, higher_is_better=False)
+    assert slow_tick.passed is False
+    assert Figure("d", "D", 3.0, "s").passed is None
+    table = markdown_table([fast, slow_tick])
+    assert "| A | 60,000 complaints/s | ≥ 50,000 complaints/s | 0.60 × reference" in table
+    assert "≤ 1.000 s/tick" in table and "MISS" in table and "PASS" in table
+
+
+def test_list_collector_pages_through_everything_once():
+    collector = ListCollector([{"id": str(i)} for i in range(2500)], batch=1000)
+    now = datetime.now(UTC)
+    seen, cursor, more = [], "", True
+    while more:
+        batch = collector.fetch(cursor, now)
+        seen += [r["id"] for r in batch.records]
+        cursor, more = batch.cursor, batch.has_more
+    assert seen == [str(i) for i in range(2500)]
+
+
+def test_raw_records_pass_normalisation_and_carry_masked_pii():
+    good, bad = normalize_all(raw_records(300), "bench", datetime(2026, 11, 23, 3, tzinfo=UTC))
+    assert not bad and len(good) == 300
+    assert not any(re.search(r"1[3-9]\d{9}", c.text) for c in good)  # phones masked
+    assert not any(c.customer_key == "" for c in good)
+    assert len({c.external_id for c in good}) < 300  # some re-deliveries for dedupe to skip
+
+
+def test_history_days_are_the_same_whatever_the_length():
+    """The 1M and 3M databases share their recent days: what makes the two ticks comparable."""
+    short = HistorySpec(products=50, days=3, per_day=200, label="t")
+    long = HistorySpec(products=50, days=9, per_day=200, label="t")
+    for k in (0, 2):
+        a, b = day_frame(short, k), day_frame(long, k)
+        assert a.equals(b)
+    frame = day_frame(short, 0)
+    assert counts_of(frame)["count"].sum() == len(frame)
+    assert frame["external_id"].is_unique
+
+
+def test_bench_command_runs_and_prints_figures_with_targets(tmp_path):
+    table = tmp_path / "figures.md"
+    process = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "manage.py"), "bench", "--quick",
+         "--only", "ingest-sqlite", "--markdown", str(table)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-2000:]
+    out = process.stdout
+    assert "Ingest → SQLite" in out and "target ≥ 50,000 complaints/s" in out
+    assert "× raw executemany" in out and "peak" in out and "CPUs" in out
+    written = table.read_text(encoding="utf-8")
+    assert "| Ingest → SQLite |" in written and "Measured" in written
+
+
+def test_bench_command_rejects_an_unknown_benchmark():
+    process = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "manage.py"), "bench", "--only", "nonsense"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert process.returncode == 2 and "unknown benchmark" in process.stderr

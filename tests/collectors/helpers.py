@@ -1,0 +1,48 @@
+"""Small helpers shared by the collector tests: run a source, count what was stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from collectors.runner import RunResult, collect_once
+from storage.models import Complaint, ComplaintCount, QuarantinedRecord, SourceState
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def run(factory: sessionmaker[Session], name: str, kind: str, collector, now=NOW) -> RunResult:
+    return collect_once(factory, name, kind, collector, now)
+
+
+def stored_ids(factory: sessionmaker[Session], source: str) -> list[str]:
+    with factory() as session:
+        query = select(Complaint.external_id).where(Complaint.source == source)
+        return sorted(session.scalars(query))
+
+
+def complaints(factory: sessionmaker[Session], source: str) -> list[Complaint]:
+    with factory() as session:
+        query = select(Complaint).where(Complaint.source == source).order_by(Complaint.id)
+        return list(session.scalars(query))
+
+
+def quarantined(factory: sessionmaker[Session], source: str) -> list[QuarantinedRecord]:
+    with factory() as session:
+        query = select(QuarantinedRecord).where(QuarantinedRecord.source == source)
+        return list(session.scalars(query.order_by(QuarantinedRecord.id)))
+
+
+def counted(factory: sessionmaker[Session], source: str) -> int:
+    with factory() as session:
+        query = select(func.coalesce(func.sum(ComplaintCount.count), 0)).where(
+            ComplaintCount.source == source
+        )
+        return int(session.scalar(query))
+
+
+def state(factory: sessionmaker[Session], source: str) -> SourceState:
+    with factory() as session:
+        return session.get(SourceState, source)

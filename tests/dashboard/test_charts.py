@@ -1,0 +1,90 @@
+"""Chart builders are pure: data in, Plotly figure out; user text is escaped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from dashboard import charts
+
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+
+def _trend() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "bucket_start": [NOW, NOW, NOW + timedelta(minutes=5)],
+            "channel": ["hotline", "web", "hotline"],
+            "count": [3, 1, 4],
+        }
+    )
+
+
+def test_channel_trend_has_one_line_per_channel_in_shanghai_time():
+    fig = charts.channel_trend_figure(_trend(), "zh")
+    assert [trace.name for trace in fig.data] == ["热线", "网页表单"]
+    assert list(fig.data[0].y) == [3, 4]
+    assert pd.Timestamp(fig.data[0].x[0]).hour == 12  # 04:00 UTC is 12:00 in Shanghai
+    assert charts.channel_trend_figure(_trend(), "en").data[0].name == "Hotline"
+    assert charts.channel_trend_figure(_trend().iloc[0:0]).data == ()
+
+
+def test_bar_figure_puts_the_largest_on_top_and_escapes_labels():
+    fig = charts.bar_figure(["<b>a</b>", "b"], [5, 2], "top")
+    assert list(fig.data[0].x) == [2, 5]
+    assert list(fig.data[0].y) == ["b", "&lt;b&gt;a&lt;/b&gt;"]
+
+
+def test_province_grid_places_every_province_once():
+    fig = charts.province_grid_figure({"广东": 9, "火星": 3})
+    z = fig.data[0].z
+    cells = [v for row in z for v in row if v is not None]
+    assert len(cells) == 31 == len(charts.PROVINCE_TILES)
+    col, row = charts.PROVINCE_TILES["广东"]
+    assert z[row][col] == 9 and sum(cells) == 9  # unknown regions are left out
+
+
+def _alerts() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"severity": 1, "title": "<img src=x onerror=alert(1)>", "state": "firing",
+             "started_at": NOW - timedelta(minutes=90), "fired_at": NOW - timedelta(minutes=80),
+             "acknowledged_by": "", "count": 120},
+            {"severity": 4, "title": "车险", "state": "acknowledged",
+             "started_at": NOW - timedelta(minutes=5), "fired_at": None,
+             "acknowledged_by": "zhang-wei", "count": 12},
+        ]
+    )  # fmt: skip
+
+
+def test_alerts_table_colours_rows_by_severity_and_shows_age():
+    fig = charts.alerts_table_figure(_alerts(), NOW, "zh")
+    cells = fig.data[0].cells
+    severity, title, state, age, handler, count = cells.values
+    assert list(severity) == ["Ⅰ", "Ⅳ"]
+    assert title[0].startswith("&lt;img")
+    assert list(state) == ["告警中", "已确认"]
+    assert list(age) == ["1小时20分", "5分钟"]
+    assert list(handler) == ["—", "zhang-wei"]
+    assert list(count) == ["120", "12"]
+    assert list(cells.fill.color[0]) == ["#e5484d", "#3e63dd"]
+
+
+def test_key_trend_marks_start_and_expected_level():
+    trend = pd.DataFrame({"bucket_start": [NOW, NOW + timedelta(minutes=5)], "count": [2, 9]})
+    fig = charts.key_trend_figure(trend, NOW, 5.0, "x")
+    assert list(fig.data[0].y) == [2, 9]
+    assert len(fig.layout.shapes) == 2  # the start line and the expected level
+
+
+def test_comparison_and_throughput_figures():
+    frame = pd.DataFrame({"value": ["理赔", "销售"], "this": [5, 2], "prev": [3, 1]})
+    fig = charts.comparison_figure(frame, {"this": "本周", "prev": "上周", "last_year": "去年"})
+    assert [trace.name for trace in fig.data] == ["本周", "上周"]
+    throughput = pd.DataFrame(
+        {"bucket_start": [NOW, NOW + timedelta(minutes=5), NOW], "source": ["a", "a", "b"],
+         "count": [1, 2, 5]}
+    )  # fmt: skip
+    fig = charts.throughput_figure(throughput)
+    assert {trace.name: sum(trace.y) for trace in fig.data} == {"a": 3, "b": 5}

@@ -1,0 +1,287 @@
+"""Each page's key elements and actions, through Streamlit's AppTest against a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from alerts.ack_links import sign_ack_token
+from config.settings import get_settings
+from dashboard.auth import hash_password
+from dashboard.settings import dashboard_settings
+from dashboard.timeutil import local_midnight
+from storage.db import make_session_factory, session_scope
+from storage.ingest import Rejected, quarantine
+from storage.models import Alert, AlertEvent, ComplaintCount, Silence, SourceState
+from tests.dashboard.seed import complaint, ingest, seed_burst
+
+XSS = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
+
+
+def page_script(name: str) -> str:
+    return f"from dashboard.pages import {name}\n{name}.render()\n"
+
+
+@pytest.fixture
+def app_env(sqlite_engine, monkeypatch, tmp_path):
+    """Point the dashboard at the test database; sign-in off unless a test turns it on."""
+    monkeypatch.setenv(
+        "RADAR_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False)
+    )
+    monkeypatch.setenv("RADAR_AUTH", "off")
+    get_settings.cache_clear()
+    dashboard_settings.cache_clear()
+    yield sqlite_engine
+    get_settings.cache_clear()
+    dashboard_settings.cache_clear()
+
+
+@pytest.fixture
+def seeded(app_env):
+    """Complaints over the last hours (one with a script in its text) and one firing alert."""
+    now = datetime.now(UTC)
+    rows = [
+        complaint(i, now - timedelta(minutes=13 * i + 1), ["hotline", "web", "social"][i % 3])
+        for i in range(40)
+    ]
+    rows.append(complaint(99, now - timedelta(minutes=2), "app", text=XSS))
+    ingest(app_env, rows)
+    seed_burst(app_env, now)
+    return app_env
+
+
+def _today_total(engine) -> int:
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        return int(
+            session.scalar(
+                select(func.sum(ComplaintCount.count)).where(
+                    ComplaintCount.bucket_start >= local_midnight(now)
+                )
+            )
+            or 0
+        )
+
+
+def _alert(engine) -> Alert:
+    with Session(engine) as session:
+        return session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+
+
+def test_wall_shows_database_numbers_alerts_and_stale_sources(seeded):
+    with session_scope(make_session_factory(seeded)) as session:
+        session.add(
+            SourceState(
+                name="hotline-db",
+                kind="sql",
+                last_success_at=datetime.now(UTC) - timedelta(hours=2),
+                last_error="connection refused",
+            )
+        )
+    at = AppTest.from_string(page_script("wall"), default_timeout=60).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["今日投诉"] == f"{_today_total(seeded):,}"
+    assert metrics["活动告警"] == "2"  # the burst product and the steady one above threshold
+    assert metrics["当前值班"] in ("张伟", "李娜")
+    errors = " ".join(e.value for e in at.error)
+    assert "hotline-db" in errors and "后台任务无心跳" in errors
+
+
+def test_wall_in_english(seeded):
+    at = AppTest.from_string(page_script("wall"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert "Complaints today" in [m.label for m in at.metric]
+
+
+def test_console_actions_are_recorded_with_who_and_when(seeded):
+    at = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    at.session_state["operator"] = "王值班"
+    at.run()
+    assert not at.exception
+    alert_id = _alert(seeded).id
+    at.selectbox(key="alert_select").set_value(alert_id).run()
+    at.button(key="act_ack").click().run()
+    alert = _alert(seeded)
+    assert alert.state == "acknowledged" and alert.acknowledged_by == "王值班"
+    at.text_area(key="note_text").input("已通知理赔部")
+    next(b for b in at.button if b.label == "添加备注").click().run()
+    assert not at.error
+    at.selectbox(key="silence_min").set_value(60).run()
+    at.button(key="act_silence").click().run()
+    at.button(key="act_resolve").click().run()
+    with Session(seeded) as session:
+        events = session.execute(
+            select(AlertEvent.kind, AlertEvent.actor, AlertEvent.message)
+            .where(AlertEvent.alert_id == alert_id, AlertEvent.actor == "王值班")
+            .order_by(AlertEvent.id)
+        ).all()
+        silences = session.scalars(select(Silence)).all()
+    assert [e.kind for e in events] == ["acknowledged", "note", "silenced", "resolved"]
+    assert events[1].message == "已通知理赔部"
+    assert len(silences) == 1 and silences[0].created_by == "王值班"
+    assert _alert(seeded).state == "resolved"
+
+
+def test_complaint_text_is_shown_as_text_never_as_html(seeded):
+    with session_scope(make_session_factory(seeded)) as session:
+        alerts = session.scalars(select(Alert)).all()
+        alert_id = next(a.id for a in alerts if a.key.get("product_code") == "CAR-001")
+    at = AppTest.from_string(page_script("alerts"), default_timeout=60).run()
+    at.selectbox(key="alert_select").set_value(alert_id).run()
+    samples = next(d.value for d in at.dataframe if "text" in d.value.columns)
+    assert XSS in list(samples["text"])  # verbatim, as data
+    rendered = [m.value for m in at.markdown] + [h.proto.body for h in at.get("html")]
+    assert not any("<script" in r or "onerror" in r for r in rendered)
+
+
+def test_ack_link_acknowledges_once_and_rejects_forgeries(seeded):
+    alert_id = _alert(seeded).id
+    token = sign_ack_token(alert_id, "li-na", datetime.now(UTC))
+    at = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    at.query_params["ack"] = token
+    at.run()
+    assert any("已通过链接确认告警" in s.value for s in at.success)
+    alert = _alert(seeded)
+    assert alert.state == "acknowledged" and alert.acknowledged_by == "li-na"
+    again = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    again.query_params["ack"] = token
+    again.run()
+    assert any("告警无法确认" in w.value for w in again.warning)
+    forged = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    forged.query_params["ack"] = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    forged.run()
+    assert any("无效或已过期" in e.value for e in forged.error)
+
+
+def _users(tmp_path) -> str:
+    path = tmp_path / "users.yaml"
+    path.write_text(
+        "users:\n"
+        f"  - {{username: ceo, name: 总经理, role: executive, password_hash: '{hash_password('pw1')}'}}\n"
+        f"  - {{username: oncall, name: 值班员, role: on_call, password_hash: '{hash_password('pw2')}'}}\n",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_sign_in_roles_executive_sees_no_texts_and_cannot_act(seeded, monkeypatch, tmp_path):
+    monkeypatch.setenv("RADAR_AUTH", "password")
+    monkeypatch.setenv("RADAR_USERS_FILE", _users(tmp_path))
+    dashboard_settings.cache_clear()
+    at = AppTest.from_file("../../streamlit_app.py", default_timeout=60).run()
+    assert [b.label for b in at.button] == ["登录"] or at.text_input
+    at.text_input[0].input("ceo")
+    at.text_input[1].input("wrong")
+    at.button[0].click().run()
+    assert any("用户名或密码错误" in e.value for e in at.error)
+    at.text_input[1].input("pw1")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "今日投诉" in [m.label for m in at.metric]  # executives land on the wall screen
+
+    exec_console = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    from dashboard.auth import User
+
+    exec_console.session_state["user"] = User("ceo", "总经理", "executive")
+    exec_console.session_state["signed_in_at"] = datetime.now(UTC)
+    exec_console.run()
+    assert any("只能查看" in i.value for i in exec_console.info)
+    assert any("不显示投诉原文" in i.value for i in exec_console.info)
+    assert not [b for b in exec_console.button if b.key == "act_ack"]
+
+    oncall = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    oncall.session_state["user"] = User("oncall", "值班员", "on_call")
+    oncall.session_state["signed_in_at"] = datetime.now(UTC)
+    oncall.run()
+    oncall.button(key="act_ack").click().run()
+    with Session(seeded) as session:
+        assert session.scalar(select(func.count()).where(Alert.acknowledged_by == "oncall")) == 1
+
+
+def test_password_session_expires_after_a_shift(seeded, monkeypatch, tmp_path):
+    from dashboard.auth import User, session_expired
+
+    monkeypatch.setenv("RADAR_AUTH", "password")
+    monkeypatch.setenv("RADAR_USERS_FILE", _users(tmp_path))
+    monkeypatch.setenv("RADAR_SESSION_MINUTES", "480")
+    dashboard_settings.cache_clear()
+    stale = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    stale.session_state["user"] = User("oncall", "值班员", "on_call")
+    stale.session_state["signed_in_at"] = datetime.now(UTC) - timedelta(hours=9)
+    stale.run()
+    assert not [b for b in stale.button if b.key == "act_ack"], "an expired session cannot act"
+    assert "user" not in stale.session_state
+    now = datetime.now(UTC)
+    assert session_expired(None, now, 480)
+    assert not session_expired(now - timedelta(minutes=479), now, 480)
+    assert session_expired(now - timedelta(minutes=480), now, 480)
+
+
+def test_weekly_page_offers_excel(seeded):
+    at = AppTest.from_string(page_script("weekly"), default_timeout=60).run()
+    assert not at.exception
+    assert "投诉总量" in [m.label for m in at.metric]
+    assert at.get("download_button")
+
+
+def test_ledger_highlights_overdue(app_env):
+    now = datetime.now(UTC)
+    ingest(
+        app_env,
+        [
+            complaint(1, now - timedelta(days=20)),  # 15 calendar days have passed: overdue
+            complaint(2, now - timedelta(days=14, hours=1)),  # due within 48 hours
+            complaint(3, now - timedelta(days=1)),
+        ],
+    )
+    at = AppTest.from_string(page_script("ledger"), default_timeout=60).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (
+        metrics["已超期"] == "1" and metrics["48小时内到期"] == "1" and metrics["投诉总量"] == "3"
+    )
+    assert at.get("download_button")
+
+
+def test_sources_page_shows_failures_and_quarantine(app_env):
+    now = datetime.now(UTC)
+    with session_scope(make_session_factory(app_env)) as session:
+        session.add(
+            SourceState(
+                name="web-form",
+                kind="http",
+                last_success_at=now,
+                consecutive_failures=3,
+                last_error="HTTP 503",
+            )
+        )
+        session.add(
+            SourceState(
+                name="drop-folder",
+                kind="csv_folder",
+                last_success_at=now,
+                consecutive_failures=0,
+                note="1 个文件等待导入 / file(s) waiting: a.csv：文件刚修改",
+            )
+        )
+        quarantine(session, "web-form", [Rejected("w-9", "受理时间无法解析", "{}")], now)
+    at = AppTest.from_string(page_script("sources"), default_timeout=60).run()
+    assert not at.exception
+    assert any("web-form" in e.value and "HTTP 503" in e.value for e in at.error)
+    assert [i.value for i in at.info] == [
+        "drop-folder：1 个文件等待导入 / file(s) waiting: a.csv：文件刚修改"
+    ]
+    reasons = next(list(d.value["reason"]) for d in at.dataframe if "reason" in d.value.columns)
+    assert reasons == ["受理时间无法解析"]
+
+
+def test_settings_page_shows_config_check(app_env):
+    at = AppTest.from_string(page_script("settings_view"), default_timeout=60).run()
+    assert not at.exception
+    assert any("配置检查通过" in s.value for s in at.success) or at.error

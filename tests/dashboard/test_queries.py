@@ -1,0 +1,144 @@
+"""Dashboard read queries against a real SQLite file and the local PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from alerts import actions
+from dashboard import queries
+from storage.db import make_session_factory, session_scope
+from storage.ingest import Rejected, quarantine
+from storage.models import Complaint, SourceState
+from tests.dashboard.seed import complaint, ingest, seed_burst
+
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, a Monday
+DAY_START = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # Shanghai midnight
+
+
+def test_wall_summary_counts_today_last_hour_and_last_week(engine):
+    ingest(
+        engine,
+        [
+            complaint(1, NOW - timedelta(minutes=10), "hotline"),
+            complaint(2, NOW - timedelta(minutes=20), "web"),
+            complaint(3, NOW - timedelta(hours=3), "hotline"),
+            complaint(4, DAY_START - timedelta(minutes=5), "hotline"),  # yesterday
+            complaint(5, NOW - timedelta(days=7, minutes=10), "hotline"),  # last week, last hour
+            complaint(6, NOW - timedelta(days=7, hours=5), "social"),  # last week, today span
+            complaint(7, NOW + timedelta(days=1), "hotline"),  # not yet
+        ],
+    )
+    summary = queries.wall_summary(engine, NOW, DAY_START)
+    assert summary.today == {"hotline": 2, "web": 1}
+    assert summary.last_hour == {"hotline": 1, "web": 1}
+    assert summary.last_hour_last_week == {"hotline": 1}
+    assert summary.today_last_week == {"hotline": 1, "social": 1}
+
+
+def test_channel_trend_and_dimension_totals(engine):
+    ingest(
+        engine,
+        [
+            complaint(1, NOW - timedelta(minutes=1), "hotline", region="浙江"),
+            complaint(2, NOW - timedelta(minutes=2), "hotline", region="浙江", event_tag="台风"),
+            complaint(3, NOW - timedelta(minutes=7), "web", region="广东"),
+        ],
+    )
+    trend = queries.channel_trend(engine, NOW - timedelta(hours=1), NOW + timedelta(minutes=5))
+    assert list(trend.columns) == ["bucket_start", "channel", "count"]
+    assert trend["count"].sum() == 3
+    assert set(trend["channel"]) == {"hotline", "web"}
+    regions = queries.dimension_totals(engine, "region", NOW - timedelta(hours=1), NOW)
+    assert list(zip(regions["value"], regions["count"], strict=True)) == [("浙江", 2), ("广东", 1)]
+    events = queries.dimension_totals(engine, "event_tag", NOW - timedelta(hours=1), NOW)
+    assert list(events["value"]) == ["台风"]  # untagged complaints are no event
+    with pytest.raises(ValueError, match="unknown dimension"):
+        queries.dimension_totals(engine, "text", NOW, NOW)
+
+
+def test_top_products_names_come_from_complaints(engine):
+    ingest(
+        engine,
+        [complaint(i, NOW - timedelta(minutes=i), product_code="HLT-001", product_name="尊享重疾险")
+         for i in range(3)]
+        + [complaint(10, NOW - timedelta(minutes=1))],
+    )  # fmt: skip
+    top = queries.top_products(engine, NOW - timedelta(hours=1), NOW + timedelta(minutes=5))
+    assert list(top["product_name"]) == ["尊享重疾险", "安心交强险"]
+    assert list(top["count"]) == [3, 1]
+
+
+def test_alerts_listing_detail_and_evidence(engine):
+    rows = seed_burst(engine, NOW)
+    active = queries.active_alerts(engine)
+    assert len(active) == 1
+    alert_id = int(active["id"][0])
+    assert active["state"][0] == "firing"
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        actions.acknowledge(session, alert_id, "zhang-wei", NOW + timedelta(minutes=3))
+        actions.add_note(session, alert_id, "zhang-wei", NOW + timedelta(minutes=4), "已联系理赔部")
+    detail = queries.alert_detail(engine, alert_id)
+    assert detail is not None
+    assert detail.alert["acknowledged_by"] == "zhang-wei"
+    assert list(detail.events["kind"])[-2:] == ["acknowledged", "note"]
+    assert list(detail.events["actor"])[-1] == "zhang-wei"
+    ids = detail.alert["evidence"]["complaint_ids"]
+    assert len(ids) == len(rows)
+    samples = queries.complaints_by_ids(engine, ids, limit=3)
+    assert len(samples) == 3 and samples["text"].str.contains("百万医疗").all()
+    regions = queries.complaint_breakdown(engine, ids, "region")
+    assert dict(zip(regions["value"], regions["count"], strict=True)) == {"浙江": 5, "江苏": 3}
+    trend = queries.key_trend(
+        engine, detail.alert["key"], NOW - timedelta(hours=1), NOW + timedelta(minutes=5)
+    )
+    assert trend["count"].sum() == len(rows)
+    listed = queries.list_alerts(engine, NOW - timedelta(days=1), states=("acknowledged",))
+    assert list(listed["id"]) == [alert_id]
+    assert queries.list_alerts(engine, NOW - timedelta(days=1), severities=(1,)).empty
+    assert queries.alert_rules(engine) == ["product-threshold"]
+    assert queries.alert_detail(engine, 999_999) is None
+    stats = queries.alert_stats(engine, NOW - timedelta(days=1), NOW + timedelta(days=1))
+    assert stats.raised == 1 and stats.acknowledged == 1
+    assert stats.median_ack_minutes == pytest.approx(3.0)
+
+
+def test_source_states_quarantine_and_throughput(engine):
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        session.add(SourceState(name="hotline-db", kind="sql", last_success_at=NOW, last_error=""))
+        quarantine(session, "hotline-db", [Rejected("x1", "缺少受理时间", "{}")], NOW)
+    ingest(engine, [complaint(1, NOW - timedelta(minutes=3), source="hotline-db")])
+    states = queries.source_states(engine)
+    assert list(states["name"]) == ["hotline-db"]
+    records = queries.quarantined(engine, "hotline-db")
+    assert list(records["reason"]) == ["缺少受理时间"]
+    assert queries.quarantined(engine, "other").empty
+    throughput = queries.source_throughput(engine, NOW - timedelta(hours=1), NOW)
+    assert throughput["count"].sum() == 1
+    assert queries.worker_heartbeats(engine).empty
+
+
+def test_ledger_repeat_stats_and_statuses(engine):
+    ingest(engine, [complaint(i, NOW - timedelta(days=i)) for i in range(5)])
+    with session_scope(make_session_factory(engine)) as session:
+        session.execute(
+            update(Complaint).where(Complaint.external_id.in_(["c1", "c2"])).values(is_repeat=True)
+        )
+        session.execute(
+            update(Complaint)
+            .where(Complaint.external_id == "c3")
+            .values(is_multichannel=True, status="closed")
+        )
+    frame = queries.ledger(engine, NOW - timedelta(days=10), NOW + timedelta(seconds=1))
+    assert list(frame["external_id"]) == ["c4", "c3", "c2", "c1", "c0"]  # oldest first
+    closed = queries.ledger(engine, NOW - timedelta(days=10), NOW, statuses=("closed",))
+    assert list(closed["external_id"]) == ["c3"]
+    assert queries.complaint_statuses(engine) == ["closed", "open"]
+    stats = queries.repeat_stats(engine, NOW - timedelta(days=10), NOW + timedelta(seconds=1))
+    assert (stats.total, stats.repeat, stats.multichannel) == (5, 2, 1)
+    empty = queries.repeat_stats(engine, NOW + timedelta(days=1), NOW + timedelta(days=2))
+    assert (empty.total, empty.repeat, empty.multichannel) == (0, 0, 0)

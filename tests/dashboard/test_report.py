@@ -1,0 +1,67 @@
+"""The weekly report: periods, totals, Excel that opens, charts that render (Monday job: see
+test_weekly_job.py)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from dashboard.report import build_weekly_report, period_starts, summary_text, to_excel, to_image
+from dashboard.timeutil import day_start
+from tests.dashboard.seed import complaint, ingest, seed_burst
+
+WEEK = date(2026, 11, 16)  # a Monday
+
+
+def _seed(engine) -> None:
+    this = day_start(WEEK) + timedelta(hours=3)
+    rows = [complaint(i, this + timedelta(hours=i), "hotline") for i in range(6)]
+    rows += [
+        complaint(100 + i, this - timedelta(days=7) + timedelta(hours=i), "web") for i in range(3)
+    ]
+    rows += [complaint(200, this - timedelta(days=364), "social", category="销售")]
+    ingest(engine, rows)
+
+
+def test_period_starts_align_on_mondays():
+    starts = period_starts(WEEK)
+    assert starts == {"this": WEEK, "prev": date(2026, 11, 9), "last_year": date(2025, 11, 17)}
+    assert all(d.weekday() == 0 for d in starts.values())
+    with pytest.raises(ValueError, match="Monday"):
+        period_starts(date(2026, 11, 18))
+
+
+def test_report_compares_three_periods(engine):
+    _seed(engine)
+    seed_burst(engine, day_start(WEEK) + timedelta(days=2, hours=5))
+    report = build_weekly_report(engine, WEEK)
+    assert report.totals == {"this": 6 + 8, "prev": 3, "last_year": 1}
+    channels = report.by_dimension["channel"].set_index("value")
+    assert channels.loc["hotline", "this"] == 6 + 4
+    assert channels.loc["web", "prev"] == 3
+    assert channels.loc["social", "last_year"] == 1
+    assert report.alerts["this"].raised == 1
+    assert report.top_products["product_name"][0] == "守护百万医疗险"
+    text = summary_text(report, "http://radar.example")
+    assert "投诉总量 14 件" in text and "http://radar.example/weekly" in text
+
+
+def test_excel_opens_with_openpyxl(engine):
+    _seed(engine)
+    book = load_workbook(io.BytesIO(to_excel(build_weekly_report(engine, WEEK))))
+    assert book.sheetnames[:2] == ["汇总", "按类别"]
+    summary = book["汇总"]
+    assert summary["A4"].value == "投诉总量"
+    assert [summary["B4"].value, summary["C4"].value, summary["D4"].value] == ["6", "3", "1"]
+
+
+def test_pdf_and_png_render_offline(engine):
+    _seed(engine)
+    report = build_weekly_report(engine, WEEK)
+    assert to_image(report, "pdf").startswith(b"%PDF")
+    assert to_image(report, "png").startswith(b"\x89PNG")
+    with pytest.raises(ValueError):
+        to_image(report, "gif")

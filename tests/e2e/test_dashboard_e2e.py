@@ -1,0 +1,110 @@
+"""The dashboard in a real browser: live numbers from the database, an acknowledgement that
+reaches the database, and a weekly report that downloads as a valid workbook."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard.timeutil import local_midnight
+from storage.models import Alert, ComplaintCount
+from tests.dashboard.seed import complaint, ingest
+from tests.e2e.conftest import ARTIFACTS, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def db_today_total(engine) -> int:
+    with Session(engine) as session:
+        value = session.scalar(
+            select(func.sum(ComplaintCount.count)).where(
+                ComplaintCount.bucket_start >= local_midnight(datetime.now(UTC))
+            )
+        )
+    return int(value or 0)
+
+
+def metric_value(page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text(timeout=30_000).strip()
+
+
+def wait_for_metric(page, label: str, expected: str, timeout: float = 40) -> str:
+    deadline = time.monotonic() + timeout
+    value = ""
+    while time.monotonic() < deadline:
+        value = metric_value(page, label)
+        if value == expected:
+            return value
+        time.sleep(0.5)
+    return value
+
+
+def test_wall_screen_shows_live_numbers_from_the_database(dashboard_app, page):
+    page.goto(f"{dashboard_app.url}/?kiosk=1")
+    expected = f"{db_today_total(dashboard_app.engine):,}"
+    assert wait_for_metric(page, "今日投诉", expected) == expected
+    assert (
+        page.locator('[data-testid="stSidebar"]').count() == 0
+        or not page.locator('[data-testid="stSidebar"]').is_visible()
+    )  # kiosk mode hides the chrome
+    assert metric_value(page, "活动告警") != "0"
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=30_000)  # charts drawn, not skeletons
+    screenshot(page, "wall")
+
+    now = datetime.now(UTC)
+    ingest(
+        dashboard_app.engine,
+        [
+            complaint(9000 + i, now - timedelta(seconds=30), "hotline", source="e2e-live")
+            for i in range(7)
+        ],
+    )
+    after = f"{db_today_total(dashboard_app.engine):,}"
+    assert after != expected
+    assert wait_for_metric(page, "今日投诉", after) == after  # the fragment refreshed by itself
+    screenshot(page, "wall-after-new-complaints")
+
+
+def test_acknowledging_in_the_console_changes_the_database(dashboard_app, page):
+    with Session(dashboard_app.engine) as session:
+        firing = session.scalars(
+            select(Alert).where(Alert.state == "firing").order_by(Alert.severity, Alert.id)
+        ).all()
+    assert firing, "the seeded surge should have raised an alert"
+    target = next((a for a in firing if a.key.get("product_code") == "E2E-001"), firing[0])
+    page.goto(f"{dashboard_app.url}/alerts?alert={target.id}")
+    page.get_by_text(f"#{target.id}", exact=False).first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="确认", exact=True).click()
+    deadline = time.monotonic() + 30
+    state = "firing"
+    while time.monotonic() < deadline and state != "acknowledged":
+        with Session(dashboard_app.engine) as session:
+            state = session.get(Alert, target.id).state
+        time.sleep(0.3)
+    assert state == "acknowledged"
+    with Session(dashboard_app.engine) as session:
+        assert session.get(Alert, target.id).acknowledged_by == "值班员"
+    page.get_by_text("已确认").first.wait_for(timeout=30_000)
+    screenshot(page, "alerts")
+
+
+def test_weekly_report_downloads_a_valid_workbook(dashboard_app, page):
+    page.goto(f"{dashboard_app.url}/weekly")
+    button = page.get_by_role("button", name="下载 Excel")
+    button.wait_for(timeout=30_000)
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / info.value.suggested_filename
+    info.value.save_as(target)
+    assert target.suffix == ".xlsx"
+    book = load_workbook(target)
+    assert "汇总" in book.sheetnames
+    assert book["汇总"]["A4"].value == "投诉总量"
+    screenshot(page, "weekly")
