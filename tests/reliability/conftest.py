@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, text
 
+from storage.db import make_engine
 from tests.conftest import POSTGRES_URL
 
 
@@ -15,6 +18,22 @@ def url_of(engine: Engine) -> str:
     with engine.connect() as conn:
         schema = conn.execute(text("select current_schema()")).scalar()
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def watcher(engine) -> Iterator[Engine]:
+    """An engine that watches a running worker without queueing for its write lock.
+
+    The test engine starts SQLite transactions with BEGIN IMMEDIATE, so a poll through it waits
+    behind the worker's writes and can be starved for several batches in a row; a read-only
+    engine reads the last commit at once. PostgreSQL readers never wait: same engine.
+    """
+    if engine.dialect.name != "sqlite":
+        yield engine
+        return
+    reader = make_engine(url_of(engine), read_only=True)
+    yield reader
+    reader.dispose()
 
 
 @pytest.fixture

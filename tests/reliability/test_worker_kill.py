@@ -48,15 +48,19 @@ def _caught_up(engine, source_config) -> bool:
     return until >= datetime.now(UTC) - timedelta(minutes=2)
 
 
-def test_kill_mid_collection_then_restart_stores_every_complaint_once(engine, db_url, tmp_path):
+def test_kill_mid_collection_then_restart_stores_every_complaint_once(
+    engine, watcher, db_url, tmp_path
+):
     # Six days of backfill at 12,000 a day: one batch per day, each its own transaction.
     sim = simulator_source(rate_per_day=12000, backfill_hours=144, interval_seconds=5)
     config_dir = radar_config(tmp_path / "config", [sim], rules=[threshold_rule(40)])
     worker = WorkerProcess(db_url, config_dir, tmp_path / "worker.log")
     try:
         worker.start()
-        # The first day's batch is committed: the kill lands inside the backfill.
-        wait_for(lambda: (s := source_state(engine, "sim")) and s.cursor, 120, "first batch")
+        # The first day's batch is committed: the kill lands inside the backfill. The poll must
+        # not wait behind the worker's writes, or the backfill can end before it returns.
+        first_cursor = lambda: (s := source_state(watcher, "sim")) and s.cursor  # noqa: E731
+        wait_for(first_cursor, 120, "first batch", every=0.05)
         worker.kill()
         state = source_state(engine, "sim")
         assert not _caught_up(engine, sim), "the kill should land before the backfill ends"
@@ -64,7 +68,7 @@ def test_kill_mid_collection_then_restart_stores_every_complaint_once(engine, db
         assert_counts_match_records(engine, "sim")
 
         worker.start()
-        wait_for(lambda: _caught_up(engine, sim), 480, "backfill to finish after restart")
+        wait_for(lambda: _caught_up(watcher, sim), 480, "backfill to finish after restart")
         assert worker.stop() == 0, worker.log_text()[-3000:]
     finally:
         if worker.alive:
