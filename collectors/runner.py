@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.base import Batch, BatchOutcome, Collector, NormalizedComplaint
@@ -91,13 +92,21 @@ def _one_batch(
     result: RunResult,
     first: bool,
 ) -> bool:
+    # Fetch and normalise before the write transaction: a source that takes 30 s to answer
+    # must not hold SQLite's one write lock (or a PostgreSQL transaction) meanwhile.
+    cursor = _read_cursor(factory, name)
+    batch = collector.fetch(cursor, now)
+    products = getattr(collector, "products", None)
+    products = products if isinstance(products, ProductTable) else None  # simulator: a tuple
+    good, bad = normalize_all(batch.records, name, now, products)
+    bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
     with session_scope(factory) as session:
-        state = _state(session, name, kind)
-        batch = collector.fetch(state.cursor, now)
-        products = getattr(collector, "products", None)
-        products = products if isinstance(products, ProductTable) else None  # simulator: a tuple
-        good, bad = normalize_all(batch.records, name, now, products)
-        bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
+        state = _state(session, name, kind, lock=True)
+        if (state.cursor or "") != cursor:
+            # Another run stored its batch first (the same source on two workers): keep its
+            # cursor; this batch is fetched again from there if it still matters.
+            log.warning("source %s: cursor moved during the fetch; batch dropped", name)
+            return False
         stored = ingest_complaints(session, good)
         kept = quarantine(session, name, bad, now)  # a bad record delivered again is a duplicate
         counted = deliver_counts(session, name, batch.counts, now) if batch.counts else 0
@@ -151,8 +160,13 @@ def _record_success(
             state.last_received_at = latest
 
 
-def _state(session: Session, name: str, kind: str) -> SourceState:
-    state = session.get(SourceState, name)
+def _read_cursor(factory: sessionmaker[Session], name: str) -> str:
+    with factory() as session:
+        return session.scalar(select(SourceState.cursor).where(SourceState.name == name)) or ""
+
+
+def _state(session: Session, name: str, kind: str, lock: bool = False) -> SourceState:
+    state = session.get(SourceState, name, with_for_update=lock)
     if state is None:
         state = SourceState(
             name=name, kind=kind, cursor="", total_records=0, consecutive_failures=0
