@@ -8,7 +8,8 @@ Expected count of key k in a window W (see alerts/stats.py for the references):
   past outbreak days down-weighted (Farrington 1996; Noufaily et al. 2013).
 - E(W): the expected total in W from an hour-of-day profile per day type (workday, rest day,
   public holiday; 调休 make-up workdays count as workdays) learnt from the same history, with
-  chinesecalendar plus the configured holiday table deciding each day's type.
+  chinesecalendar plus the configured holiday table deciding each day's type, spread over the
+  hour's 5-minute buckets as history shows (sources that stamp the hour or the day only).
 - g_k: a nowcast, the other keys' observed total over the last ``nowcast_minutes`` divided by
   its expectation, so a holiday or a quiet Sunday that the profile gets wrong cancels out
   (the space-time permutation idea of Kulldorff et al. 2005).
@@ -65,6 +66,8 @@ MAX_SCORE = 99.0
 # big keys is noise, and true holiday lulls are already in the day-type profile
 NOWCAST_MIN, NOWCAST_MAX = 0.5, 10.0
 SCALAR_KEYS = 24  # candidates up to this many are computed with floats, more with arrays
+BUCKETS_PER_HOUR = 12
+WITHIN_HOUR_PSEUDO = 24.0  # complaints per hour of prior weight on an even within-hour spread
 
 
 def nb_upper_p_scalar(x: float, mu: float, dispersion: float) -> float:
@@ -104,6 +107,21 @@ def hourly_profile(hourly: np.ndarray, day_types: list[int]) -> np.ndarray:
     # a small floor keeps hours that were empty in history from having zero expectation
     floor = max(profile[WORKDAY].mean() * 0.02, 1e-3)
     return np.maximum(profile, floor)
+
+
+def within_hour_shape(fine: np.ndarray) -> np.ndarray:
+    """Share of each local hour's complaints per 5-minute bucket (24 × 12, rows sum to 1).
+
+    ``fine`` is days × 288 totals. Exports stamped with the hour or the day only put an hour's
+    (or a day's) complaints in its first bucket; spreading the hourly profile evenly would then
+    expect a twelfth of them there and every batch would look like a surge. The shape is pooled
+    over all days (it describes how the source stamps times, not the day type) and shrunk to
+    even with ``WITHIN_HOUR_PSEUDO`` complaints per hour, so a thin history stays even.
+    """
+    per_bucket = fine.reshape(-1, 24, BUCKETS_PER_HOUR).sum(axis=0)
+    even = WITHIN_HOUR_PSEUDO / BUCKETS_PER_HOUR
+    shape = per_bucket + even
+    return shape / shape.sum(axis=1, keepdims=True)
 
 
 def local_level(
@@ -180,16 +198,18 @@ class SurgeEvaluator:
             fit_baseline(daily[:, : span - guard], totals[: span - guard]) if guard else None
         )
         recent = day_start - h * DAY
-        _, hourly = reader.series([], recent, day_start, 60, rule.filters)
-        hourly = hourly[0].reshape(h, 24) if len(hourly) else np.zeros((h, 24))
+        _, fine = reader.series([], recent, day_start, 5, rule.filters)
+        fine = fine[0].reshape(h, 24 * BUCKETS_PER_HOUR) if len(fine) else np.zeros((h, 288))
+        hourly = fine.reshape(h, 24, BUCKETS_PER_HOUR).sum(axis=2)
         types = [cal.day_type((recent + i * DAY).date()) for i in range(h)]
         profile = hourly_profile(hourly, types)
+        shape = within_hour_shape(fine)
         # expected total per 5-minute bucket from yesterday's midnight to tomorrow's
         self._grid_start = day_start - DAY
         per_bucket = []
         for d in range(3):
             kind = cal.day_type((self._grid_start + d * DAY).date())
-            per_bucket.append(np.repeat(profile[kind] / 12.0, 12))
+            per_bucket.append((profile[kind][:, None] * shape).ravel())
         self._cum_expected = np.concatenate([[0.0], np.cumsum(np.concatenate(per_bucket))])
         self._cum_list = self._cum_expected.tolist()
 
