@@ -18,6 +18,8 @@ def print_summary(report: LoadReport, summary: BacktestSummary, out_path: Path) 
           f"{report.duplicate_ids} duplicate id)")  # fmt: skip
     if report.naive_dates:
         print(f"  {report.naive_dates} received_at without offset read as local time")
+    if report.named_products:
+        print(f"  {report.named_products} rows without product_code keyed by product_name")
     for example in report.examples:
         print(f"  skipped: {example}")
     if summary.start and summary.end:

@@ -30,6 +30,7 @@ class LoadReport:
     missing_ids: int = 0
     duplicate_ids: int = 0
     naive_dates: int = 0
+    named_products: int = 0  # rows without product_code, keyed by their product_name
     examples: list[str] = field(default_factory=list)
 
     @property
@@ -106,6 +107,12 @@ def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.Dat
     report.duplicate_ids = int(duplicate.sum())
     ok &= ~duplicate
     frame = frame[ok].copy()
+    # The live collectors give a product its code through the alias table; a file that names
+    # products without codes would otherwise leave every product rule without a key.
+    code, name = frame["product_code"].str.strip(), frame["product_name"].str.strip()
+    named = (code == "") & (name != "")
+    frame.loc[named, "product_code"] = name[named]
+    report.named_products = int(named.sum())
     frame["source"] = "backtest"
     report.loaded = len(frame)
     return frame, report

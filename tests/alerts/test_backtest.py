@@ -95,6 +95,23 @@ def test_cli_reports_missing_columns_clearly(tmp_path):
     assert "missing column" in result.stderr and "product_code" in result.stderr
 
 
+def test_products_named_without_codes_are_keyed_by_name(tmp_path):
+    rows = burst("a", T0, 6, "安心车险") + burst("b", T0, 2, "畅行意外")
+    for row in rows:
+        row["product_code"] = ""  # product_name stays: complaint() sets it to the product
+    rows.append({**complaint("c0", T0, "P9"), "product_code": "", "product_name": ""})
+    csv = write_csv(tmp_path / "in.csv", rows)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(json.dumps(RULES.model_dump(mode="json")), encoding="utf-8")
+    out = tmp_path / "alerts.jsonl"
+    result = run_cli("--complaints", str(csv), "--out", str(out), "--rules", str(rules))
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert line["key"] == {"product_code": "安心车险"}
+    assert line["complaint_ids"] == [f"a{i}" for i in range(6)]
+    assert "8 rows without product_code keyed by product_name" in result.stdout
+
+
 def test_default_rules_run_on_a_small_stream(tmp_path):
     rows = burst("a", T0, 30)
     csv = write_csv(tmp_path / "in.csv", rows)
