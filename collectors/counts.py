@@ -88,7 +88,7 @@ def to_raw_count(
     channel = normalise_channel(clean_label(raw["channel"], 32)) if raw["channel"] else c.channel
     if channel is None:
         raise RecordRejected(f"unknown channel: {clean_label(raw['channel'], 40)!r}")
-    code, _name, line = products.resolve(
+    code, name, line = products.resolve(
         clean_label(raw["product_code"], LIMITS["product_code"]),
         clean_label(raw["product_name"], LIMITS["product_name"]),
         clean_label(raw["product_line"], LIMITS["product_line"]),
@@ -105,7 +105,7 @@ def to_raw_count(
         interval_minutes=minutes,
         count=parse_count(raw["count"]),
         channel=channel,
-        product_code=code[: LIMITS["product_code"]],
+        product_code=(code or name)[: LIMITS["product_code"]],  # unknown product: its name
         product_line=line[: LIMITS["product_line"]],
         region=normalise_region(clean_label(raw["region"], 64))[: LIMITS["region"]],
         category=clean_label(raw["category"], LIMITS["category"]),

@@ -168,6 +168,8 @@ def normalize(
     line = clean_label(get("product_line"), LIMITS["product_line"])
     if products:
         code, name, line = products.resolve(code, name, line)
+    if not code:  # a product the alias table does not know yet: keyed by its name meanwhile,
+        code = name  # so that product rules still see it
     identity = get("customer_id") or get("customer_phone") or None
     return NormalizedComplaint(
         source,

@@ -167,6 +167,8 @@ def normalize(
     line = clean_label(raw.get("product_line"), LIMITS["product_line"])
     if products:
         code, name, line = products.resolve(code, name, line)
+    if not code:
+        code = name
     identity = next((raw.get(f) for f in _IDENTITY_FIELDS if raw.get(f)), None)
     return NormalizedComplaint(
         source=source,

@@ -75,6 +75,16 @@ def test_csv_counts_are_spread_and_redelivery_replaces(factory, tmp_path):
     assert health.last_received_at.isoformat() == "2026-11-23T02:00:00+00:00"
 
 
+def test_a_product_missing_from_the_alias_table_is_counted_under_its_name(factory, tmp_path):
+    path = tmp_path / "cti.csv"
+    path.write_text(
+        "时段开始,险种,省份,来电量\n2026-11-23 09:00,尊享车险,广东,3\n", encoding="utf-8"
+    )
+    result = run(factory, "cti", "counts", csv_source(path, interval_minutes=5))
+    assert (result.counts, result.error) == (3, "")
+    assert buckets(factory, "cti") == {("01:00", "尊享车险"): 3}
+
+
 def test_detection_reads_count_sources(factory, tmp_path):
     path = tmp_path / "cti.csv"
     path.write_text("interval_start,product_code,count\n2026-11-23T09:00:00+08:00,CAR-001,30\n")

@@ -56,7 +56,7 @@ def test_gbk_file_with_chinese_headers_maps_cleanly(factory, inbox):
     rows = {c.external_id: c for c in complaints(factory, "hotline")}
     assert rows["T1"].product_code == "HLT-001" and rows["T2"].product_code == "HLT-001"
     assert rows["T2"].product_name == "安心百万医疗险" and rows["T2"].product_line == "健康险"
-    assert rows["T3"].product_code == ""  # unknown product kept, not dropped
+    assert rows["T3"].product_code == "尊享车险"  # unknown product kept, keyed by its name
     assert rows["T3"].product_name == "尊享车险"
     assert (rows["T1"].region, rows["T2"].region) == ("广东", "广东")
     assert (rows["T1"].channel, rows["T2"].channel, rows["T3"].channel) == (
