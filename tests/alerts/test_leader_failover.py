@@ -123,8 +123,11 @@ def test_lock_survives_nothing_when_its_connection_dies(postgres_engine):
     pid = a.connection.execute(text("select pg_backend_pid()")).scalar()
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
-        conn.execute(text("select pg_terminate_backend(:p)"), {"p": pid})
+        # with a timeout the call waits until the backend has exited (and its locks are gone);
+        # without one it returns once the signal is sent, and b could ask too early
+        gone = conn.execute(text("select pg_terminate_backend(:p, 10000)"), {"p": pid}).scalar()
     admin.dispose()
+    assert gone, "the backend did not exit within 10 s"
     assert b.try_acquire()
     assert not a.try_acquire(), "a notices it lost the lock"
     b.release()
