@@ -53,14 +53,14 @@ class MemoryAlertStore:
 
 
 def parse_tick(value: str) -> timedelta:
-    """'5m', '1h', '30s' or plain minutes; must be a positive whole number of seconds."""
+    """'5m', '1h', '30s', '1d' or plain minutes; must be a positive whole number of seconds."""
     text = value.strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600}
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "m")
     try:
         seconds = float(number) * units[unit]
     except ValueError:
-        raise ValueError(f"bad --tick {value!r}: use e.g. 5m, 1h, 30s") from None
+        raise ValueError(f"bad --tick {value!r}: use e.g. 5m, 1h, 30s, 1d") from None
     if seconds < 1:
         raise ValueError(f"bad --tick {value!r}: must be at least 1s")
     return timedelta(seconds=int(seconds))

@@ -159,6 +159,7 @@ class _Sink:
 def test_tick_parsing_and_clock():
     assert parse_tick("5m") == timedelta(minutes=5) and parse_tick("1h") == timedelta(hours=1)
     assert parse_tick("90s") == timedelta(seconds=90) and parse_tick("10") == timedelta(minutes=10)
+    assert parse_tick("1d") == timedelta(days=1)
     ticks = clock_ticks(T0 + timedelta(minutes=2), T0 + timedelta(minutes=14), timedelta(minutes=5))
     assert ticks[0] == T0 + timedelta(minutes=5) and ticks[-1] == T0 + timedelta(minutes=15)
 
