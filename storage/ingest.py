@@ -20,21 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage import partitions
-from storage.models import Complaint, CountDelivery, QuarantinedRecord
+from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
 from storage.sqlite_ingest import COLUMNS as _COMPLAINT_COLUMNS
-from storage.sqlite_ingest import insert_new_rows_sqlite, sqlite_time
+from storage.sqlite_ingest import insert_new_complaints_sqlite, sqlite_time
 
 BUCKET = timedelta(minutes=5)
 REPEAT_WINDOW = timedelta(days=30)
-COUNT_DIMENSIONS = (
-    "source",
-    "channel",
-    "product_code",
-    "product_line",
-    "region",
-    "category",
-    "event_tag",
-)
 # Keeps each statement under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK = 500
 
@@ -66,6 +57,11 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
     Accepts ``NormalizedComplaint`` objects (or anything with the same attributes). Runs in the
     caller's transaction so that the source cursor can be committed together with the data.
     """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return _ingest_sqlite(session, complaints)
+    if dialect == "postgresql":
+        return _ingest_postgres(session, complaints)
     rows = _unique_rows(complaints)
     inserted_rows = insert_new_rows(session, rows)
     add_counts(session, _rollup(inserted_rows))
@@ -75,14 +71,83 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
     )
 
 
-def insert_new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert rows not stored yet; returns those rows with their new ``id`` set."""
-    if session.get_bind().dialect.name == "postgresql":  # partitioned: keys in complaint_keys
-        from storage.pg_ingest import insert_new_rows_postgres
+def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
+    """SQLite: the new complaints get consecutive ids, so counts and repeat flags are worked out
+    by SQL over that id range instead of from a row dict per complaint in Python."""
+    connection = session.connection()
+    first_id, new = insert_new_complaints_sqlite(connection, complaints)
+    if new:
+        last_id = first_id + len(new) - 1
+        connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
+        pairs = {
+            tuple(row) for row in connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id))
+        }
+        if pairs:
+            times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
+            flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
+    return IngestResult(inserted=len(new), duplicates=len(complaints) - len(new))
 
-        return insert_new_rows_postgres(session, rows)
-    if session.get_bind().dialect.name == "sqlite":
-        return insert_new_rows_sqlite(session.connection(), rows)
+
+_DIMENSIONS = ", ".join(COUNT_DIMENSIONS)
+# received_at is stored as "YYYY-MM-DD HH:MM:SS.ffffff" (sqlite_time): the bucket keeps the hour
+# and floors the minute to 5, exactly as bucket_start does.
+_BUCKET_SQLITE = (
+    "substr(received_at, 1, 14) || printf('%02d', CAST(substr(received_at, 15, 2) AS INTEGER)"
+    " / 5 * 5) || ':00.000000'"
+)
+_COUNT_NEW_SQLITE = (
+    f"INSERT INTO complaint_counts (bucket_start, {_DIMENSIONS}, count) "
+    f"SELECT {_BUCKET_SQLITE} AS bucket, {_DIMENSIONS}, count(*) FROM complaints "
+    f"WHERE id BETWEEN ? AND ? GROUP BY bucket, {_DIMENSIONS} "
+    f"ON CONFLICT (bucket_start, {_DIMENSIONS}) "
+    "DO UPDATE SET count = complaint_counts.count + excluded.count"
+)
+# (customer, product) pairs of the new complaints that have another complaint within 30 days:
+# only these can change a flag (flags only turn on, and older pairs were settled when stored).
+# One day of slack each side: the text bounds carry milliseconds, the exact test is Python's.
+_PAIRS_SQLITE = (
+    "SELECT DISTINCT n.customer_key, n.product_code FROM complaints n "
+    "WHERE n.id BETWEEN ? AND ? AND n.customer_key != '' AND n.product_code != '' "
+    "AND EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.customer_key "
+    "AND o.product_code = n.product_code AND o.id != n.id "
+    "AND o.received_at >= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '-31 days') "
+    "AND o.received_at <= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '+31 days'))"
+)
+
+
+def _ingest_postgres(session: Session, complaints: Sequence[Any]) -> IngestResult:
+    """PostgreSQL: one statement stores and counts the page (storage.pg_ingest); the pairs whose
+    flags can change are found by the server from the new complaints' keys and times."""
+    from storage.pg_ingest import insert_and_count_postgres
+
+    new = insert_and_count_postgres(session, complaints)
+    keyed = [
+        [customer, product, at.isoformat(), new_id]
+        for new_id, customer, product, at in new
+        if customer and product
+    ]
+    if keyed:
+        rows = _driver(session).fetchall(_PAIRS_POSTGRES, (json.dumps(keyed, ensure_ascii=False),))
+        pairs = {(customer, product) for customer, product in rows}
+        if pairs:
+            times = [at for _, customer, product, at in new if (customer, product) in pairs]
+            flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
+    return IngestResult(inserted=len(new), duplicates=len(complaints) - len(new))
+
+
+# The same test as _PAIRS_SQLITE; 744 hours = 31 days of slack-inclusive bounds in absolute time
+# (an interval of days would follow the session time zone's daylight saving).
+_PAIRS_POSTGRES = (
+    "SELECT DISTINCT n.c, n.p FROM (SELECT r->>0 AS c, r->>1 AS p, (r->>2)::timestamptz AS t, "
+    "(r->>3)::bigint AS i FROM json_array_elements(%s::json) AS r) AS n "
+    "WHERE EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.c "
+    "AND o.product_code = n.p AND o.id <> n.i "
+    "AND o.received_at BETWEEN n.t - interval '744 hours' AND n.t + interval '744 hours')"
+)
+
+
+def insert_new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert rows not stored yet; returns those rows with their new ``id`` set (other dialects)."""
     return _insert_returning(session, rows)
 
 
@@ -288,6 +353,13 @@ def mark_repeats(session: Session, new_rows: Sequence[dict[str, Any]]) -> int:
     pairs = {(r["customer_key"], r["product_code"]) for r in keyed}
     since = min(r["received_at"] for r in keyed) - REPEAT_WINDOW
     until = max(r["received_at"] for r in keyed) + REPEAT_WINDOW
+    return flag_repeats(session, pairs, since, until)
+
+
+def flag_repeats(
+    session: Session, pairs: set[tuple[str, str]], since: datetime, until: datetime
+) -> int:
+    """Recompute the flags of these (customer, product) pairs' complaints in [since, until]."""
     customers = sorted({key for key, _ in pairs})
     driver = _driver(session)
     found: dict[tuple[str, str], list[tuple]] = {}

@@ -97,6 +97,18 @@ class Complaint(Base):
     closed_at: Mapped[datetime | None]
 
 
+# complaint_counts' key besides bucket_start: what every count is broken down by.
+COUNT_DIMENSIONS = (
+    "source",
+    "channel",
+    "product_code",
+    "product_line",
+    "region",
+    "category",
+    "event_tag",
+)
+
+
 class ComplaintCount(Base):
     """Complaints per time bucket per dimension tuple; what detection reads."""
 

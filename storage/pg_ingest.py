@@ -15,15 +15,19 @@ than binding one array per column, and the server parses no statement per row.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from storage.models import Complaint
+from storage.models import COUNT_DIMENSIONS, Complaint
 from storage.partitions import KEYS_TABLE
+from storage.sqlite_ingest import COLUMNS
 
 _DIALECT = postgresql.dialect()
 
@@ -46,6 +50,8 @@ def _statements(columns: tuple[str, ...]) -> tuple[str, str, str, tuple[Any, ...
 
     The temporary table lives as long as the connection and is emptied at every commit; its name
     carries the column list, so a connection that outlives a schema change never mixes shapes.
+    The insert also adds the new complaints to ``complaint_counts`` (5-minute buckets in UTC, as
+    ``storage.ingest.bucket_start``), so no row of the page comes back to Python for the roll-up.
     """
     table = Complaint.__table__
     temp = f"radar_ingest_page_{zlib.crc32(','.join(columns).encode()):08x}"
@@ -62,57 +68,59 @@ def _statements(columns: tuple[str, ...]) -> tuple[str, str, str, tuple[Any, ...
         if c.name != "id" and c.name not in columns and _constant(c) is not None
     ]
     consts = "".join(f", %s::{_sql_type(c)}" for c in missing)
+    dims = ", ".join(COUNT_DIMENSIONS)
     insert = (
         f"WITH new AS (INSERT INTO {KEYS_TABLE} (source, external_id, received_at) "
         f"SELECT source, external_id, received_at FROM {temp} ORDER BY source, external_id "
-        "ON CONFLICT DO NOTHING RETURNING source, external_id, complaint_id) "
-        f"INSERT INTO complaints (id, {names}{''.join(', ' + c.name for c in missing)}) "
+        "ON CONFLICT DO NOTHING RETURNING source, external_id, complaint_id), "
+        f"stored AS (INSERT INTO complaints (id, {names}{''.join(', ' + c.name for c in missing)}) "
         f"SELECT new.complaint_id, {', '.join('p.' + n for n in columns)}{consts} "
         f"FROM new JOIN {temp} p USING (source, external_id) "
-        "RETURNING id, source, external_id"
+        f"RETURNING id, received_at, customer_key, {dims}), "
+        f"counted AS (INSERT INTO complaint_counts (bucket_start, {dims}, count) "
+        f"SELECT date_bin('5 minutes', received_at, {_EPOCH}) AS bucket, {dims}, count(*) "
+        f"FROM stored GROUP BY bucket, {dims} ORDER BY bucket, {dims} "
+        f"ON CONFLICT (bucket_start, {dims}) "
+        "DO UPDATE SET count = complaint_counts.count + excluded.count) "
+        "SELECT id, customer_key, product_code, received_at FROM stored"
     )
     return create, copy, insert, tuple(_constant(c) for c in missing), temp
 
 
-def _check_aware(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+_EPOCH = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
+
+
+def _check_aware(complaints: list[Any]) -> None:
     """Naive datetimes are ambiguous; refused as ``storage.types.UTCDateTime`` refuses them."""
-    for name in columns:
-        if name.endswith("_at"):
-            for row in rows:
-                value = row[name]
-                if value is not None and value.tzinfo is None:
-                    raise ValueError(f"naive datetime refused in {name}: {value!r}")
+    for c in complaints:
+        for value in (c.received_at, c.collected_at):
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"naive datetime refused: {value!r}")
 
 
-def insert_new_rows_postgres(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert rows whose (source, external_id) is not stored yet; returns them with ``id`` set.
+def insert_and_count_postgres(
+    session: Session, complaints: Sequence[Any]
+) -> list[tuple[int, str, str, datetime]]:
+    """Store the complaints whose (source, external_id) is not stored yet, counted in
+    ``complaint_counts``; returns (id, customer_key, product_code, received_at) of each new one.
 
-    Rows are the caller's own dicts, all with the same keys; a key repeated within ``rows`` is
-    stored once (its first row).
+    A key repeated within ``complaints`` is stored once (its first complaint).
     """
-    page: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        page.setdefault((row["source"], row["external_id"]), row)
+    page: dict[tuple[str, str], Any] = {}
+    for c in complaints:
+        page.setdefault((c.source, c.external_id), c)
     if not page:
         return []
     unique = list(page.values())
-    columns = tuple(name for name in unique[0] if name != "id")
-    _check_aware(unique, columns)
-    create, copy_sql, insert, constants, temp = _statements(columns)
+    _check_aware(unique)
+    create, copy_sql, insert, constants, temp = _statements(COLUMNS)
+    values = attrgetter(*COLUMNS)
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
         cursor.execute(create)
         cursor.execute(f"DELETE FROM {temp}")  # an earlier page of this same transaction
         with cursor.copy(copy_sql) as copy:
-            for row in unique:
-                copy.write_row([row[name] for name in columns])
+            for c in unique:
+                copy.write_row(values(c))
         cursor.execute(insert, constants)
-        returned = cursor.fetchall()
-    inserted: list[dict[str, Any]] = []
-    new_ids = {(source, external_id): new_id for new_id, source, external_id in returned}
-    for key, row in page.items():
-        new_id = new_ids.get(key)
-        if new_id is not None:
-            row["id"] = new_id
-            inserted.append(row)
-    return inserted
+        return cursor.fetchall()

@@ -13,6 +13,7 @@ or twice. The plain ``INSERT`` (no ``OR IGNORE``) keeps any surprise loud.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,11 +78,11 @@ _INSERT = (
 )
 
 
-def stored_keys(connection: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """The (source, external_id) pairs of ``rows`` already in ``complaints``: one indexed query per 500."""
+def stored_keys(connection: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those (source, external_id) ``keys`` already in ``complaints``: one indexed query per 500."""
     by_source: dict[str, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row["source"], []).append(row["external_id"])
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
     found: set[tuple[str, str]] = set()
     for source, ids in by_source.items():
         for start in range(0, len(ids), KEY_CHUNK):
@@ -94,43 +95,49 @@ def stored_keys(connection: Connection, rows: list[dict[str, Any]]) -> set[tuple
     return found
 
 
-def insert_new_rows_sqlite(
-    connection: Connection, rows: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Insert the rows (unique by key) not stored yet; returns them with ``id`` set."""
-    if not rows:
-        return []
-    stored = stored_keys(connection, rows)
-    new_rows = [r for r in rows if (r["source"], r["external_id"]) not in stored]
-    if not new_rows:
-        return []
+def insert_new_complaints_sqlite(
+    connection: Connection, complaints: Sequence[Any]
+) -> tuple[int, list[Any]]:
+    """Store the complaints not stored yet (the first of a key within the page wins).
+
+    Returns the first new id and the new complaints in id order: ids are ``first, first + 1, …``
+    (complaint objects carry no id, and no row dict is built per complaint).
+    """
+    unique: dict[tuple[str, str], Any] = {}
+    for c in complaints:
+        unique.setdefault((c.source, c.external_id), c)
+    if not unique:
+        return 0, []
+    stored = stored_keys(connection, list(unique))
+    new = [c for key, c in unique.items() if key not in stored]
+    if not new:
+        return 0, []
     first_id = (connection.exec_driver_sql("SELECT max(id) FROM complaints").scalar() or 0) + 1
     stamps: dict[datetime, str] = {}  # collected_at is one value per page
     params = []
-    for row_id, row in enumerate(new_rows, start=first_id):
-        row["id"] = row_id
-        collected = row["collected_at"]
+    for row_id, c in enumerate(new, start=first_id):
+        collected = c.collected_at
         stamp = stamps.get(collected)
         if stamp is None:
             stamp = stamps[collected] = sqlite_time(collected)
         params.append(
             (
                 row_id,
-                row["source"],
-                row["external_id"],
-                sqlite_time(row["received_at"]),
+                c.source,
+                c.external_id,
+                sqlite_time(c.received_at),
                 stamp,
-                row["channel"],
-                row["product_code"],
-                row["product_name"],
-                row["product_line"],
-                row["region"],
-                row["category"],
-                row["event_tag"],
-                row["text"],
-                row["customer_key"],
+                c.channel,
+                c.product_code,
+                c.product_name,
+                c.product_line,
+                c.region,
+                c.category,
+                c.event_tag,
+                c.text,
+                c.customer_key,
                 *_DEFAULT_VALUES,
             )
         )
     connection.exec_driver_sql(_INSERT, params)
-    return new_rows
+    return first_id, new

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -166,3 +167,115 @@ def test_sqlite_time_is_the_text_sqlalchemy_stores(moment):
     engine = make_engine("sqlite://")
     processor = Complaint.__table__.c.received_at.type._cached_bind_processor(engine.dialect)
     assert sqlite_time(moment) == processor(moment)
+
+
+GAPS = [timedelta(days=d) for d in (0.5, 20, 29.99, 30, 30.01, 45)]
+
+
+def test_repeat_flags_reach_a_lone_neighbour_anywhere_in_the_30_days(tmp_path):
+    """Each customer has one earlier complaint, a gap before the new one (and one complaint that
+    arrives late, dated before a stored one): flags as the full-history reference sets them."""
+    engines = {n: make_engine(f"sqlite:///{tmp_path / n}.db") for n in ("fast", "reference")}
+    pages = [[], []]
+    for i, gap in enumerate(GAPS):
+        old = NormalizedComplaint("s", f"old{i}", T0, T0, "hotline", "P1", customer_key=f"c{i}")
+        new = NormalizedComplaint("s", f"new{i}", T0 + gap, T0, "web", "P1", customer_key=f"c{i}")
+        late = NormalizedComplaint("s", f"late{i}", T0 - gap, T0, "app", "P2", customer_key=f"c{i}")
+        anchor = NormalizedComplaint("s", f"anc{i}", T0, T0, "web", "P2", customer_key=f"c{i}")
+        pages[0] += [old, anchor]
+        pages[1] += [new, late]
+    try:
+        for name, engine in engines.items():
+            upgrade_to_head(engine)
+            for page in pages:
+                with make_session_factory(engine)() as session:
+                    if name == "fast":
+                        ingest.ingest_complaints(session, page)
+                    else:
+                        reference_ingest(session, page)
+                    session.commit()
+        assert snapshot(engines["fast"]) == snapshot(engines["reference"])
+        with engines["fast"].connect() as conn:
+            flags = dict(
+                conn.exec_driver_sql(
+                    "SELECT external_id, is_repeat || is_multichannel FROM complaints"
+                ).all()
+            )
+        within = [gap <= ingest.REPEAT_WINDOW for gap in GAPS]
+        assert [flags[f"new{i}"] == "11" for i in range(len(GAPS))] == within
+        assert [flags[f"anc{i}"] == "11" for i in range(len(GAPS))] == within  # late one before it
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+
+
+def semantic(engine) -> tuple[list, dict]:
+    """What a dialect-independent reader sees: each complaint's key, time and flags; counts."""
+    c, n = Complaint, ComplaintCount
+    with engine.connect() as conn:
+        complaints = sorted(
+            conn.execute(
+                select(
+                    c.source,
+                    c.external_id,
+                    c.received_at,
+                    c.channel,
+                    c.product_code,
+                    c.customer_key,
+                    c.is_repeat,
+                    c.is_multichannel,
+                )
+            ).all()
+        )
+        dims = [getattr(n, d) for d in ingest.COUNT_DIMENSIONS]
+        counts = {
+            tuple(r[:-1]): r[-1] for r in conn.execute(select(n.bucket_start, *dims, n.count))
+        }
+    return complaints, counts
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches)
+def test_postgres_stores_what_the_straightforward_path_stores(
+    postgres_engine, tmp_path_factory, pages
+):
+    """The one-statement store-and-count and the server-side repeat pre-filter on PostgreSQL
+    against the SQLAlchemy reference path on SQLite."""
+    with postgres_engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE complaints, complaint_keys, complaint_counts")
+    reference = make_engine(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.db'}")
+    upgrade_to_head(reference)
+    try:
+        for page in pages:
+            with make_session_factory(postgres_engine)() as session:
+                result = ingest.ingest_complaints(session, page)
+                session.commit()
+            with make_session_factory(reference)() as session:
+                expected = reference_ingest(session, page)
+                session.commit()
+            assert (result.inserted, result.duplicates) == expected
+        assert semantic(postgres_engine) == semantic(reference)
+    finally:
+        reference.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_repeat_flags_reach_a_lone_neighbour(postgres_engine):
+    pages = [[], []]
+    for i, gap in enumerate(GAPS):
+        pages[0].append(
+            NormalizedComplaint("s", f"old{i}", T0, T0, "hotline", "P1", customer_key=f"c{i}")
+        )
+        pages[1].append(
+            NormalizedComplaint("s", f"new{i}", T0 + gap, T0, "web", "P1", customer_key=f"c{i}")
+        )
+    for page in pages:
+        with make_session_factory(postgres_engine)() as session:
+            ingest.ingest_complaints(session, page)
+            session.commit()
+    with postgres_engine.connect() as conn:
+        flags = dict(conn.execute(select(Complaint.external_id, Complaint.is_repeat)).all())
+    assert [flags[f"new{i}"] for i in range(len(GAPS))] == [g <= ingest.REPEAT_WINDOW for g in GAPS]
