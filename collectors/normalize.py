@@ -144,8 +144,12 @@ def normalize(
     source: str,
     now: datetime,
     products: ProductTable | None = None,
+    salt: str | None = None,
 ) -> NormalizedComplaint:
-    """Validate and normalise; raise ``RecordRejected`` for anything that must be quarantined."""
+    """Validate and normalise; raise ``RecordRejected`` for anything that must be quarantined.
+
+    ``salt`` keys the customer hash (default: ``RADAR_PII_SALT``, read on every call).
+    """
     if not isinstance(raw, Mapping):
         raise RecordRejected(f"record is a {type(raw).__name__}, not an object")
     get = raw.get
@@ -184,7 +188,7 @@ def normalize(
         clean_label(get("category"), LIMITS["category"]),
         clean_label(get("event_tag"), LIMITS["event_tag"]),
         mask_text(clean_text(get("text"))[:MAX_TEXT_CHARS]),
-        customer_key(clean_text(identity) if identity is not None else None),
+        customer_key(clean_text(identity) if identity is not None else None, salt),
     )
 
 

@@ -79,8 +79,9 @@ def _mask_number_zones(text: str, match: re.Match[str] | None) -> str:
         left = 1 if start > 0 else 0
         right = 1 if end < len(text) else 0
         window = text[start - left : end + right]
-        window = _ID_CARD.sub(_keep_last4, window)
-        window = _BANK_CARD.sub(_keep_last4, window)
+        if _zone_digits(text, start, end) >= 16:  # an ID card has 18 characters, a bank card 16+
+            window = _ID_CARD.sub(_keep_last4, window)
+            window = _BANK_CARD.sub(_keep_last4, window)
         window = _MOBILE.sub(_keep_last4, window)
         pieces.append(text[done:start])
         pieces.append(window[left : len(window) - right])  # the context is never part of a match
@@ -90,13 +91,23 @@ def _mask_number_zones(text: str, match: re.Match[str] | None) -> str:
     return "".join(pieces)
 
 
+def _zone_digits(text: str, start: int, end: int) -> int:
+    """Digits in a zone: its length less its separators and X (an upper bound is enough)."""
+    return (end - start) - sum(text.count(ch, start, end) for ch in _ZONE_CHARS)
+
+
 @lru_cache(maxsize=8)
 def _keyed_hmac(salt: str) -> hmac.HMAC:
     """The keyed state once per salt; each key copies it instead of re-keying (ingest hot path)."""
     return hmac.new(salt.encode(), digestmod=hashlib.sha256)
 
 
-def customer_key(identifier: str | None) -> str:
+def current_salt() -> str:
+    """The key for customer hashes (read per page by ingest, not per record)."""
+    return os.environ.get("RADAR_PII_SALT", _DEFAULT_SALT)
+
+
+def customer_key(identifier: str | None, salt: str | None = None) -> str:
     """A keyed hash of a customer identifier (phone, ID card, account) to link one person's complaints.
 
     The key comes from ``RADAR_PII_SALT`` so that a leaked database cannot be reversed by
@@ -110,6 +121,6 @@ def customer_key(identifier: str | None) -> str:
     normalised = normalised.upper()
     if normalised.startswith("86") and len(normalised) == 13:
         normalised = normalised[2:]
-    mac = _keyed_hmac(os.environ.get("RADAR_PII_SALT", _DEFAULT_SALT)).copy()
+    mac = _keyed_hmac(salt if salt is not None else current_salt()).copy()
     mac.update(normalised.encode())
     return mac.hexdigest()[:32]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.base import Batch, BatchOutcome, Collector, NormalizedComplaint
 from collectors.normalize import RecordRejected, normalize
-from collectors.pii import mask_text
+from collectors.pii import current_salt, mask_text
 from collectors.products import ProductTable
 from storage.db import session_scope
 from storage.ingest import Rejected, deliver_counts, ingest_complaints, quarantine
@@ -83,9 +83,10 @@ def normalize_all(
     """Split raw records into storable complaints and quarantined ones; never raises."""
     good: list[NormalizedComplaint] = []
     bad: list[Rejected] = []
+    salt = current_salt()
     for raw in records:
         try:
-            good.append(normalize(raw, name, now, products))
+            good.append(normalize(raw, name, now, products, salt))
         except RecordRejected as exc:
             bad.append(rejected(raw, str(exc)))
         except Exception as exc:  # a record nobody foresaw must still not stop the batch

@@ -40,6 +40,31 @@ def test_masking_equals_the_four_passes(text):
     assert pii.mask_text(text) == four_passes(text)
 
 
+@st.composite
+def long_numbers(draw) -> str:
+    """11 to 19 digits, grouped by a separator or not, sometimes ending in X, in some context:
+    where the ID card, bank card and mobile patterns start and stop matching."""
+    digits = draw(st.text(alphabet="0123456789", min_size=11, max_size=19))
+    separator = draw(st.sampled_from(["", " ", "-"]))
+    every = draw(st.integers(3, 6))
+    number = separator.join(digits[i : i + every] for i in range(0, len(digits), every))
+    if draw(st.booleans()):
+        number = number[:-1] + "X"
+    before = draw(st.sampled_from(["", "卡号", "a", "1 ", "+86 "]))
+    return before + number + draw(st.sampled_from(["", "。", "x", " 2", "-"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(long_numbers())
+def test_masking_long_numbers_equals_the_four_passes(text):
+    assert pii.mask_text(text) == four_passes(text)
+
+
+def test_sixteen_and_seventeen_digit_cards_are_masked():
+    assert pii.mask_text("卡号6222021234567890。") == "卡号************7890。"
+    assert pii.mask_text("卡号62220212345678901") == "卡号*************8901"
+
+
 @settings(max_examples=2000, deadline=None)
 @given(TEXT | st.text(max_size=30))
 def test_customer_key_equals_a_fresh_hmac(identifier):
