@@ -27,24 +27,28 @@ class Skipped(Exception):
 
 
 def _ingest(kind: str, options: Options) -> list[Figure]:
-    from bench.ingest import measure
+    from bench.ingest import measure, measure_floor
     from bench.records import raw_records
 
+    floor = "Rows alone into complaints (the path's insert; no normalising, counts, flags) →"
     records = raw_records(options.size(100_000, 5_000))
     if kind == "postgres":
         reason = postgres_reason()
         if reason:
             raise Skipped(f"PostgreSQL unavailable: {reason}")
         return [
-            measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000)
+            measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000),
+            measure_floor(
+                "ingest-postgres-floor", f"{floor} PostgreSQL", scratch_postgres, records
+            ),
         ]
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=CACHE_DIR))
     try:
+        make = partial(scratch_sqlite, folder)
         return [
-            measure(
-                "ingest-sqlite", "Ingest → SQLite", partial(scratch_sqlite, folder), records, 50_000
-            )
+            measure("ingest-sqlite", "Ingest → SQLite", make, records, 50_000),
+            measure_floor("ingest-sqlite-floor", f"{floor} SQLite", make, records),
         ]
     finally:
         folder.rmdir()

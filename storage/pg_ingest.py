@@ -45,13 +45,16 @@ def _constant(column: Column) -> Any:
 
 
 @cache
-def _statements(columns: tuple[str, ...]) -> tuple[str, str, str, tuple[Any, ...], str]:
+def _statements(
+    columns: tuple[str, ...], count: bool = True
+) -> tuple[str, str, str, tuple[Any, ...], str]:
     """SQL to create the temporary table, COPY into it and insert; the constants; its name.
 
     The temporary table lives as long as the connection and is emptied at every commit; its name
     carries the column list, so a connection that outlives a schema change never mixes shapes.
-    The insert also adds the new complaints to ``complaint_counts`` (5-minute buckets in UTC, as
-    ``storage.ingest.bucket_start``), so no row of the page comes back to Python for the roll-up.
+    With ``count`` the insert also adds the new complaints to ``complaint_counts`` (5-minute
+    buckets in UTC, as ``storage.ingest.bucket_start``), so no row of the page comes back to
+    Python for the roll-up.
     """
     table = Complaint.__table__
     temp = f"radar_ingest_page_{zlib.crc32(','.join(columns).encode()):08x}"
@@ -76,14 +79,17 @@ def _statements(columns: tuple[str, ...]) -> tuple[str, str, str, tuple[Any, ...
         f"stored AS (INSERT INTO complaints (id, {names}{''.join(', ' + c.name for c in missing)}) "
         f"SELECT new.complaint_id, {', '.join('p.' + n for n in columns)}{consts} "
         f"FROM new JOIN {temp} p USING (source, external_id) "
-        f"RETURNING id, received_at, customer_key, {dims}), "
-        f"counted AS (INSERT INTO complaint_counts (bucket_start, {dims}, count) "
-        f"SELECT date_bin('5 minutes', received_at, {_EPOCH}) AS bucket, {dims}, count(*) "
-        f"FROM stored GROUP BY bucket, {dims} ORDER BY bucket, {dims} "
-        f"ON CONFLICT (bucket_start, {dims}) "
-        "DO UPDATE SET count = complaint_counts.count + excluded.count) "
-        "SELECT id, customer_key, product_code, received_at FROM stored"
+        f"RETURNING id, received_at, customer_key, {dims}) "
     )
+    if count:
+        insert += (
+            f", counted AS (INSERT INTO complaint_counts (bucket_start, {dims}, count) "
+            f"SELECT date_bin('5 minutes', received_at, {_EPOCH}) AS bucket, {dims}, count(*) "
+            f"FROM stored GROUP BY bucket, {dims} ORDER BY bucket, {dims} "
+            f"ON CONFLICT (bucket_start, {dims}) "
+            "DO UPDATE SET count = complaint_counts.count + excluded.count) "
+        )
+    insert += "SELECT id, customer_key, product_code, received_at FROM stored"
     return create, copy, insert, tuple(_constant(c) for c in missing), temp
 
 
@@ -106,6 +112,17 @@ def insert_and_count_postgres(
 
     A key repeated within ``complaints`` is stored once (its first complaint).
     """
+    return _insert(session, complaints, count=True)
+
+
+def insert_rows_postgres(session: Session, complaints: Sequence[Any]) -> None:
+    """The complaint rows only, without counts (the benchmark's measure of the table alone)."""
+    _insert(session, complaints, count=False)
+
+
+def _insert(
+    session: Session, complaints: Sequence[Any], count: bool
+) -> list[tuple[int, str, str, datetime]]:
     page: dict[tuple[str, str], Any] = {}
     for c in complaints:
         page.setdefault((c.source, c.external_id), c)
@@ -113,7 +130,7 @@ def insert_and_count_postgres(
         return []
     unique = list(page.values())
     _check_aware(unique)
-    create, copy_sql, insert, constants, temp = _statements(COLUMNS)
+    create, copy_sql, insert, constants, temp = _statements(COLUMNS, count)
     values = attrgetter(*COLUMNS)
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
