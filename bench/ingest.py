@@ -8,6 +8,7 @@ columns in the same database, committing per batch too.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from bench.figures import Figure
+from bench.records import raw_records
 from collectors.base import Batch
 from collectors.runner import GROUP_RECORDS, collect_once, normalize_all
 from storage.db import make_session_factory
@@ -47,7 +49,7 @@ class ListCollector:
 
 
 def run_path(
-    engine: Engine, records: list[dict[str, Any]], now: datetime
+    engine: Engine, records: list[dict[str, Any]], now: datetime, source: str = "bench"
 ) -> tuple[float, float, int]:
     """Wall and this process's CPU seconds to collect every record, and complaints stored.
 
@@ -59,7 +61,7 @@ def run_path(
     cpu = time.process_time()
     started = time.perf_counter()
     while True:
-        result = collect_once(factory, "bench", "http_api", collector, now)
+        result = collect_once(factory, source, "http_api", collector, now)
         if result.error:
             raise RuntimeError(f"ingest failed: {result.error}")
         if result.fetched == 0:
@@ -82,6 +84,51 @@ def _raw_value(value: Any, dialect: str) -> Any:
     if isinstance(value, datetime) and dialect == "sqlite":
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
+
+
+def _worker(url: str, source: str, count: int, part: int, parts: int, now: datetime) -> tuple:
+    """One collector worker process: its share of the records as its own source."""
+    from storage.db import make_engine
+
+    records = raw_records(count)[part::parts]
+    engine = make_engine(url)
+    try:
+        started = time.monotonic()  # CLOCK_MONOTONIC: comparable across processes on Linux
+        run_path(engine, records, now, source)
+        return started, time.monotonic(), len(records)
+    finally:
+        engine.dispose()
+
+
+def measure_workers(
+    name: str, label: str, make: Callable[[], Any], count: int, workers: int, target: float
+) -> Figure:
+    """Several worker processes, one source each, into one database at once (how ingest scales
+    past one process: sources split over workers, ``RADAR_WORKER_SOURCES``). The rate is all
+    records over the time from the first worker's start to the last one's end."""
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    context = multiprocessing.get_context("spawn")
+    with make() as engine:
+        url = engine.url.render_as_string(hide_password=False)
+        with context.Pool(workers) as pool:
+            jobs = [(url, f"bench-{i}", count, i, workers, now) for i in range(workers)]
+            runs = pool.starmap(_worker, jobs)
+        with engine.connect() as conn:
+            stored = conn.scalar(select(func.count()).select_from(Complaint))
+    seconds = max(end for _, end, _ in runs) - min(start for start, _, _ in runs)
+    return Figure(
+        name=name,
+        label=label,
+        value=count / seconds,
+        unit="complaints/s",
+        target=target,
+        details={
+            "records": count,
+            "workers": workers,
+            "stored": stored,
+            "seconds": round(seconds, 3),
+        },
+    )
 
 
 def run_raw(engine: Engine, records: list[dict[str, Any]], now: datetime) -> float:

@@ -27,7 +27,7 @@ class Skipped(Exception):
 
 
 def _ingest(kind: str, options: Options) -> list[Figure]:
-    from bench.ingest import measure, measure_floor
+    from bench.ingest import measure, measure_floor, measure_workers
     from bench.records import raw_records
 
     floor = "Rows alone into complaints (the path's insert; no normalising, counts, flags) →"
@@ -40,6 +40,14 @@ def _ingest(kind: str, options: Options) -> list[Figure]:
             measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000),
             measure_floor(
                 "ingest-postgres-floor", f"{floor} PostgreSQL", scratch_postgres, records
+            ),
+            measure_workers(
+                "ingest-postgres-2-workers",
+                "Ingest → PostgreSQL, 2 collector workers (one source each, records split)",
+                scratch_postgres,
+                len(records),
+                2,
+                20_000,
             ),
         ]
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
