@@ -119,10 +119,11 @@ def _fetch_group(
 ) -> _Group:
     """Fetch and normalise pages until the source is drained or the group is big or old enough.
 
-    One commit per group instead of per page: each commit rewrites every index page the
-    page's random keys (customer hash, product) touched, so a backfill of 1,000-record pages
-    spent more time committing than storing. A fetch that fails after some pages keeps them:
-    the group is stored, then the error is reported.
+    Outside any transaction: a source that takes 30 s to answer must not hold SQLite's one
+    write lock (or a PostgreSQL transaction) meanwhile. One commit per group instead of per
+    page: each commit rewrites every index page the page's random keys (customer hash, product)
+    touched, so a backfill of 1,000-record pages spent more time committing than storing. A
+    fetch that fails after some pages keeps them: the group is stored, then the error reported.
     """
     group = _Group(cursor=cursor, pages=[])
     started = time.monotonic()
@@ -140,10 +141,10 @@ def _fetch_group(
         bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
         group.pages.append(_Page(batch, good, bad))
         cursor = batch.cursor
+        moves_something = batch.after_commit is not None  # a file: moved before the next fetch
         if (
             not batch.has_more
-            or batch.after_commit
-            is not None  # e.g. a file to move: the next fetch expects it moved
+            or moves_something
             or group.records >= GROUP_RECORDS
             or time.monotonic() - started >= GROUP_SECONDS
             or pages_done + len(group.pages) >= MAX_BATCHES_PER_RUN
