@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from storage import partitions
 from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
-from storage.sqlite_ingest import COLUMNS as _COMPLAINT_COLUMNS
+from storage.models import INGESTED_COLUMNS as _COMPLAINT_COLUMNS
 from storage.sqlite_ingest import insert_new_complaints_sqlite, sqlite_time
 
 BUCKET = timedelta(minutes=5)

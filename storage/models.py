@@ -97,6 +97,22 @@ class Complaint(Base):
     closed_at: Mapped[datetime | None]
 
 
+# What ingest writes of a normalised complaint (the other columns take their defaults).
+INGESTED_COLUMNS = (
+    "source",
+    "external_id",
+    "received_at",
+    "collected_at",
+    "channel",
+    "product_code",
+    "product_name",
+    "product_line",
+    "region",
+    "category",
+    "event_tag",
+    "text",
+    "customer_key",
+)
 # complaint_counts' key besides bucket_start: what every count is broken down by.
 COUNT_DIMENSIONS = (
     "source",

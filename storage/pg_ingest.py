@@ -2,11 +2,12 @@
 
 ``complaints`` is partitioned on PostgreSQL (migration 0004), so it cannot hold the global unique
 key (source, external_id); ``complaint_keys`` does. The page is COPied into a temporary table,
-then one statement inserts its keys with ``ON CONFLICT DO NOTHING RETURNING`` and only the keys it
-returned go on into ``complaints``, in the caller's transaction. A key delivered by two
-transactions at once is stored once: the second waits on the first's uncommitted key and then
-skips it (or inserts it, if the first rolled back). Keys are inserted in sorted order so that two
-overlapping pages cannot deadlock.
+then one statement inserts its keys with ``ON CONFLICT DO NOTHING RETURNING``, only the keys it
+returned go on into ``complaints``, and those complaints into ``complaint_counts``, in the
+caller's transaction. A key delivered by two transactions at once is stored once: the second
+waits on the first's uncommitted key and then skips it (or inserts it, if the first rolled
+back). Keys (and count rows) are inserted in sorted order so that two overlapping pages cannot
+deadlock.
 
 COPY rather than parameters: psycopg formats COPY rows in C, about four times less client CPU
 than binding one array per column, and the server parses no statement per row.
@@ -26,8 +27,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from storage.models import COUNT_DIMENSIONS, Complaint
+from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.partitions import KEYS_TABLE
-from storage.sqlite_ingest import COLUMNS
 
 _DIALECT = postgresql.dialect()
 

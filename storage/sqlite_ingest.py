@@ -19,23 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.models import Complaint
 
-COLUMNS = (  # what ingest writes of a normalised complaint (storage.ingest uses it too)
-    "source",
-    "external_id",
-    "received_at",
-    "collected_at",
-    "channel",
-    "product_code",
-    "product_name",
-    "product_line",
-    "region",
-    "category",
-    "event_tag",
-    "text",
-    "customer_key",
-)
 KEY_CHUNK = 500  # keys per IN (...) query: far below SQLite's bound-parameter limit
 
 
