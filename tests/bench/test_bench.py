@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bench.figures import Figure, markdown_table
 from bench.history import HistorySpec, counts_of, day_frame
@@ -93,3 +94,37 @@ def test_bench_command_rejects_an_unknown_benchmark():
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert process.returncode == 2 and "unknown benchmark" in process.stderr
+
+
+@pytest.mark.postgres
+def test_postgres_history_keeps_every_index_on_every_partition(postgres_engine):
+    """The builder drops the secondary indexes for the load and recreates them: on partitioned
+    ``complaints`` they must come back valid and on every partition, as the migrations make them
+    (a benchmark on a history without them measures another database)."""
+    from bench.databases import POSTGRES_URL
+    from bench.history import build_postgres
+
+    schema = f"bench_test_{datetime.now(UTC):%H%M%S%f}"
+    spec = HistorySpec(products=20, days=2, per_day=100, label="t")
+    build_postgres(spec, schema)
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as conn:
+            invalid = conn.execute(
+                text("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                     "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE n.nspname = :s AND NOT i.indisvalid"), {"s": schema}
+            ).scalar()  # fmt: skip
+            per_partition = conn.execute(
+                text("SELECT p.relname, count(i.indexrelid) FROM pg_inherits h "
+                     "JOIN pg_class p ON p.oid = h.inhrelid "
+                     "JOIN pg_class t ON t.oid = h.inhparent AND t.relname = 'complaints' "
+                     "JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = :s "
+                     "LEFT JOIN pg_index i ON i.indrelid = p.oid GROUP BY p.relname"), {"s": schema}
+            ).all()  # fmt: skip
+        assert invalid == 0
+        assert per_partition and all(count == 4 for _, count in per_partition), per_partition
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
