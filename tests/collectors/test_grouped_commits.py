@@ -50,7 +50,7 @@ class PagedSource:
 
 
 @pytest.fixture
-def commits(engine) -> list[str]:
+def commits() -> list[str]:
     """The source's stored cursor after each commit of a transaction that wrote it."""
     seen: list[str] = []
 
