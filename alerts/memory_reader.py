@@ -18,16 +18,9 @@ import numpy as np
 import pandas as pd
 
 from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
+from storage.models import COUNT_DIMENSIONS
 
-DIMENSIONS = (
-    "source",
-    "channel",
-    "product_code",
-    "product_line",
-    "region",
-    "category",
-    "event_tag",
-)
+DIMENSIONS = COUNT_DIMENSIONS  # what the stored counts are broken down by
 _NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REBUILD_ROWS = 4096  # a window that moved by more rows than this is counted afresh (bincount)

@@ -130,17 +130,7 @@ class ComplaintCount(Base):
 
     __tablename__ = "complaint_counts"
     __table_args__ = (
-        UniqueConstraint(
-            "bucket_start",
-            "source",
-            "channel",
-            "product_code",
-            "product_line",
-            "region",
-            "category",
-            "event_tag",
-            name="uq_complaint_counts_bucket_dims",
-        ),
+        UniqueConstraint("bucket_start", *COUNT_DIMENSIONS, name="uq_complaint_counts_bucket_dims"),
         Index("ix_complaint_counts_product_bucket", "product_code", "bucket_start"),
     )
 
