@@ -1,0 +1,144 @@
+"""On PostgreSQL the next group is fetched while the server stores this one; nothing changes on
+what is stored, and a failed store leaves no fetch running and nothing half-stored.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+import collectors.runner as runner
+from collectors.base import Batch
+from tests.collectors.helpers import counted, run, state, stored_ids
+from tests.collectors.test_grouped_commits import record
+
+
+@dataclass
+class WatchedSource:
+    """Pages of 10 records; says when the fetch of each cursor started and how many run now."""
+
+    total: int
+    slow_cursor: str | None = None  # this fetch takes half a second
+    fail_cursor: str | None = None
+    file_pages: bool = False  # every page has an after-commit step, like a file
+    started: dict[str, threading.Event] = field(default_factory=dict)
+    running: int = 0
+    events: list[str] = field(default_factory=list)
+
+    def began(self, cursor: str) -> threading.Event:
+        return self.started.setdefault(cursor, threading.Event())
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        self.running += 1
+        try:
+            self.events.append(f"fetch {cursor}")
+            self.began(cursor).set()
+            if cursor == self.slow_cursor:
+                time.sleep(0.5)
+            if cursor == self.fail_cursor:
+                raise ConnectionError("source went away")
+            start = int(cursor or 0)
+            stop = min(start + 10, self.total)
+            after = (
+                (lambda _outcome: self.events.append(f"moved {stop}")) if self.file_pages else None
+            )
+            page = [record(i) for i in range(start, stop)]
+            return Batch(page, cursor=str(stop), has_more=stop < self.total, after_commit=after)
+        finally:
+            self.running -= 1
+
+
+@pytest.fixture
+def on_first_commit() -> Iterator[Callable[[Callable[[], None]], None]]:
+    """Run a step inside the next commit of a transaction that wrote something."""
+    steps: list[Callable[[], None]] = []
+
+    def before_commit(session: Session) -> None:
+        if steps and (session.new or session.dirty):
+            steps.pop(0)()
+
+    event.listen(Session, "before_commit", before_commit)
+    yield steps.append
+    event.remove(Session, "before_commit", before_commit)
+
+
+@pytest.fixture
+def groups_of_twenty(monkeypatch) -> None:
+    monkeypatch.setattr(runner, "GROUP_RECORDS", 20)
+
+
+@pytest.mark.usefixtures("groups_of_twenty")
+def test_postgres_fetches_the_next_group_while_storing_this_one(factory, on_first_commit):
+    source = WatchedSource(total=60)
+    fetched_ahead: list[bool] = []
+    ahead = factory.kw["bind"].dialect.name == "postgresql"
+    # The first group (records 0-19) waits to commit until the next group's fetch began, if
+    # one is due: PostgreSQL's store overlaps the fetch, SQLite's does not.
+    on_first_commit(lambda: fetched_ahead.append(source.began("20").wait(10 if ahead else 0)))
+
+    result = run(factory, "ahead", "test", source)
+
+    assert fetched_ahead == [ahead]
+    assert (result.fetched, result.inserted, result.error) == (60, 60, "")
+    assert len(stored_ids(factory, "ahead")) == 60
+    assert counted(factory, "ahead") == 60
+    assert state(factory, "ahead").cursor == "60"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+@pytest.mark.usefixtures("groups_of_twenty")
+def test_a_failed_store_drops_the_group_fetched_ahead(factory, on_first_commit):
+    source = WatchedSource(total=60, slow_cursor="20")
+
+    def fail_once_the_next_fetch_runs() -> None:
+        assert source.began("20").wait(10)
+        raise RuntimeError("disk full")
+
+    on_first_commit(fail_once_the_next_fetch_runs)
+
+    result = run(factory, "ahead", "test", source)
+
+    assert "disk full" in result.error
+    assert source.running == 0  # the run waited for the fetch it had started
+    assert stored_ids(factory, "ahead") == []
+    assert state(factory, "ahead").cursor == ""
+    again = run(factory, "ahead", "test", source)  # from the old cursor: all, once
+    assert (again.inserted, again.duplicates, again.error) == (60, 0, "")
+    assert counted(factory, "ahead") == 60
+
+
+@pytest.mark.usefixtures("groups_of_twenty")
+def test_a_fetch_failing_in_the_next_group_keeps_the_groups_before_it(factory):
+    source = WatchedSource(total=60, fail_cursor="20")
+
+    result = run(factory, "ahead", "test", source)
+
+    assert result.inserted == 20
+    assert "source went away" in result.error
+    assert state(factory, "ahead").cursor == "20"
+    source.fail_cursor = None
+    again = run(factory, "ahead", "test", source)
+    assert (again.inserted, again.duplicates) == (40, 0)
+    assert len(stored_ids(factory, "ahead")) == 60
+
+
+@pytest.mark.usefixtures("groups_of_twenty")
+def test_no_fetch_ahead_of_a_page_that_moves_a_file(factory, on_first_commit):
+    source = WatchedSource(total=20, file_pages=True)
+    fetched_early: list[bool] = []
+    # Were the next page fetched ahead, it would begin while the first one commits.
+    on_first_commit(lambda: fetched_early.append(source.began("10").wait(1)))
+
+    result = run(factory, "files", "test", source)
+
+    assert fetched_early == [False]
+    assert source.events == ["fetch ", "moved 10", "fetch 10", "moved 20"]
+    assert (result.inserted, result.error) == (20, "")
