@@ -116,34 +116,15 @@ _PAIRS_SQLITE = (
 
 
 def _ingest_postgres(session: Session, complaints: Sequence[Any]) -> IngestResult:
-    """PostgreSQL: one statement stores and counts the page (storage.pg_ingest); the pairs whose
-    flags can change are found by the server from the new complaints' keys and times."""
+    """PostgreSQL: one statement stores and counts the page, a second names the (customer,
+    product) pairs whose flags can change (storage.pg_ingest)."""
     from storage.pg_ingest import insert_and_count_postgres
 
-    new = insert_and_count_postgres(session, complaints)
-    keyed = [
-        [customer, product, at.isoformat(), new_id]
-        for new_id, customer, product, at in new
-        if customer and product
-    ]
-    if keyed:
-        rows = _driver(session).fetchall(_PAIRS_POSTGRES, (json.dumps(keyed, ensure_ascii=False),))
-        pairs = {(customer, product) for customer, product in rows}
-        if pairs:
-            times = [at for _, customer, product, at in new if (customer, product) in pairs]
-            flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
-    return IngestResult(inserted=len(new), duplicates=len(complaints) - len(new))
-
-
-# The same test as _PAIRS_SQLITE; 744 hours = 31 days of slack-inclusive bounds in absolute time
-# (an interval of days would follow the session time zone's daylight saving).
-_PAIRS_POSTGRES = (
-    "SELECT DISTINCT n.c, n.p FROM (SELECT r->>0 AS c, r->>1 AS p, (r->>2)::timestamptz AS t, "
-    "(r->>3)::bigint AS i FROM json_array_elements(%s::json) AS r) AS n "
-    "WHERE EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.c "
-    "AND o.product_code = n.p AND o.id <> n.i "
-    "AND o.received_at BETWEEN n.t - interval '744 hours' AND n.t + interval '744 hours')"
-)
+    page = insert_and_count_postgres(session, complaints)
+    if page.pairs:
+        since, until = page.first_at - REPEAT_WINDOW, page.last_at + REPEAT_WINDOW
+        flag_repeats(session, page.pairs, since, until)
+    return IngestResult(inserted=page.inserted, duplicates=len(complaints) - page.inserted)
 
 
 def insert_new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column
 from sqlalchemy.dialects import postgresql
@@ -90,8 +90,33 @@ def _statements(
             f"ON CONFLICT (bucket_start, {dims}) "
             "DO UPDATE SET count = complaint_counts.count + excluded.count) "
         )
-    insert += "SELECT id, customer_key, product_code, received_at FROM stored"
+    insert += "SELECT count(*) FROM stored"
     return create, copy, insert, tuple(_constant(c) for c in missing), temp
+
+
+def _candidates_sql(temp: str) -> str:
+    """The page's (customer, product) pairs with another complaint within 31 days, and the
+    earliest and latest receipt time of the page's complaints of each pair.
+
+    Run after the insert, it sees the page's own new complaints too; a complaint is never its own
+    match. One day of slack each side (the exact 30-day test is Python's); 744 hours rather than
+    31 days, as an interval of days would follow the session's daylight saving. A re-delivered
+    complaint may make its pair a candidate: the flags are recomputed from what is stored.
+
+    ``OFFSET 0`` keeps EXISTS a probe of the customer index per page row. Flattened into a join,
+    the planner (which never sees the temporary table's real size) hashed all of ``complaints``
+    once the page had grown: 1.8 s instead of 0.1 s per 20,000-row page at 3 million rows.
+    """
+    return (
+        "SELECT n.customer_key, n.product_code, min(n.received_at), max(n.received_at) "
+        f"FROM {temp} n WHERE n.customer_key <> '' AND n.product_code <> '' "
+        "AND EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.customer_key "
+        "AND o.product_code = n.product_code "
+        "AND o.received_at BETWEEN n.received_at - interval '744 hours' "
+        "AND n.received_at + interval '744 hours' "
+        "AND (o.source, o.external_id) <> (n.source, n.external_id) OFFSET 0) "
+        "GROUP BY n.customer_key, n.product_code"
+    )
 
 
 _EPOCH = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
@@ -105,30 +130,36 @@ def _check_aware(complaints: list[Any]) -> None:
                 raise ValueError(f"naive datetime refused: {value!r}")
 
 
-def insert_and_count_postgres(
-    session: Session, complaints: Sequence[Any]
-) -> list[tuple[int, str, str, datetime]]:
+class StoredPage(NamedTuple):
+    """What one page's statements did: complaints stored, and the (customer, product) pairs
+    whose repeat flags can change with the earliest and latest time of their complaints."""
+
+    inserted: int
+    pairs: set[tuple[str, str]]
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def insert_and_count_postgres(session: Session, complaints: Sequence[Any]) -> StoredPage:
     """Store the complaints whose (source, external_id) is not stored yet, counted in
-    ``complaint_counts``; returns (id, customer_key, product_code, received_at) of each new one.
+    ``complaint_counts``, and find the pairs whose repeat flags can change.
 
     A key repeated within ``complaints`` is stored once (its first complaint).
     """
     return _insert(session, complaints, count=True)
 
 
-def insert_rows_postgres(session: Session, complaints: Sequence[Any]) -> None:
+def insert_rows_postgres(session: Session, complaints: Sequence[Any]) -> int:
     """The complaint rows only, without counts (the benchmark's measure of the table alone)."""
-    _insert(session, complaints, count=False)
+    return _insert(session, complaints, count=False).inserted
 
 
-def _insert(
-    session: Session, complaints: Sequence[Any], count: bool
-) -> list[tuple[int, str, str, datetime]]:
+def _insert(session: Session, complaints: Sequence[Any], count: bool) -> StoredPage:
     page: dict[tuple[str, str], Any] = {}
     for c in complaints:
         page.setdefault((c.source, c.external_id), c)
     if not page:
-        return []
+        return StoredPage(0, set(), None, None)
     unique = list(page.values())
     _check_aware(unique)
     create, copy_sql, insert, constants, temp = _statements(COLUMNS, count)
@@ -141,4 +172,15 @@ def _insert(
             for c in unique:
                 copy.write_row(values(c))
         cursor.execute(insert, constants)
-        return cursor.fetchall()
+        inserted = cursor.fetchone()[0]
+        if not count or not inserted:
+            return StoredPage(inserted, set(), None, None)
+        candidates = cursor.execute(_candidates_sql(temp)).fetchall()
+    if not candidates:
+        return StoredPage(inserted, set(), None, None)
+    return StoredPage(
+        inserted,
+        {(customer, product) for customer, product, _, _ in candidates},
+        min(row[2] for row in candidates),
+        max(row[3] for row in candidates),
+    )
