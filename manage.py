@@ -24,6 +24,9 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler logs two INFO lines per job run (every few seconds); keep its warnings only.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic 1.20 logs seven "setup plugin" lines at INFO whenever it loads; its migration
+    # lines ("Running upgrade …") stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _engine():
