@@ -64,19 +64,26 @@ def collect_once(
     On PostgreSQL the next group is fetched and normalised in a helper thread while the server
     stores this one (see ``_fetches_ahead``). It starts from this group's last cursor and is
     dropped unused if this group's transaction fails; the run returns only after the helper's
-    fetch has ended.
+    fetch has ended. Groups then grow from one page, each at most as big as everything fetched
+    before it, so that the next fetch always fits in the current store and the run does not
+    wait for a full group before its first store.
     """
     result = RunResult(source=name)
     pages = 0
     ahead = _fetches_ahead(factory)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{name}") as helper:
-            group = _fetch_group(collector, name, _read_cursor(factory, name), now, pages)
+            cursor = _read_cursor(factory, name)
+            group = _fetch_group(collector, name, cursor, now, pages, 1 if ahead else None)
+            fetched = group.records
             while True:
                 following = None
                 if ahead and _may_fetch_ahead(group, pages):
                     cursor, done = group.pages[-1].batch.cursor, pages + len(group.pages)
-                    following = helper.submit(_fetch_group, collector, name, cursor, now, done)
+                    limit = min(GROUP_RECORDS, max(fetched, 1))
+                    following = helper.submit(
+                        _fetch_group, collector, name, cursor, now, done, limit
+                    )
                 has_more = _store_group(factory, name, kind, group, now, result, first=pages == 0)
                 pages += len(group.pages)
                 if group.error is not None:
@@ -86,7 +93,9 @@ def collect_once(
                 if following is not None:
                     group = following.result()
                 else:
-                    group = _fetch_group(collector, name, _read_cursor(factory, name), now, pages)
+                    cursor = _read_cursor(factory, name)
+                    group = _fetch_group(collector, name, cursor, now, pages)
+                fetched += group.records
     except Exception as exc:  # any source failure: keep the cursor, record it, retry next run
         result.error = safe_error(exc)
         log.warning("source %s failed: %s", name, result.error.splitlines()[0])
@@ -155,9 +164,15 @@ class _Group:
 
 
 def _fetch_group(
-    collector: Collector, name: str, cursor: str, now: datetime, pages_done: int
+    collector: Collector,
+    name: str,
+    cursor: str,
+    now: datetime,
+    pages_done: int,
+    limit: int | None = None,
 ) -> _Group:
-    """Fetch and normalise pages until the source is drained or the group is big or old enough.
+    """Fetch and normalise pages until the source is drained or the group is big or old enough
+    (``limit`` records, by default ``GROUP_RECORDS``).
 
     Outside any transaction: a source that takes 30 s to answer must not hold SQLite's one
     write lock (or a PostgreSQL transaction) meanwhile. One commit per group instead of per
@@ -185,7 +200,7 @@ def _fetch_group(
         if (
             not batch.has_more
             or moves_something
-            or group.records >= GROUP_RECORDS
+            or group.records >= (limit or GROUP_RECORDS)
             or time.monotonic() - started >= GROUP_SECONDS
             or pages_done + len(group.pages) >= MAX_BATCHES_PER_RUN
         ):

@@ -79,9 +79,10 @@ def test_postgres_fetches_the_next_group_while_storing_this_one(factory, on_firs
     source = WatchedSource(total=60)
     fetched_ahead: list[bool] = []
     ahead = factory.kw["bind"].dialect.name == "postgresql"
-    # The first group (records 0-19) waits to commit until the next group's fetch began, if
-    # one is due: PostgreSQL's store overlaps the fetch, SQLite's does not.
-    on_first_commit(lambda: fetched_ahead.append(source.began("20").wait(10 if ahead else 0)))
+    # The first group waits to commit until the next group's fetch began, if one is due:
+    # PostgreSQL's store overlaps the fetch (its first group is one page), SQLite's does not.
+    following = "10" if ahead else "20"
+    on_first_commit(lambda: fetched_ahead.append(source.began(following).wait(10 if ahead else 0)))
 
     result = run(factory, "ahead", "test", source)
 
@@ -94,12 +95,25 @@ def test_postgres_fetches_the_next_group_while_storing_this_one(factory, on_firs
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_groups_double_from_one_page_up_to_group_records(factory, commits, monkeypatch):
+    monkeypatch.setattr(runner, "GROUP_RECORDS", 40)
+
+    result = run(factory, "ahead", "test", WatchedSource(total=150))
+
+    assert (result.inserted, result.error) == (150, "")
+    # 10, then each group at most what was fetched before it: 10, 20, 40, then 40 at most.
+    assert commits == ["10", "20", "40", "80", "120", "150"]
+    assert counted(factory, "ahead") == 150
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 @pytest.mark.usefixtures("groups_of_twenty")
 def test_a_failed_store_drops_the_group_fetched_ahead(factory, on_first_commit):
-    source = WatchedSource(total=60, slow_cursor="20")
+    source = WatchedSource(total=60, slow_cursor="10")
 
     def fail_once_the_next_fetch_runs() -> None:
-        assert source.began("20").wait(10)
+        assert source.began("10").wait(10)
         raise RuntimeError("disk full")
 
     on_first_commit(fail_once_the_next_fetch_runs)
