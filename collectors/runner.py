@@ -107,8 +107,9 @@ def _fetches_ahead(factory: sessionmaker[Session]) -> bool:
     """Fetch the next group while storing this one only where another process does the storing.
 
     A PostgreSQL store is mostly waiting for the server, which leaves this process free to
-    normalise (about a fifth more complaints/s in ``manage.py bench``). SQLite stores in this
-    process: a normalising thread would compete with it for the GIL, for no gain.
+    normalise (docs/PERFORMANCE.md, "Ingest, fourth round"). SQLite stores in this process, and
+    its ``executemany`` takes the GIL back after every row: a normalising thread would make
+    each row wait for it.
     """
     with factory() as session:  # a session connects only when used: this one never does
         return session.get_bind().dialect.name == "postgresql"
