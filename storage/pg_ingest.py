@@ -31,6 +31,8 @@ from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.partitions import KEYS_TABLE
 
 _DIALECT = postgresql.dialect()
+# A 20,000-complaint page's sorts and count grouping spill to disk at PostgreSQL's default 4 MB.
+WORK_MEM = "32MB"
 
 
 def _sql_type(column: Column) -> str:
@@ -166,8 +168,9 @@ def _insert(session: Session, complaints: Sequence[Any], count: bool) -> StoredP
     values = attrgetter(*COLUMNS)
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
-        cursor.execute(create)
-        cursor.execute(f"DELETE FROM {temp}")  # an earlier page of this same transaction
+        # One round trip: the table, emptied of an earlier page of this same transaction, and
+        # memory for the page's sorts and grouping for the rest of the transaction.
+        cursor.execute(f"{create}; DELETE FROM {temp}; SET LOCAL work_mem = '{WORK_MEM}'")
         with cursor.copy(copy_sql) as copy:
             for c in unique:
                 copy.write_row(values(c))
