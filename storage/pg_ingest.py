@@ -105,15 +105,20 @@ def _candidates_sql(temp: str) -> str:
     31 days, as an interval of days would follow the session's daylight saving. A re-delivered
     complaint may make its pair a candidate: the flags are recomputed from what is stored.
 
-    ``OFFSET 0`` keeps EXISTS a probe of the customer index per page row. Flattened into a join,
-    the planner (which never sees the temporary table's real size) hashed all of ``complaints``
-    once the page had grown: 1.8 s instead of 0.1 s per 20,000-row page at 3 million rows.
+    Two guards on the plan, both measured with ``manage.py bench`` data:
+
+    - ``OFFSET 0`` keeps EXISTS a probe per page row. Flattened into a join, the planner (which
+      never sees the temporary table's real size) hashed all of ``complaints`` once the page had
+      grown: 1.8 s instead of 0.1 s per 20,000-row page at 3 million rows.
+    - ``product_code || ''`` is no index condition, so the probe reads the customer's complaints
+      by the customer index: a customer has a few, a product in a surge thousands. On a fresh
+      partition without statistics the planner took the product index instead, twice as slow.
     """
     return (
         "SELECT n.customer_key, n.product_code, min(n.received_at), max(n.received_at) "
         f"FROM {temp} n WHERE n.customer_key <> '' AND n.product_code <> '' "
         "AND EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.customer_key "
-        "AND o.product_code = n.product_code "
+        "AND o.product_code || '' = n.product_code "
         "AND o.received_at BETWEEN n.received_at - interval '744 hours' "
         "AND n.received_at + interval '744 hours' "
         "AND (o.source, o.external_id) <> (n.source, n.external_id) OFFSET 0) "
