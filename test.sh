@@ -4,14 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements-dev.txt
-
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing Debian chromium for the end-to-end tests"
-  sudo_cmd=""
-  if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
-  $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium fonts-noto-cjk >/dev/null
-fi
+scripts/install_chromium.sh
 
 echo "==> ruff"
 .venv/bin/ruff check .

@@ -95,6 +95,11 @@ def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
     """Growth of Streamlit's RSS after it settles (the first fifth of the reloads), in percent."""
     from playwright.sync_api import sync_playwright
 
+    if not os.access(CHROMIUM, os.X_OK):
+        raise RuntimeError(
+            f"no browser at {CHROMIUM}: ./bench.sh installs Debian's chromium "
+            "(or set RADAR_BENCH_CHROMIUM)"
+        )
     url = engine.url.render_as_string(hide_password=False)
     port = _free_port()
     env = dict(os.environ, RADAR_DATABASE_URL=url, RADAR_AUTH="off")
