@@ -61,12 +61,14 @@ def collect_once(
 ) -> RunResult:
     """Pull until the source says it has nothing more (bounded); record health either way.
 
+    A run's first page is stored on its own, at once: a live source's news reaches the
+    evaluation without waiting for a group of pages to fill.
+
     On PostgreSQL the next group is fetched and normalised in a helper thread while the server
     stores this one (see ``_fetches_ahead``). It starts from this group's last cursor and is
     dropped unused if this group's transaction fails; the run returns only after the helper's
-    fetch has ended. Groups then grow from one page, each at most as big as everything fetched
-    before it, so that the next fetch always fits in the current store and the run does not
-    wait for a full group before its first store.
+    fetch has ended. Those groups grow from the first page, each at most as big as everything
+    fetched before it, so that the next fetch fits in the current store.
     """
     result = RunResult(source=name)
     pages = 0
@@ -74,7 +76,7 @@ def collect_once(
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{name}") as helper:
             cursor = _read_cursor(factory, name)
-            group = _fetch_group(collector, name, cursor, now, pages, 1 if ahead else None)
+            group = _fetch_group(collector, name, cursor, now, pages, limit=1)
             fetched = group.records
             while True:
                 following = None

@@ -79,10 +79,9 @@ def test_postgres_fetches_the_next_group_while_storing_this_one(factory, on_firs
     source = WatchedSource(total=60)
     fetched_ahead: list[bool] = []
     ahead = factory.kw["bind"].dialect.name == "postgresql"
-    # The first group waits to commit until the next group's fetch began, if one is due:
-    # PostgreSQL's store overlaps the fetch (its first group is one page), SQLite's does not.
-    following = "10" if ahead else "20"
-    on_first_commit(lambda: fetched_ahead.append(source.began(following).wait(10 if ahead else 0)))
+    # The first group (the first page) waits to commit until the next group's fetch began, if
+    # one is due: PostgreSQL's store overlaps the fetch, SQLite's does not.
+    on_first_commit(lambda: fetched_ahead.append(source.began("10").wait(10 if ahead else 0)))
 
     result = run(factory, "ahead", "test", source)
 
