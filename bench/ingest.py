@@ -24,15 +24,12 @@ from bench.records import raw_records
 from collectors.base import Batch
 from collectors.runner import GROUP_RECORDS, collect_once, normalize_all
 from storage.db import make_session_factory
+from storage.models import INGESTED_COLUMNS as _COLUMNS  # the reference writes the same
 from storage.models import Complaint
 from storage.pg_ingest import insert_rows_postgres
 from storage.sqlite_ingest import insert_new_complaints_sqlite
 
 BATCH = 1000  # the CSV/SQL collectors' default batch size
-_COLUMNS = (
-    "source", "external_id", "received_at", "collected_at", "channel", "product_code",
-    "product_name", "product_line", "region", "category", "event_tag", "text", "customer_key",
-)  # fmt: skip
 
 
 @dataclass
