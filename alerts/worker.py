@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from alerts.engine import evaluate
 from alerts.leader import LeaderLock, leader_lock_for
 from alerts.notify.channels import Channel, build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.tuning import tune_process
 from collectors.base import Collector
 from collectors.registry import build_collector
 from collectors.runner import collect_once
@@ -38,19 +38,6 @@ from storage.partitions import maintain as maintain_partitions
 
 log = logging.getLogger("radar.worker")
 Clock = Callable[[], datetime]
-# The worker's threads mostly wait on databases and sources. While one thread computes (a
-# collector normalising the next group, the evaluator), a reply to another waits for the GIL up
-# to the switch interval, 5 ms by default, and a PostgreSQL store makes about ten round trips.
-SWITCH_INTERVAL_SECONDS = 0.001
-
-
-def tune_thread_switching() -> None:
-    """Threads waiting on I/O get the GIL back within 1 ms instead of 5 (for this process).
-
-    ``manage.py bench`` measured about a tenth more complaints/s into PostgreSQL with it
-    (docs/PERFORMANCE.md, "Ingest, fourth round").
-    """
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 def utc_now() -> datetime:
@@ -292,13 +279,8 @@ def run_worker(ctx: WorkerContext) -> None:
     handler could land anywhere (even in a garbage-collection callback, which Python prints and
     ignores), and a flag set before the scheduler starts is never missed.
     """
-    tune_thread_switching()
-    log.info(
-        "worker %s starting with %d sources (threads switch every %g ms)",
-        ctx.name,
-        len(ctx.collectors),
-        sys.getswitchinterval() * 1000,
-    )
+    tuning = tune_process()
+    log.info("worker %s starting with %d sources (%s)", ctx.name, len(ctx.collectors), tuning)
     scheduler = build_scheduler(ctx)
     stopping = threading.Event()
 

@@ -9,7 +9,6 @@ columns in the same database, committing per batch too.
 from __future__ import annotations
 
 import multiprocessing
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from alerts.worker import tune_thread_switching
+from alerts.tuning import tuned_process
 from bench.figures import Figure
 from bench.records import raw_records
 from collectors.base import Batch
@@ -53,13 +52,13 @@ def run_path(
     """Wall and this process's CPU seconds to collect every record, and complaints stored.
 
     CPU seconds say what the path costs when the machine is shared (SQLite works in-process;
-    PostgreSQL's own work is not in them). The process switches threads as the worker does.
+    PostgreSQL's own work is not in them). The process runs with the worker's interpreter settings.
     """
     factory = make_session_factory(engine)
     collector = ListCollector(records)
-    interval = sys.getswitchinterval()
-    tune_thread_switching()
-    try:
+    # The simulated source keeps all its records in this process: they are frozen with the
+    # start-up objects, as a real source's records would not be in the worker's heap at all.
+    with tuned_process():
         cpu = time.process_time()
         started = time.perf_counter()
         while True:
@@ -70,8 +69,6 @@ def run_path(
                 break
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
-    finally:
-        sys.setswitchinterval(interval)
     with factory() as session:
         stored = session.scalar(select(func.count()).select_from(Complaint))
     return seconds, cpu, int(stored or 0)
