@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -219,26 +218,24 @@ def heartbeat_job(ctx: WorkerContext) -> None:
         beat.info = dict(ctx.stats)
 
 
-def tick(ctx: WorkerContext, should_stop: Callable[[], bool] = lambda: False) -> bool:
-    """Everything once, in order: used by tests and by the worker at start-up.
-
-    Checks `should_stop` between steps, so a stop request lands between whole jobs;
-    returns False when it stopped early.
-    """
-    steps = [partial(collect_job, ctx, name) for name in ctx.collectors]
-    steps += [partial(evaluate_job, ctx), partial(notify_job, ctx), partial(heartbeat_job, ctx)]
-    for step in steps:
-        if should_stop():
-            return False
-        step()
-    return True
+def tick(ctx: WorkerContext) -> None:
+    """Every job once, in order: tests drive the worker with it (the worker runs its jobs from
+    the scheduler)."""
+    for name in ctx.collectors:
+        collect_job(ctx, name)
+    evaluate_job(ctx)
+    notify_job(ctx)
+    heartbeat_job(ctx)
 
 
-def build_scheduler(ctx: WorkerContext) -> BackgroundScheduler:
+def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> BackgroundScheduler:
+    """The worker's jobs; with ``first_run``, collecting, evaluating, notifying and the heartbeat
+    all run first at that moment, side by side, instead of one interval after the start."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
+    starts = {} if first_run is None else {"next_run_time": first_run}
     for source in ctx.config.sources.sources:
         if source.name in ctx.collectors:
             scheduler.add_job(
@@ -248,6 +245,7 @@ def build_scheduler(ctx: WorkerContext) -> BackgroundScheduler:
                 args=[ctx, source.name],
                 id=f"collect:{source.name}",
                 name=f"collect {source.name}",
+                **starts,
             )
     scheduler.add_job(
         evaluate_job,
@@ -255,9 +253,10 @@ def build_scheduler(ctx: WorkerContext) -> BackgroundScheduler:
         seconds=ctx.config.rules.evaluation_interval_seconds,
         args=[ctx],
         id="evaluate",
+        **starts,
     )
-    scheduler.add_job(notify_job, "interval", seconds=15, args=[ctx], id="notify")
-    scheduler.add_job(heartbeat_job, "interval", seconds=10, args=[ctx], id="heartbeat")
+    scheduler.add_job(notify_job, "interval", seconds=15, args=[ctx], id="notify", **starts)
+    scheduler.add_job(heartbeat_job, "interval", seconds=10, args=[ctx], id="heartbeat", **starts)
     # PostgreSQL: monthly partitions of complaints created a few months ahead, daily.
     scheduler.add_job(
         maintain_partitions, "cron", hour=1, args=[ctx.engine, ctx.clock], id="partitions"
@@ -272,16 +271,20 @@ def build_scheduler(ctx: WorkerContext) -> BackgroundScheduler:
 
 
 def run_worker(ctx: WorkerContext) -> None:
-    """Run until Ctrl-C or SIGTERM; a first tick at start-up so the dashboard has data at once.
+    """Run until Ctrl-C or SIGTERM; every job runs once at start-up, side by side.
 
-    Signal handlers only set a flag. The first tick checks it between jobs, then the main thread
-    waits on it while the scheduler runs in its own thread. An exception raised from a signal
-    handler could land anywhere (even in a garbage-collection callback, which Python prints and
-    ignores), and a flag set before the scheduler starts is never missed.
+    A source that takes minutes (a backfill, a host that does not answer) therefore does not
+    hold back the evaluation, the notifications owed from before a restart, or the heartbeat;
+    its new complaints wake the evaluation when they are stored.
+
+    Signal handlers only set a flag, and the main thread waits on it while the scheduler runs
+    in its own thread. An exception raised from a signal handler could land anywhere (even in a
+    garbage-collection callback, which Python prints and ignores), and a flag set before the
+    scheduler starts is never missed.
     """
     tuning = tune_process()
     log.info("worker %s starting with %d sources (%s)", ctx.name, len(ctx.collectors), tuning)
-    scheduler = build_scheduler(ctx)
+    scheduler = build_scheduler(ctx, first_run=datetime.now(UTC))
     stopping = threading.Event()
 
     def stop(signum: int, _frame: object) -> None:
@@ -292,9 +295,6 @@ def run_worker(ctx: WorkerContext) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        if not tick(ctx, should_stop=stopping.is_set):
-            log.info("worker %s stopped before its first tick finished", ctx.name)
-            return
         scheduler.start()
         while not stopping.wait(timeout=1):
             pass

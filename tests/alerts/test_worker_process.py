@@ -7,9 +7,13 @@ import re
 import sys
 import weakref
 
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
 from alerts.tuning import tune_process, tuned_process
-from tests.reliability.helpers import WorkerProcess, wait_for
-from tests.reliability.scenario import radar_config
+from storage.models import Complaint, WorkerHeartbeat
+from tests.reliability.helpers import ComplaintApi, WorkerProcess, wait_for
+from tests.reliability.scenario import radar_config, source_state
 
 
 def test_the_worker_tunes_thread_switching_and_garbage_collection(tmp_path):
@@ -65,3 +69,44 @@ def test_tune_process_frees_start_up_garbage_instead_of_freezing_it():
         sys.setswitchinterval(interval)
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def test_a_source_that_does_not_answer_holds_back_neither_evaluation_nor_heartbeat(tmp_path):
+    """At start-up every job runs side by side: while the only source's first fetch hangs, the
+    worker has already evaluated and written its heartbeat; the source is stored once it answers."""
+    api = ComplaintApi()
+    api.set_mode("hold")
+    api.add([{"id": "H-1", "received_at": "2026-11-23T10:00:00+08:00", "channel": "热线"}])
+    source = {
+        "name": "hotline",
+        "kind": "http_api",
+        "url": f"{api.base}/complaints",
+        "records_path": "items",
+        "interval_seconds": 600,
+        "timeout_seconds": 120,
+    }
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    worker = WorkerProcess(url, radar_config(tmp_path / "config", [source]), tmp_path / "w.log")
+    engine = create_engine(url)
+    try:
+        worker.start()
+        wait_for(lambda: "starting with" in worker.log_text(), 60, "the worker to start")
+        beat = wait_for(lambda: _heartbeat_info(engine), 60, "a heartbeat after an evaluation")
+        assert api.hits == 1 and source_state(engine, "hotline") is None  # still fetching
+        assert "last_evaluation" in beat
+        api.released.set()
+        wait_for(lambda: source_state(engine, "hotline"), 60, "the held fetch to be stored")
+        with Session(engine) as session:
+            assert session.scalars(select(Complaint.external_id)).all() == ["H-1"]
+    finally:
+        api.released.set()
+        worker.stop()
+        api.close()
+        engine.dispose()
+
+
+def _heartbeat_info(engine) -> dict | None:
+    """The worker's heartbeat once it records an evaluation (the first beat may come first)."""
+    with Session(engine) as session:
+        beat = session.scalars(select(WorkerHeartbeat)).first()
+        return beat.info if beat is not None and "last_evaluation" in beat.info else None

@@ -206,6 +206,8 @@ class _SourceHandler(BaseHTTPRequestHandler):
             items = [r for r in owner.records if not since or r["received_at"] >= since]
         if mode == "timeout":
             time.sleep(owner.slow_seconds)
+        if mode == "hold":  # no answer until the test releases it
+            owner.released.wait(120)
         if mode == "reset":  # close without an answer
             self.close_connection = True
             return
@@ -230,7 +232,8 @@ class _SourceHandler(BaseHTTPRequestHandler):
 
 class ComplaintApi(_Server):
     """An HTTP JSON complaint API whose behaviour the test switches: ok, 500, 429, timeout,
-    reset, garbage, wrong_shape. Records are served when their time is at or after ``since``."""
+    hold (until ``released`` is set), reset, garbage, wrong_shape. Records are served when their
+    time is at or after ``since``."""
 
     handler_class = _SourceHandler
 
@@ -240,6 +243,7 @@ class ComplaintApi(_Server):
         self.mode = "ok"
         self.hits = 0
         self.slow_seconds = 3.0
+        self.released = threading.Event()
         super().__init__()
 
     def add(self, records: list[dict[str, Any]]) -> None:
