@@ -17,11 +17,14 @@ from tqdm import tqdm
 
 from collectors.files import read_table, table_records
 from collectors.products import ProductTable
-from collectors.runner import normalize_all, rejected
+from collectors.runner import GROUP_RECORDS, normalize_all, rejected
 from storage.db import session_scope
 from storage.ingest import ingest_complaints, quarantine
 
-CHUNK_ROWS = 2_000
+# Rows per transaction, as a collector's backfill groups its pages: each commit rewrites every
+# index page the rows' random keys touched, and 2,000-row commits made a 100,000-row import a
+# third slower (docs/PERFORMANCE.md, "Import").
+CHUNK_ROWS = GROUP_RECORDS
 
 
 @dataclass
@@ -80,7 +83,7 @@ def import_file(
         bar.update(len(table.problems))
         for start in range(0, len(records), CHUNK_ROWS):
             chunk = records[start : start + CHUNK_ROWS]
-            good, bad = normalize_all(chunk, source, now, products)
+            good, bad = normalize_all(chunk, source, now, products)  # no write lock held meanwhile
             with session_scope(factory) as session:
                 stored = ingest_complaints(session, good)
                 kept = quarantine(session, source, bad, now)

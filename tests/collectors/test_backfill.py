@@ -8,7 +8,10 @@ import sys
 
 import openpyxl
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from collectors import backfill
 from collectors.backfill import import_file, parse_mapping
 from config.settings import PROJECT_ROOT
 from tests.collectors.helpers import NOW, complaints, quarantined, stored_ids
@@ -101,3 +104,48 @@ def test_import_twice_quarantines_bad_rows_once(factory, tmp_path):
     third = import_file(factory, tmp_path / "h2.csv", "history", NOW, progress=False)
     assert (third.quarantined, third.already_quarantined) == (4, 2)  # b1, b2 are the same rows
     assert len(quarantined(factory, "history")) == 6
+
+
+def _history_rows(count: int) -> list[str]:
+    return [
+        f"h{i},2026-10-{1 + i % 28:02d} 10:00:00,hotline,CAR-001,安心车险,车险,广东省,理赔,,第{i}条\n"
+        for i in range(count)
+    ]
+
+
+def _import_counting_commits(factory, path) -> tuple[backfill.ImportSummary, int]:
+    commits: list[Session] = []
+
+    def committed(session: Session) -> None:
+        commits.append(session)
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        summary = import_file(factory, path, "history", NOW, progress=False)
+    finally:
+        event.remove(Session, "after_commit", committed)
+    return summary, len(commits)
+
+
+def test_import_commits_thousands_of_rows_at_once(factory, tmp_path):
+    """Each commit rewrites the index pages its rows touched: 4,500 rows are one transaction
+    (after the one for the file's own problems), not one per 2,000 rows."""
+    (tmp_path / "h.csv").write_text(
+        BACKTEST_HEADER + "".join(_history_rows(4500)), encoding="utf-8"
+    )
+    summary, commits = _import_counting_commits(factory, tmp_path / "h.csv")
+    assert summary.imported == 4500 and commits == 2
+
+
+def test_import_chunks_keep_repeats_and_bad_rows_exact(factory, tmp_path, monkeypatch):
+    """Across chunks (here of 1,000 rows) a repeated row is stored once and a bad row is
+    quarantined with its chunk."""
+    monkeypatch.setattr(backfill, "CHUNK_ROWS", 1000)
+    rows = _history_rows(2500)
+    rows[2100] = rows[10]  # the third chunk repeats a row of the first
+    rows[1500] = "bad,yesterday,hotline,,,,,,,\n"
+    (tmp_path / "h.csv").write_text(BACKTEST_HEADER + "".join(rows), encoding="utf-8")
+    summary, commits = _import_counting_commits(factory, tmp_path / "h.csv")
+    assert commits == 1 + 3
+    assert (summary.imported, summary.duplicates, summary.quarantined) == (2498, 1, 1)
+    assert len(stored_ids(factory, "history")) == 2498
