@@ -42,16 +42,24 @@ def evaluators_for(session: Session) -> EvaluatorSet:
 
 
 def evaluate(
-    session: Session, rules: RulesFile, now: datetime, sources: SourcesFile | None = None
+    session: Session,
+    rules: RulesFile,
+    now: datetime,
+    sources: SourcesFile | None = None,
+    stored_since: datetime | None = None,
 ) -> TickResult:
     """Evaluate all enabled rules at ``now``; a failing rule is logged and does not stop the others.
 
     ``sources`` (sources.yaml) gives ``source_silent`` rules each source's silence limit.
+    ``stored_since`` is the earliest receipt time among complaints stored since the last tick:
+    baselines fitted on days it reaches back into are fitted again.
     """
     result = TickResult()
     reader = SqlReader(session, sources)
     store = SqlAlertStore(session)
     evaluators = evaluators_for(session)
+    if stored_since is not None:
+        evaluators.history_changed(stored_since)
     silences = active_silences(session, now)
     for rule in rules.rules:
         if not rule.enabled:

@@ -5,6 +5,7 @@ Shared by the live engine and the backtest so both run the very same evaluator o
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from alerts.rules import RuleContext, RuleEvaluator, build_evaluator
@@ -24,6 +25,14 @@ class EvaluatorSet:
             self._context = RuleContext.from_config(rules.calendar, rules.severity_channels)
             self._evaluators.clear()  # a new calendar changes every baseline
         return self._context
+
+    def history_changed(self, before: datetime) -> None:
+        """Complaints received from ``before`` on were just stored: the evaluators that fit a
+        baseline on past days refit it (``alerts.rules.base.DailyFit``)."""
+        for _, evaluator in self._evaluators.values():
+            changed = getattr(evaluator, "history_changed", None)
+            if changed is not None:
+                changed(before)
 
     def get(self, rule: Any, rules: RulesFile) -> RuleEvaluator:
         context = self.context(rules)

@@ -34,6 +34,7 @@ CHUNK = 500
 class IngestResult:
     inserted: int
     duplicates: int
+    oldest: datetime | None = None  # the earliest receipt time among the stored complaints
 
 
 def bucket_start(moment: datetime) -> datetime:
@@ -67,7 +68,9 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
     add_counts(session, _rollup(inserted_rows))
     mark_repeats(session, inserted_rows)
     return IngestResult(
-        inserted=len(inserted_rows), duplicates=len(complaints) - len(inserted_rows)
+        inserted=len(inserted_rows),
+        duplicates=len(complaints) - len(inserted_rows),
+        oldest=min((row["received_at"] for row in inserted_rows), default=None),
     )
 
 
@@ -85,7 +88,11 @@ def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
         if pairs:
             times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
             flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
-    return IngestResult(inserted=len(new), duplicates=len(complaints) - len(new))
+    return IngestResult(
+        inserted=len(new),
+        duplicates=len(complaints) - len(new),
+        oldest=min((c.received_at for c in new), default=None),
+    )
 
 
 _DIMENSIONS = ", ".join(COUNT_DIMENSIONS)
@@ -124,7 +131,9 @@ def _ingest_postgres(session: Session, complaints: Sequence[Any]) -> IngestResul
     if page.pairs:
         since, until = page.first_at - REPEAT_WINDOW, page.last_at + REPEAT_WINDOW
         flag_repeats(session, page.pairs, since, until)
-    return IngestResult(inserted=page.inserted, duplicates=len(complaints) - page.inserted)
+    return IngestResult(
+        inserted=page.inserted, duplicates=len(complaints) - page.inserted, oldest=page.oldest
+    )
 
 
 def insert_new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -210,3 +210,38 @@ def build_finding(
             **(details or {}),
         },
     )
+
+
+# Late history (a source back from an outage, a new source's backfill) refits a day's baselines
+# at most this often: a source that always delivers yesterday's complaints must not make every
+# tick refit them.
+REFIT_LATE_HISTORY = timedelta(hours=1)
+
+
+@dataclass
+class DailyFit:
+    """When a baseline fitted on the history before local midnight must be fitted again: on a
+    new local day, and when complaints from before that midnight were stored after the fit."""
+
+    day: object = None
+    midnight: datetime | None = None
+    fitted_at: datetime | None = None
+    late: bool = False
+
+    def due(self, local_now: datetime, now: datetime) -> bool:
+        if self.day != local_now.date():
+            return True
+        assert self.fitted_at is not None
+        return self.late and now - self.fitted_at >= REFIT_LATE_HISTORY
+
+    def fitted(self, local_now: datetime, now: datetime) -> datetime:
+        """Record a fit at ``now``; returns the local midnight the history ends at."""
+        self.day = local_now.date()
+        self.midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.fitted_at, self.late = now, False
+        return self.midnight
+
+    def history_changed(self, before: datetime) -> None:
+        """Complaints received at ``before`` or later were stored: stale if before the fit's end."""
+        if self.midnight is not None and before < self.midnight:
+            self.late = True

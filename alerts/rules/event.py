@@ -19,6 +19,7 @@ from alerts.rules.base import (
     MAX_REFS,
     ComplaintRef,
     CountReader,
+    DailyFit,
     RuleContext,
     build_finding,
     window_bounds,
@@ -37,15 +38,18 @@ class EventEvaluator:
         self.context = context or RuleContext()
         self._after_id = -1
         self._hits: dict[str, list[tuple[datetime, ComplaintRef]]] = defaultdict(list)
-        self._tag_day: object = None
+        self._tag_fit = DailyFit()
         self._tag_rates: dict[str, float] = {}
+
+    def history_changed(self, before: datetime) -> None:
+        """Complaints received from ``before`` on were stored late: see ``DailyFit``."""
+        self._tag_fit.history_changed(before)
 
     def _tag_history(self, reader: CountReader, now: datetime) -> None:
         local = self.context.calendar.local(now)
-        if self._tag_day == local.date():
+        if not self._tag_fit.due(local, now):
             return
-        self._tag_day = local.date()
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_start = self._tag_fit.fitted(local, now)
         days = self.rule.history_days
         keys, daily = reader.series(["event_tag"], day_start - days * DAY, day_start, 1440)
         self._tag_rates = {

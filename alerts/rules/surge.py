@@ -38,6 +38,7 @@ from alerts.calendar import HOLIDAY, RESTDAY, WORKDAY
 from alerts.findings import Finding
 from alerts.rules.base import (
     CountReader,
+    DailyFit,
     Key,
     RuleContext,
     build_finding,
@@ -159,7 +160,7 @@ class SurgeEvaluator:
         self.rule = rule
         self.name = rule.name
         self.context = context or RuleContext()
-        self._day: object = None
+        self._fit = DailyFit()
         self._grid_start: datetime | None = None
         self._midnight: datetime | None = None
         self._cum_expected = np.zeros(1)
@@ -173,14 +174,17 @@ class SurgeEvaluator:
         self._cusum_at: datetime | None = None
         self._cusum_hits: list[tuple[Key, int, float, float]] = []
 
-    # -- baseline, refreshed once per local day ---------------------------------------------
+    # -- baseline, refreshed once per local day and after late history ----------------------
+    def history_changed(self, before: datetime) -> None:
+        """Complaints received from ``before`` on were stored late: see ``DailyFit``."""
+        self._fit.history_changed(before)
+
     def _refresh(self, reader: CountReader, now: datetime) -> None:
         rule, cal = self.rule, self.context.calendar
         local = cal.local(now)
-        if self._day == local.date():
+        if not self._fit.due(local, now):
             return
-        self._day = local.date()
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_start = self._fit.fitted(local, now)
         self._midnight = day_start  # today's local midnight, for the local-level reference
         guard = rule.cusum_guard_days if rule.cusum else 0
         span = rule.history_days + guard
