@@ -42,22 +42,19 @@ def evaluators_for(session: Session) -> EvaluatorSet:
 
 
 def evaluate(
-    session: Session,
-    rules: RulesFile,
-    now: datetime,
-    sources: SourcesFile | None = None,
-    stored_since: datetime | None = None,
+    session: Session, rules: RulesFile, now: datetime, sources: SourcesFile | None = None
 ) -> TickResult:
     """Evaluate all enabled rules at ``now``; a failing rule is logged and does not stop the others.
 
     ``sources`` (sources.yaml) gives ``source_silent`` rules each source's silence limit.
-    ``stored_since`` is the earliest receipt time among complaints stored since the last tick:
-    baselines fitted on days it reaches back into are fitted again.
+    Baselines fitted on past days are fitted again when complaints of those days were stored
+    since the last tick (a source back from an outage, a new source's history, an import).
     """
     result = TickResult()
     reader = SqlReader(session, sources)
     store = SqlAlertStore(session)
     evaluators = evaluators_for(session)
+    stored_since = reader.stored_since(evaluators.stored_marks)
     if stored_since is not None:
         evaluators.history_changed(stored_since)
     silences = active_silences(session, now)

@@ -17,6 +17,7 @@ class EvaluatorSet:
         self._context_token: tuple[Any, ...] = ()
         self._context = RuleContext()
         self._evaluators: dict[str, tuple[Any, RuleEvaluator]] = {}
+        self.stored_marks: dict[str, int] = {}  # newest ids seen (SqlReader.stored_since)
 
     def context(self, rules: RulesFile) -> RuleContext:
         token = (rules.calendar, rules.severity_channels)

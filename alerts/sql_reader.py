@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from config.sources import SourcesFile
-from storage.models import Complaint, ComplaintCount, SourceState
+from storage.models import Complaint, ComplaintCount, CountDelivery, SourceState
 from storage.queries import SqlCountReader
 
 
@@ -134,6 +134,31 @@ class SqlReader(SqlCountReader):
             query = query.where(getattr(Complaint, dimension).in_(list(values)))
         query = query.order_by(Complaint.received_at, Complaint.id).limit(limit)
         return [ComplaintRef(*row) for row in self.session.execute(query)]
+
+    def stored_since(self, marks: dict[str, int]) -> datetime | None:
+        """The earliest receipt time among complaints (and count-only deliveries) stored since
+        the ids in ``marks``, which move on to the newest ids; None when nothing was stored.
+
+        The first call only sets the marks. Whoever stored them (any worker, ``manage.py
+        import``), the evaluation sees it. A row whose transaction commits after a later id was
+        read is not seen: a refit it alone would cause waits for the day's own.
+        """
+        earliest: list[datetime] = []
+        for table, moment in (
+            (Complaint, Complaint.received_at),
+            (CountDelivery, CountDelivery.interval_start),
+        ):
+            after = marks.get(table.__tablename__)
+            if after is None:
+                marks[table.__tablename__] = self.session.scalar(select(func.max(table.id))) or 0
+                continue
+            newest, first = self.session.execute(
+                select(func.max(table.id), func.min(moment)).where(table.id > after)
+            ).one()
+            if newest is not None:
+                marks[table.__tablename__] = newest
+                earliest.append(first)
+        return min(earliest, default=None)
 
     def new_texts(self, after_id: int, since: datetime) -> list[TextRow]:
         query = (

@@ -62,7 +62,6 @@ class WorkerContext:
     rerun_jobs: set[str] = field(default_factory=set)  # woken while running: run once more
     wake_lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False  # set by stop_scheduler: no more wakes
-    stored_since: datetime | None = None  # earliest receipt time stored since the evaluation
 
     def __post_init__(self) -> None:
         self.factory = make_session_factory(self.engine)
@@ -91,7 +90,6 @@ def collect_job(ctx: WorkerContext, source_name: str) -> None:
         ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
     )
     ctx.stats[f"collect:{source_name}"] = result.inserted
-    _note_stored(ctx, result.stored_since)
     if result.inserted or result.counts:
         wake(ctx, "evaluate")
     if result.inserted or result.quarantined:
@@ -170,30 +168,12 @@ def evaluate_job(ctx: WorkerContext) -> None:
         _evaluate(ctx)
 
 
-def _note_stored(ctx: WorkerContext, since: datetime | None) -> None:
-    """Remember the earliest receipt time stored for the next evaluation: complaints of past
-    days (a source back from an outage, a new source's history) refit the baselines."""
-    if since is None:
-        return
-    with ctx.wake_lock:
-        if ctx.stored_since is None or since < ctx.stored_since:
-            ctx.stored_since = since
-
-
 def _evaluate(ctx: WorkerContext) -> None:
     if not ctx.is_leader():
         return
     now = ctx.clock()
-    with ctx.wake_lock:
-        stored_since, ctx.stored_since = ctx.stored_since, None
-    try:
-        with session_scope(ctx.factory) as session:
-            result = evaluate(
-                session, ctx.config.rules, now, ctx.config.sources, stored_since=stored_since
-            )
-    except Exception:
-        _note_stored(ctx, stored_since)  # the next evaluation still refits
-        raise
+    with session_scope(ctx.factory) as session:
+        result = evaluate(session, ctx.config.rules, now, sources=ctx.config.sources)
     for alert, transition in result.changes:
         if transition.kind != "updated":
             log.info("alert %s %s: %s", alert.id, transition.kind, alert.title)

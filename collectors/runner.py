@@ -48,11 +48,6 @@ class RunResult:
     quarantined: int = 0
     counts: int = 0
     error: str = ""
-    stored_since: datetime | None = None  # the earliest receipt time of what this run stored
-
-    def stored_from(self, moment: datetime | None) -> None:
-        if moment is not None and (self.stored_since is None or moment < self.stored_since):
-            self.stored_since = moment
 
 
 def safe_error(exc: BaseException) -> str:
@@ -233,7 +228,6 @@ def _store_group(
     parts = [_merged(parts)] if parts else []
     parts += [page for page in group.pages if page.batch.after_commit is not None]
     outcomes: list[BatchOutcome] = []
-    earliest: list[datetime] = []  # of the complaints and counts stored, known after the commit
     with session_scope(factory) as session:
         state = _state(session, name, kind, lock=True)
         if (state.cursor or "") != group.cursor:
@@ -248,12 +242,7 @@ def _store_group(
             batch = page.batch
             stored = ingest_complaints(session, page.good)
             kept = quarantine(session, name, page.bad, now)  # a bad record again is a duplicate
-            if stored.oldest is not None:
-                earliest.append(stored.oldest)
-            delivered = deliver_counts(session, name, batch.counts, now) if batch.counts else 0
-            result.counts += delivered
-            if delivered:  # a net change: the intervals' complaints count from now on
-                earliest.append(min(c.interval_start for c in batch.counts))
+            result.counts += deliver_counts(session, name, batch.counts, now) if batch.counts else 0
             _record_success(state, batch, page.good, stored.inserted, kept, now)
             outcomes.append(
                 BatchOutcome(
@@ -265,7 +254,6 @@ def _store_group(
             )
         state.cursor = group.pages[-1].batch.cursor
         state.note = group.pages[-1].batch.note
-    result.stored_from(min(earliest, default=None))
     for page, outcome in zip(parts, outcomes, strict=True):
         result.fetched += outcome.fetched
         result.inserted += outcome.inserted

@@ -34,7 +34,6 @@ CHUNK = 500
 class IngestResult:
     inserted: int
     duplicates: int
-    oldest: datetime | None = None  # the earliest receipt time among the stored complaints
 
 
 def bucket_start(moment: datetime) -> datetime:
@@ -68,9 +67,7 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
     add_counts(session, _rollup(inserted_rows))
     mark_repeats(session, inserted_rows)
     return IngestResult(
-        inserted=len(inserted_rows),
-        duplicates=len(complaints) - len(inserted_rows),
-        oldest=min((row["received_at"] for row in inserted_rows), default=None),
+        inserted=len(inserted_rows), duplicates=len(complaints) - len(inserted_rows)
     )
 
 
@@ -88,11 +85,7 @@ def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
         if pairs:
             times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
             flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
-    return IngestResult(
-        inserted=len(new),
-        duplicates=len(complaints) - len(new),
-        oldest=min((c.received_at for c in new), default=None),
-    )
+    return IngestResult(inserted=len(new), duplicates=len(complaints) - len(new))
 
 
 _DIMENSIONS = ", ".join(COUNT_DIMENSIONS)
@@ -131,9 +124,7 @@ def _ingest_postgres(session: Session, complaints: Sequence[Any]) -> IngestResul
     if page.pairs:
         since, until = page.first_at - REPEAT_WINDOW, page.last_at + REPEAT_WINDOW
         flag_repeats(session, page.pairs, since, until)
-    return IngestResult(
-        inserted=page.inserted, duplicates=len(complaints) - page.inserted, oldest=page.oldest
-    )
+    return IngestResult(inserted=page.inserted, duplicates=len(complaints) - page.inserted)
 
 
 def insert_new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

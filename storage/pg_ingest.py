@@ -94,7 +94,7 @@ def _statements(
             f"ON CONFLICT (bucket_start, {dims}) "
             "DO UPDATE SET count = complaint_counts.count + excluded.count) "
         )
-    insert += "SELECT count(*), min(received_at) FROM stored"
+    insert += "SELECT count(*) FROM stored"
     return create, copy, insert, tuple(_constant(c) for c in missing), temp
 
 
@@ -149,12 +149,10 @@ def _check_aware(complaints: list[Any]) -> None:
 
 
 class StoredPage(NamedTuple):
-    """What one page's statements did: complaints stored and the earliest time among them, and
-    the (customer, product) pairs whose repeat flags can change with the earliest and latest
-    time of their complaints."""
+    """What one page's statements did: complaints stored, and the (customer, product) pairs
+    whose repeat flags can change with the earliest and latest time of their complaints."""
 
     inserted: int
-    oldest: datetime | None
     pairs: set[tuple[str, str]]
     first_at: datetime | None
     last_at: datetime | None
@@ -179,7 +177,7 @@ def _insert(session: Session, complaints: Sequence[Any], count: bool) -> StoredP
     for c in complaints:
         page.setdefault((c.source, c.external_id), c)
     if not page:
-        return StoredPage(0, None, set(), None, None)
+        return StoredPage(0, set(), None, None)
     unique = list(page.values())
     _check_aware(unique)
     create, copy_sql, insert, constants, temp = _statements(COLUMNS, count)
@@ -194,15 +192,14 @@ def _insert(session: Session, complaints: Sequence[Any], count: bool) -> StoredP
             for c in unique:
                 copy.write_row(values(c))
         cursor.execute(insert, constants)
-        inserted, oldest = cursor.fetchone()
+        inserted = cursor.fetchone()[0]
         if not count or not inserted:
-            return StoredPage(inserted, oldest, set(), None, None)
+            return StoredPage(inserted, set(), None, None)
         candidates = cursor.execute(_candidates_sql(temp)).fetchall()
     if not candidates:
-        return StoredPage(inserted, oldest, set(), None, None)
+        return StoredPage(inserted, set(), None, None)
     return StoredPage(
         inserted,
-        oldest,
         {(customer, product) for customer, product, _, _ in candidates},
         min(row[2] for row in candidates),
         max(row[3] for row in candidates),

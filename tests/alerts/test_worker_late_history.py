@@ -17,8 +17,9 @@ from tests.reliability.scenario import radar_config
 
 def test_a_source_back_with_weeks_of_history_refits_the_baseline(engine, clock, tmp_path):
     """At FIT the baseline has never seen the late source's product; three hours later the
-    source delivers its 29 days. Its ordinary day is then no surge, because the evaluation
-    refitted the baseline instead of keeping the morning's until midnight."""
+    source delivers its 29 days. Its ordinary day is then no surge: the evaluation saw in the
+    database that complaints of past days were stored since its last tick, and refitted the
+    baseline instead of keeping the morning's until midnight."""
     everything, early = _rows()
     with Session(engine) as session:  # the other sources' history, stored long ago
         ingest_complaints(session, [normalize(r, "others", AFTER) for r in early])

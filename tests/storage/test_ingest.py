@@ -38,19 +38,6 @@ def test_redelivery_is_stored_once_and_counted_once(session):
     assert session.scalar(select(func.sum(ComplaintCount.count))) == 3
 
 
-def test_the_earliest_receipt_time_is_of_the_complaints_stored_now(session):
-    """The evaluation refits baselines from it: a re-delivered old complaint is not late news."""
-    week_ago = T0 - timedelta(days=7)
-    first = ingest_complaints(session, [make("old", week_ago), make("a", T0)])
-    session.commit()
-    again = ingest_complaints(session, [make("old", week_ago), make("b", T0 - timedelta(hours=1))])
-    session.commit()
-    nothing = ingest_complaints(session, [make("a", T0)])
-    assert first.oldest == week_ago
-    assert again.oldest == T0 - timedelta(hours=1)
-    assert nothing.oldest is None
-
-
 def test_same_external_id_from_another_source_is_a_different_complaint(session):
     result = ingest_complaints(session, [make("a", source="s1"), make("a", source="s2")])
     session.commit()
