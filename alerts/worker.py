@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -267,6 +268,9 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
 
     add_weekly_report_job(scheduler, ctx)
     guard_jobs(scheduler, ctx.engine)  # a database outage: one line per attempt and growing pauses
+    # A thread for every job: ten sources that do not answer must not hold back the evaluation,
+    # the notifications or the heartbeat (APScheduler's default pool has ten threads).
+    scheduler.add_executor(ThreadPoolExecutor(max_workers=len(scheduler.get_jobs())), "default")
     return scheduler
 
 

@@ -71,33 +71,41 @@ def test_tune_process_frees_start_up_garbage_instead_of_freezing_it():
         gc.unfreeze()
 
 
-def test_a_source_that_does_not_answer_holds_back_neither_evaluation_nor_heartbeat(tmp_path):
-    """At start-up every job runs side by side: while the only source's first fetch hangs, the
-    worker has already evaluated and written its heartbeat; the source is stored once it answers."""
+def test_sources_that_do_not_answer_hold_back_neither_evaluation_nor_heartbeat(tmp_path):
+    """At start-up every job runs side by side, each in a thread of its own: while eleven
+    sources' first fetches hang (more than APScheduler's default ten threads), the worker has
+    already evaluated and written its heartbeat; each source is stored once it answers."""
     api = ComplaintApi()
     api.set_mode("hold")
     api.add([{"id": "H-1", "received_at": "2026-11-23T10:00:00+08:00", "channel": "热线"}])
-    source = {
-        "name": "hotline",
-        "kind": "http_api",
-        "url": f"{api.base}/complaints",
-        "records_path": "items",
-        "interval_seconds": 600,
-        "timeout_seconds": 120,
-    }
+    names = [f"hotline-{n}" for n in range(11)]
+    sources = [
+        {
+            "name": name,
+            "kind": "http_api",
+            "url": f"{api.base}/complaints",
+            "records_path": "items",
+            "interval_seconds": 600,
+            "timeout_seconds": 120,
+        }
+        for name in names
+    ]
     url = f"sqlite:///{tmp_path / 'radar.db'}"
-    worker = WorkerProcess(url, radar_config(tmp_path / "config", [source]), tmp_path / "w.log")
+    worker = WorkerProcess(url, radar_config(tmp_path / "config", sources), tmp_path / "w.log")
     engine = create_engine(url)
     try:
         worker.start()
         wait_for(lambda: "starting with" in worker.log_text(), 60, "the worker to start")
         beat = wait_for(lambda: _heartbeat_info(engine), 60, "a heartbeat after an evaluation")
-        assert api.hits == 1 and source_state(engine, "hotline") is None  # still fetching
         assert "last_evaluation" in beat
+        wait_for(lambda: api.hits == len(names), 30, "every source to be fetching at once")
+        assert [source_state(engine, name) for name in names] == [None] * len(names)
         api.released.set()
-        wait_for(lambda: source_state(engine, "hotline"), 60, "the held fetch to be stored")
+        for name in names:
+            wait_for(lambda n=name: source_state(engine, n), 60, f"{name}'s fetch to be stored")
         with Session(engine) as session:
-            assert session.scalars(select(Complaint.external_id)).all() == ["H-1"]
+            stored = session.execute(select(Complaint.source, Complaint.external_id)).all()
+        assert sorted(stored) == [(name, "H-1") for name in sorted(names)]
     finally:
         api.released.set()
         worker.stop()
