@@ -140,8 +140,8 @@ class SqlReader(SqlCountReader):
         the ids in ``marks``, which move on to the newest ids; None when nothing was stored.
 
         The first call only sets the marks. Whoever stored them (any worker, ``manage.py
-        import``), the evaluation sees it. A row whose transaction commits after a later id was
-        read is not seen: a refit it alone would cause waits for the day's own.
+        import``), the evaluation sees it. A row whose transaction commits after a higher id was
+        read is missed; a refit that only it would have caused waits for the next day's fit.
         """
         earliest: list[datetime] = []
         for table, moment in (

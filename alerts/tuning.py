@@ -24,7 +24,7 @@ def tune_process() -> str:
     """Switch threads every 1 ms; freeze what start-up allocated; collect young objects less often.
 
     ``manage.py bench`` measured a tenth more complaints/s into PostgreSQL from the switch
-    interval, and 8–10 % more into SQLite from the collection settings (docs/PERFORMANCE.md,
+    interval, and about a tenth more into SQLite from the collection settings (docs/PERFORMANCE.md,
     "Ingest, fourth round" and "fifth round"). Returns what it set, for the start-up log.
     """
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
