@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -53,3 +53,18 @@ def replay(evaluator, reader: MemoryReader, start: datetime, end: datetime,
             out.append((now, findings))
         now += step
     return out
+
+
+# A source that was down: its product's 29 days of complaints arrive after the day's first fit.
+START = datetime(2025, 3, 2, 16, 0, tzinfo=UTC)  # midnight Beijing, Monday 3 March 2025
+TODAY = START + timedelta(days=28)  # local midnight of the day evaluated
+FIT = TODAY + timedelta(hours=2)  # 10:00 local: the first evaluation, before the late history
+AFTER = FIT + timedelta(hours=3)
+OTHERS = {"P1": 40, "P2": 20, "P3": 10}
+LATE = "PX"  # a product whose source was down: its complaints of 29 days arrive after FIT
+
+
+def late_history_rows() -> tuple[list[dict], list[dict]]:
+    """Every product's complaints, and the same without the late source's product."""
+    rows = background(START, 29, {**OTHERS, LATE: 30}, seed=4)
+    return rows, [r for r in rows if r["product_code"] != LATE]

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from alerts.rules.base import REFIT_LATE_HISTORY
 from alerts.rules.event import EventEvaluator
 from alerts.rules.surge import SurgeEvaluator
 from config.rules import EventRule, SurgeRule
-from tests.alerts.detection_helpers import background, reader_for
-
-START = datetime(2025, 3, 2, 16, 0, tzinfo=UTC)  # midnight Beijing, Monday 3 March 2025
-TODAY = START + timedelta(days=28)  # local midnight of the day evaluated
-FIT = TODAY + timedelta(hours=2)  # 10:00 local: the first evaluation, before the late history
-AFTER = FIT + timedelta(hours=3)
-OTHERS = {"P1": 40, "P2": 20, "P3": 10}
-LATE = "PX"  # a product whose source was down: its complaints of 29 days arrive after FIT
-
-
-def _rows() -> tuple[list[dict], list[dict]]:
-    """Every product's complaints, and the same without the late source's product."""
-    rows = background(START, 29, {**OTHERS, LATE: 30}, seed=4)
-    return rows, [r for r in rows if r["product_code"] != LATE]
+from tests.alerts.detection_helpers import (
+    AFTER,
+    FIT,
+    LATE,
+    START,
+    TODAY,
+    late_history_rows,
+    reader_for,
+)
 
 
 def _late_findings(evaluator, changed_at: datetime | None, now: datetime = AFTER) -> list:
     """Fit on the early data at FIT; optionally report late history; evaluate at ``now``."""
-    everything, early = _rows()
+    everything, early = late_history_rows()
     before = reader_for(early)
     before.advance(FIT)
     evaluator.evaluate(before, FIT)
@@ -66,7 +61,7 @@ def test_event_rule_tag_rates_are_refitted_on_late_history():
     """The keyword-event rule's daily tag rates follow the same rule. Today's storm complaints
     of P1 make the rule fit its rates at FIT; the late product's 28 days of them come after."""
     evaluator = EventEvaluator(EventRule(name="event", kind="event"))
-    everything, _ = _rows()
+    everything, _ = late_history_rows()
     storm = [
         {**r, "event_tag": "暴雨"}
         if r["product_code"] == LATE or (r["product_code"] == "P1" and r["received_at"] >= TODAY)

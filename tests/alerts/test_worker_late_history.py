@@ -10,7 +10,7 @@ from collectors.normalize import normalize
 from config.loader import load_config
 from storage.ingest import ingest_complaints
 from storage.models import Alert
-from tests.alerts.test_late_history import AFTER, FIT, LATE, _rows
+from tests.alerts.detection_helpers import AFTER, FIT, LATE, late_history_rows
 from tests.reliability.helpers import ComplaintApi
 from tests.reliability.scenario import radar_config
 
@@ -20,7 +20,7 @@ def test_a_source_back_with_weeks_of_history_refits_the_baseline(engine, clock, 
     source delivers its 29 days. Its ordinary day is then no surge: the evaluation saw in the
     database that complaints of past days were stored since its last tick, and refitted the
     baseline instead of keeping the morning's until midnight."""
-    everything, early = _rows()
+    everything, early = late_history_rows()
     with Session(engine) as session:  # the other sources' history, stored long ago
         ingest_complaints(session, [normalize(r, "others", AFTER) for r in early])
         session.commit()
