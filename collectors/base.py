@@ -82,7 +82,6 @@ class NormalizedComplaint:
     event_tag: str = ""
     text: str = ""
     customer_key: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Collector(Protocol):

@@ -8,7 +8,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TEXT_CHARS = 20_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_FUTURE_SKEW_SECONDS = 24 * 3600
+_MAX_FUTURE_SKEW = timedelta(seconds=MAX_FUTURE_SKEW_SECONDS)
 LIMITS = {
     "external_id": 128,
     "product_code": 64,
@@ -161,7 +162,7 @@ def normalize(
     received_at = parse_time(get("received_at"))
     if received_at < EARLIEST:
         raise RecordRejected(f"received_at before 2000: {received_at.isoformat()}")
-    if (received_at - now).total_seconds() > MAX_FUTURE_SKEW_SECONDS:
+    if received_at > now + _MAX_FUTURE_SKEW:
         raise RecordRejected(f"received_at in the future: {received_at.isoformat()}")
     channel_label = get("channel")
     channel = _channel(channel_label) if channel_label else None

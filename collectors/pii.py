@@ -30,7 +30,8 @@ _NON_DIGIT = re.compile(r"\D")
 
 
 def _keep_last4(match: re.Match[str]) -> str:
-    digits = _NON_DIGIT.sub("", match.group(0)) or match.group(0)
+    found = match.group(0)
+    digits = found if found.isdigit() else (_NON_DIGIT.sub("", found) or found)
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
@@ -79,7 +80,8 @@ def _mask_number_zones(text: str, match: re.Match[str] | None) -> str:
         left = 1 if start > 0 else 0
         right = 1 if end < len(text) else 0
         window = text[start - left : end + right]
-        if _zone_digits(text, start, end) >= 16:  # an ID card has 18 characters, a bank card 16+
+        # An ID card has 18 characters, a bank card 16+ digits: a mobile's zone is shorter.
+        if end - start >= 16 and _zone_digits(text, start, end) >= 16:
             window = _ID_CARD.sub(_keep_last4, window)
             window = _BANK_CARD.sub(_keep_last4, window)
         window = _MOBILE.sub(_keep_last4, window)
