@@ -57,10 +57,22 @@ def _column_defaults() -> tuple[tuple[str, ...], tuple[Any, ...]]:
     return tuple(names), tuple(values)
 
 
+def _sql_literal(value: Any) -> str:
+    """A model default written into the statement: one bound parameter less on every row."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise RuntimeError(f"no SQL literal for a default of type {type(value).__name__}")
+
+
 _DEFAULT_NAMES, _DEFAULT_VALUES = _column_defaults()
 _INSERT = (
     f"INSERT INTO complaints (id, {', '.join(COLUMNS + _DEFAULT_NAMES)}) "
-    f"VALUES ({', '.join('?' * (1 + len(COLUMNS) + len(_DEFAULT_NAMES)))})"
+    f"VALUES ({', '.join('?' * (1 + len(COLUMNS)))}, "
+    f"{', '.join(_sql_literal(value) for value in _DEFAULT_VALUES)})"
 )
 
 
@@ -122,7 +134,6 @@ def insert_new_complaints_sqlite(
                 c.event_tag,
                 c.text,
                 c.customer_key,
-                *_DEFAULT_VALUES,
             )
         )
     connection.exec_driver_sql(_INSERT, params)
