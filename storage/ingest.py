@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage import partitions
+from storage.gil_gate import GIL_GATE
 from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
 from storage.models import INGESTED_COLUMNS as _COMPLAINT_COLUMNS
 from storage.sqlite_ingest import insert_new_complaints_sqlite, sqlite_time
@@ -73,15 +74,21 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
 
 def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
     """SQLite: the new complaints get consecutive ids, so counts and repeat flags are worked out
-    by SQL over that id range instead of from a row dict per complaint in Python."""
+    by SQL over that id range instead of from a row dict per complaint in Python.
+
+    The roll-up and the pairs query are the long calls without the GIL that a thread
+    normalising the next group may use; the rest holds it back (``storage.gil_gate``).
+    """
     connection = session.connection()
-    first_id, new = insert_new_complaints_sqlite(connection, complaints)
-    if new:
+    with GIL_GATE.foreground():
+        first_id, new = insert_new_complaints_sqlite(connection, complaints)
+        if not new:
+            return IngestResult(inserted=0, duplicates=len(complaints))
         last_id = first_id + len(new) - 1
-        connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
-        pairs = {
-            tuple(row) for row in connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id))
-        }
+        with GIL_GATE.opened():
+            connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
+            found = connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id)).scalar()
+        pairs = {tuple(pair) for pair in json.loads(found)}
         if pairs:
             times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
             flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
@@ -105,13 +112,15 @@ _COUNT_NEW_SQLITE = (
 # (customer, product) pairs of the new complaints that have another complaint within 30 days:
 # only these can change a flag (flags only turn on, and older pairs were settled when stored).
 # One day of slack each side: the text bounds carry milliseconds, the exact test is Python's.
+# One JSON row: a row at a time, each would wait for the GIL behind the normalising thread.
 _PAIRS_SQLITE = (
+    "SELECT json_group_array(json_array(customer_key, product_code)) FROM ("
     "SELECT DISTINCT n.customer_key, n.product_code FROM complaints n "
     "WHERE n.id BETWEEN ? AND ? AND n.customer_key != '' AND n.product_code != '' "
     "AND EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.customer_key "
     "AND o.product_code = n.product_code AND o.id != n.id "
     "AND o.received_at >= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '-31 days') "
-    "AND o.received_at <= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '+31 days'))"
+    "AND o.received_at <= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '+31 days')))"
 )
 
 

@@ -1,5 +1,6 @@
-"""On PostgreSQL the next group is fetched while the server stores this one; nothing changes on
-what is stored, and a failed store leaves no fetch running and nothing half-stored.
+"""The next group is fetched while this one is stored; nothing changes on what is stored, and a
+failed store leaves no fetch running and nothing half-stored. On SQLite the helper normalises
+only while the store lets it (``storage.gil_gate``).
 """
 
 from __future__ import annotations
@@ -75,26 +76,22 @@ def groups_of_twenty(monkeypatch) -> None:
 
 
 @pytest.mark.usefixtures("groups_of_twenty")
-def test_postgres_fetches_the_next_group_while_storing_this_one(factory, on_first_commit):
+def test_the_next_group_is_fetched_while_this_one_is_stored(factory, on_first_commit):
     source = WatchedSource(total=60)
     fetched_ahead: list[bool] = []
-    ahead = factory.kw["bind"].dialect.name == "postgresql"
-    # The first group (the first page) waits to commit until the next group's fetch began, if
-    # one is due: PostgreSQL's store overlaps the fetch, SQLite's does not.
-    on_first_commit(lambda: fetched_ahead.append(source.began("10").wait(10 if ahead else 0)))
+    # The first group (the first page) waits to commit until the next group's fetch began.
+    on_first_commit(lambda: fetched_ahead.append(source.began("10").wait(10)))
 
     result = run(factory, "ahead", "test", source)
 
-    assert fetched_ahead == [ahead]
+    assert fetched_ahead == [True]
     assert (result.fetched, result.inserted, result.error) == (60, 60, "")
     assert len(stored_ids(factory, "ahead")) == 60
     assert counted(factory, "ahead") == 60
     assert state(factory, "ahead").cursor == "60"
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
-def test_postgres_groups_double_from_one_page_up_to_group_records(factory, commits, monkeypatch):
+def test_groups_double_from_one_page_up_to_group_records(factory, commits, monkeypatch):
     monkeypatch.setattr(runner, "GROUP_RECORDS", 40)
 
     result = run(factory, "ahead", "test", WatchedSource(total=150))
@@ -105,8 +102,6 @@ def test_postgres_groups_double_from_one_page_up_to_group_records(factory, commi
     assert counted(factory, "ahead") == 150
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 @pytest.mark.usefixtures("groups_of_twenty")
 def test_a_failed_store_drops_the_group_fetched_ahead(factory, on_first_commit):
     source = WatchedSource(total=60, slow_cursor="10")
@@ -155,3 +150,40 @@ def test_no_fetch_ahead_of_a_page_that_moves_a_file(factory, on_first_commit):
     assert fetched_early == [False]
     assert source.events == ["fetch ", "moved 10", "fetch 10", "moved 20"]
     assert (result.inserted, result.error) == (20, "")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_on_sqlite_the_helper_does_not_normalise_while_rows_are_bound(factory, monkeypatch):
+    """Were it to, every row of the insert would wait for the GIL behind it."""
+    monkeypatch.setattr(runner, "BACKGROUND_SLICE", 1)
+    helper_done: list[int] = []  # records the helper has normalised, one entry each
+    real_normalize = runner.normalize
+
+    def slow_normalize(*args, **kwargs):
+        time.sleep(0.02)  # slow enough that the helper is mid-page when the first insert runs
+        complaint = real_normalize(*args, **kwargs)
+        if threading.current_thread().name.startswith("fetch-"):
+            helper_done.append(1)
+        return complaint
+
+    monkeypatch.setattr(runner, "normalize", slow_normalize)
+    seen: list[tuple[int, int]] = []
+
+    def during_insert(conn, cursor, statement, parameters, context, executemany) -> None:
+        if executemany and statement.startswith("INSERT INTO complaints"):
+            before = len(helper_done)
+            time.sleep(0.3)  # the helper would normalise ~15 records meanwhile, ungated
+            seen.append((before, len(helper_done)))
+
+    bind = factory.kw["bind"]
+    event.listen(bind, "before_cursor_execute", during_insert)
+    try:
+        result = run(factory, "gated", "test", WatchedSource(total=40))
+    finally:
+        event.remove(bind, "before_cursor_execute", during_insert)
+
+    assert (result.inserted, result.error) == (40, "")
+    first_before, first_after = seen[0]  # the first page's insert; the helper is on page two
+    assert first_before < 10, "the helper had finished before the insert: nothing was tested"
+    assert first_after == first_before
+    assert all(after == before for before, after in seen)

@@ -53,12 +53,9 @@ def test_pages_are_committed_in_groups_of_at_most_group_records(factory, commits
     result = run(factory, "paged", "test", source)
 
     assert (result.fetched, result.inserted, result.error) == (100, 100, "")
-    # The run's first page alone, then three pages (30 records, >= 25) per transaction; fetched
-    # ahead (PostgreSQL), groups grow from that page, each at most what came before it.
-    if factory.kw["bind"].dialect.name == "postgresql":
-        assert commits == ["10", "20", "40", "70", "100"]
-    else:
-        assert commits == ["10", "40", "70", "100"]
+    # The run's first page alone; fetched ahead, groups grow from that page, each at most what
+    # came before it, and end once they hold 25 records or more (three pages).
+    assert commits == ["10", "20", "40", "70", "100"]
     assert len(stored_ids(factory, "paged")) == 100
     assert counted(factory, "paged") == 100
     assert state(factory, "paged").cursor == "100"
@@ -143,8 +140,10 @@ def test_the_group_stops_after_group_seconds_of_fetching(factory, commits, monke
     clock = iter(range(0, 1000, 3))  # each fetch "takes" three seconds
     monkeypatch.setattr(runner, "time", SimpleNamespace(monotonic=lambda: next(clock)))
     monkeypatch.setattr(runner, "GROUP_SECONDS", 5.0)
-    source = PagedSource([record(i) for i in range(40)], size=10)
+    source = PagedSource([record(i) for i in range(80)], size=10)
 
     run(factory, "paged", "test", source)
 
-    assert commits == ["10", "30", "40"]  # the first page alone, then two pages (6 s >= 5 s)
+    # The first page alone, then groups of at most what came before them (10, 20, 40 records),
+    # cut at two pages: 6 s of fetching >= 5 s.
+    assert commits == ["10", "20", "40", "60", "80"]

@@ -1,0 +1,119 @@
+"""The GIL gate: background slices never run while a store holds the foreground."""
+
+from __future__ import annotations
+
+import threading
+
+from storage.gil_gate import GilGate
+
+WAIT = 5.0  # seconds any step may take before the test fails instead of hanging
+BLOCKED = 0.2  # how long a blocked step is watched to stay blocked
+
+
+def in_thread(work) -> tuple[threading.Thread, threading.Event]:
+    """Start ``work`` in a thread; the event is set once it has returned."""
+    done = threading.Event()
+
+    def target() -> None:
+        work()
+        done.set()
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, done
+
+
+def slice_in(gate: GilGate) -> tuple[threading.Thread, threading.Event]:
+    def work() -> None:
+        with gate.background():
+            pass
+
+    return in_thread(work)
+
+
+def test_a_background_slice_waits_while_the_foreground_is_held():
+    gate = GilGate()
+    with gate.foreground():
+        _, done = slice_in(gate)
+        assert not done.wait(BLOCKED)
+    assert done.wait(WAIT)
+
+
+def test_the_foreground_waits_for_a_running_slice_to_end():
+    gate = GilGate()
+    inside, leave = threading.Event(), threading.Event()
+
+    def long_slice() -> None:
+        with gate.background():
+            inside.set()
+            leave.wait(WAIT)
+
+    in_thread(long_slice)
+    assert inside.wait(WAIT)
+    held = threading.Event()
+
+    def store() -> None:
+        with gate.foreground():
+            held.set()
+
+    in_thread(store)
+    assert not held.wait(BLOCKED)
+    leave.set()
+    assert held.wait(WAIT)
+
+
+def test_slices_run_inside_an_opened_foreground_and_are_waited_for_when_it_closes():
+    gate = GilGate()
+    inside, leave, closed = threading.Event(), threading.Event(), threading.Event()
+
+    def long_slice() -> None:
+        with gate.background():
+            inside.set()
+            leave.wait(WAIT)
+
+    def store() -> None:
+        with gate.foreground():
+            with gate.opened():
+                in_thread(long_slice)
+                assert inside.wait(WAIT)  # the slice started although a store is running
+            closed.set()  # only once the slice has ended
+
+    _, stored = in_thread(store)
+    assert inside.wait(WAIT)
+    assert not closed.wait(BLOCKED)
+    leave.set()
+    assert closed.wait(WAIT) and stored.wait(WAIT)
+
+
+def test_slices_wait_for_every_holder():
+    gate = GilGate()
+    release_first = threading.Event()
+
+    def first_holder() -> None:
+        with gate.foreground():
+            release_first.wait(WAIT)
+
+    _, first_done = in_thread(first_holder)
+    with gate.foreground():
+        _, sliced = slice_in(gate)
+        assert not sliced.wait(BLOCKED)
+        release_first.set()
+        assert first_done.wait(WAIT)
+        assert not sliced.wait(BLOCKED)  # this thread still holds it
+    assert sliced.wait(WAIT)
+
+
+def test_slices_do_not_exclude_each_other():
+    gate = GilGate()
+    inside, leave = threading.Event(), threading.Event()
+
+    def long_slice() -> None:
+        with gate.background():
+            inside.set()
+            leave.wait(WAIT)
+
+    in_thread(long_slice)
+    assert inside.wait(WAIT)
+    _, other = slice_in(gate)
+    assert other.wait(WAIT)
+    leave.set()
