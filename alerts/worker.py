@@ -93,6 +93,10 @@ def collect_job(ctx: WorkerContext, source_name: str) -> None:
     ctx.stats[f"collect:{source_name}"] = result.inserted
     if result.inserted or result.counts:
         wake(ctx, "evaluate")
+    if result.more and (result.inserted or result.counts or result.quarantined):
+        # A backlog (a backfill, a source back from an outage): the next run starts at once
+        # instead of a poll interval later. A run that stored nothing new waits as usual.
+        wake(ctx, f"collect:{source_name}")
     if result.inserted or result.quarantined:
         log.info(
             "source %s: %d new, %d duplicate, %d quarantined",

@@ -51,6 +51,7 @@ class RunResult:
     quarantined: int = 0
     counts: int = 0
     error: str = ""
+    more: bool = False  # stopped at MAX_BATCHES_PER_RUN with pages left to read
 
 
 def safe_error(exc: BaseException) -> str:
@@ -94,6 +95,7 @@ def collect_once(
                 if group.error is not None:
                     raise group.error
                 if not has_more or pages >= MAX_BATCHES_PER_RUN:
+                    result.more = has_more
                     break
                 if following is not None:
                     group = following.result()

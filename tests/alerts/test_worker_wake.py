@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+import collectors.runner as runner
 from alerts.worker import (
     WorkerContext,
     _running,
@@ -17,7 +18,10 @@ from alerts.worker import (
     stop_scheduler,
     wake,
 )
+from collectors.base import Batch
+from storage.db import make_session_factory
 from tests.alerts.test_foundation_worker import make_config
+from tests.collectors.helpers import PagedSource, record, stored_ids
 
 
 def _start_paused(scheduler: BackgroundScheduler) -> None:
@@ -138,3 +142,55 @@ def test_stopping_while_a_job_wakes_another_does_not_hang(engine, clock):
     stopper.join(10)
     assert not stopper.is_alive(), "the worker hung in shutdown"
     assert woke.is_set()
+
+
+def test_a_source_with_a_backlog_is_collected_again_at_once(engine, clock, monkeypatch):
+    """A run ends after MAX_BATCHES_PER_RUN pages; with pages left it starts the next run
+    itself, so a backfill drains in seconds rather than one run per poll interval."""
+    monkeypatch.setattr(runner, "MAX_BATCHES_PER_RUN", 3)
+    ctx = WorkerContext(config=make_config(), engine=engine, clock=clock)
+    source = PagedSource([record(i) for i in range(100)], size=10)  # ten pages: four runs
+    ctx.collectors["sim"] = source
+    scheduler = build_scheduler(ctx)
+    for job in scheduler.get_jobs():
+        if job.id != "collect:sim":
+            job.remove()
+    scheduler.start()
+    try:
+        wake(ctx, "collect:sim")
+        factory = make_session_factory(engine)
+        _wait_until(lambda: len(stored_ids(factory, "sim")) == 100)
+        _wait_until(lambda: "collect:sim" not in ctx.running_jobs)
+        # Drained: the next run waits for the source's interval again.
+        interval = ctx.config.sources.sources[0].interval_seconds
+        assert _due_in(ctx, "collect:sim") > timedelta(seconds=interval - 5)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_run_at_the_page_limit_that_stored_nothing_new_waits_for_its_interval(
+    engine, clock, monkeypatch
+):
+    """A source that keeps saying "more" while delivering what is stored already must not be
+    read in a loop."""
+    monkeypatch.setattr(runner, "MAX_BATCHES_PER_RUN", 3)
+    ctx = WorkerContext(config=make_config(), engine=engine, clock=clock)
+    ctx.collectors["sim"] = RepeatingSource(record(0))
+    collect_job(ctx, "sim")  # stores the record: news, so a wake would be due
+    scheduler = build_scheduler(ctx)
+    _start_paused(scheduler)
+    try:
+        collect_job(ctx, "sim")  # three pages of the same record: nothing new
+        assert _due_in(ctx, "collect:sim") > timedelta(seconds=5)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+class RepeatingSource:
+    """Every page is the same record and says there is more."""
+
+    def __init__(self, raw: dict) -> None:
+        self.raw = raw
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        return Batch(records=[self.raw], cursor=str(int(cursor or 0) + 1), has_more=True)

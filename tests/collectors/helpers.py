@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from collectors.base import Batch
 from collectors.runner import RunResult, collect_once
 from storage.models import Complaint, ComplaintCount, QuarantinedRecord, SourceState
 
@@ -46,3 +48,31 @@ def counted(factory: sessionmaker[Session], source: str) -> int:
 def state(factory: sessionmaker[Session], source: str) -> SourceState:
     with factory() as session:
         return session.get(SourceState, source)
+
+
+def record(i: int) -> dict:
+    return {
+        "id": f"G{i:05d}",
+        "received_at": (NOW - timedelta(hours=1, seconds=i)).isoformat(),
+        "channel": "hotline",
+        "product_code": "CAR",
+        "text": f"complaint {i}",
+        "customer_phone": f"1380000{i % 50:04d}",
+    }
+
+
+@dataclass
+class PagedSource:
+    """Pages of ``size`` records; the cursor is the next index. Can fail on one fetch."""
+
+    records: list[dict]
+    size: int
+    fail_at_cursor: str | None = None
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        if cursor == self.fail_at_cursor:
+            raise ConnectionError("source went away")
+        start = int(cursor or 0)
+        stop = min(start + self.size, len(self.records))
+        page = self.records[start:stop]
+        return Batch(records=page, cursor=str(stop), has_more=stop < len(self.records))

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 import collectors.runner as runner
 from collectors.base import Batch
-from tests.collectors.helpers import counted, run, state, stored_ids
-from tests.collectors.test_grouped_commits import record
+from tests.collectors.helpers import counted, record, run, state, stored_ids
 
 
 @dataclass

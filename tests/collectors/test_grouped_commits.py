@@ -8,42 +8,22 @@ transaction, up to ``GROUP_RECORDS`` records or ``GROUP_SECONDS`` of fetching.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
 
 import collectors.runner as runner
 from collectors.base import Batch
-from tests.collectors.helpers import NOW, counted, quarantined, run, state, stored_ids
-
-
-def record(i: int) -> dict:
-    return {
-        "id": f"G{i:05d}",
-        "received_at": (NOW - timedelta(hours=1, seconds=i)).isoformat(),
-        "channel": "hotline",
-        "product_code": "CAR",
-        "text": f"complaint {i}",
-        "customer_phone": f"1380000{i % 50:04d}",
-    }
-
-
-@dataclass
-class PagedSource:
-    """Pages of ``size`` records; the cursor is the next index. Can fail on one fetch."""
-
-    records: list[dict]
-    size: int
-    fail_at_cursor: str | None = None
-
-    def fetch(self, cursor: str, now: datetime) -> Batch:
-        if cursor == self.fail_at_cursor:
-            raise ConnectionError("source went away")
-        start = int(cursor or 0)
-        stop = min(start + self.size, len(self.records))
-        page = self.records[start:stop]
-        return Batch(records=page, cursor=str(stop), has_more=stop < len(self.records))
+from tests.collectors.helpers import (
+    PagedSource,
+    counted,
+    quarantined,
+    record,
+    run,
+    state,
+    stored_ids,
+)
 
 
 def test_pages_are_committed_in_groups_of_at_most_group_records(factory, commits, monkeypatch):
