@@ -61,6 +61,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_writer_cache(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_WRITER_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store=MEMORY")  # ingest's staging table (storage.sqlite_ingest)
     cursor.close()
 
 

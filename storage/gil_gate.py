@@ -26,19 +26,24 @@ class GilGate:
         self._changed = threading.Condition()
         self._holders = 0
         self._slices = 0
+        self._mine = threading.local()  # this thread's depth of foreground() blocks
 
     @contextmanager
     def foreground(self) -> Iterator[None]:
         """This thread needs the GIL back quickly: no background slice runs meanwhile."""
         self._hold()
+        self._mine.depth = getattr(self._mine, "depth", 0) + 1
         try:
             yield
         finally:
+            self._mine.depth -= 1
             self._let_go()
 
     @contextmanager
     def opened(self) -> Iterator[None]:
         """Inside ``foreground()``: a long call without the GIL, background slices may run."""
+        if not getattr(self._mine, "depth", 0):
+            raise RuntimeError("GilGate.opened() outside this thread's foreground()")
         self._let_go()
         try:
             yield

@@ -23,7 +23,7 @@ from storage import partitions
 from storage.gil_gate import GIL_GATE
 from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
 from storage.models import INGESTED_COLUMNS as _COMPLAINT_COLUMNS
-from storage.sqlite_ingest import insert_new_complaints_sqlite, sqlite_time
+from storage.sqlite_ingest import move_staged, sqlite_time, stage_new_complaints
 
 BUCKET = timedelta(minutes=5)
 REPEAT_WINDOW = timedelta(days=30)
@@ -76,16 +76,18 @@ def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
     """SQLite: the new complaints get consecutive ids, so counts and repeat flags are worked out
     by SQL over that id range instead of from a row dict per complaint in Python.
 
-    The roll-up and the pairs query are the long calls without the GIL that a thread
-    normalising the next group may use; the rest holds it back (``storage.gil_gate``).
+    Moving the staged rows into ``complaints``, the roll-up and the pairs query are the long
+    calls without the GIL that a thread normalising the next group may use; the rest holds it
+    back (``storage.gil_gate``).
     """
     connection = session.connection()
     with GIL_GATE.foreground():
-        first_id, new = insert_new_complaints_sqlite(connection, complaints)
+        first_id, new = stage_new_complaints(connection, complaints)
         if not new:
             return IngestResult(inserted=0, duplicates=len(complaints))
         last_id = first_id + len(new) - 1
         with GIL_GATE.opened():
+            move_staged(connection)
             connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
             found = connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id)).scalar()
         pairs = {tuple(pair) for pair in json.loads(found)}

@@ -9,6 +9,11 @@ transactions start with BEGIN IMMEDIATE (storage.db), so nobody can insert betwe
 ``max(id)`` and the insert; a deferred transaction that another writer overtook fails with
 "database is locked" (or a key conflict) and its batch is retried whole — never stored half
 or twice. The plain ``INSERT`` (no ``OR IGNORE``) keeps any surprise loud.
+
+The rows are bound into a staging table without indexes (``temp.ingest_page``, in memory, one
+per connection) and moved into ``complaints`` by one statement: binding needs the GIL for every
+row, the move, with all the index work, runs inside SQLite without it (``storage.gil_gate``).
+The staging table is emptied in the same transaction, so a rolled-back store leaves it empty.
 """
 
 from __future__ import annotations
@@ -69,11 +74,18 @@ def _sql_literal(value: Any) -> str:
 
 
 _DEFAULT_NAMES, _DEFAULT_VALUES = _column_defaults()
-_INSERT = (
-    f"INSERT INTO complaints (id, {', '.join(COLUMNS + _DEFAULT_NAMES)}) "
-    f"VALUES ({', '.join('?' * (1 + len(COLUMNS)))}, "
-    f"{', '.join(_sql_literal(value) for value in _DEFAULT_VALUES)})"
+_STAGED = ("id", *COLUMNS)
+_CREATE_STAGE = (
+    f"CREATE TEMP TABLE IF NOT EXISTS ingest_page (id INTEGER PRIMARY KEY, {', '.join(COLUMNS)})"
 )
+_STAGE = f"INSERT INTO temp.ingest_page VALUES ({', '.join('?' * len(_STAGED))})"
+_MOVE_STAGED = (
+    f"INSERT INTO complaints ({', '.join(_STAGED + _DEFAULT_NAMES)}) "
+    f"SELECT {', '.join(_STAGED)}, "
+    f"{', '.join(_sql_literal(value) for value in _DEFAULT_VALUES)} "
+    "FROM temp.ingest_page ORDER BY id"
+)
+_CLEAR_STAGE = "DELETE FROM temp.ingest_page"
 
 
 def stored_keys(connection: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -101,6 +113,17 @@ def insert_new_complaints_sqlite(
     Returns the first new id and the new complaints in id order: ids are ``first, first + 1, …``
     (complaint objects carry no id, and no row dict is built per complaint).
     """
+    first_id, new = stage_new_complaints(connection, complaints)
+    if new:
+        move_staged(connection)
+    return first_id, new
+
+
+def stage_new_complaints(
+    connection: Connection, complaints: Sequence[Any]
+) -> tuple[int, list[Any]]:
+    """The first half of ``insert_new_complaints_sqlite``: the new rows, with their ids, bound
+    into the staging table. ``move_staged`` must follow in the same transaction."""
     unique: dict[tuple[str, str], Any] = {}
     for c in complaints:
         unique.setdefault((c.source, c.external_id), c)
@@ -136,5 +159,13 @@ def insert_new_complaints_sqlite(
                 c.customer_key,
             )
         )
-    connection.exec_driver_sql(_INSERT, params)
+    connection.exec_driver_sql(_CREATE_STAGE)
+    connection.exec_driver_sql(_STAGE, params)
     return first_id, new
+
+
+def move_staged(connection: Connection) -> None:
+    """The staged rows into ``complaints`` in id order, then the stage emptied: two statements
+    that run inside SQLite, without the GIL."""
+    connection.exec_driver_sql(_MOVE_STAGED)
+    connection.exec_driver_sql(_CLEAR_STAGE)

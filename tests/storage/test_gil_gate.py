@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from storage.gil_gate import GilGate
 
 WAIT = 5.0  # seconds any step may take before the test fails instead of hanging
@@ -117,3 +119,11 @@ def test_slices_do_not_exclude_each_other():
     _, other = slice_in(gate)
     assert other.wait(WAIT)
     leave.set()
+
+
+def test_opening_a_foreground_this_thread_does_not_hold_is_refused():
+    gate = GilGate()
+    with pytest.raises(RuntimeError, match="outside"), gate.opened():
+        pass
+    _, sliced = slice_in(gate)  # the refusal left the gate as it was
+    assert sliced.wait(WAIT)
