@@ -3,13 +3,14 @@
 A SQLite store runs in this process. Part of it is Python and row binding: ``sqlite3``'s
 ``executemany`` lets go of the GIL while SQLite stores each row and needs it back to bind the
 next, and a normalising thread would keep it for up to the switch interval each time, so every
-row would wait. The other part (the count roll-up, the repeat query, the commit) is long calls
-inside SQLite without the GIL, when a normalising thread costs the store nothing.
+row would wait. The other part (moving the staged rows into ``complaints``, the count roll-up,
+the repeat query, the commit) is long calls inside SQLite without the GIL, when a normalising
+thread costs the store nothing.
 
-So a SQLite store marks itself ``foreground()`` and ``opened()`` around its long calls, and a
-fetch-ahead thread normalises in short slices, each inside ``background()``: a slice starts
-only while no store holds the foreground, and a store taking it back waits for the slices
-already running (a few dozen records) to end.
+So a SQLite store holds the ``foreground()``, ``opened()`` around its long calls (the commit
+comes after it has let go), and a fetch-ahead thread normalises in short slices, each inside
+``background()``: a slice starts only while no store holds the foreground, and a store taking
+it back waits for the slices already running (a few dozen records) to end.
 """
 
 from __future__ import annotations
