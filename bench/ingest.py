@@ -9,6 +9,7 @@ columns in the same database, committing per batch too.
 from __future__ import annotations
 
 import multiprocessing
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from storage.pg_ingest import insert_rows_postgres
 from storage.sqlite_ingest import insert_new_complaints_sqlite
 
 BATCH = 1000  # the CSV/SQL collectors' default batch size
+# Path and reference are each measured this many times and the median reported: on a shared VM
+# one run of either moved by ±15 % within minutes (docs/PERFORMANCE.md, "Ingest").
+RUNS = 3
 
 
 @dataclass
@@ -203,13 +207,20 @@ def measure(
     make: Callable[[], Any],
     records: list[dict[str, Any]],
     target: float,
+    runs: int = RUNS,
 ) -> Figure:
-    """Path and reference on fresh databases of the same kind, in the same run."""
+    """Path and reference on fresh databases of the same kind, in the same run: the median of
+    ``runs`` alternating measurements of each, every one on a fresh database."""
     now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-    with make() as engine:
-        seconds, cpu, stored = run_path(engine, records, now)
-    with make() as engine:
-        raw_seconds = run_raw(engine, records, now)
+    paths: list[tuple[float, float, int]] = []
+    raw_times: list[float] = []
+    for _ in range(runs):
+        with make() as engine:
+            paths.append(run_path(engine, records, now))
+        with make() as engine:
+            raw_times.append(run_raw(engine, records, now))
+    seconds, cpu, stored = sorted(paths)[len(paths) // 2]  # the median run (odd ``runs``)
+    raw_seconds = statistics.median(raw_times)
     rate = len(records) / seconds
     return Figure(
         name=name,
@@ -223,6 +234,9 @@ def measure(
         details={
             "records": len(records),
             "stored": stored,
+            "runs": runs,
+            "rates": [round(len(records) / s) for s, _, _ in paths],
+            "raw_rates": [round(len(records) / s) for s in raw_times],
             "seconds": round(seconds, 3),
             "cpu_seconds": round(cpu, 3),
             "rate_per_cpu_second": round(len(records) / cpu),

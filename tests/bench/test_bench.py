@@ -128,3 +128,20 @@ def test_postgres_history_keeps_every_index_on_every_partition(postgres_engine):
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_ingest_figure_is_the_median_of_its_runs_each_on_a_fresh_database(tmp_path):
+    from functools import partial
+
+    from bench.databases import scratch_sqlite
+    from bench.ingest import measure
+
+    figure = measure("ingest-sqlite", "I", partial(scratch_sqlite, tmp_path), raw_records(300),
+                     50_000, runs=3)  # fmt: skip
+
+    rates, raw_rates = figure.details["rates"], figure.details["raw_rates"]
+    assert len(rates) == len(raw_rates) == 3
+    assert round(figure.value) == sorted(rates)[1]
+    assert round(figure.reference) == sorted(raw_rates)[1]
+    assert figure.details["stored"] == len({r["id"] for r in raw_records(300)})  # fresh each time
+    assert not list(tmp_path.glob("*.db"))
