@@ -31,7 +31,12 @@ from storage.ingest import Rejected, deliver_counts, ingest_complaints, quaranti
 from storage.models import SourceState
 
 log = logging.getLogger(__name__)
-MAX_BATCHES_PER_RUN = 50
+# A run ends at this many pages, or at the first group after RUN_SECONDS: a backfill's next run
+# starts at once (the worker wakes it), and a stopping worker waits for one run at most. Each
+# run starts its pipeline from one page, so short runs cost a backfill ≈ 10 % (50-page runs:
+# docs/PERFORMANCE.md, "Ingest, sixth round").
+MAX_BATCHES_PER_RUN = 1_000
+RUN_SECONDS = 10.0
 # A backfill's pages are committed together up to this many records or seconds of fetching.
 GROUP_RECORDS = 20_000
 GROUP_SECONDS = 2.0
@@ -51,7 +56,7 @@ class RunResult:
     quarantined: int = 0
     counts: int = 0
     error: str = ""
-    more: bool = False  # stopped at MAX_BATCHES_PER_RUN with pages left to read
+    more: bool = False  # stopped at the run's page or time limit with pages left to read
 
 
 def safe_error(exc: BaseException) -> str:
@@ -77,6 +82,7 @@ def collect_once(
     result = RunResult(source=name)
     pages = 0
     ahead = _fetches_ahead(factory)
+    started = time.monotonic()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{name}") as helper:
             cursor = _read_cursor(factory, name)
@@ -84,7 +90,8 @@ def collect_once(
             fetched = group.records
             while True:
                 following = None
-                if ahead and _may_fetch_ahead(group, pages):
+                in_time = time.monotonic() - started < RUN_SECONDS
+                if ahead and in_time and _may_fetch_ahead(group, pages):
                     cursor, done = group.pages[-1].batch.cursor, pages + len(group.pages)
                     limit = min(GROUP_RECORDS, max(fetched, 1))
                     following = helper.submit(
@@ -94,7 +101,9 @@ def collect_once(
                 pages += len(group.pages)
                 if group.error is not None:
                     raise group.error
-                if not has_more or pages >= MAX_BATCHES_PER_RUN:
+                # Out of time: the group fetched ahead is stored first, then the run ends.
+                out_of_time = following is None and not in_time
+                if not has_more or pages >= MAX_BATCHES_PER_RUN or out_of_time:
                     result.more = has_more
                     break
                 if following is not None:

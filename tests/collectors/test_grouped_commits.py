@@ -7,6 +7,7 @@ transaction, up to ``GROUP_RECORDS`` records or ``GROUP_SECONDS`` of fetching.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -120,6 +121,7 @@ def test_the_group_stops_after_group_seconds_of_fetching(factory, commits, monke
     clock = iter(range(0, 1000, 3))  # each fetch "takes" three seconds
     monkeypatch.setattr(runner, "time", SimpleNamespace(monotonic=lambda: next(clock)))
     monkeypatch.setattr(runner, "GROUP_SECONDS", 5.0)
+    monkeypatch.setattr(runner, "RUN_SECONDS", float("inf"))  # this clock would end the run
     source = PagedSource([record(i) for i in range(80)], size=10)
 
     run(factory, "paged", "test", source)
@@ -127,3 +129,32 @@ def test_the_group_stops_after_group_seconds_of_fetching(factory, commits, monke
     # The first page alone, then groups of at most what came before them (10, 20, 40 records),
     # cut at two pages: 6 s of fetching >= 5 s.
     assert commits == ["10", "20", "40", "60", "80"]
+
+
+def test_a_run_ends_at_its_time_limit_and_the_next_run_goes_on(factory, monkeypatch):
+    monkeypatch.setattr(runner, "RUN_SECONDS", 0.3)
+    source = SlowPages([record(i) for i in range(100)], size=1, seconds=0.05)
+
+    first = run(factory, "slow", "test", source)
+
+    # Without the limit the run would read all 100 pages (5 s); with it, a few.
+    assert first.more and first.error == ""
+    assert 1 <= first.inserted < 100
+    assert state(factory, "slow").cursor == str(first.inserted)
+    runs = [first]
+    while runs[-1].more:
+        runs.append(run(factory, "slow", "test", source))
+    assert sum(r.inserted for r in runs) == 100 and sum(r.duplicates for r in runs) == 0
+    assert stored_ids(factory, "slow") == [f"G{i:05d}" for i in range(100)]
+    assert counted(factory, "slow") == 100
+
+
+@dataclass
+class SlowPages(PagedSource):
+    """Pages that each take ``seconds`` to fetch."""
+
+    seconds: float = 0.0
+
+    def fetch(self, cursor: str, now: datetime) -> Batch:
+        time.sleep(self.seconds)
+        return super().fetch(cursor, now)
