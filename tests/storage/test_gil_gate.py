@@ -33,6 +33,22 @@ def slice_in(gate: GilGate) -> tuple[threading.Thread, threading.Event]:
     return in_thread(work)
 
 
+class LongSlice:
+    """A background slice that stays open until ``leave`` is set; ``inside`` once it runs."""
+
+    def __init__(self, gate: GilGate) -> None:
+        self.gate = gate
+        self.inside, self.leave = threading.Event(), threading.Event()
+
+    def start(self) -> None:
+        in_thread(self.run)
+
+    def run(self) -> None:
+        with self.gate.background():
+            self.inside.set()
+            self.leave.wait(WAIT)
+
+
 def test_a_background_slice_waits_while_the_foreground_is_held():
     gate = GilGate()
     with gate.foreground():
@@ -43,15 +59,9 @@ def test_a_background_slice_waits_while_the_foreground_is_held():
 
 def test_the_foreground_waits_for_a_running_slice_to_end():
     gate = GilGate()
-    inside, leave = threading.Event(), threading.Event()
-
-    def long_slice() -> None:
-        with gate.background():
-            inside.set()
-            leave.wait(WAIT)
-
-    in_thread(long_slice)
-    assert inside.wait(WAIT)
+    running = LongSlice(gate)
+    running.start()
+    assert running.inside.wait(WAIT)
     held = threading.Event()
 
     def store() -> None:
@@ -60,30 +70,25 @@ def test_the_foreground_waits_for_a_running_slice_to_end():
 
     in_thread(store)
     assert not held.wait(BLOCKED)
-    leave.set()
+    running.leave.set()
     assert held.wait(WAIT)
 
 
 def test_slices_run_inside_an_opened_foreground_and_are_waited_for_when_it_closes():
     gate = GilGate()
-    inside, leave, closed = threading.Event(), threading.Event(), threading.Event()
-
-    def long_slice() -> None:
-        with gate.background():
-            inside.set()
-            leave.wait(WAIT)
+    running, closed = LongSlice(gate), threading.Event()
 
     def store() -> None:
         with gate.foreground():
             with gate.opened():
-                in_thread(long_slice)
-                assert inside.wait(WAIT)  # the slice started although a store is running
+                running.start()
+                assert running.inside.wait(WAIT)  # it started although a store is running
             closed.set()  # only once the slice has ended
 
     _, stored = in_thread(store)
-    assert inside.wait(WAIT)
+    assert running.inside.wait(WAIT)
     assert not closed.wait(BLOCKED)
-    leave.set()
+    running.leave.set()
     assert closed.wait(WAIT) and stored.wait(WAIT)
 
 
@@ -107,18 +112,12 @@ def test_slices_wait_for_every_holder():
 
 def test_slices_do_not_exclude_each_other():
     gate = GilGate()
-    inside, leave = threading.Event(), threading.Event()
-
-    def long_slice() -> None:
-        with gate.background():
-            inside.set()
-            leave.wait(WAIT)
-
-    in_thread(long_slice)
-    assert inside.wait(WAIT)
+    running = LongSlice(gate)
+    running.start()
+    assert running.inside.wait(WAIT)
     _, other = slice_in(gate)
     assert other.wait(WAIT)
-    leave.set()
+    running.leave.set()
 
 
 def test_opening_a_foreground_this_thread_does_not_hold_is_refused():
