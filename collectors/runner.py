@@ -123,9 +123,9 @@ def _fetches_ahead(factory: sessionmaker[Session]) -> bool:
     """Fetch the next group while storing this one where the store leaves this process time.
 
     A PostgreSQL store is mostly waiting for the server (docs/PERFORMANCE.md, "Ingest, fourth
-    round"). A SQLite store runs in this process, but its roll-up, repeat query and commit are
-    long calls inside SQLite without the GIL; the helper waits while rows are bound
-    (``storage.gil_gate``).
+    round"). A SQLite store runs in this process, but the move from its staging table, its
+    roll-up, repeat query and commit are long calls inside SQLite without the GIL; the helper
+    waits while rows are bound (``storage.gil_gate``).
     """
     with factory() as session:  # a session connects only when used: this one never does
         return session.get_bind().dialect.name in ("postgresql", "sqlite")
