@@ -41,7 +41,9 @@ class LongSlice:
         self.inside, self.leave = threading.Event(), threading.Event()
 
     def start(self) -> None:
+        """Start the slice and wait until it runs."""
         in_thread(self.run)
+        assert self.inside.wait(WAIT)
 
     def run(self) -> None:
         with self.gate.background():
@@ -61,7 +63,6 @@ def test_the_foreground_waits_for_a_running_slice_to_end():
     gate = GilGate()
     running = LongSlice(gate)
     running.start()
-    assert running.inside.wait(WAIT)
     held = threading.Event()
 
     def store() -> None:
@@ -81,8 +82,7 @@ def test_slices_run_inside_an_opened_foreground_and_are_waited_for_when_it_close
     def store() -> None:
         with gate.foreground():
             with gate.opened():
-                running.start()
-                assert running.inside.wait(WAIT)  # it started although a store is running
+                running.start()  # it starts although a store is running
             closed.set()  # only once the slice has ended
 
     _, stored = in_thread(store)
@@ -114,7 +114,6 @@ def test_slices_do_not_exclude_each_other():
     gate = GilGate()
     running = LongSlice(gate)
     running.start()
-    assert running.inside.wait(WAIT)
     _, other = slice_in(gate)
     assert other.wait(WAIT)
     running.leave.set()
