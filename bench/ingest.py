@@ -1,9 +1,11 @@
 """Ingest throughput through the real collector path against raw ``executemany`` of the same rows.
 
 The path is ``collectors.runner.collect_once``: normalise (clean, mask PII), ``ingest_complaints``
-(dedupe, count roll-up, repeat flags), cursor update, one commit per batch. The reference writes
-the already-normalised rows with the DBAPI cursor's ``executemany`` into a plain table of the same
-columns in the same database, committing per batch too.
+(dedupe, count roll-up, repeat flags), cursor update, one commit per group of pages. The
+reference writes the already-normalised rows with the DBAPI cursor's ``executemany`` into the
+same database's ``complaints`` table, committing per batch: what the path adds to storing the
+rows. The same rows into a table of the same columns without indexes are measured too and
+reported beside it (docs/PERFORMANCE.md, "Which reference").
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from storage.db import make_session_factory
 from storage.models import INGESTED_COLUMNS as _COLUMNS  # the reference writes the same
 from storage.models import Complaint
 from storage.pg_ingest import insert_rows_postgres
-from storage.sqlite_ingest import insert_new_complaints_sqlite
+from storage.sqlite_ingest import column_defaults, insert_new_complaints_sqlite
 
 BATCH = 1000  # the CSV/SQL collectors' default batch size
 # Path and reference are each measured this many times and the median reported: on a shared VM
@@ -136,23 +138,38 @@ def measure_workers(
     )
 
 
-def run_raw(engine: Engine, records: list[dict[str, Any]], now: datetime) -> float:
-    """Seconds for cursor.executemany of the normalised rows, one commit per batch."""
+def run_raw(engine: Engine, records: list[dict[str, Any]], now: datetime, plain: bool) -> float:
+    """Seconds for cursor.executemany of the normalised rows, one commit per batch.
+
+    Into ``complaints`` itself, each new key once with an explicit id and the model's defaults
+    (the ratio's reference), or, ``plain``, every row into a fresh table of the same columns
+    without any index.
+    """
     good, _ = normalize_all(records, "bench", now)
     dialect = engine.dialect.name
-    rows = [tuple(_raw_value(getattr(c, col), dialect) for col in _COLUMNS) for c in good]
     marker = "%s" if dialect == "postgresql" else "?"
+    if plain:
+        table, columns = "bench_raw", _COLUMNS
+        rows = [tuple(_raw_value(getattr(c, col), dialect) for col in _COLUMNS) for c in good]
+    else:
+        defaults, default_values = column_defaults()
+        table, columns = "complaints", ("id", *_COLUMNS, *defaults)
+        unique = list({(c.source, c.external_id): c for c in good}.values())
+        rows = [
+            (row_id, *(_raw_value(getattr(c, col), dialect) for col in _COLUMNS), *default_values)
+            for row_id, c in enumerate(unique, start=1)
+        ]
     sql = (
-        f"INSERT INTO bench_raw ({', '.join(_COLUMNS)}) "
-        f"VALUES ({', '.join([marker] * len(_COLUMNS))})"
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     )
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        if dialect == "sqlite":
-            cursor.execute("BEGIN")
-        cursor.execute(_raw_table_sql(dialect))
-        connection.commit()
+        if plain:
+            if dialect == "sqlite":
+                cursor.execute("BEGIN")
+            cursor.execute(_raw_table_sql(dialect))
+            connection.commit()
         started = time.perf_counter()
         for start in range(0, len(rows), BATCH):
             if dialect == "sqlite":
@@ -185,6 +202,19 @@ def ingest_rows_only(session: Any, complaints: list[Any]) -> None:
         insert_rows_postgres(session, complaints)
 
 
+def plain_figure(name: str, label: str, path: Figure) -> Figure:
+    """An info figure from ``path``'s run: raw executemany into a table without indexes, and the
+    path's ratio to it (the reference this bench used before 2026-12-02)."""
+    details = path.details
+    return Figure(
+        name=name,
+        label=f"{label} (the path: {details['ratio_to_plain']:.2f} × this)",
+        value=details["plain_rate"],
+        unit="rows/s",
+        details={"rates": details["plain_rates"], "path_ratio": details["ratio_to_plain"]},
+    )
+
+
 def measure_floor(
     name: str, label: str, make: Callable[[], Any], records: list[dict[str, Any]]
 ) -> Figure:
@@ -209,18 +239,22 @@ def measure(
     target: float,
     runs: int = RUNS,
 ) -> Figure:
-    """Path and reference on fresh databases of the same kind, in the same run: the median of
+    """Path and references on fresh databases of the same kind, in the same run: the median of
     ``runs`` alternating measurements of each, every one on a fresh database."""
     now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     paths: list[tuple[float, float, int]] = []
     raw_times: list[float] = []
+    plain_times: list[float] = []
     for _ in range(runs):
         with make() as engine:
             paths.append(run_path(engine, records, now))
         with make() as engine:
-            raw_times.append(run_raw(engine, records, now))
+            raw_times.append(run_raw(engine, records, now, plain=False))
+        with make() as engine:
+            plain_times.append(run_raw(engine, records, now, plain=True))
     seconds, cpu, stored = sorted(paths)[len(paths) // 2]  # the median run (odd ``runs``)
     raw_seconds = statistics.median(raw_times)
+    plain_seconds = statistics.median(plain_times)
     rate = len(records) / seconds
     return Figure(
         name=name,
@@ -229,7 +263,7 @@ def measure(
         unit="complaints/s",
         target=target,
         reference=len(records) / raw_seconds,
-        reference_label="raw executemany",
+        reference_label="raw executemany into complaints",
         ratio_target=0.3,
         details={
             "records": len(records),
@@ -242,5 +276,8 @@ def measure(
             "rate_per_cpu_second": round(len(records) / cpu),
             "raw_seconds": round(raw_seconds, 3),
             "raw_rate": round(len(records) / raw_seconds),
+            "plain_rates": [round(len(records) / s) for s in plain_times],
+            "plain_rate": round(len(records) / plain_seconds),
+            "ratio_to_plain": round(plain_seconds / seconds, 3),
         },
     )

@@ -27,17 +27,20 @@ class Skipped(Exception):
 
 
 def _ingest(kind: str, options: Options) -> list[Figure]:
-    from bench.ingest import measure, measure_floor, measure_workers
+    from bench.ingest import measure, measure_floor, measure_workers, plain_figure
     from bench.records import raw_records
 
     floor = "Rows alone into complaints (the path's insert; no normalising, counts, flags) →"
+    plain = "Raw executemany into a table without indexes →"
     records = raw_records(options.size(100_000, 5_000))
     if kind == "postgres":
         reason = postgres_reason()
         if reason:
             raise Skipped(f"PostgreSQL unavailable: {reason}")
+        path = measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000)
         return [
-            measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000),
+            path,
+            plain_figure("ingest-postgres-plain", f"{plain} PostgreSQL", path),
             measure_floor(
                 "ingest-postgres-floor", f"{floor} PostgreSQL", scratch_postgres, records
             ),
@@ -54,8 +57,10 @@ def _ingest(kind: str, options: Options) -> list[Figure]:
     folder = Path(tempfile.mkdtemp(dir=CACHE_DIR))
     try:
         make = partial(scratch_sqlite, folder)
+        path = measure("ingest-sqlite", "Ingest → SQLite", make, records, 50_000)
         return [
-            measure("ingest-sqlite", "Ingest → SQLite", make, records, 50_000),
+            path,
+            plain_figure("ingest-sqlite-plain", f"{plain} SQLite", path),
             measure_floor("ingest-sqlite-floor", f"{floor} SQLite", make, records),
         ]
     finally:

@@ -46,8 +46,9 @@ def sqlite_time(moment: datetime) -> str:
     )
 
 
-def _column_defaults() -> tuple[tuple[str, ...], tuple[Any, ...]]:
-    """The other columns with the values the ORM would give them (from the model, not copied)."""
+def column_defaults() -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The columns a collector does not fill, with the values the ORM would give them (read
+    from the model, not copied)."""
     names: list[str] = []
     values: list[Any] = []
     for column in Complaint.__table__.columns:
@@ -58,7 +59,7 @@ def _column_defaults() -> tuple[tuple[str, ...], tuple[Any, ...]]:
             raise RuntimeError(f"complaints.{column.name} has a non-scalar default")
         value = default.arg if default is not None else None
         names.append(column.name)
-        values.append(int(value) if isinstance(value, bool) else value)
+        values.append(value)
     return tuple(names), tuple(values)
 
 
@@ -66,6 +67,8 @@ def _sql_literal(value: Any) -> str:
     """A model default written into the statement: one bound parameter less on every row."""
     if value is None:
         return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
@@ -73,7 +76,7 @@ def _sql_literal(value: Any) -> str:
     raise RuntimeError(f"no SQL literal for a default of type {type(value).__name__}")
 
 
-_DEFAULT_NAMES, _DEFAULT_VALUES = _column_defaults()
+_DEFAULT_NAMES, _DEFAULT_VALUES = column_defaults()
 _STAGED = ("id", *COLUMNS)
 _CREATE_STAGE = (
     f"CREATE TEMP TABLE IF NOT EXISTS ingest_page (id INTEGER PRIMARY KEY, {', '.join(COLUMNS)})"

@@ -139,9 +139,36 @@ def test_ingest_figure_is_the_median_of_its_runs_each_on_a_fresh_database(tmp_pa
     figure = measure("ingest-sqlite", "I", partial(scratch_sqlite, tmp_path), raw_records(300),
                      50_000, runs=3)  # fmt: skip
 
-    rates, raw_rates = figure.details["rates"], figure.details["raw_rates"]
-    assert len(rates) == len(raw_rates) == 3
+    details = figure.details
+    rates, raw_rates, plain_rates = details["rates"], details["raw_rates"], details["plain_rates"]
+    assert len(rates) == len(raw_rates) == len(plain_rates) == 3
     assert round(figure.value) == sorted(rates)[1]
     assert round(figure.reference) == sorted(raw_rates)[1]
-    assert figure.details["stored"] == len({r["id"] for r in raw_records(300)})  # fresh each time
+    assert details["plain_rate"] == sorted(plain_rates)[1]
+    assert details["stored"] == len({r["id"] for r in raw_records(300)})  # fresh each time
     assert not list(tmp_path.glob("*.db"))
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_raw_reference_stores_the_normalised_rows(tmp_path, plain):
+    """The reference really writes the rows: into complaints each key once, with the model's
+    defaults (else the ratio compares the path with a failed or empty insert)."""
+    from functools import partial
+
+    from bench.databases import scratch_sqlite
+    from bench.ingest import run_raw
+
+    records = raw_records(300)
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    with partial(scratch_sqlite, tmp_path)() as engine:
+        run_raw(engine, records, now, plain=plain)
+        with engine.connect() as conn:
+            table = "bench_raw" if plain else "complaints"
+            stored = conn.scalar(text(f"SELECT count(*) FROM {table}"))
+            if not plain:
+                flags = conn.execute(text("SELECT DISTINCT is_repeat, is_multichannel "
+                                          "FROM complaints")).all()  # fmt: skip
+                assert flags == [(0, 0)]
+    good, _ = normalize_all(records, "bench", now)
+    assert stored == (len(good) if plain else len({c.external_id for c in good}))
+    assert stored < len(good) or plain  # raw_records repeats some ids: the dedupe is exercised
