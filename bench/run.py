@@ -11,7 +11,7 @@ from typing import TextIO
 from bench.__main__ import RESULT_MARKER, SKIP_MARKER
 from bench.databases import postgres_version
 from bench.figures import Figure, console_line, dump, load, markdown_table
-from bench.machine import describe
+from bench.machine import describe, host_speed
 from bench.suite import select_benchmarks
 from config.settings import PROJECT_ROOT
 
@@ -54,7 +54,7 @@ def run(only: str | None, quick: bool, markdown: Path | None, out: TextIO = sys.
     detection = not wanted or DETECTION in wanted
     rest = ",".join(w for w in wanted if w != DETECTION)
     names = select_benchmarks(rest) if rest or not wanted else []
-    machine = describe(postgres_version())
+    machine = f"{describe(postgres_version())}; {host_speed()}"
     print(f"Complaint Radar bench{' (quick)' if quick else ''} — {machine}", file=out, flush=True)
     figures: list[Figure] = []
     problems: list[str] = []
@@ -71,13 +71,15 @@ def run(only: str | None, quick: bool, markdown: Path | None, out: TextIO = sys.
         if problem:
             print(f"  detection: {problem}", file=out, flush=True)
             problems.append(f"detection: {problem}")
+    speed_at_end = f"At the end, {host_speed()}."
+    print(speed_at_end, file=out, flush=True)
     table = markdown_table(figures)
     if figures:
         print("\n" + table, file=out)
     if markdown is not None:
         notes = "".join(f"\n- {p}" for p in problems)
         markdown.write_text(
-            f"Measured {machine}{' (quick)' if quick else ''}.\n\n{table}\n{notes}\n",
+            f"Measured {machine}{' (quick)' if quick else ''}. {speed_at_end}\n\n{table}\n{notes}\n",
             encoding="utf-8",
         )
         markdown.with_suffix(".json").write_text(dump(figures), encoding="utf-8")  # details

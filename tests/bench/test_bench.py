@@ -84,8 +84,10 @@ def test_bench_command_runs_and_prints_figures_with_targets(tmp_path):
     out = process.stdout
     assert "Ingest → SQLite" in out and "target ≥ 50,000 complaints/s" in out
     assert "× raw executemany" in out and "peak" in out and "CPUs" in out
+    assert len(re.findall(r"host speed: Python [\d.]+ M loop steps/s, SQLite [\d,]+k", out)) == 2
     written = table.read_text(encoding="utf-8")
     assert "| Ingest → SQLite |" in written and "Measured" in written
+    assert written.count("host speed: Python") == 2  # at the start and at the end
 
 
 def test_bench_command_rejects_an_unknown_benchmark():
