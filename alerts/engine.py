@@ -54,7 +54,7 @@ def evaluate(
     reader = SqlReader(session, sources)
     store = SqlAlertStore(session)
     evaluators = evaluators_for(session)
-    stored_since = reader.stored_since(evaluators.stored_marks)
+    stored_since = reader.stored_since(evaluators.stored_cursors)
     if stored_since is not None:
         evaluators.history_changed(stored_since)
     silences = active_silences(session, now)

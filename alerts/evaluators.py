@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from alerts.id_cursor import IdCursor
 from alerts.rules import RuleContext, RuleEvaluator, build_evaluator
 from config.rules import RulesFile
 
@@ -17,7 +18,7 @@ class EvaluatorSet:
         self._context_token: tuple[Any, ...] = ()
         self._context = RuleContext()
         self._evaluators: dict[str, tuple[Any, RuleEvaluator]] = {}
-        self.stored_marks: dict[str, int] = {}  # newest ids seen (SqlReader.stored_since)
+        self.stored_cursors: dict[str, IdCursor] = {}  # rows seen (SqlReader.stored_since)
 
     def context(self, rules: RulesFile) -> RuleContext:
         token = (rules.calendar, rules.severity_channels)

@@ -17,6 +17,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from alerts.id_cursor import IdCursor
 from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from storage.models import COUNT_DIMENSIONS
 
@@ -337,16 +338,18 @@ class MemoryReader:
             cols["product_code"][r],
         )  # fmt: skip
 
-    def new_texts(self, after_id: int, since: datetime) -> list[TextRow]:
-        lo = max(after_id + 1, bisect_left(self._time_list, to_ns(since)))
+    def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]:
+        """Rows are visible in id order here: the cursor's highest id is all it needs."""
+        lo = max(cursor.high + 1, bisect_left(self._time_list, to_ns(since)))
         cols = self.columns
-        return [
+        rows = [
             TextRow(
                 r, self.external_ids[r], self.received_at(r), cols["text"][r],
                 cols["product_code"][r], cols["region"][r], cols["channel"][r],
             )
             for r in range(lo, self.visible)
         ]  # fmt: skip
+        return rows, IdCursor(high=max(cursor.high, self.visible - 1))
 
     def received_at(self, row: int) -> datetime:
         return _EPOCH + timedelta(microseconds=int(self.times[row]) // 1000)

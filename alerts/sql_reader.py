@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import BigInteger, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
+from alerts.id_cursor import IdCursor, advance, running_at_read, running_writers, writers_of
 from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from config.sources import SourcesFile
 from storage.models import Complaint, ComplaintCount, CountDelivery, SourceState
@@ -21,7 +23,8 @@ class SqlReader(SqlCountReader):
     def __init__(self, session: Session, sources: SourcesFile | None = None):
         super().__init__(session)
         self.sources = sources
-        self._texts: tuple[int, datetime, list[TextRow]] | None = None  # this tick's widest read
+        # this tick's widest text read: (cursor, since, rows, cursor after)
+        self._texts: tuple[IdCursor, datetime, list[TextRow], IdCursor] | None = None
 
     def window_counts(
         self,
@@ -135,53 +138,81 @@ class SqlReader(SqlCountReader):
         query = query.order_by(Complaint.received_at, Complaint.id).limit(limit)
         return [ComplaintRef(*row) for row in self.session.execute(query)]
 
-    def stored_since(self, marks: dict[str, int]) -> datetime | None:
+    def stored_since(self, cursors: dict[str, IdCursor]) -> datetime | None:
         """The earliest receipt time among complaints (and count-only deliveries) stored since
-        the ids in ``marks``, which move on to the newest ids; None when nothing was stored.
+        the last call with these ``cursors``, which move on; None when nothing was stored.
 
-        The first call only sets the marks. Whoever stored them (any worker, ``manage.py
-        import``), the evaluation sees it. A row whose transaction commits after a higher id was
-        read is missed; a refit that only it would have caused waits for the next day's fit.
+        The first call only places the cursors. Whoever stored the rows (any worker,
+        ``manage.py import``), the evaluation sees them, also those a PostgreSQL transaction
+        committed after higher ids were read (``alerts.id_cursor``).
         """
         earliest: list[datetime] = []
+        running = running_writers(self.session)
         for table, moment in (
             (Complaint, Complaint.received_at),
             (CountDelivery, CountDelivery.interval_start),
         ):
-            after = marks.get(table.__tablename__)
-            if after is None:
-                marks[table.__tablename__] = self.session.scalar(select(func.max(table.id))) or 0
+            cursor = cursors.get(table.__tablename__)
+            if cursor is None:
+                newest = self.session.scalar(select(func.max(table.id))) or 0
+                cursors[table.__tablename__] = IdCursor(high=newest)
                 continue
-            newest, first = self.session.execute(
-                select(func.max(table.id), func.min(moment)).where(table.id > after)
-            ).one()
-            if newest is not None:
-                marks[table.__tablename__] = newest
-                earliest.append(first)
+            if running is None:  # ids follow commit order: one aggregate row
+                newest, first = self.session.execute(
+                    select(func.max(table.id), func.min(moment)).where(table.id > cursor.high)
+                ).one()
+                if newest is not None:
+                    cursors[table.__tablename__] = IdCursor(high=newest)
+                    earliest.append(first)
+                continue
+            rows, at_read = self._read_new(cursor, running, table.id, moment)
+            cursors[table.__tablename__] = advance(cursor, [r[0] for r in rows], at_read)
+            earliest += [min(r[1] for r in rows)] if rows else []
         return min(earliest, default=None)
 
-    def new_texts(self, after_id: int, since: datetime) -> list[TextRow]:
-        query = (
-            select(
-                Complaint.id,
-                Complaint.external_id,
-                Complaint.received_at,
-                Complaint.text,
-                Complaint.product_code,
-                Complaint.region,
-                Complaint.channel,
-            )
-            .where(Complaint.id > after_id, Complaint.received_at >= since)
-            .order_by(Complaint.id)
-        )
+    def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]:
+        """Complaints received from ``since`` on that ``cursor`` has not delivered, in id order,
+        and the cursor past them."""
         cached = self._texts
-        if cached is not None and cached[0] <= after_id and cached[1] <= since:
+        if cached is not None and cached[0] == cursor and cached[1] <= since:
             # the event and copied-text rules read the same new texts in one tick (a worker's
             # first tick: days of them): the narrower read is a filter of the wider one
-            return [r for r in cached[2] if r.id > after_id and r.received_at >= since]
-        rows = [TextRow(*row) for row in self.session.execute(query)]
-        self._texts = (after_id, since, rows)
-        return rows
+            return [r for r in cached[2] if r.received_at >= since], cached[3]
+        running = running_writers(self.session)
+        rows, at_read = self._read_new(
+            cursor,
+            running,
+            Complaint.id,
+            Complaint.external_id,
+            Complaint.received_at,
+            Complaint.text,
+            Complaint.product_code,
+            Complaint.region,
+            Complaint.channel,
+            where=Complaint.received_at >= since,
+        )
+        texts = [TextRow(*row) for row in rows]
+        moved = advance(cursor, [r.id for r in texts], at_read)
+        self._texts = (cursor, since, texts, moved)
+        return texts, moved
+
+    def _read_new(
+        self, cursor: IdCursor, running: frozenset[int] | None, *columns: Any, where: Any = None
+    ) -> tuple[list[tuple], frozenset[int] | None]:
+        """Rows ``cursor`` wants (``columns[0]`` is the id), in id order, and the writers their
+        read could not see (``running``, the list from before the read, when it found none)."""
+        snapshot = running_at_read(self.session.get_bind().dialect.name)
+        extra = () if snapshot is None else (snapshot,)
+        query = (
+            select(*columns, *extra)
+            .where(cursor.condition(columns[0]), *(() if where is None else (where,)))
+            .order_by(columns[0])
+        )
+        found = self.session.execute(query).all()
+        if snapshot is None:
+            return [tuple(row) for row in found], running
+        at_read = writers_of(found[0][-1]) if found else running
+        return [tuple(row[:-1]) for row in found if cursor.wants(row[0])], at_read
 
     def source_health(self) -> list[SourceHealth]:
         if self.sources is None:

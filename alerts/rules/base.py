@@ -13,6 +13,7 @@ import numpy as np
 
 from alerts.calendar import HolidayCalendar
 from alerts.findings import Finding
+from alerts.id_cursor import IdCursor
 from alerts.severity import EvidenceStats, severity_for
 from config.rules import CalendarConfig, SeverityChannels, SeverityStep
 from storage.ingest import BUCKET, bucket_start
@@ -90,7 +91,7 @@ class CountReader(Protocol):
         filters: Filters | None = None,
     ) -> list[ComplaintRef]: ...
 
-    def new_texts(self, after_id: int, since: datetime) -> list[TextRow]: ...
+    def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]: ...
 
     def source_health(self) -> list[SourceHealth]: ...
 

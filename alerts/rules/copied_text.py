@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from alerts.findings import Finding
+from alerts.id_cursor import IdCursor
 from alerts.rules.base import (
     MAX_REFS,
     ComplaintRef,
@@ -81,7 +82,7 @@ class CopiedTextEvaluator:
         self.rule = rule
         self.name = rule.name
         self.context = context or RuleContext()
-        self._after_id = -1
+        self._texts = IdCursor()
         # imported here: datasketch pulls in scipy.integrate (0.3 s), which only this rule needs;
         # a backtest sharing the rules out imports it in the one process that runs this rule
         from datasketch import LeanMinHash, MinHashLSH
@@ -159,7 +160,7 @@ class CopiedTextEvaluator:
     def _ingest(self, reader: CountReader, now: datetime) -> None:
         rule = self.rule
         horizon = now - rule.history_days * DAY - timedelta(minutes=rule.window_minutes)
-        rows = reader.new_texts(self._after_id, horizon)
+        rows, moved = reader.new_texts(self._texts, horizon)
         texts: list[tuple[str, bytes] | None] = []
         for row in rows:
             text = normalise(row.text)
@@ -170,7 +171,6 @@ class CopiedTextEvaluator:
                 texts.append((text, digest))
         signatures = self._new_signatures([t for t in texts if t is not None])
         for row, text in zip(rows, texts, strict=True):
-            self._after_id = max(self._after_id, row.id)
             if text is None:
                 continue
             ref = ComplaintRef(row.id, row.external_id, row.region, row.channel, row.product_code)
@@ -184,6 +184,7 @@ class CopiedTextEvaluator:
             if self._first_seen is None or row.received_at < self._first_seen:
                 self._first_seen = row.received_at
             self._watch.add(root)
+        self._texts = moved
         cut = bisect.bisect_left(self._indexed, (horizon, -1, -1))
         for _, _, node in self._indexed[:cut]:
             self._live[node] -= 1

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from alerts.findings import Finding
+from alerts.id_cursor import IdCursor
 from alerts.rules.base import (
     MAX_REFS,
     ComplaintRef,
@@ -36,7 +37,7 @@ class EventEvaluator:
         self.rule = rule
         self.name = rule.name
         self.context = context or RuleContext()
-        self._after_id = -1
+        self._texts = IdCursor()
         self._hits: dict[str, list[tuple[datetime, ComplaintRef]]] = defaultdict(list)
         self._tag_fit = DailyFit()
         self._tag_rates: dict[str, float] = {}
@@ -59,14 +60,15 @@ class EventEvaluator:
     def _scan_texts(self, reader: CountReader, now: datetime) -> None:
         """Match new complaints against the keyword groups; keep hits for the history horizon."""
         horizon = now - self.rule.history_days * DAY - timedelta(minutes=self.rule.window_minutes)
-        for row in reader.new_texts(self._after_id, horizon):
-            self._after_id = max(self._after_id, row.id)
+        rows, moved = reader.new_texts(self._texts, horizon)
+        for row in rows:
             for event, words in self.rule.keywords.items():
                 if any(word in row.text for word in words):
                     ref = ComplaintRef(
                         row.id, row.external_id, row.region, row.channel, row.product_code
                     )
                     bisect.insort(self._hits[event], (row.received_at, ref), key=lambda h: h[0])
+        self._texts = moved
         for hits in self._hits.values():
             cut = bisect.bisect_left(hits, horizon, key=lambda h: h[0])
             del hits[:cut]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from sqlalchemy import delete
 
+from alerts.id_cursor import IdCursor
 from alerts.sql_reader import SqlReader
 from storage.ingest import ingest_complaints
+from storage.models import Complaint
 from tests.alerts.test_detection_engine import Row
 
 T0 = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # local midnight in Shanghai
@@ -54,15 +57,15 @@ def test_series_binned_in_sql_equals_binned_in_python(session):
 def test_a_narrower_text_read_is_served_from_the_wider_one(session):
     rows = stored(session)
     reader = SqlReader(session)
-    wide = reader.new_texts(-1, T0)
+    wide, moved = reader.new_texts(IdCursor(), T0)
     assert sorted(r.external_id for r in wide) == sorted(r.external_id for r in rows)
     assert [r.id for r in wide] == sorted(r.id for r in wide)
+    assert moved == IdCursor(high=wide[-1].id)
     since = T0 + timedelta(days=1)
-    after = wide[10].id
-    narrow = reader.new_texts(after, since)
-    fresh = SqlReader(session).new_texts(after, since)  # straight from the database
-    assert narrow == fresh and 0 < len(narrow) < len(wide)
-    # a wider read than the first one goes to the database
-    assert SqlReader(session).new_texts(-1, T0 - timedelta(days=1)) == reader.new_texts(
-        -1, T0 - timedelta(days=1)
-    )
+    session.execute(delete(Complaint).where(Complaint.id == wide[-1].id))  # not read again
+    narrow, narrow_moved = reader.new_texts(IdCursor(), since)
+    assert narrow == [r for r in wide if r.received_at >= since] and 0 < len(narrow) < len(wide)
+    assert narrow_moved == moved
+    # a wider read than the first one, or another cursor, goes to the database
+    assert wide[-1] not in reader.new_texts(IdCursor(), T0 - timedelta(days=1))[0]
+    assert wide[-1] not in reader.new_texts(IdCursor(high=wide[10].id), since)[0]
