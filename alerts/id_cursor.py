@@ -18,8 +18,10 @@ SQLite has one writer at a time and its ids follow commit order: its cursors kee
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, literal_column, or_, text
@@ -42,13 +44,20 @@ class Hole:
 
 @dataclass(frozen=True)
 class IdCursor:
-    """Every id up to ``high`` was delivered, except those in ``holes``."""
+    """Every id up to ``high`` was delivered, except those in ``holes`` (in id order)."""
 
     high: int = -1
     holes: tuple[Hole, ...] = ()
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [hole.lo for hole in self.holes]
+
     def wants(self, row_id: int) -> bool:
-        return row_id > self.high or any(row_id in hole for hole in self.holes)
+        if row_id > self.high:
+            return True
+        i = bisect_right(self._starts, row_id) - 1  # a read's time filter can leave many holes
+        return i >= 0 and row_id in self.holes[i]
 
     def condition(self, id_column: Any) -> ColumnElement[bool]:
         """SQL for the rows this cursor has not delivered (a superset when holes are many)."""
@@ -87,12 +96,11 @@ def advance(cursor: IdCursor, ids: Iterable[int], running: frozenset[int] | None
 
 
 def _without(hole: Hole, delivered: list[int]) -> list[Hole]:
-    """``hole`` cut around the delivered ids inside it."""
+    """``hole`` cut around the delivered ids (sorted) inside it."""
     parts: list[Hole] = []
     lo = hole.lo
-    for row_id in delivered:
-        if row_id < lo or row_id > hole.hi:
-            continue
+    inside = delivered[bisect_left(delivered, hole.lo) : bisect_right(delivered, hole.hi)]
+    for row_id in inside:
         if row_id > lo:
             parts.append(Hole(lo, row_id - 1, hole.writers))
         lo = row_id + 1

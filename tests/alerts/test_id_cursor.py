@@ -115,3 +115,14 @@ def open_session(engine):
     from storage.db import make_session_factory
 
     return make_session_factory(engine)()
+
+
+def test_many_holes_stay_cheap_and_in_order():
+    """A first read over a long history leaves a hole between every two rows in its window."""
+    delivered = list(range(0, 400_000, 2))
+    cursor = advance(IdCursor(), delivered, running=A)
+    assert len(cursor.holes) == 199_999 and cursor.high == 399_998
+    assert [h.lo for h in cursor.holes] == sorted(h.lo for h in cursor.holes)
+    assert sum(cursor.wants(i) for i in range(400_000)) == 200_000  # the odd ids
+    later = advance(cursor, range(1, 400_000, 4), running=A)
+    assert len(later.holes) == 99_999 and not later.wants(1) and later.wants(3)
