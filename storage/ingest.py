@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -448,7 +448,9 @@ def deliver_counts(session: Session, source: str, counts: Sequence[Any], now: da
 
     Each raw row (``RawCount``) is remembered in ``count_deliveries`` by its raw key; delivering
     the same row again moves only the difference into ``complaint_counts``, so overlapping or
-    repeated deliveries never double, and corrections (a lower number) are applied too.
+    repeated deliveries never double, and corrections (a lower number) are applied too. A
+    corrected row is stored as a new row (a new id): the evaluation finds what was stored since
+    its last tick by id, and refits the baselines of the corrected day.
     """
     latest: dict[str, Any] = {}
     for item in counts:
@@ -463,6 +465,8 @@ def deliver_counts(session: Session, source: str, counts: Sequence[Any], now: da
         )
         previous.update({row.raw_key: row for row in session.scalars(query)})
     delta: Counter[tuple] = Counter()
+    replaced: list[int] = []
+    fresh: list[CountDelivery] = []
     for key, item in latest.items():
         dims = {d: getattr(item, d) for d in COUNT_DIMENSIONS if d != "source"}
         delta.update(
@@ -471,31 +475,41 @@ def deliver_counts(session: Session, source: str, counts: Sequence[Any], now: da
             )
         )
         old = previous.get(key)
-        if old is None:
-            session.add(
-                CountDelivery(
-                    source=source,
-                    raw_key=key,
-                    interval_start=item.interval_start,
-                    interval_minutes=item.interval_minutes,
-                    count=item.count,
-                    delivered_at=now,
-                    **dims,
+        if old is not None:
+            old_dims = {d: getattr(old, d) for d in COUNT_DIMENSIONS if d != "source"}
+            delta.subtract(
+                _delivery_counts(
+                    old.interval_start,
+                    old.interval_minutes,
+                    old.count,
+                    {"source": source, **old_dims},
                 )
             )
-            continue
-        old_dims = {d: getattr(old, d) for d in COUNT_DIMENSIONS if d != "source"}
-        delta.subtract(
-            _delivery_counts(
-                old.interval_start, old.interval_minutes, old.count, {"source": source, **old_dims}
+            same = (old.interval_start, old.interval_minutes, old.count, old_dims)
+            if same == (item.interval_start, item.interval_minutes, item.count, dims):
+                old.delivered_at = now
+                continue
+            replaced.append(old.id)
+        fresh.append(
+            CountDelivery(
+                source=source,
+                raw_key=key,
+                interval_start=item.interval_start,
+                interval_minutes=item.interval_minutes,
+                count=item.count,
+                delivered_at=now,
+                **dims,
             )
         )
-        old.interval_start = item.interval_start
-        old.interval_minutes = item.interval_minutes
-        old.count = item.count
-        old.delivered_at = now
-        for dimension, value in dims.items():
-            setattr(old, dimension, value)
+    if replaced and session.get_bind().dialect.name == "sqlite":
+        # SQLite would give a deleted highest id again: number the new rows past it
+        newest = session.scalar(select(func.max(CountDelivery.id))) or 0
+        for row_id, row in enumerate(fresh, start=newest + 1):
+            row.id = row_id
+    for start in range(0, len(replaced), CHUNK):  # before the new rows: (source, raw_key) is unique
+        chunk = replaced[start : start + CHUNK]
+        session.execute(delete(CountDelivery).where(CountDelivery.id.in_(chunk)))
+    session.add_all(fresh)
     session.flush()
     add_counts(session, delta)
     return sum(delta.values())

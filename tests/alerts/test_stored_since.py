@@ -12,7 +12,7 @@ from tests.storage.test_ingest import T0, make
 
 def test_earliest_receipt_time_stored_since_the_last_look(session):
     reader = SqlReader(session)
-    marks: dict[str, int] = {}
+    marks: dict = {}
     ingest_complaints(session, [make("before", T0 - timedelta(days=40))])
     session.commit()
     assert reader.stored_since(marks) is None  # the first look only marks where history ends
@@ -29,7 +29,7 @@ def test_earliest_receipt_time_stored_since_the_last_look(session):
 
 def test_count_only_deliveries_count_too(session):
     reader = SqlReader(session)
-    marks: dict[str, int] = {}
+    marks: dict = {}
     reader.stored_since(marks)
     yesterday = T0 - timedelta(days=1)
     rows = [RawCount("cti-1", yesterday, 60, 12, "hotline", product_code="CAR-001")]
@@ -37,5 +37,12 @@ def test_count_only_deliveries_count_too(session):
     session.commit()
     assert reader.stored_since(marks) == yesterday
     deliver_counts(session, "cti", rows, T0)  # the same row again: no news
+    session.commit()
+    assert reader.stored_since(marks) is None
+    corrected = [RawCount("cti-1", yesterday, 60, 15, "hotline", product_code="CAR-001")]
+    deliver_counts(session, "cti", corrected, T0)  # a correction is news about that day
+    session.commit()
+    assert reader.stored_since(marks) == yesterday
+    deliver_counts(session, "cti", corrected, T0)
     session.commit()
     assert reader.stored_since(marks) is None
