@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, cast, func, select
+from sqlalchemy import BigInteger, Integer, cast, func, select, true
 from sqlalchemy.orm import Session
 
 from alerts.id_cursor import IdCursor, advance, running_at_read, running_writers, writers_of
@@ -205,7 +205,7 @@ class SqlReader(SqlCountReader):
         extra = () if snapshot is None else (snapshot,)
         query = (
             select(*columns, *extra)
-            .where(cursor.condition(columns[0]), *(() if where is None else (where,)))
+            .where(cursor.condition(columns[0]), true() if where is None else where)
             .order_by(columns[0])
         )
         found = self.session.execute(query).all()

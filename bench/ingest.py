@@ -207,7 +207,7 @@ def ingest_rows_only(session: Any, complaints: list[Any]) -> None:
 
 def plain_figure(name: str, label: str, path: Figure) -> Figure:
     """An info figure from ``path``'s run: raw executemany into a table without indexes, and the
-    path's ratio to it (the reference this bench used before 2026-12-02)."""
+    path's ratio to it (the ratio's reference until 2026-12-01)."""
     details = path.details
     return Figure(
         name=name,
