@@ -485,8 +485,8 @@ def deliver_counts(session: Session, source: str, counts: Sequence[Any], now: da
                     {"source": source, **old_dims},
                 )
             )
-            same = (old.interval_start, old.interval_minutes, old.count, old_dims)
-            if same == (item.interval_start, item.interval_minutes, item.count, dims):
+            before = (old.interval_start, old.interval_minutes, old.count, old_dims)
+            if before == (item.interval_start, item.interval_minutes, item.count, dims):
                 old.delivered_at = now
                 continue
             replaced.append(old.id)
