@@ -2,13 +2,15 @@
 
 Retried: connection errors, timeouts, 5xx and 429. Other 4xx are the caller's mistake and fail
 at once. Waits honour ``Retry-After`` (seconds or an HTTP date), capped by ``max_backoff_seconds``.
+A stopping worker sets ``STOPPING``: the waits end and no further attempt is made, so it waits
+for one request's timeout at most instead of a source's whole retry chain.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -20,10 +22,21 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
+    stop_when_event_set,
     wait_exponential,
 )
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+STOPPING = threading.Event()  # set by the worker when it stops (alerts.worker.stop_scheduler)
+
+
+class _Stopping(Exception):
+    """The worker stopped during a wait between attempts: no further attempt."""
+
+
+def sleep_unless_stopping(seconds: float) -> None:
+    if STOPPING.wait(seconds):
+        raise _Stopping
 
 
 class SourceUnavailable(RuntimeError):
@@ -62,10 +75,13 @@ def _retryable(exc: BaseException) -> bool:
 class HttpFetcher:
     """GETs JSON or bytes with the configured policy; ``sleep`` is injectable so tests can watch it."""
 
-    def __init__(self, options: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, options: Any, sleep: Callable[[float], None] = sleep_unless_stopping
+    ) -> None:
         self.options = options
         self.sleep = sleep
         self.waits: list[float] = []
+        self._last_error: BaseException | None = None
         self._exponential = wait_exponential(
             multiplier=options.backoff_seconds, max=options.max_backoff_seconds
         )
@@ -87,30 +103,36 @@ class HttpFetcher:
         else:
             wait = self._exponential(state)
         self.waits.append(wait)
+        self._last_error = exc
         return wait
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """One GET with retries; raises ``SourceUnavailable`` after the last attempt."""
         retrying = Retrying(
-            stop=stop_after_attempt(self.options.max_attempts),
+            stop=stop_after_attempt(self.options.max_attempts) | stop_when_event_set(STOPPING),
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             sleep=self.sleep,
             reraise=True,
         )
         timeout = httpx.Timeout(self.options.timeout_seconds)
+        tried = 0
         try:
             with httpx.Client(timeout=timeout, headers=self._headers()) as client:
                 for attempt in retrying:
                     with attempt:
+                        tried += 1
                         response = client.get(url, params=dict(params or {}))
                         if response.status_code in RETRY_STATUS:
                             raise RetryableStatus(response)
                         response.raise_for_status()
                         return response
-        except (RetryableStatus, httpx.TransportError) as exc:
+        except (RetryableStatus, httpx.TransportError, _Stopping) as exc:
+            if isinstance(exc, _Stopping):
+                exc = self._last_error or exc
+            stopping = " (the worker is stopping)" if STOPPING.is_set() else ""
             raise SourceUnavailable(
-                f"{type(exc).__name__} after {self.options.max_attempts} attempts: {exc}"
+                f"{type(exc).__name__} after {tried} attempts{stopping}: {exc}"
             ) from None
         except httpx.HTTPStatusError as exc:
             raise SourceUnavailable(

@@ -143,3 +143,26 @@ def test_missed_ticks_are_coalesced_into_one_run(tmp_path):
     # One coalesced run for the five missed, plus at most the next regular one (the interval
     # grid may fall inside the 3.5 s); without coalescing five or six runs come in a burst.
     assert 1 <= after_wake <= 2, f"{after_wake} collections right after waking (5 were missed)"
+
+
+def test_a_stopping_worker_does_not_wait_out_a_failing_source_s_retries(tmp_path):
+    """SIGTERM while a source is between retries (minutes of back-off left): the worker ends
+    at once instead of after the whole retry chain, and records why the fetch failed."""
+    api = ComplaintApi()
+    api.set_mode("500")
+    retries = _source(api, max_attempts=8, backoff_seconds=20, max_backoff_seconds=60)
+    config_dir = radar_config(tmp_path / "config", [retries])
+    worker = WorkerProcess(f"sqlite:///{tmp_path / 'radar.db'}", config_dir, tmp_path / "w.log")
+    try:
+        worker.start()
+        wait_for(lambda: api.hits >= 1, 60, "the first attempt")
+        time.sleep(0.5)  # in the first 20 s back-off wait now
+        worker.process.terminate()
+        worker.process.wait(timeout=15)  # raises if the worker waits for further attempts
+        assert worker.process.returncode == 0, worker.log_text()[-3000:]
+    finally:
+        if worker.alive:
+            worker.kill()
+        api.close()
+    assert api.hits == 1
+    assert "after 1 attempts (the worker is stopping)" in worker.log_text()
