@@ -28,8 +28,7 @@ from alerts.leader import LeaderLock, leader_lock_for
 from alerts.notify.channels import Channel, build_channel
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.tuning import tune_process
-from collectors.base import Collector
-from collectors.http_client import STOPPING as HTTP_STOPPING
+from collectors.base import WORKER_STOPPING, Collector
 from collectors.registry import build_collector
 from collectors.runner import collect_once
 from config.loader import RadarConfig
@@ -139,7 +138,7 @@ def stop_scheduler(ctx: WorkerContext, scheduler: BackgroundScheduler) -> None:
     """
     with ctx.wake_lock:
         ctx.stopping = True
-    HTTP_STOPPING.set()  # a source in its retry waits gives up now (collectors.http_client)
+    WORKER_STOPPING.set()  # backfill runs and HTTP retry waits end early (collectors.base)
     scheduler.shutdown(wait=True)
 
 
@@ -292,7 +291,7 @@ def run_worker(ctx: WorkerContext) -> None:
     garbage-collection callback, which Python prints and ignores), and a flag set before the
     scheduler starts is never missed.
     """
-    HTTP_STOPPING.clear()  # a worker run before in this process (tests) had set it
+    WORKER_STOPPING.clear()  # a worker run before in this process (tests) had set it
     tuning = tune_process()
     log.info("worker %s starting with %d sources (%s)", ctx.name, len(ctx.collectors), tuning)
     scheduler = build_scheduler(ctx, first_run=datetime.now(UTC))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+# Set by a stopping worker (alerts.worker.stop_scheduler): a backfill run ends at its next group,
+# and an HTTP source's retry waits end with no further attempt (collectors.http_client).
+WORKER_STOPPING = threading.Event()
 
 
 @dataclass(frozen=True)

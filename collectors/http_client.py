@@ -2,7 +2,7 @@
 
 Retried: connection errors, timeouts, 5xx and 429. Other 4xx are the caller's mistake and fail
 at once. Waits honour ``Retry-After`` (seconds or an HTTP date), capped by ``max_backoff_seconds``.
-A stopping worker sets ``STOPPING``: the waits end and no further attempt is made, so it waits
+A stopping worker sets ``collectors.base.WORKER_STOPPING``: the waits end and no further attempt is made, so it waits
 for one request's timeout at most instead of a source's whole retry chain.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,8 +25,9 @@ from tenacity import (
     wait_exponential,
 )
 
+from collectors.base import WORKER_STOPPING
+
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-STOPPING = threading.Event()  # set by the worker when it stops (alerts.worker.stop_scheduler)
 
 
 class _Stopping(Exception):
@@ -35,7 +35,7 @@ class _Stopping(Exception):
 
 
 def sleep_unless_stopping(seconds: float) -> None:
-    if STOPPING.wait(seconds):
+    if WORKER_STOPPING.wait(seconds):
         raise _Stopping
 
 
@@ -109,7 +109,8 @@ class HttpFetcher:
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """One GET with retries; raises ``SourceUnavailable`` after the last attempt."""
         retrying = Retrying(
-            stop=stop_after_attempt(self.options.max_attempts) | stop_when_event_set(STOPPING),
+            stop=stop_after_attempt(self.options.max_attempts)
+            | stop_when_event_set(WORKER_STOPPING),
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             sleep=self.sleep,
@@ -130,7 +131,7 @@ class HttpFetcher:
         except (RetryableStatus, httpx.TransportError, _Stopping) as exc:
             if isinstance(exc, _Stopping):
                 exc = self._last_error or exc
-            stopping = " (the worker is stopping)" if STOPPING.is_set() else ""
+            stopping = " (the worker is stopping)" if WORKER_STOPPING.is_set() else ""
             raise SourceUnavailable(
                 f"{type(exc).__name__} after {tried} attempts{stopping}: {exc}"
             ) from None

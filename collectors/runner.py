@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from collectors.base import Batch, BatchOutcome, Collector, NormalizedComplaint
+from collectors.base import WORKER_STOPPING, Batch, BatchOutcome, Collector, NormalizedComplaint
 from collectors.normalize import RecordRejected, normalize
 from collectors.pii import current_salt, mask_text
 from collectors.products import ProductTable
@@ -31,8 +31,8 @@ from storage.ingest import Rejected, deliver_counts, ingest_complaints, quaranti
 from storage.models import SourceState
 
 log = logging.getLogger(__name__)
-# A run ends at this many pages, or at the first group after RUN_SECONDS: a backfill's next run
-# starts at once (the worker wakes it), and a stopping worker waits for one run at most. Each
+# A run ends at this many pages, or at the first group after RUN_SECONDS (or once the worker is
+# stopping): a backfill's next run starts at once (the worker wakes it). Each
 # run starts its pipeline from one page, so short runs cost a backfill ≈ 10 % (50-page runs:
 # docs/PERFORMANCE.md, "Ingest, sixth round").
 MAX_BATCHES_PER_RUN = 1_000
@@ -90,7 +90,7 @@ def collect_once(
             fetched = group.records
             while True:
                 following = None
-                in_time = time.monotonic() - started < RUN_SECONDS
+                in_time = time.monotonic() - started < RUN_SECONDS and not WORKER_STOPPING.is_set()
                 if ahead and in_time and _may_fetch_ahead(group, pages):
                     cursor, done = group.pages[-1].batch.cursor, pages + len(group.pages)
                     limit = min(GROUP_RECORDS, max(fetched, 1))
@@ -101,7 +101,8 @@ def collect_once(
                 pages += len(group.pages)
                 if group.error is not None:
                     raise group.error
-                # Out of time: the group fetched ahead is stored first, then the run ends.
+                # Out of time (or the worker stopping): the group fetched ahead is stored
+                # first, then the run ends.
                 out_of_time = following is None and not in_time
                 if not has_more or pages >= MAX_BATCHES_PER_RUN or out_of_time:
                     result.more = has_more

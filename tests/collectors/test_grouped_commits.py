@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 import collectors.runner as runner
-from collectors.base import Batch
+from collectors.base import WORKER_STOPPING, Batch
 from tests.collectors.helpers import (
     PagedSource,
     counted,
@@ -147,6 +147,18 @@ def test_a_run_ends_at_its_time_limit_and_the_next_run_goes_on(factory, monkeypa
     assert sum(r.inserted for r in runs) == 100 and sum(r.duplicates for r in runs) == 0
     assert stored_ids(factory, "slow") == [f"G{i:05d}" for i in range(100)]
     assert counted(factory, "slow") == 100
+
+
+def test_a_stopping_worker_ends_a_backfill_run_at_the_next_group(factory):
+    source = PagedSource([record(i) for i in range(100)], size=1)
+    WORKER_STOPPING.set()
+    try:
+        stopped = run(factory, "stop", "test", source)
+    finally:
+        WORKER_STOPPING.clear()
+    # Without the check the run would read all 100 pages; the first is stored, and kept.
+    assert stopped.more and stopped.inserted == 1 and state(factory, "stop").cursor == "1"
+    assert run(factory, "stop", "test", source).inserted == 99
 
 
 @dataclass
