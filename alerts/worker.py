@@ -139,7 +139,10 @@ def stop_scheduler(ctx: WorkerContext, scheduler: BackgroundScheduler) -> None:
     with ctx.wake_lock:
         ctx.stopping = True
     WORKER_STOPPING.set()  # backfill runs and HTTP retry waits end early (collectors.base)
-    scheduler.shutdown(wait=True)
+    try:
+        scheduler.shutdown(wait=True)
+    finally:
+        WORKER_STOPPING.clear()  # every job has ended: nothing else in this process stops
 
 
 @contextmanager
@@ -291,7 +294,6 @@ def run_worker(ctx: WorkerContext) -> None:
     garbage-collection callback, which Python prints and ignores), and a flag set before the
     scheduler starts is never missed.
     """
-    WORKER_STOPPING.clear()  # a worker run before in this process (tests) had set it
     tuning = tune_process()
     log.info("worker %s starting with %d sources (%s)", ctx.name, len(ctx.collectors), tuning)
     scheduler = build_scheduler(ctx, first_run=datetime.now(UTC))
