@@ -2,8 +2,9 @@
 
 Retried: connection errors, timeouts, 5xx and 429. Other 4xx are the caller's mistake and fail
 at once. Waits honour ``Retry-After`` (seconds or an HTTP date), capped by ``max_backoff_seconds``.
-A stopping worker sets ``collectors.base.WORKER_STOPPING``: the waits end and no further attempt is made, so it waits
-for one request's timeout at most instead of a source's whole retry chain.
+A stopping worker sets ``collectors.base.WORKER_STOPPING``: the waits end and no further
+attempt is made, so it waits for one request's timeout at most instead of a source's whole
+retry chain.
 """
 
 from __future__ import annotations
