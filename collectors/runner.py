@@ -32,9 +32,9 @@ from storage.models import SourceState
 
 log = logging.getLogger(__name__)
 # A run ends at this many pages, or at the first group after RUN_SECONDS (or once the worker is
-# stopping): a backfill's next run starts at once (the worker wakes it). Each
-# run starts its pipeline from one page, so short runs cost a backfill ≈ 10 % (50-page runs:
-# docs/PERFORMANCE.md, "Ingest, sixth round").
+# stopping): a backfill's next run starts at once (the worker wakes it). Each run starts its
+# pipeline from one page, so short runs cost a backfill ≈ 10 % (50-page runs: docs/PERFORMANCE.md,
+# "Ingest, sixth round").
 MAX_BATCHES_PER_RUN = 1_000
 RUN_SECONDS = 10.0
 # A backfill's pages are committed together up to this many records or seconds of fetching.
