@@ -248,6 +248,46 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rekey_products(args: argparse.Namespace) -> int:
+    """Move stored complaints and counts to the product codes the sources' alias tables now give."""
+    from collectors.products import ProductTable
+    from config.loader import ConfigError, load_config
+    from storage.db import make_session_factory, session_scope
+    from storage.rekey import describe, rekey_sources
+
+    try:
+        sources = load_config(get_settings().config_dir).sources.sources
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    tables = {s.name: ProductTable(s.products) for s in sources if getattr(s, "products", None)}
+    if args.source:
+        if args.source not in tables:
+            print(f"no alias table (products:) for source {args.source!r} in sources.yaml",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        tables = {args.source: tables[args.source]}
+    if not tables:
+        print("没有产品别名表 / no source has an alias table (products:) in sources.yaml")
+        return 0
+    factory = make_session_factory(_engine())
+    if args.apply:  # one transaction: every source moved, or none
+        with session_scope(factory) as session:
+            plans = rekey_sources(session, tables, apply=True)
+    else:
+        with factory() as session:
+            plans = rekey_sources(session, tables)
+    for plan in plans:
+        print(f"{plan.source}: {'to move' if plan else 'nothing to move'}")
+        for line in describe(plan):
+            print(line)
+    if args.apply and any(plans):
+        print("done; baselines refit when the worker next starts (or at local midnight)")
+    elif any(plans):
+        print("dry run: nothing changed; run again with --apply to move")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manage.py", description="Complaint Radar (投诉雷达)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -297,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", action="append", help="field=column, e.g. received_at=受理时间")
     imp.add_argument("--channel", help="channel for rows without one, e.g. hotline")
     imp.set_defaults(func=cmd_import)
+    rekey = sub.add_parser(
+        "rekey-products",
+        help="after adding product aliases: move stored complaints and counts to the new codes",
+    )
+    rekey.add_argument("--source", help="only this source (default: every source with products)")
+    rekey.add_argument("--apply", action="store_true", help="make the changes (default: dry run)")
+    rekey.set_defaults(func=cmd_rekey_products)
     return parser
 
 
