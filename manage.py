@@ -39,6 +39,17 @@ def _engine():
     return engine
 
 
+def _configured_sources() -> list | None:
+    """The sources of sources.yaml, or None once the configuration errors are printed."""
+    from config.loader import ConfigError, load_config
+
+    try:
+        return load_config(get_settings().config_dir).sources.sources
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from config.loader import check_config
 
@@ -181,13 +192,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from collectors.backfill import import_file, parse_mapping
     from collectors.files import FileRejected
     from collectors.products import ProductTable
-    from config.loader import ConfigError, load_config
     from storage.db import make_session_factory
 
-    try:
-        sources = load_config(get_settings().config_dir).sources.sources
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    sources = _configured_sources()
+    if sources is None:
         return 1
     configured = next((s for s in sources if s.name == args.source), None)
     try:
@@ -251,14 +259,11 @@ def cmd_retention(args: argparse.Namespace) -> int:
 def cmd_rekey_products(args: argparse.Namespace) -> int:
     """Move stored complaints and counts to the product codes the sources' alias tables now give."""
     from collectors.products import ProductTable
-    from config.loader import ConfigError, load_config
     from storage.db import make_session_factory, session_scope
     from storage.rekey import describe, rekey_sources
 
-    try:
-        sources = load_config(get_settings().config_dir).sources.sources
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    sources = _configured_sources()
+    if sources is None:
         return 1
     tables = {s.name: ProductTable(s.products) for s in sources if getattr(s, "products", None)}
     if args.source:
