@@ -150,6 +150,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1
     _engine()
     env = dict(os.environ)
+    if args.port:  # the worker's notification links point at this port too
+        env["RADAR_DASHBOARD_PORT"] = str(args.port)
     python = sys.executable
     worker = subprocess.Popen([python, str(PROJECT_ROOT / "manage.py"), "worker"], env=env)
     dashboard = subprocess.Popen(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,9 @@ class Settings(BaseSettings):
         description="Any SQLAlchemy URL; PostgreSQL (postgresql+psycopg://...) in production.",
     )
     config_dir: Path = Field(default=PROJECT_ROOT / "config")
-    dashboard_url: str = "http://localhost:8501"
+    dashboard_url: str = Field(
+        default="", description="Base of the links in notifications (default: localhost:port)."
+    )
     dashboard_port: int = 8501
     worker_name: str = ""
     worker_sources: str = Field(
@@ -30,6 +32,13 @@ class Settings(BaseSettings):
     text_retention_days: int = Field(
         default=0, ge=0, description="Blank complaint texts older than this (0 keeps them)."
     )
+
+    @model_validator(mode="after")
+    def _links_follow_the_port(self) -> Settings:
+        """A dashboard moved to another port keeps its acknowledge links working."""
+        if not self.dashboard_url:
+            self.dashboard_url = f"http://localhost:{self.dashboard_port}"
+        return self
 
 
 @lru_cache(maxsize=1)

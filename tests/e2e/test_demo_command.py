@@ -73,6 +73,8 @@ def test_demo_serves_dashboard_with_data_and_an_alert_and_stops_on_ctrl_c(tmp_pa
             return bool(complaints) and bool(alerts)
 
         wait_for(stored_and_alerting, 180, "complaints and an active alert")
+        # The shipped log channel writes the notification; its links lead to this dashboard.
+        wait_for(lambda: "/alerts?ack=" in log_path.read_text(), 120, "the alert's notification")
 
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         demo.wait(timeout=30)
@@ -84,4 +86,5 @@ def test_demo_serves_dashboard_with_data_and_an_alert_and_stops_on_ctrl_c(tmp_pa
         engine.dispose()
     output = log_path.read_text()
     assert f"http://localhost:{port}" in output
+    assert f"http://localhost:{port}/alerts?ack=" in output
     assert "Traceback" not in output, output[-3000:]
