@@ -17,6 +17,8 @@ from alerts.severity import SEVERITY_COLOURS, SEVERITY_SHORT
 from dashboard.i18n import Lang, channel_name, state_name, t
 from dashboard.timeutil import SHANGHAI, age_text
 
+BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
+
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#3e9bff", "#46c37b", "#ffb224", "#e5484d", "#a371f7", "#2ec8c8", "#f76b15"]
 BACKGROUND = "rgba(0,0,0,0)"
@@ -76,16 +78,36 @@ def _layout(fig: go.Figure, title: str = "", height: int = 320, font_size: int =
     return fig
 
 
-def channel_trend_figure(trend: pd.DataFrame, lang: Lang = "zh", height: int = 360) -> go.Figure:
-    """One line per channel over 5-minute buckets (times shown in Asia/Shanghai)."""
+def channel_trend_figure(
+    trend: pd.DataFrame,
+    lang: Lang = "zh",
+    height: int = 360,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> go.Figure:
+    """One line per channel over 5-minute buckets (times shown in Asia/Shanghai).
+
+    A bucket without complaints has no count row; it is drawn as 0, not bridged by a line
+    from the buckets either side. ``since``/``until`` extend the buckets to the whole window.
+    """
     fig = go.Figure()
     if not trend.empty:
-        for i, (channel, part) in enumerate(trend.groupby("channel", sort=True)):
-            times = pd.to_datetime(part["bucket_start"], utc=True).dt.tz_convert(SHANGHAI)
+        grid = trend.pivot_table(
+            index="bucket_start", columns="channel", values="count", aggfunc="sum", fill_value=0
+        )
+        grid.index = pd.to_datetime(grid.index, utc=True)
+        first = grid.index.min() if since is None else pd.Timestamp(since).floor(BUCKET)
+        last = grid.index.max() if until is None else pd.Timestamp(until)
+        buckets = pd.date_range(first, last, freq=BUCKET)
+        if until is not None:
+            buckets = buckets[buckets < last]
+        grid = grid.reindex(buckets, fill_value=0)
+        times = grid.index.tz_convert(SHANGHAI)
+        for i, channel in enumerate(sorted(grid.columns)):
             fig.add_trace(
                 go.Scatter(
                     x=times,
-                    y=part["count"],
+                    y=grid[channel].astype(int),
                     mode="lines",
                     name=plain(channel_name(str(channel), lang)),
                     line={"width": 3, "color": PALETTE[i % len(PALETTE)]},

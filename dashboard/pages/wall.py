@@ -94,9 +94,10 @@ def live_wall() -> None:
                 config=CHART_CONFIG,
             )
     with right:
-        trend = cache.live("channel_trend", now - timedelta(hours=6), now + timedelta(minutes=5))
+        since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
+        trend = cache.live("channel_trend", since, until)
         st.plotly_chart(
-            charts.channel_trend_figure(trend, language, height=380),
+            charts.channel_trend_figure(trend, language, 380, since, until),
             key="wall_trend",
             config=CHART_CONFIG,
         )

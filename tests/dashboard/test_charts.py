@@ -30,6 +30,22 @@ def test_channel_trend_has_one_line_per_channel_in_shanghai_time():
     assert charts.channel_trend_figure(_trend().iloc[0:0]).data == ()
 
 
+def test_channel_trend_draws_buckets_without_complaints_as_zero():
+    trend = pd.DataFrame(
+        {
+            "bucket_start": [NOW, NOW + timedelta(minutes=15)],
+            "channel": ["hotline"] * 2,
+            "count": [3, 4],
+        }
+    )
+    assert list(charts.channel_trend_figure(trend).data[0].y) == [3, 0, 0, 4]
+    # The wall's window: from 10 minutes before the first bucket up to the current bucket.
+    since, until = NOW - timedelta(minutes=8), NOW + timedelta(minutes=21)
+    fig = charts.channel_trend_figure(trend, since=since, until=until)
+    assert list(fig.data[0].y) == [0, 0, 3, 0, 0, 4, 0]
+    assert pd.Timestamp(fig.data[0].x[0]).minute == 50  # 03:50 UTC, the bucket holding `since`
+
+
 def test_bar_figure_puts_the_largest_on_top_and_escapes_labels():
     fig = charts.bar_figure(["<b>a</b>", "b"], [5, 2], "top")
     assert list(fig.data[0].x) == [2, 5]
