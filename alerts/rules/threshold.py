@@ -13,6 +13,7 @@ from datetime import datetime
 
 from alerts.findings import Finding
 from alerts.rules.base import CountReader, RuleContext, build_finding, refs_for, window_bounds
+from collectors.vocabulary import CHANNELS
 from config.rules import ThresholdRule
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,11 @@ def keys_over_threshold(
 
 
 def describe_key(key: Mapping[str, str]) -> str:
-    return " · ".join(f"{DIMENSION_LABELS.get(d, d)} {v or '—'}" for d, v in key.items())
+    """The key as duty staff read it: a channel by its Chinese name (热线, not hotline)."""
+    return " · ".join(
+        f"{DIMENSION_LABELS.get(d, d)} {(CHANNELS.get(v, v) if d == 'channel' else v) or '—'}"
+        for d, v in key.items()
+    )
 
 
 class ThresholdEvaluator:

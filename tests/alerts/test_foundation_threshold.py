@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alerts.rules.threshold import ThresholdEvaluator, keys_over_threshold
+from alerts.rules.threshold import ThresholdEvaluator, describe_key, keys_over_threshold
 from config.models import ThresholdRule
 
 
@@ -42,3 +42,9 @@ def test_evaluator_reports_count_severity_and_evidence():
     _, since, until, _ = reader.asked[0]
     assert until == datetime(2026, 11, 23, 2, 10, tzinfo=UTC)
     assert (until - since).total_seconds() == 3600
+
+
+def test_titles_name_channels_as_duty_staff_know_them():
+    key = {"channel": "hotline", "product_code": "LIA-024", "region": ""}
+    assert describe_key(key) == "渠道 热线 · 产品 LIA-024 · 地区 —"
+    assert describe_key({"channel": "传真"}) == "渠道 传真"  # an unknown channel as delivered
