@@ -9,12 +9,14 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.deadlines import DAYS_BY_LEVEL, decision_due, due_status
-from dashboard.i18n import channel_name, t
+from dashboard.i18n import STRINGS, channel_name, t
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import SHANGHAI, day_start, fmt_local
 from dashboard.ui import current_user, lang
 
 STATUS_COLOURS = {"overdue": "#e5484d", "due_soon": "#f76b15"}
+# Rows the table shows (the most urgent first); the figures above it count every complaint.
+TABLE_ROWS = 2000
 
 
 def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFrame:
@@ -37,6 +39,21 @@ def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFram
     return frame.assign(due_at=due, due_status=status, level=levels)
 
 
+def deadline_counts(receipts: pd.DataFrame, now: datetime, mode: str) -> dict[str, int]:
+    """Complaints per deadline status (done/overdue/due_soon/ok) and in all ("total"), from
+    ``queries.ledger_receipts``' counts per receipt day, level, complexity and decided flag."""
+    counts = {"done": 0, "overdue": 0, "due_soon": 0, "ok": 0, "total": 0}
+    for day, level, complex_, decided, n in receipts.itertuples(index=False):
+        counts["total"] += int(n)
+        if decided:
+            counts["done"] += int(n)
+            continue
+        level = max(int(level or 0), 1 if complex_ else 0)
+        due = decision_due(day_start(day), level, mode)  # type: ignore[arg-type]
+        counts[due_status(due, None, now)] += int(n)
+    return counts
+
+
 def render() -> None:
     language = lang()
     user = current_user()
@@ -54,23 +71,24 @@ def render() -> None:
     statuses = st.multiselect(
         t("status", language), cache.slow("complaint_statuses"), key="ledger_status"
     )
-    frame = cache.slow(
-        "ledger", day_start(start), day_start(end + timedelta(days=1)), tuple(statuses)
-    )
+    span = (day_start(start), day_start(end + timedelta(days=1)), tuple(statuses))
+    frame = cache.slow("ledger", *span, TABLE_ROWS)
     if frame.empty:
         st.info(t("no_data", language))
         return
+    counts = deadline_counts(cache.slow("ledger_receipts", *span), now, mode)
     frame = with_deadlines(frame, now, mode)
-    counts = frame["due_status"].value_counts()
     m = st.columns(3)
-    m[0].metric(t("overdue", language), int(counts.get("overdue", 0)))
-    m[1].metric(t("due_soon", language), int(counts.get("due_soon", 0)))
-    m[2].metric(t("total", language), len(frame))
+    m[0].metric(t("overdue", language), counts["overdue"])
+    m[1].metric(t("due_soon", language), counts["due_soon"])
+    m[2].metric(t("total", language), counts["total"])
+    if len(frame) < counts["total"]:
+        st.caption(t("ledger_capped", language).format(shown=len(frame), total=counts["total"]))
     only_urgent = st.toggle(
         f"{t('overdue', language)} / {t('due_soon', language)}", key="ledger_urgent"
     )
     if only_urgent:
-        frame = frame[frame["due_status"].isin(["overdue", "due_soon"])]
+        frame = frame[frame["due_status"].isin(["overdue", "due_soon"])].reset_index(drop=True)
     show = pd.DataFrame(
         {
             "ID": frame["external_id"],
@@ -80,25 +98,27 @@ def render() -> None:
             t("due_at", language): [
                 fmt_local(v - timedelta(seconds=1), "%Y-%m-%d %H:%M") for v in frame["due_at"]
             ],
-            "期限状态": frame["due_status"],
-            t("status", language): frame["status"],
+            t("due_status", language): [t(f"due_{v}", language) for v in frame["due_status"]],
+            t("status", language): [
+                t(f"complaint_{v}", language) if f"complaint_{v}" in STRINGS else v
+                for v in frame["status"]
+            ],
             t("complex", language): frame["is_complex"],
-            "时限": [f"{DAYS_BY_LEVEL.get(v, 60)} 天" for v in frame["level"]],
-            "渠道": [channel_name(c, language) for c in frame["channel"]],
-            "产品": frame["product_name"],
-            "地区": frame["region"],
-            "类别": frame["category"],
+            t("time_limit", language): [
+                t("days", language).format(n=DAYS_BY_LEVEL.get(v, 60)) for v in frame["level"]
+            ],
+            t("channel", language): [channel_name(c, language) for c in frame["channel"]],
+            t("product", language): frame["product_name"],
+            t("region", language): frame["region"],
+            t("category", language): frame["category"],
         }
     )
     if user is not None and user.can_read_texts:
-        show["内容"] = frame["text"].to_numpy()
+        show[t("text", language)] = frame["text"].to_numpy()
+    colours = [STATUS_COLOURS.get(v) for v in frame["due_status"]]
     styled = show.style.apply(
         lambda row: (
-            [
-                f"background-color: {STATUS_COLOURS[row['期限状态']]}; color: white"
-                if row["期限状态"] in STATUS_COLOURS
-                else ""
-            ]
+            [f"background-color: {colours[row.name]}; color: white" if colours[row.name] else ""]
             * len(row)
         ),
         axis=1,

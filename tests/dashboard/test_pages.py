@@ -249,6 +249,28 @@ def test_ledger_highlights_overdue(app_env):
     assert at.get("download_button")
 
 
+def test_ledger_figures_count_every_complaint_when_the_table_is_capped(app_env, monkeypatch):
+    from dashboard.pages import ledger
+
+    monkeypatch.setattr(ledger, "TABLE_ROWS", 1)
+    now = datetime.now(UTC)
+    ingest(
+        app_env,
+        [
+            complaint(1, now - timedelta(days=20)),  # overdue: the one row the table shows
+            complaint(2, now - timedelta(days=14, hours=1)),  # due within 48 hours
+            complaint(3, now - timedelta(days=1)),
+        ],
+    )
+    at = AppTest.from_string(page_script("ledger"), default_timeout=60).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["已超期"], metrics["48小时内到期"], metrics["投诉总量"]) == ("1", "1", "3")
+    assert any("共 3 条" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert list(table["ID"]) == ["c1"] and list(table["期限状态"]) == ["已超期"]
+
+
 def test_sources_page_shows_failures_and_quarantine(app_env):
     now = datetime.now(UTC)
     with session_scope(make_session_factory(app_env)) as session:

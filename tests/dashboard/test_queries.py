@@ -142,3 +142,27 @@ def test_ledger_repeat_stats_and_statuses(engine):
     assert (stats.total, stats.repeat, stats.multichannel) == (5, 2, 1)
     empty = queries.repeat_stats(engine, NOW + timedelta(days=1), NOW + timedelta(days=2))
     assert (empty.total, empty.repeat, empty.multichannel) == (0, 0, 0)
+
+
+def test_ledger_receipts_count_every_complaint_by_local_day_level_and_decision(engine):
+    from dashboard.pages.ledger import deadline_counts
+
+    at_1559 = datetime(2026, 11, 20, 15, 59, tzinfo=UTC)  # 23:59 in Shanghai: 20 November
+    at_1601 = datetime(2026, 11, 20, 16, 1, tzinfo=UTC)  # 00:01 in Shanghai: 21 November
+    ingest(engine, [complaint(1, at_1559), complaint(2, at_1601), complaint(3, at_1601)])
+    with session_scope(make_session_factory(engine)) as session:
+        session.execute(
+            update(Complaint).where(Complaint.external_id == "c1").values(decided_at=at_1601)
+        )
+    since, until = at_1559 - timedelta(days=1), at_1601 + timedelta(days=1)
+    receipts = queries.ledger_receipts(engine, since, until)
+    rows = sorted((str(r[0]), bool(r[3]), r[4]) for r in receipts.itertuples(index=False))
+    assert rows == [("2026-11-20", True, 1), ("2026-11-21", False, 2)]
+    # 15 calendar days: a 21 November complaint is due at the end of 6 December, local time.
+    counts = deadline_counts(receipts, datetime(2026, 12, 5, 12, 0, tzinfo=UTC), "calendar")
+    assert (counts["overdue"], counts["due_soon"], counts["done"], counts["total"]) == (0, 2, 1, 3)
+    counts = deadline_counts(receipts, datetime(2026, 12, 6, 16, 0, tzinfo=UTC), "calendar")
+    assert (counts["overdue"], counts["due_soon"]) == (2, 0)  # 00:00 on 7 December in Shanghai
+    assert queries.ledger_receipts(engine, since, until, statuses=("closed",)).empty
+    table = queries.ledger(engine, since, until)
+    assert list(table["external_id"]) == ["c2", "c3", "c1"]  # undecided first, then oldest
