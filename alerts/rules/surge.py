@@ -155,6 +155,12 @@ def local_level_array(
     return mu * level, np.maximum(1.0 / (shape + observed), floor)
 
 
+def expected_text(expected: float) -> str:
+    """An expected count for a title: "<0.1" rather than "0.0" for a key that almost never sees
+    a complaint (0.0 would read as "none expected, so any count alerts")."""
+    return f"{expected:.1f}" if expected >= 0.05 else "<0.1"
+
+
 class SurgeEvaluator:
     def __init__(self, rule: SurgeRule, context: RuleContext | None = None):
         self.rule = rule
@@ -442,7 +448,7 @@ class SurgeEvaluator:
                     refs=refs_for(reader, key_map, hit["since"], hit["until"], rule.filters),
                     count=hit["count"], expected=hit["expected"], score=score,
                     title=f"{describe_key(key_map)}：{hit['window']} 分钟投诉 {hit['count']} 件，"
-                    f"预期 {hit['expected']:.1f} 件",
+                    f"预期 {expected_text(hit['expected'])} 件",
                     since=hit["since"], until=hit["until"],
                     details={"stage": "surge", "window_minutes": hit["window"],
                              "p_value": hit["p"], "dispersion": hit["dispersion"]},
@@ -461,7 +467,7 @@ class SurgeEvaluator:
                         refs=refs_for(reader, key_map, since, until, rule.filters),
                         count=count, expected=expected, score=s,
                         title=f"{describe_key(key_map)}：近 24 小时投诉 {count} 件，"
-                        f"预期 {expected:.1f} 件，连日上升",
+                        f"预期 {expected_text(expected)} 件，连日上升",
                         since=since, until=until,
                         details={"stage": "cusum", "window_minutes": 1440, "cusum": s},
                     )
