@@ -31,5 +31,11 @@ def lag_minutes(last_received_at: datetime | None, now: datetime) -> float | Non
     return round(max(0.0, (now - last_received_at).total_seconds() / 60), 1)
 
 
-def worker_alive(beat_at: datetime | None, now: datetime, within: timedelta) -> bool:
+# A worker whose last heartbeat is older than this has stopped (it beats every few seconds).
+WORKER_ALIVE_WITHIN = timedelta(minutes=2)
+
+
+def worker_alive(
+    beat_at: datetime | None, now: datetime, within: timedelta = WORKER_ALIVE_WITHIN
+) -> bool:
     return beat_at is not None and now - beat_at <= within

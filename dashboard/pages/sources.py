@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import cache, charts
-from dashboard.i18n import t
+from dashboard.health import worker_alive
+from dashboard.i18n import Lang, t
 from dashboard.pages.common import loaded_config, now_utc, source_rows
 from dashboard.timeutil import fmt_local
 from dashboard.ui import lang
@@ -18,6 +20,11 @@ STATUS_TEXT = {
     "stale": "🔴 中断",
     "never": "⚪ 未运行",
 }
+
+
+def localized(frame: pd.DataFrame, language: Lang) -> pd.DataFrame:
+    """Column headers in the page's language (``col_<name>`` in the string table)."""
+    return frame.rename(columns={c: t(f"col_{c}", language) for c in frame.columns})
 
 
 def render() -> None:
@@ -37,7 +44,7 @@ def render() -> None:
             status=[STATUS_TEXT[s] for s in rows["status"]],
             last_success_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],
         )
-        st.dataframe(table, hide_index=True, key="source_table")
+        st.dataframe(localized(table, language), hide_index=True, key="source_table")
     st.plotly_chart(
         charts.throughput_figure(
             cache.live("source_throughput", now - timedelta(hours=24), now + timedelta(minutes=5)),
@@ -47,8 +54,14 @@ def render() -> None:
     )
     st.subheader(t("heartbeats", language))
     beats = cache.live("worker_heartbeats")
+    running = [worker_alive(v, now) for v in beats["beat_at"]]
+    beats = beats.assign(
+        status=[t("worker_running" if r else "worker_stopped", language) for r in running],
+        started_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in beats["started_at"]],
+        beat_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in beats["beat_at"]],
+    )
     st.dataframe(
-        beats.assign(beat_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in beats["beat_at"]]),
+        localized(beats[["status", "name", "host", "pid", "started_at", "beat_at"]], language),
         hide_index=True,
         key="heartbeats",
     )
@@ -57,7 +70,10 @@ def render() -> None:
     source = st.selectbox(t("page_sources", language), ["", *names], key="q_source")
     records = cache.live("quarantined", source or None, 200)
     st.dataframe(
-        records.assign(quarantined_at=[fmt_local(v) for v in records["quarantined_at"]]),
+        localized(
+            records.assign(quarantined_at=[fmt_local(v) for v in records["quarantined_at"]]),
+            language,
+        ),
         hide_index=True,
         key="quarantine_table",
     )

@@ -165,7 +165,7 @@ def _source_banner(config, now) -> None:
     rows = source_rows(cache.live("source_states"), config, now)
     bad = rows[rows["status"] != "ok"] if not rows.empty else rows
     beats = cache.live("worker_heartbeats")
-    alive = not beats.empty and worker_alive(beats["beat_at"].max(), now, timedelta(minutes=2))
+    alive = not beats.empty and worker_alive(beats["beat_at"].max(), now)
     if not bad.empty:
         names = "，".join(f"{r.name}（{r.status}）" for r in bad.itertuples())
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")

@@ -16,7 +16,14 @@ from dashboard.settings import dashboard_settings
 from dashboard.timeutil import local_midnight
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine
-from storage.models import Alert, AlertEvent, ComplaintCount, Silence, SourceState
+from storage.models import (
+    Alert,
+    AlertEvent,
+    ComplaintCount,
+    Silence,
+    SourceState,
+    WorkerHeartbeat,
+)
 from tests.dashboard.seed import complaint, ingest, seed_burst
 
 XSS = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
@@ -293,14 +300,25 @@ def test_sources_page_shows_failures_and_quarantine(app_env):
             )
         )
         quarantine(session, "web-form", [Rejected("w-9", "受理时间无法解析", "{}")], now)
+        for name, beat in (("w-now", now), ("w-old", now - timedelta(hours=3))):
+            session.add(
+                WorkerHeartbeat(name=name, host="vm", pid=1, started_at=beat, beat_at=beat, info={})
+            )
     at = AppTest.from_string(page_script("sources"), default_timeout=60).run()
     assert not at.exception
     assert any("web-form" in e.value and "HTTP 503" in e.value for e in at.error)
     assert [i.value for i in at.info] == [
         "drop-folder：1 个文件等待导入 / file(s) waiting: a.csv：文件刚修改"
     ]
-    reasons = next(list(d.value["reason"]) for d in at.dataframe if "reason" in d.value.columns)
+    reasons = next(list(d.value["隔离原因"]) for d in at.dataframe if "隔离原因" in d.value.columns)
     assert reasons == ["受理时间无法解析"]
+    sources = next(d.value for d in at.dataframe if "连续失败" in d.value.columns)
+    assert {"drop-folder", "web-form"} <= set(sources["名称"])
+    beats = next(d.value for d in at.dataframe if "最近心跳" in d.value.columns)
+    assert dict(zip(beats["名称"], beats["状态"], strict=True)) == {
+        "w-now": "运行中",
+        "w-old": "已停止",
+    }
 
 
 def test_settings_page_shows_config_check(app_env):
