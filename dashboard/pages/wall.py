@@ -61,7 +61,7 @@ def live_wall() -> None:
     top[2].metric(
         t("active_alerts", language),
         f"{len(alerts)}",
-        f"{firing} 未确认" if firing else None,
+        t("unacknowledged", language).format(n=firing) if firing else None,
         delta_color="inverse",
     )
     with top[3]:

@@ -104,6 +104,8 @@ def test_wall_in_english(seeded):
     at.session_state["lang"] = "en"
     at.run()
     assert "Complaints today" in [m.label for m in at.metric]
+    active = next(m for m in at.metric if m.label == "Active alerts")
+    assert active.proto.delta == "2 unacknowledged"
 
 
 def test_console_actions_are_recorded_with_who_and_when(seeded):
