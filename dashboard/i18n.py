@@ -121,6 +121,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "worker_running": ("运行中", "Running"),
     "worker_stopped": ("已停止", "Stopped"),
     "unacknowledged": ("{n} 未确认", "{n} unacknowledged"),
+    "source_ok": ("✅ 正常", "✅ OK"),
+    "source_failing": ("🟠 失败重试中", "🟠 Failing, retrying"),
+    "source_stale": ("🔴 中断", "🔴 Stale"),
+    "source_never": ("⚪ 未运行", "⚪ Never ran"),
     "ledger_capped": (
         "表中为最先到期的 {shown:,} 条，共 {total:,} 条（上方数字含全部）；缩小日期范围或按状态筛选可查看其余，导出 CSV 与表中一致。",
         "The table shows the {shown:,} complaints due first of {total:,} (the figures above count"

@@ -14,13 +14,6 @@ from dashboard.pages.common import loaded_config, now_utc, source_rows
 from dashboard.timeutil import fmt_local
 from dashboard.ui import lang
 
-STATUS_TEXT = {
-    "ok": "✅ 正常",
-    "failing": "🟠 失败重试中",
-    "stale": "🔴 中断",
-    "never": "⚪ 未运行",
-}
-
 
 def localized(frame: pd.DataFrame, language: Lang) -> pd.DataFrame:
     """Column headers in the page's language (``col_<name>`` in the string table)."""
@@ -37,11 +30,11 @@ def render() -> None:
     else:
         bad = rows[rows["status"] != "ok"]
         for row in bad.itertuples():
-            st.error(f"{row.name}：{STATUS_TEXT[row.status]} {row.last_error}")
+            st.error(f"{row.name}：{t('source_' + row.status, language)} {row.last_error}")
         for row in rows[(rows["status"] == "ok") & (rows["note"] != "")].itertuples():
             st.info(f"{row.name}：{row.note}")
         table = rows.assign(
-            status=[STATUS_TEXT[s] for s in rows["status"]],
+            status=[t(f"source_{s}", language) for s in rows["status"]],
             last_success_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],
         )
         st.dataframe(localized(table, language), hide_index=True, key="source_table")

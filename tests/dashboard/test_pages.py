@@ -316,6 +316,7 @@ def test_sources_page_shows_failures_and_quarantine(app_env):
     assert reasons == ["受理时间无法解析"]
     sources = next(d.value for d in at.dataframe if "连续失败" in d.value.columns)
     assert {"drop-folder", "web-form"} <= set(sources["名称"])
+    assert dict(zip(sources["名称"], sources["状态"], strict=True))["web-form"] == "🟠 失败重试中"
     beats = next(d.value for d in at.dataframe if "最近心跳" in d.value.columns)
     assert dict(zip(beats["名称"], beats["状态"], strict=True)) == {
         "w-now": "运行中",
