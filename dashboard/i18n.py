@@ -125,6 +125,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source_failing": ("🟠 失败重试中", "🟠 Failing, retrying"),
     "source_stale": ("🔴 中断", "🔴 Stale"),
     "source_never": ("⚪ 未运行", "⚪ Never ran"),
+    "started": ("开始", "Started"),
+    "silenced": ("静默", "Silenced"),
     "ledger_capped": (
         "表中为最先到期的 {shown:,} 条，共 {total:,} 条（上方数字含全部）；缩小日期范围或按状态筛选可查看其余，导出 CSV 与表中一致。",
         "The table shows the {shown:,} complaints due first of {total:,} (the figures above count"
@@ -170,6 +172,14 @@ STATE_NAMES: dict[str, tuple[str, str]] = {
     "resolved": ("已解除", "Resolved"),
 }
 
+# The four levels of China's emergency classification, as alerts.severity names them.
+SEVERITY_NAMES: dict[int, tuple[str, str]] = {
+    1: ("Ⅰ级 特别重大", "Ⅰ extremely serious"),
+    2: ("Ⅱ级 重大", "Ⅱ major"),
+    3: ("Ⅲ级 较大", "Ⅲ serious"),
+    4: ("Ⅳ级 一般", "Ⅳ general"),
+}
+
 ROLE_NAMES: dict[str, tuple[str, str]] = {
     "duty_manager": ("值班经理", "Duty manager"),
     "on_call": ("值班员", "On-call"),
@@ -199,6 +209,13 @@ def channel_name(code: str, lang: Lang = "zh") -> str:
 
 def state_name(code: str, lang: Lang = "zh") -> str:
     return _name(STATE_NAMES, code, lang)
+
+
+def severity_name(level: int, lang: Lang = "zh") -> str:
+    pair = SEVERITY_NAMES.get(int(level))
+    if pair is None:
+        return str(level)
+    return pair[0] if lang == "zh" else pair[1]
 
 
 def role_name(code: str, lang: Lang = "zh") -> str:

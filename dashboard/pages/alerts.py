@@ -13,10 +13,10 @@ import streamlit as st
 
 from alerts import actions
 from alerts.ack_links import InvalidAckToken, verify_ack_token
-from alerts.severity import SEVERITY_COLOURS, SEVERITY_LABELS
+from alerts.severity import SEVERITY_COLOURS
 from dashboard import cache, charts
 from dashboard.auth import User
-from dashboard.i18n import channel_name, state_name, t
+from dashboard.i18n import channel_name, severity_name, state_name, t
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang
 from storage.db import session_scope
@@ -60,7 +60,8 @@ def _signed_in() -> bool:
 
 def _severity_style(row: pd.Series) -> list[str]:
     colour = SEVERITY_COLOURS.get(int(row["_severity"]), "#555555")
-    return [f"background-color: {colour}; color: white" if c == "级别" else "" for c in row.index]
+    column = t("severity", lang())
+    return [f"background-color: {colour}; color: white" if c == column else "" for c in row.index]
 
 
 def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -68,17 +69,17 @@ def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "ID": frame["id"],
-            "级别": [SEVERITY_LABELS.get(int(s), str(s)) for s in frame["severity"]],
-            "告警": frame["title"],
-            "状态": [state_name(s, language) for s in frame["state"]],
-            "开始": [fmt_local(v) for v in frame["started_at"]],
-            "持续": [
+            t("severity", language): [severity_name(s, language) for s in frame["severity"]],
+            t("title", language): frame["title"],
+            t("state", language): [state_name(s, language) for s in frame["state"]],
+            t("started", language): [fmt_local(v) for v in frame["started_at"]],
+            t("age", language): [
                 age_text((r or now) - s, language)
                 for s, r in zip(frame["started_at"], frame["resolved_at"], strict=True)
             ],
-            "数量": frame["count"],
-            "处置人": frame["acknowledged_by"],
-            "静默": frame["silenced"],
+            t("count", language): frame["count"],
+            t("handler", language): frame["acknowledged_by"],
+            t("silenced", language): frame["silenced"],
             "_severity": frame["severity"],
         }
     )
@@ -103,7 +104,7 @@ def render() -> None:
         severities = c2.multiselect(
             t("severity", language),
             [1, 2, 3, 4],
-            format_func=lambda s: SEVERITY_LABELS[s],
+            format_func=lambda s: severity_name(s, language),
             key="f_severity",
         )
         rules = c3.multiselect(t("rules", language), cache.slow("alert_rules"), key="f_rules")
@@ -148,7 +149,7 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
     alert, evidence = detail.alert, detail.alert["evidence"]
     st.subheader(f"#{alert_id} {alert['title']}")
     m = st.columns(5)
-    m[0].metric(t("severity", language), SEVERITY_LABELS.get(alert["severity"], "?"))
+    m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))
     m[2].metric(t("count", language), int(alert["count"]))
     m[3].metric(t("expected", language), f"{alert['expected']:g}")

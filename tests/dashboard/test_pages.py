@@ -108,6 +108,21 @@ def test_wall_in_english(seeded):
     assert active.proto.delta == "2 unacknowledged"
 
 
+def test_console_in_english(seeded):
+    from alerts.severity import SEVERITY_LABELS
+    from dashboard.i18n import severity_name
+
+    assert {k: severity_name(k) for k in SEVERITY_LABELS} == SEVERITY_LABELS  # one naming
+    at = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert {"Severity", "Alert", "State", "Started", "Handled by"} <= set(table.columns)
+    assert set(table["Severity"]) <= {severity_name(k, "en") for k in SEVERITY_LABELS}
+    assert set(table["State"]) == {"Firing"}
+
+
 def test_console_actions_are_recorded_with_who_and_when(seeded):
     at = AppTest.from_string(page_script("alerts"), default_timeout=60)
     at.session_state["operator"] = "王值班"
