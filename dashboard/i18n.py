@@ -127,6 +127,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source_never": ("⚪ 未运行", "⚪ Never ran"),
     "started": ("开始", "Started"),
     "silenced": ("静默", "Silenced"),
+    "no_last_year": ("去年同期无数据", "No data for the same week last year"),
+    "top_products_week": ("本周投诉最多产品", "Top products this week"),
     "ledger_capped": (
         "表中为最先到期的 {shown:,} 条，共 {total:,} 条（上方数字含全部）；缩小日期范围或按状态筛选可查看其余，导出 CSV 与表中一致。",
         "The table shows the {shown:,} complaints due first of {total:,} (the figures above count"

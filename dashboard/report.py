@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from alerts.severity import SEVERITY_SHORT
 from dashboard import queries
+from dashboard.i18n import Lang, t
 from dashboard.timeutil import day_start
 
 PERIODS = ("this", "prev", "last_year")
@@ -73,7 +74,7 @@ def build_weekly_report(engine: Engine, week_start: date, top: int = 10) -> Week
     totals = {p: int(by_dimension["channel"][p].sum()) for p in PERIODS}
     notes = []
     if totals["last_year"] == 0:
-        notes.append("去年同期无数据")
+        notes.append("no_last_year")  # a key of dashboard.i18n
     return WeeklyReport(
         week_start=week_start,
         starts=starts,
@@ -92,7 +93,7 @@ def _pct(current: int, previous: int) -> str:
     return f"{(current - previous) / previous * 100:+.1f}%"
 
 
-def summary_rows(report: WeeklyReport) -> list[tuple[str, str, str, str]]:
+def summary_rows(report: WeeklyReport, lang: Lang = "zh") -> list[tuple[str, str, str, str]]:
     """(metric, this week, previous week, same week last year) as display strings."""
     r, a = report.repeats, report.alerts
 
@@ -101,11 +102,11 @@ def summary_rows(report: WeeklyReport) -> list[tuple[str, str, str, str]]:
         return "—" if median is None else f"{median:.1f}"
 
     return [
-        ("投诉总量", *(str(report.totals[p]) for p in PERIODS)),
-        ("重复投诉", *(str(r[p].repeat) for p in PERIODS)),
-        ("多渠道投诉", *(str(r[p].multichannel) for p in PERIODS)),
-        ("触发告警", *(str(a[p].raised) for p in PERIODS)),
-        ("确认用时中位数（分钟）", *(ack(p) for p in PERIODS)),
+        (t("total", lang), *(str(report.totals[p]) for p in PERIODS)),
+        (t("repeat", lang), *(str(r[p].repeat) for p in PERIODS)),
+        (t("multichannel", lang), *(str(r[p].multichannel) for p in PERIODS)),
+        (t("alerts_raised", lang), *(str(a[p].raised) for p in PERIODS)),
+        (t("ack_time", lang), *(ack(p) for p in PERIODS)),
     ]
 
 
@@ -148,7 +149,7 @@ def to_excel(report: WeeklyReport) -> bytes:
     for row in summary_rows(report):
         sheet.append(list(row))
     for note in report.notes:
-        sheet.append([note])
+        sheet.append([t(note)])
     _style_header(sheet, 3, len(header), bold, head_fill)
     for dimension, label in DIMENSIONS.items():
         ws = book.create_sheet(label)

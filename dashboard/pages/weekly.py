@@ -48,7 +48,7 @@ def render() -> None:
         delta_color="off",
     )
     for note in report.notes:
-        st.caption(note)
+        st.caption(t(note, language))
 
     excel = to_excel(report)
     d1, d2, d3 = st.columns(3)
@@ -76,10 +76,11 @@ def render() -> None:
             key="dl_png",
         )
 
+    rows = summary_rows(report, language)
     st.table(
         {
-            "": [r[0] for r in summary_rows(report)],
-            **{labels[p]: [r[i + 1] for r in summary_rows(report)] for i, p in enumerate(PERIODS)},
+            "": [r[0] for r in rows],
+            **{labels[p]: [r[i + 1] for r in rows] for i, p in enumerate(PERIODS)},
         }
     )
     titles = {
@@ -102,7 +103,7 @@ def render() -> None:
         charts.bar_figure(
             list(top["product_name"]),
             list(top["count"]),
-            t("top_products", language).replace("24小时", "本周"),
+            t("top_products_week", language),
         ),
         key="weekly_top",
     )

@@ -254,6 +254,16 @@ def test_weekly_page_offers_excel(seeded):
     assert at.get("download_button")
 
 
+def test_weekly_page_in_english(seeded):
+    at = AppTest.from_string(page_script("weekly"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert "No data for the same week last year" in [c.value for c in at.caption]
+    rows = at.table[0].value.iloc[:, 0].tolist()
+    assert rows[:2] == ["Total complaints", "Repeat complaints"]
+
+
 def test_ledger_highlights_overdue(app_env):
     now = datetime.now(UTC)
     ingest(
