@@ -6,17 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
-from dashboard import cache
+from dashboard import cache, queries
 from dashboard.deadlines import DAYS_BY_LEVEL, decision_due, due_status
-from dashboard.i18n import STRINGS, channel_name, t
+from dashboard.i18n import STRINGS, Lang, channel_name, t
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import SHANGHAI, day_start, fmt_local
 from dashboard.ui import current_user, lang
 
 STATUS_COLOURS = {"overdue": "#e5484d", "due_soon": "#f76b15"}
+URGENT = ("overdue", "due_soon")
 # Rows the table shows (the most urgent first); the figures above it count every complaint.
 TABLE_ROWS = 2000
+# Rows a CSV export holds: half a year of a national insurer's complaints.
+EXPORT_ROWS = 200_000
 
 
 def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFrame:
@@ -54,6 +58,54 @@ def deadline_counts(receipts: pd.DataFrame, now: datetime, mode: str) -> dict[st
     return counts
 
 
+def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool) -> pd.DataFrame:
+    """The rows as the page and its CSV show them (``frame`` from ``with_deadlines``)."""
+    show = pd.DataFrame(
+        {
+            "ID": frame["external_id"],
+            t("received_at", language): [
+                fmt_local(v, "%Y-%m-%d %H:%M") for v in frame["received_at"]
+            ],
+            t("due_at", language): [
+                fmt_local(v - timedelta(seconds=1), "%Y-%m-%d %H:%M") for v in frame["due_at"]
+            ],
+            t("due_status", language): [t(f"due_{v}", language) for v in frame["due_status"]],
+            t("status", language): [
+                t(f"complaint_{v}", language) if f"complaint_{v}" in STRINGS else v
+                for v in frame["status"]
+            ],
+            t("complex", language): frame["is_complex"],
+            t("time_limit", language): [
+                t("days", language).format(n=DAYS_BY_LEVEL.get(v, 60)) for v in frame["level"]
+            ],
+            t("channel", language): [channel_name(c, language) for c in frame["channel"]],
+            t("product", language): frame["product_name"],
+            t("region", language): frame["region"],
+            t("category", language): frame["category"],
+        }
+    )
+    if with_text:
+        show[t("text", language)] = frame["text"].to_numpy()
+    return show
+
+
+def ledger_csv(
+    engine: Engine,
+    span: tuple[datetime, datetime, tuple[str, ...]],
+    now: datetime,
+    mode: str,
+    language: Lang,
+    with_text: bool,
+    urgent_only: bool = False,
+) -> bytes:
+    """Every complaint of the span (up to ``EXPORT_ROWS``) as CSV, in the table's order; built
+    when the download is clicked, not on every rerun."""
+    frame = with_deadlines(queries.ledger(engine, *span, limit=EXPORT_ROWS), now, mode)
+    if urgent_only:
+        frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
+    return ledger_table(frame, language, with_text).to_csv(index=False).encode("utf-8-sig")
+
+
 def render() -> None:
     language = lang()
     user = current_user()
@@ -88,33 +140,9 @@ def render() -> None:
         f"{t('overdue', language)} / {t('due_soon', language)}", key="ledger_urgent"
     )
     if only_urgent:
-        frame = frame[frame["due_status"].isin(["overdue", "due_soon"])].reset_index(drop=True)
-    show = pd.DataFrame(
-        {
-            "ID": frame["external_id"],
-            t("received_at", language): [
-                fmt_local(v, "%Y-%m-%d %H:%M") for v in frame["received_at"]
-            ],
-            t("due_at", language): [
-                fmt_local(v - timedelta(seconds=1), "%Y-%m-%d %H:%M") for v in frame["due_at"]
-            ],
-            t("due_status", language): [t(f"due_{v}", language) for v in frame["due_status"]],
-            t("status", language): [
-                t(f"complaint_{v}", language) if f"complaint_{v}" in STRINGS else v
-                for v in frame["status"]
-            ],
-            t("complex", language): frame["is_complex"],
-            t("time_limit", language): [
-                t("days", language).format(n=DAYS_BY_LEVEL.get(v, 60)) for v in frame["level"]
-            ],
-            t("channel", language): [channel_name(c, language) for c in frame["channel"]],
-            t("product", language): frame["product_name"],
-            t("region", language): frame["region"],
-            t("category", language): frame["category"],
-        }
-    )
-    if user is not None and user.can_read_texts:
-        show[t("text", language)] = frame["text"].to_numpy()
+        frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
+    with_text = user is not None and user.can_read_texts
+    show = ledger_table(frame, language, with_text)
     colours = [STATUS_COLOURS.get(v) for v in frame["due_status"]]
     styled = show.style.apply(
         lambda row: (
@@ -124,9 +152,10 @@ def render() -> None:
         axis=1,
     )
     st.dataframe(styled, hide_index=True, key="ledger_table")
+    engine = cache.read_engine(cache.database_url())
     st.download_button(
         t("download_csv", language),
-        show.to_csv(index=False).encode("utf-8-sig"),
+        lambda: ledger_csv(engine, span, now, mode, language, with_text, only_urgent),
         file_name=f"complaint-ledger-{start:%Y%m%d}-{end:%Y%m%d}.csv",
         mime="text/csv",
         key="ledger_csv",

@@ -34,3 +34,18 @@ def test_extension_levels_give_15_30_and_60_days(engine):
     days = [(d - RECEIVED.date()).days for d in due_dates]
     assert days[0] < days[1] == days[2] < days[3]
     assert list(result["due_status"]) == ["overdue", "ok", "ok", "ok"]
+
+
+def test_csv_export_holds_every_complaint_and_can_keep_the_urgent_ones(engine):
+    from dashboard.pages.ledger import ledger_csv
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    ingest(engine, [complaint(i, RECEIVED, "hotline") for i in range(1, 4)])  # overdue on the 20th
+    ingest(engine, [complaint(9, now, "web")])
+    span = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC), ())
+    every = ledger_csv(engine, span, now, "calendar", "en", with_text=False).decode("utf-8-sig")
+    lines = every.splitlines()
+    assert lines[0].startswith("ID,Received,Decision due,Deadline") and "Text" not in lines[0]
+    assert len(lines) == 5 and lines[1].startswith("c1,")
+    urgent = ledger_csv(engine, span, now, "calendar", "zh", True, urgent_only=True)
+    assert len(urgent.decode("utf-8-sig").splitlines()) == 4  # the header and the three overdue

@@ -3,6 +3,7 @@ reaches the database, and a weekly report that downloads as a valid workbook."""
 
 from __future__ import annotations
 
+import csv
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard.timeutil import local_midnight
-from storage.models import Alert, ComplaintCount
+from storage.models import Alert, Complaint, ComplaintCount
 from tests.dashboard.seed import complaint, ingest
 from tests.e2e.conftest import ARTIFACTS, screenshot
 
@@ -108,3 +109,23 @@ def test_weekly_report_downloads_a_valid_workbook(dashboard_app, page):
     assert "汇总" in book.sheetnames
     assert book["汇总"]["A4"].value == "投诉总量"
     screenshot(page, "weekly")
+
+
+def test_ledger_csv_holds_every_complaint_of_the_dates(dashboard_app, page):
+    """The export is built when clicked, from the whole date range, not from the table."""
+    with Session(dashboard_app.engine) as session:
+        since = local_midnight(datetime.now(UTC)) - timedelta(days=30)
+        stored = session.scalar(
+            select(func.count()).select_from(Complaint).where(Complaint.received_at >= since)
+        )
+    page.goto(f"{dashboard_app.url}/ledger")
+    button = page.get_by_role("button", name="导出 CSV")
+    button.wait_for(timeout=30_000)
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    target = ARTIFACTS / "ledger.csv"
+    ARTIFACTS.mkdir(exist_ok=True)
+    info.value.save_as(target)
+    rows = list(csv.reader(target.read_text("utf-8-sig").splitlines()))
+    assert rows[0][:2] == ["ID", "受理时间"]
+    assert len(rows) - 1 == stored > 0
