@@ -166,10 +166,15 @@ def province_grid_figure(
     return _layout(fig, title, height)
 
 
+def _related_text(related: int, lang: Lang) -> str:
+    return t("related_alerts", lang).format(n=related) if related else ""
+
+
 def alerts_table_figure(
     alerts: pd.DataFrame, now: datetime, lang: Lang = "zh", height: int = 360
 ) -> go.Figure:
-    """Active alerts as a big-font table, each row in its severity colour (Ⅰ red … Ⅳ blue)."""
+    """Active alerts as a big-font table, each row in its severity colour (Ⅰ red … Ⅳ blue);
+    a ``related`` column (``alert_groups.fold_related``) is written after the title."""
     headers = [t(k, lang) for k in ("severity", "title", "state", "age", "handler", "count")]
     columns: list[list[str]] = [[] for _ in headers]
     fills: list[str] = []
@@ -177,7 +182,7 @@ def alerts_table_figure(
         since = row.fired_at if pd.notna(row.fired_at) else row.started_at
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
-            plain(row.title),
+            plain(row.title) + _related_text(getattr(row, "related", 0), lang),
             state_name(str(row.state), lang),
             age_text(now - since, lang),
             plain(row.acknowledged_by) if row.acknowledged_by else "—",

@@ -153,6 +153,8 @@ ALERT_COLUMNS = [
     "count",
     "expected",
     "silenced",
+    "key",
+    "parent_alert_id",
 ]
 
 
@@ -214,7 +216,9 @@ def alert_detail(engine: Engine, alert_id: int) -> AlertDetail | None:
         if alert is None:
             return None
         data = {col: getattr(alert, col) for col in ALERT_COLUMNS}
-        data.update(key=dict(alert.key), evidence=dict(alert.evidence), rule_kind=alert.rule_kind)
+        data.update(
+            key=dict(alert.key or {}), evidence=dict(alert.evidence), rule_kind=alert.rule_kind
+        )
         events = session.execute(
             select(
                 AlertEvent.at,

@@ -8,6 +8,7 @@ import streamlit as st
 
 from alerts import roster as roster_mod
 from dashboard import cache, charts
+from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
 from dashboard.pages.common import loaded_config, now_utc, source_rows
@@ -87,9 +88,10 @@ def live_wall() -> None:
         if alerts.empty:
             st.success(t("no_active_alerts", language))
         else:
-            height = min(80 + 40 * len(alerts), 420)
+            situations = fold_related(alerts)
+            height = min(80 + 70 * len(situations), 440)  # titles wrap to two lines
             st.plotly_chart(
-                charts.alerts_table_figure(alerts, now, language, height=height),
+                charts.alerts_table_figure(situations, now, language, height=height),
                 key="wall_alerts",
                 config=CHART_CONFIG,
             )
