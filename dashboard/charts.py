@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from alerts.severity import SEVERITY_COLOURS, SEVERITY_SHORT
+from dashboard.alert_titles import alert_title
 from dashboard.i18n import Lang, channel_name, state_name, t
 from dashboard.timeutil import SHANGHAI, age_text
 
@@ -182,7 +183,8 @@ def alerts_table_figure(
         since = row.fired_at if pd.notna(row.fired_at) else row.started_at
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
-            plain(row.title) + _related_text(getattr(row, "related", 0), lang),
+            plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))
+            + _related_text(getattr(row, "related", 0), lang),
             state_name(str(row.state), lang),
             age_text(now - since, lang),
             plain(row.acknowledged_by) if row.acknowledged_by else "—",

@@ -155,6 +155,7 @@ ALERT_COLUMNS = [
     "silenced",
     "key",
     "parent_alert_id",
+    "rule_kind",
 ]
 
 

@@ -15,8 +15,9 @@ from alerts import actions
 from alerts.ack_links import InvalidAckToken, verify_ack_token
 from alerts.severity import SEVERITY_COLOURS
 from dashboard import cache, charts
+from dashboard.alert_titles import alert_title
 from dashboard.auth import User
-from dashboard.i18n import channel_name, severity_name, state_name, t
+from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang
 from storage.db import session_scope
@@ -64,13 +65,20 @@ def _severity_style(row: pd.Series) -> list[str]:
     return [f"background-color: {colour}; color: white" if c == column else "" for c in row.index]
 
 
+def titles(frame: pd.DataFrame, language: Lang) -> list[str]:
+    columns = ("title", "rule_kind", "key", "count", "expected")
+    return [
+        alert_title(*values, language) for values in zip(*(frame[c] for c in columns), strict=True)
+    ]
+
+
 def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     language = lang()
     return pd.DataFrame(
         {
             "ID": frame["id"],
             t("severity", language): [severity_name(s, language) for s in frame["severity"]],
-            t("title", language): frame["title"],
+            t("title", language): titles(frame, language),
             t("state", language): [state_name(s, language) for s in frame["state"]],
             t("started", language): [fmt_local(v) for v in frame["started_at"]],
             t("age", language): [
@@ -128,12 +136,12 @@ def render() -> None:
         index = ids.index(int(wanted)) if wanted is not None else 0
     except ValueError:
         index = 0
-    titles = dict(zip(ids, frame["title"], strict=True))
+    by_id = dict(zip(ids, titles(frame, language), strict=True))
     alert_id = st.selectbox(
         t("choose_alert", language),
         ids,
         index=index,
-        format_func=lambda i: f"#{i} {titles.get(i, '')}",
+        format_func=lambda i: f"#{i} {by_id.get(i, '')}",
         key="alert_select",
     )
     st.session_state["alert_pick"] = alert_id
@@ -147,7 +155,15 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
         st.warning(f"#{alert_id}?")
         return
     alert, evidence = detail.alert, detail.alert["evidence"]
-    st.subheader(f"#{alert_id} {alert['title']}")
+    title = alert_title(
+        alert["title"],
+        alert["rule_kind"],
+        alert["key"],
+        alert["count"],
+        alert["expected"],
+        language,
+    )
+    st.subheader(f"#{alert_id} {title}")
     m = st.columns(5)
     m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))

@@ -12,7 +12,15 @@ NOW = pd.Timestamp("2026-11-23 04:00", tz="UTC")
 
 def alerts(*rows: tuple) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["id", "severity", "title", "key", "parent_alert_id"])
-    return frame.assign(state="firing", started_at=NOW, fired_at=NOW, acknowledged_by="", count=5)
+    return frame.assign(
+        state="firing",
+        started_at=NOW,
+        fired_at=NOW,
+        acknowledged_by="",
+        count=5,
+        expected=0.1,
+        rule_kind="surge",
+    )
 
 
 def test_a_product_s_alerts_fold_into_the_first_and_linked_alerts_into_their_parent():
@@ -40,5 +48,5 @@ def test_the_wall_table_says_how_many_related_alerts_a_line_carries():
     titles = charts.alerts_table_figure(folded, NOW.to_pydatetime(), "zh").data[0].cells.values[1]
     assert list(titles) == ["产品 LIA-024（另 1 条相关）"]
     english = charts.alerts_table_figure(folded, NOW.to_pydatetime(), "en").data[0].cells.values[1]
-    assert list(english) == ["产品 LIA-024 (+1 related)"]
+    assert list(english) == ["Product LIA-024: 5 complaints, expected 0.1 (+1 related)"]
     assert fold_related(frame.iloc[0:0]).empty

@@ -66,10 +66,12 @@ def _alerts() -> pd.DataFrame:
         [
             {"severity": 1, "title": "<img src=x onerror=alert(1)>", "state": "firing",
              "started_at": NOW - timedelta(minutes=90), "fired_at": NOW - timedelta(minutes=80),
-             "acknowledged_by": "", "count": 120},
+             "acknowledged_by": "", "count": 120, "rule_kind": "surge", "expected": 2.0,
+             "key": {"product_code": "<b>P</b>", "channel": "hotline"}},
             {"severity": 4, "title": "车险", "state": "acknowledged",
              "started_at": NOW - timedelta(minutes=5), "fired_at": None,
-             "acknowledged_by": "zhang-wei", "count": 12},
+             "acknowledged_by": "zhang-wei", "count": 12, "rule_kind": "threshold",
+             "expected": 10.0, "key": {"product_line": "车险"}},
         ]
     )  # fmt: skip
 
@@ -85,6 +87,11 @@ def test_alerts_table_colours_rows_by_severity_and_shows_age():
     assert list(handler) == ["—", "zhang-wei"]
     assert list(count) == ["120", "12"]
     assert list(cells.fill.color[0]) == ["#e5484d", "#3e63dd"]
+    english = charts.alerts_table_figure(_alerts(), NOW, "en").data[0].cells.values[1]
+    assert list(english) == [
+        "Product &lt;b&gt;P&lt;/b&gt; · Channel Hotline: 120 complaints, expected 2.0",
+        "Line 车险: 12 complaints (threshold 10)",
+    ]
 
 
 def test_key_trend_marks_start_and_expected_level():

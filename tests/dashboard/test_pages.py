@@ -121,6 +121,7 @@ def test_console_in_english(seeded):
     assert {"Severity", "Alert", "State", "Started", "Handled by"} <= set(table.columns)
     assert set(table["Severity"]) <= {severity_name(k, "en") for k in SEVERITY_LABELS}
     assert set(table["State"]) == {"Firing"}
+    assert all(title.startswith("Product ") for title in table["Alert"]), list(table["Alert"])
 
 
 def test_console_actions_are_recorded_with_who_and_when(seeded):
