@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from alerts.severity import SEVERITY_LABELS
+
 Lang = Literal["zh", "en"]
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -176,12 +178,10 @@ STATE_NAMES: dict[str, tuple[str, str]] = {
     "resolved": ("已解除", "Resolved"),
 }
 
-# The four levels of China's emergency classification, as alerts.severity names them.
+# The four levels of China's emergency classification (alerts.severity names them in Chinese).
+_SEVERITY_EN = {1: "Ⅰ extremely serious", 2: "Ⅱ major", 3: "Ⅲ serious", 4: "Ⅳ general"}
 SEVERITY_NAMES: dict[int, tuple[str, str]] = {
-    1: ("Ⅰ级 特别重大", "Ⅰ extremely serious"),
-    2: ("Ⅱ级 重大", "Ⅱ major"),
-    3: ("Ⅲ级 较大", "Ⅲ serious"),
-    4: ("Ⅳ级 一般", "Ⅳ general"),
+    level: (label, _SEVERITY_EN[level]) for level, label in SEVERITY_LABELS.items()
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

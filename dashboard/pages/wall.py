@@ -169,7 +169,9 @@ def _source_banner(config, now) -> None:
     beats = cache.live("worker_heartbeats")
     alive = not beats.empty and worker_alive(beats["beat_at"].max(), now)
     if not bad.empty:
-        names = "，".join(f"{r.name}（{r.status}）" for r in bad.itertuples())
+        names = "，".join(
+            f"{r.name}（{t('source_' + r.status, language)}）" for r in bad.itertuples()
+        )
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
     if not alive:
         st.error(f"⚠ {t('worker_down', language)}", icon=":material/error:")

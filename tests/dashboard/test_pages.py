@@ -96,7 +96,7 @@ def test_wall_shows_database_numbers_alerts_and_stale_sources(seeded):
     assert metrics["活动告警"] == "2"  # the burst product and the steady one above threshold
     assert metrics["当前值班"] in ("张伟", "李娜")
     errors = " ".join(e.value for e in at.error)
-    assert "hotline-db" in errors and "后台任务无心跳" in errors
+    assert "hotline-db（🔴 中断）" in errors and "后台任务无心跳" in errors
 
 
 def test_wall_in_english(seeded):
