@@ -8,6 +8,7 @@ configuration; a deadline ends at midnight (Asia/Shanghai) after its last day.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import chinese_calendar
@@ -28,8 +29,12 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+@lru_cache(maxsize=4096)
 def add_days(start: date, days: int, mode: DayMode) -> date:
-    """The day ``days`` after ``start`` counting calendar or working days (start itself not counted)."""
+    """The day ``days`` after ``start`` counting calendar or working days (start itself not counted).
+
+    Cached: a ledger of thousands of complaints has a few dozen receipt days, and counting
+    working days asks the holiday calendar once per day counted (1.5 s for 2,000 rows)."""
     if mode == "calendar":
         return start + timedelta(days=days)
     day, counted = start, 0
