@@ -53,8 +53,6 @@ def alert_title(
         return f"Source {key.get('source', '')}: no data"
     if rule_kind == "copied_text":
         return f"Copied text: {count} similar complaints"
-    if rule_kind == "event":
-        return f"{_key_en(key)}: {count} complaints, expected {_expected_en(expected)}"
     if rule_kind == "threshold":
         return f"{_key_en(key)}: {count} complaints (threshold {expected:g})"
-    return f"{_key_en(key)}: {count} complaints, expected {_expected_en(expected)}"
+    return f"{_key_en(key)}: {count} complaints, expected {_expected_en(expected)}"  # surge, event
