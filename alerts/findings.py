@@ -46,3 +46,9 @@ def fingerprint(rule: str, key: dict[str, str]) -> str:
     """Stable identity of 'this rule about this key', the unit of deduplication."""
     canonical = json.dumps([rule, sorted(key.items())], ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+def expected_text(expected: float) -> str:
+    """An expected count for a title: "<0.1" rather than "0.0" for a key that almost never sees
+    a complaint (0.0 would read as "none expected, so any count alerts")."""
+    return f"{expected:.1f}" if expected >= 0.05 else "<0.1"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from alerts.findings import expected_text
 from dashboard.i18n import Lang, channel_name
 
 _DIMENSIONS_EN = {
@@ -33,10 +34,6 @@ def _key_en(key: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _expected_en(expected: float) -> str:
-    return f"{expected:.1f}" if expected >= 0.05 else "<0.1"
-
-
 def alert_title(
     stored: str,
     rule_kind: str,
@@ -55,4 +52,4 @@ def alert_title(
         return f"Copied text: {count} similar complaints"
     if rule_kind == "threshold":
         return f"{_key_en(key)}: {count} complaints (threshold {expected:g})"
-    return f"{_key_en(key)}: {count} complaints, expected {_expected_en(expected)}"  # surge, event
+    return f"{_key_en(key)}: {count} complaints, expected {expected_text(expected)}"  # surge, event

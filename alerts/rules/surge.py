@@ -35,7 +35,7 @@ import numpy as np
 from scipy import special
 
 from alerts.calendar import HOLIDAY, RESTDAY, WORKDAY
-from alerts.findings import Finding
+from alerts.findings import Finding, expected_text
 from alerts.rules.base import (
     CountReader,
     DailyFit,
@@ -153,12 +153,6 @@ def local_level_array(
     shape = 1.0 / np.maximum(dispersion, 1e-6)
     level = (shape + observed) / (shape + np.maximum(expected, 0.0))
     return mu * level, np.maximum(1.0 / (shape + observed), floor)
-
-
-def expected_text(expected: float) -> str:
-    """An expected count for a title: "<0.1" rather than "0.0" for a key that almost never sees
-    a complaint (0.0 would read as "none expected, so any count alerts")."""
-    return f"{expected:.1f}" if expected >= 0.05 else "<0.1"
 
 
 class SurgeEvaluator:

@@ -158,7 +158,7 @@ def test_copied_text_wave_is_one_cluster_and_templates_are_not():
 
 
 def test_a_tiny_expected_count_is_written_as_below_a_tenth_not_zero():
-    from alerts.rules.surge import expected_text
+    from alerts.findings import expected_text
 
     assert (expected_text(0.0004), expected_text(0.05), expected_text(4.26)) == (
         "<0.1",
