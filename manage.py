@@ -222,7 +222,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from alerts.backtest_cli import backtest_command
 
     rules = Path(args.rules) if args.rules else PROJECT_ROOT / "config" / "rules.yaml"
-    return backtest_command(Path(args.complaints), Path(args.out), rules, args.tick)
+    source = Path(args.counts or args.complaints)
+    return backtest_command(
+        source, Path(args.out), rules, args.tick, counts=bool(args.counts), interval=args.interval
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -321,7 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     bt = sub.add_parser(
         "backtest", help="replay a complaint CSV through the rules; alerts as JSONL"
     )
-    bt.add_argument("--complaints", required=True, help="CSV with id,received_at,channel,...,text")
+    given = bt.add_mutually_exclusive_group(required=True)
+    given.add_argument("--complaints", help="CSV with id,received_at,channel,...,text")
+    given.add_argument(
+        "--counts", help="CSV with interval_start,count and key columns (product_code, ...)"
+    )
+    bt.add_argument("--interval", default="5m", help="length of one --counts row (default 5m)")
     bt.add_argument("--out", required=True, help="JSONL file: one line per alert that fires")
     bt.add_argument("--rules", help="rules YAML (default: config/rules.yaml)")
     bt.add_argument("--tick", default="5m", help="simulated evaluation interval (default 5m)")

@@ -7,17 +7,24 @@ from datetime import timedelta
 from pathlib import Path
 
 from alerts.backtest import BacktestSummary, default_jobs, parse_tick, run_backtest
-from alerts.backtest_io import BacktestInputError, LoadReport, load_complaints
+from alerts.backtest_io import BacktestInputError, LoadReport, load_complaints, load_counts
 from config.loader import load_file
 from config.rules import RulesFile
 
 
-def print_summary(report: LoadReport, summary: BacktestSummary, out_path: Path) -> None:
-    print(f"投诉 complaints: {report.rows} rows, {report.loaded} replayed, {report.skipped} skipped "
-          f"({report.bad_dates} bad received_at, {report.missing_ids} empty id, "
-          f"{report.duplicate_ids} duplicate id)")  # fmt: skip
+def print_summary(
+    report: LoadReport, summary: BacktestSummary, out_path: Path, counts: bool = False
+) -> None:
+    if counts:
+        print(f"计数 counts: {report.rows} rows, {report.loaded} replayed ({report.weight} "
+              f"complaints), {report.skipped} skipped ({report.bad_dates} bad interval_start, "
+              f"{report.bad_counts} bad count)")  # fmt: skip
+    else:
+        print(f"投诉 complaints: {report.rows} rows, {report.loaded} replayed, {report.skipped} "
+              f"skipped ({report.bad_dates} bad received_at, {report.missing_ids} empty id, "
+              f"{report.duplicate_ids} duplicate id)")  # fmt: skip
     if report.naive_dates:
-        print(f"  {report.naive_dates} received_at without offset read as local time")
+        print(f"  {report.naive_dates} times without offset read as local time")
     if report.named_products:
         print(f"  {report.named_products} rows without product_code keyed by product_name")
     for example in report.examples:
@@ -41,10 +48,14 @@ def backtest_command(
     tick: str,
     progress: bool = True,
     jobs: int | None = None,
+    counts: bool = False,
+    interval: str = "5m",
 ) -> int:
     """Exit code 0 on success, 1 for bad rules, bad input or a failing rule.
 
-    ``jobs``: processes sharing the rules (default ``alerts.backtest.default_jobs``).
+    ``counts``: ``complaints`` is a count file (interval_start, count, key columns), each row
+    the complaints of one ``interval``. ``jobs``: processes sharing the rules (default
+    ``alerts.backtest.default_jobs``).
     """
     rules, issues = load_file(rules_path, RulesFile)
     if not rules_path.exists():
@@ -56,7 +67,11 @@ def backtest_command(
         return 1
     try:
         step: timedelta = parse_tick(tick)
-        frame, report = load_complaints(complaints, rules.calendar.timezone)
+        if counts:
+            length = parse_tick(interval)
+            frame, report = load_counts(complaints, rules.calendar.timezone, length)
+        else:
+            frame, report = load_complaints(complaints, rules.calendar.timezone)
     except (BacktestInputError, ValueError) as exc:
         print(f"ERROR {exc}", file=sys.stderr)
         return 1
@@ -65,5 +80,5 @@ def backtest_command(
         summary = run_backtest(
             frame, rules, stream, step, progress=progress, jobs=jobs or default_jobs()
         )
-    print_summary(report, summary, out)
+    print_summary(report, summary, out, counts)
     return 1 if summary.failed_rules else 0

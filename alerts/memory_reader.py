@@ -1,7 +1,9 @@
 """An in-memory CountReader over sorted numpy arrays, for the backtest's simulated clock.
 
 ``advance(now)`` moves the visibility mark: every query sees only complaints received at or
-before it, so no evaluator can look ahead. Group codes and filter masks are computed once per
+before it, so no evaluator can look ahead. A frame with a ``weight`` column is a count-only
+source (``backtest --counts``): each row stands for that many complaints, so a long series of
+counts replays without being expanded into one row per complaint. Group codes and filter masks are computed once per
 (group_by, filters). A window's per-key counts are kept across ticks (``_SlidingCounts``): the clock
 moves by a tick, so only the few rows entering and leaving the window are counted again instead of
 the whole window, once per window and rule, every tick (the replay's main cost at 17,000 ticks).
@@ -38,7 +40,9 @@ class _SlidingCounts:
     of codes at ``threshold`` or above; ``result`` the answer dict, rebuilt only when it changed.
     """
 
-    __slots__ = ("codes", "counts", "hi", "hot", "labels", "lo", "result", "threshold")
+    __slots__ = (
+        "codes", "counts", "hi", "hot", "labels", "lo", "result", "threshold", "weights",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -48,17 +52,27 @@ class _SlidingCounts:
         threshold: int,
         lo: int,
         hi: int,
+        weights: tuple[list[int], np.ndarray] | None = None,
     ):
         self.codes, self.labels, self.threshold = codes, labels, threshold
         self.lo, self.hi = lo, hi
+        self.weights = weights[0] if weights is not None else None
         rows = array[lo:hi]
-        counts = np.bincount(rows[rows >= 0], minlength=len(labels))
+        kept = rows >= 0
+        counts = np.bincount(
+            rows[kept],
+            weights=None if weights is None else weights[1][lo:hi][kept],
+            minlength=len(labels),
+        ).astype(np.int64)
         self.counts: list[int] = counts.tolist()
         self.hot: set[int] = set(np.flatnonzero(counts >= threshold).tolist())
         self.result: dict[Key, int] | None = None
 
     def move(self, lo: int, hi: int) -> None:
         """Count the rows leaving [self.lo, lo) out and the rows entering [self.hi, hi) in."""
+        if self.weights is not None:
+            self._move_weighted(lo, hi)
+            return
         codes, counts, hot, threshold = self.codes, self.counts, self.hot, self.threshold
         changed = False
         for row in range(self.lo, min(lo, self.hi)):
@@ -81,6 +95,32 @@ class _SlidingCounts:
         if changed:
             self.result = None
 
+    def _move_weighted(self, lo: int, hi: int) -> None:
+        """``move`` for rows that each stand for ``weights[row]`` complaints."""
+        codes, counts, hot, threshold = self.codes, self.counts, self.hot, self.threshold
+        weights = self.weights
+        assert weights is not None
+        changed = False
+        for row in range(self.lo, min(lo, self.hi)):
+            code = codes[row]
+            if code >= 0:
+                before = counts[code]
+                counts[code] = before - weights[row]
+                if before >= threshold:
+                    changed = True
+                    if counts[code] < threshold:
+                        hot.discard(code)
+        for row in range(max(self.hi, lo), hi):
+            code = codes[row]
+            if code >= 0:
+                counts[code] += weights[row]
+                if counts[code] >= threshold:
+                    hot.add(code)
+                    changed = True
+        self.lo, self.hi = lo, hi
+        if changed:
+            self.result = None
+
     def answer(self) -> dict[Key, int]:
         if self.result is None:
             labels, counts = self.labels, self.counts
@@ -89,7 +129,8 @@ class _SlidingCounts:
 
 
 class MemoryReader:
-    """Complaints from a frame with ``received_at`` (tz-aware), ``id`` and the dimension columns."""
+    """Complaints from a frame with ``received_at`` (tz-aware), ``id`` and the dimension columns,
+    and optionally ``weight``: how many complaints each row stands for."""
 
     def __init__(self, frame: pd.DataFrame):
         frame = frame.sort_values("received_at", kind="stable").reset_index(drop=True)
@@ -101,6 +142,13 @@ class MemoryReader:
         for dim in (*DIMENSIONS, "text", "customer_key"):
             values = frame[dim] if dim in frame else pd.Series([""] * len(frame))
             self.columns[dim] = values.fillna("").astype(str).to_numpy(dtype=object)
+        self.weighted = "weight" in frame
+        if self.weighted:
+            array = frame["weight"].astype(np.int64).to_numpy()
+            self._weights: tuple[list[int], np.ndarray] | None = (array.tolist(), array)
+        else:
+            self._weights = None
+        self._cumulative: dict[tuple, dict[int, list[int]]] = {}  # weighted: sums along rows_of
         self.visible = 0
         self._codes: dict[tuple[str, ...], tuple[np.ndarray, list[Key]]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
@@ -213,7 +261,9 @@ class MemoryReader:
             or ((lo - state.lo) + (hi - state.hi) > REBUILD_ROWS)
         ):
             codes, array, labels = self._filtered_codes(group_by, filters)
-            state = self._sliding[token] = _SlidingCounts(codes, array, labels, threshold, lo, hi)
+            state = self._sliding[token] = _SlidingCounts(
+                codes, array, labels, threshold, lo, hi, self._weights
+            )
         elif lo != state.lo or hi != state.hi:
             state.move(lo, hi)
         return state.answer()
@@ -249,11 +299,35 @@ class MemoryReader:
             return [0] * len(keys)
         index = self._label_index(group_by)
         rows_of = self._rows_by_code(group_by, filters)
+        sums = self._weight_sums(group_by, filters) if self.weighted else None
         out = []
         for key in keys:
-            rows = rows_of.get(index.get(key, -1))
-            out.append(bisect_left(rows, hi) - bisect_left(rows, lo) if rows else 0)
+            code = index.get(key, -1)
+            rows = rows_of.get(code)
+            if not rows:
+                out.append(0)
+            elif sums is None:
+                out.append(bisect_left(rows, hi) - bisect_left(rows, lo))
+            else:
+                cum = sums[code]
+                out.append(cum[bisect_left(rows, hi)] - cum[bisect_left(rows, lo)])
         return out
+
+    def _weight_sums(
+        self, group_by: Sequence[str], filters: Filters | None
+    ) -> dict[int, list[int]]:
+        """Per code, the running total of its rows' weights (0 first): a window's count of a
+        weighted key is a difference of two of them, as a bisect difference is for complaints."""
+        token = (tuple(group_by), self._filter_token(filters))
+        sums = self._cumulative.get(token)
+        if sums is None:
+            assert self._weights is not None
+            weights = self._weights[1]
+            sums = self._cumulative[token] = {
+                code: [0, *np.cumsum(weights[rows]).tolist()]
+                for code, rows in self._rows_by_code(group_by, filters).items()
+            }
+        return sums
 
     def _label_index(self, group_by: Sequence[str]) -> dict[Key, int]:
         dims = tuple(group_by)
@@ -303,8 +377,10 @@ class MemoryReader:
         lookup = np.zeros(len(labels), dtype=np.intp)
         lookup[present] = np.arange(len(present))
         inverse = lookup[codes]
-        flat = np.bincount(inverse * n_bins + bins, minlength=len(present) * n_bins)
-        return [labels[i] for i in present.tolist()], flat.reshape(len(present), n_bins)
+        weights = None if self._weights is None else self._weights[1][rows]
+        flat = np.bincount(inverse * n_bins + bins, weights, minlength=len(present) * n_bins)
+        labels_present = [labels[i] for i in present.tolist()]
+        return labels_present, flat.astype(np.int64).reshape(len(present), n_bins)
 
     def complaint_refs(
         self,
@@ -315,7 +391,7 @@ class MemoryReader:
         filters: Filters | None = None,
     ) -> list[ComplaintRef]:
         lo, hi = self._slice(since, until)
-        if hi == lo:
+        if hi == lo or self.weighted:  # counts name no complaints
             return []
         dims = tuple(key)
         code = self._label_index(dims).get(tuple(key.values()), -1)
@@ -341,6 +417,8 @@ class MemoryReader:
     def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]:
         """Rows are visible in id order here: the cursor's highest id is all it needs."""
         lo = max(cursor.high + 1, bisect_left(self._time_list, to_ns(since)))
+        if self.weighted:  # counts carry no texts
+            return [], IdCursor(high=max(cursor.high, self.visible - 1))
         cols = self.columns
         rows = [
             TextRow(
