@@ -2,7 +2,8 @@
 
 Each tick the in-memory reader is advanced to the clock (nothing received later is visible), every
 enabled rule is evaluated, and ``apply_findings``/``step`` run exactly as in the worker. Each time
-an alert starts firing, one JSON line is written.
+an alert starts firing, one JSON line is written, with the situation it belongs to
+(``alerts.situations``: the alert it would be attached to live, or its own number).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from alerts.evaluators import EvaluatorSet
 from alerts.lifecycle import Transition, apply_findings
 from alerts.memory_reader import MemoryReader
 from alerts.rules.base import MAX_REFS
+from alerts.situations import Firing, situation_ids
 from config.rules import RulesFile
 from storage.models import Alert, AlertState
 
@@ -145,10 +147,26 @@ def share_rules(count: int, weights: list[float], jobs: int) -> list[list[int]]:
 
 
 @dataclass
-class _Part:
-    """One process's share of the replay: its lines keyed (tick, rule position, order)."""
+class _Fired:
+    """One firing of the replay: its place (tick, rule position, order), its line, and the tick
+    time its alert resolved (None: still active at the end)."""
 
-    lines: list[tuple[int, int, int, str]] = field(default_factory=list)
+    t: int
+    pos: int
+    seq: int
+    line: dict[str, Any]
+    resolved: datetime | None = None
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        return self.t, self.pos, self.seq
+
+
+@dataclass
+class _Part:
+    """One process's share of the replay: its firings and failures."""
+
+    lines: list[_Fired] = field(default_factory=list)
     fired: Counter[str] = field(default_factory=Counter)
     failed: list[tuple[int, int, str, str]] = field(default_factory=list)
 
@@ -159,13 +177,11 @@ def _replay(
     enabled: list[tuple[int, Any]],
     ticks: list[datetime],
     tz: ZoneInfo,
-    emit: Any,
     progress: bool,
 ) -> _Part:
-    """Every tick, the given (position, rule)s in order; each firing goes to ``emit`` (None: kept
-    in the part's lines)."""
+    """Every tick, the given (position, rule)s in order; each firing is kept in the part."""
     part = _Part()
-    emit = emit or part.lines.append
+    fired: dict[int, _Fired] = {}  # id() of a firing alert -> its firing
     evaluators = EvaluatorSet()
     store = MemoryAlertStore()
     failed: set[str] = set()
@@ -188,11 +204,27 @@ def _replay(
                 continue
             for alert, transition in changes:
                 if transition.kind == "fired":
-                    line = json.dumps(alert_line(alert, now, tz), ensure_ascii=False) + "\n"
-                    emit((t, pos, seq, line))
+                    fired[id(alert)] = _Fired(t, pos, seq, alert_line(alert, now, tz))
+                    part.lines.append(fired[id(alert)])
                     seq += 1
                     part.fired[rule.name] += 1
+                elif transition.kind == "resolved" and id(alert) in fired:
+                    fired.pop(id(alert)).resolved = now
     return part
+
+
+def write_lines(firings: list[_Fired], out: IO[str]) -> None:
+    """The firings in the order one process makes them, numbered, each with its situation."""
+    ordered = sorted(firings, key=lambda f: f.order)
+    lives = [
+        Firing(n, datetime.fromisoformat(f.line["fired_at"]), f.resolved, f.line["key"],
+               frozenset(f.line["complaint_ids"]))
+        for n, f in enumerate(ordered, start=1)
+    ]  # fmt: skip
+    situation = situation_ids(lives)
+    for life, firing in zip(lives, ordered, strict=True):
+        line = {**firing.line, "alert": life.id, "situation": situation[life.id]}
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def _replay_child(connection: Any, *args: Any) -> None:
@@ -224,8 +256,8 @@ def run_backtest(
     """Replay ``frame`` (see backtest_io.load_complaints) and write one line per firing.
 
     With ``jobs`` > 1 the rules are shared out between forked processes, each replaying every
-    tick for its own rules (the rules share no state, only the read-only complaints); the lines
-    are then written in the order one process would write them: by tick, then rule order.
+    tick for its own rules (the rules share no state, only the read-only complaints). Lines are
+    written at the end, by tick and then rule order, once every firing's situation is known.
     """
     started = time.perf_counter()
     summary = BacktestSummary(complaints=len(frame))
@@ -242,19 +274,18 @@ def run_backtest(
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         groups = share_rules(len(enabled), [rule_weight(r) for _, r in enabled], jobs)
     if len(groups) == 1:
-        part = _replay(reader, rules, enabled, ticks, tz, lambda item: out.write(item[3]), progress)
-        parts = [part]
+        parts = [_replay(reader, rules, enabled, ticks, tz, progress)]
     else:
         context = multiprocessing.get_context("fork")
         children = []
         for group in groups[1:]:
             receive, send = context.Pipe(duplex=False)
-            args = (reader, rules, [enabled[i] for i in group], ticks, tz, None)
+            args = (reader, rules, [enabled[i] for i in group], ticks, tz)
             child = context.Process(target=_replay_child, args=(send, *args), daemon=True)
             child.start()
             send.close()
             children.append((child, receive))
-        parts = [_replay(reader, rules, [enabled[i] for i in groups[0]], ticks, tz, None, progress)]
+        parts = [_replay(reader, rules, [enabled[i] for i in groups[0]], ticks, tz, progress)]
         for child, receive in children:
             try:
                 result = receive.recv()
@@ -264,8 +295,7 @@ def run_backtest(
             if isinstance(result, BaseException):
                 raise result
             parts.append(result)
-        for item in sorted(line for part in parts for line in part.lines):
-            out.write(item[3])
+    write_lines([firing for part in parts for firing in part.lines], out)
     for part in parts:
         summary.fired.update(part.fired)
     for _, _, name, error in sorted(f for part in parts for f in part.failed):

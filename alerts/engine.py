@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from alerts.evaluators import EvaluatorSet
-from alerts.lifecycle import SqlAlertStore, Transition, apply_findings
+from alerts.lifecycle import SqlAlertStore, Transition, apply_findings, link_situations
 from alerts.silences import active_silences, is_silenced
 from alerts.sql_reader import SqlReader
 from config.models import RulesFile
@@ -72,4 +72,5 @@ def evaluate(
         for alert, _ in changes:
             alert.silenced = is_silenced(alert, silences)
         result.changes.extend(changes)
+    link_situations(session, result.changes, now)
     return result

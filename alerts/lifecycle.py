@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from alerts.findings import Finding
+from alerts.situations import AlertView, lead_for
 from storage.models import Alert, AlertEvent, AlertState
 from storage.queries import active_alerts
 
@@ -163,3 +164,40 @@ class SqlAlertStore:
                 message=transition.message,
             )
         )
+
+
+def _view(alert: Alert) -> AlertView:
+    ids = frozenset((alert.evidence or {}).get("complaint_ids") or [])
+    return AlertView(alert.id, dict(alert.key or {}), ids, alert.parent_alert_id)
+
+
+def link_situations(session, changes: list[tuple[Alert, Transition]], now: datetime) -> int:
+    """Attach this tick's new alerts to the situation they belong to (``alerts.situations``).
+
+    The lead takes the attached alert's severity when that is higher, so the one page people
+    get is as urgent as the worst part of the situation. Returns how many were attached.
+    """
+    new = [a for a, t in changes if t.kind == "created" and a.parent_alert_id is None]
+    if not new:
+        return 0
+    active = {a.id: a for a in active_alerts(session)}
+    views = [_view(a) for a in active.values()]
+    linked = 0
+    for alert in sorted(new, key=lambda a: a.id):
+        lead_id = lead_for(_view(alert), views)
+        if lead_id is None or lead_id not in active:
+            continue
+        lead = active[lead_id]
+        alert.parent_alert_id = lead.id
+        views = [_view(a) for a in active.values()]
+        session.add(AlertEvent(alert_id=alert.id, at=now, kind="linked", actor="system",
+                               from_state=alert.state, to_state=alert.state,
+                               message=f"与告警 #{lead.id} 属同一情况，由其统一通知"))  # fmt: skip
+        if alert.severity < lead.severity:
+            session.add(AlertEvent(alert_id=lead.id, at=now, kind="severity_raised",
+                                   actor="system", from_state=lead.state, to_state=lead.state,
+                                   message=f"{lead.severity} → {alert.severity}（关联告警 "
+                                   f"#{alert.id}）"))  # fmt: skip
+            lead.severity = alert.severity
+        linked += 1
+    return linked

@@ -29,6 +29,10 @@ OUTBREAK_RESIDUAL = 6.0  # standardised residual beyond which a past day is left
 # A key's own dispersion counts as many days as it has; the pooled value counts as 14 days, so a
 # fortnight of history is needed before a key's own (noisy) moment estimate dominates.
 DISPERSION_PRIOR_DAYS = 14.0
+# Above this share of all complaints a key is its own baseline: conditioning on the others
+# (Kulldorff) divides by 1 - share, so a key that is most of the total (a one-product file, a
+# dominant line) would be expected to move with the few others' noise, or to expect nothing.
+MAX_CONDITIONED_SHARE = 0.5
 # Complaint counts are never exactly Poisson (people complain in clusters); a small floor
 # keeps the test honest for keys whose history happened to look calm.
 MIN_DISPERSION = 0.05
@@ -77,6 +81,7 @@ class Baseline:
     pooled_dispersion: float
     floor_share: float
     days: int
+    mean_total: float = 0.0  # all keys' mean count per history day
 
 
 def fit_baseline(y: np.ndarray, totals: np.ndarray, threshold: float = 2.58) -> Baseline:
@@ -94,6 +99,7 @@ def fit_baseline(y: np.ndarray, totals: np.ndarray, threshold: float = 2.58) -> 
     if days == 0 or y.shape[0] == 0:
         return Baseline(np.zeros(y.shape[0]), np.zeros(y.shape[0]), 0.0, 1.0, days)
     y, totals = y[:, live], totals[live]
+    mean_total = float(totals.mean())
     grand = totals.sum()
     floor = 0.5 / grand  # half a complaint over the whole history: unseen keys are not impossible
     shares = np.maximum(y.sum(axis=1) / grand, floor)
@@ -102,7 +108,7 @@ def fit_baseline(y: np.ndarray, totals: np.ndarray, threshold: float = 2.58) -> 
     others = totals[None, :] - y  # compare each key with the rest, as the surge test does
     keep = np.ones_like(y)  # days used for the dispersion: all but blatant outbreaks
     for _ in range(2):
-        m = conditional_expected(shares[:, None], others)
+        m = conditional_expected(shares[:, None], others, mean_total)
         resid2 = keep * ((y - m) ** 2 - y)
         m2 = keep * m**2
         pooled = float(np.clip(resid2.sum() / max(m2.sum(), 1e-9), 0.0, MAX_DISPERSION))
@@ -118,7 +124,36 @@ def fit_baseline(y: np.ndarray, totals: np.ndarray, threshold: float = 2.58) -> 
         weights = np.where(s > threshold, 1.0 / np.maximum(s, 1e-9) ** 2, 1.0)
         keep = np.where(s > OUTBREAK_RESIDUAL, 0.0, 1.0)
         shares = np.maximum((weights * y).sum(axis=1) / (weights * totals).sum(axis=1), floor)
-    return Baseline(shares, dispersion, pooled, floor, days)
+    return Baseline(shares, dispersion, pooled, floor, days, mean_total)
+
+
+def within_day_dispersion(hourly: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Per key, the NB dispersion of hourly counts around the key's own level of that day.
+
+    ``hourly`` is keys × days × 24, ``shape`` days × 24: each hour's share of its day in the
+    all-key profile. A day's expected hour is the key's count that day times the hour's share,
+    so day-to-day swings (which the local level learns) do not count, only how bursty the key
+    is within a day: near zero for a hotline, large for a social channel where a retweet wave
+    quadruples a half hour on an ordinary day. Method of moments as in ``fit_baseline``, hours
+    with blatant outliers (past events) left out in a second pass, shrunk to the pooled value.
+    """
+    hourly = np.asarray(hourly, dtype=float)
+    keys = hourly.shape[0]
+    if keys == 0 or hourly.shape[1] == 0:
+        return np.zeros(keys)
+    m = hourly.sum(axis=2, keepdims=True) * shape[None, :, :]
+    keep = np.ones_like(hourly)
+    own = np.zeros(keys)
+    for _ in range(2):
+        resid2 = (keep * ((hourly - m) ** 2 - hourly)).sum(axis=(1, 2))
+        m2 = (keep * m**2).sum(axis=(1, 2))
+        pooled = float(np.clip(resid2.sum() / max(m2.sum(), 1e-9), 0.0, MAX_DISPERSION))
+        own = np.clip(resid2 / np.maximum(m2, 1e-9), 0.0, MAX_DISPERSION)
+        weight = (keep * np.minimum(m, 1.0)).sum(axis=(1, 2)) / 24  # days of one expected/hour
+        own = (weight * own + DISPERSION_PRIOR_DAYS * pooled) / (weight + DISPERSION_PRIOR_DAYS)
+        s = anscombe_residuals(hourly, m) / np.sqrt(1.0 + own[:, None, None] * m)
+        keep = np.where(s > OUTBREAK_RESIDUAL, 0.0, 1.0)
+    return own
 
 
 def cusum(z: np.ndarray, k: float) -> np.ndarray:
@@ -129,7 +164,12 @@ def cusum(z: np.ndarray, k: float) -> np.ndarray:
     return s
 
 
-def conditional_expected(share: np.ndarray | float, others: np.ndarray | float) -> np.ndarray:
-    """Expected count of a key given the others' count: r/(1-r) · others (Kulldorff 2005)."""
-    share = np.minimum(np.asarray(share, dtype=float), 0.95)
-    return share / (1.0 - share) * np.asarray(others, dtype=float)
+def conditional_expected(
+    share: np.ndarray | float, others: np.ndarray | float, mean_total: float
+) -> np.ndarray:
+    """Expected count of a key given the others' count: r/(1-r) · others (Kulldorff 2005);
+    a key above ``MAX_CONDITIONED_SHARE`` expects its own mean, r · ``mean_total``."""
+    share = np.asarray(share, dtype=float)
+    capped = np.minimum(share, MAX_CONDITIONED_SHARE)
+    conditioned = capped / (1.0 - capped) * np.asarray(others, dtype=float)
+    return np.where(share > MAX_CONDITIONED_SHARE, share * mean_total, conditioned)

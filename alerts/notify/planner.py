@@ -164,7 +164,13 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
             continue
         parent = inhibited_by(session, alert)
         if parent is not None:
-            _event_once(session, alert, "notify_suppressed", f"被事件级告警 #{parent} 抑制", now)
+            _event_once(
+                session,
+                alert,
+                "notify_suppressed",
+                f"并入告警 #{parent}（同一情况），由其统一通知",
+                now,
+            )
             continue
         if muted_by(routes.mute_windows, labels, now):
             continue  # held back, not dropped: planned as soon as the window ends

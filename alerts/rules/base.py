@@ -23,6 +23,13 @@ Filters = Mapping[str, Sequence[str]]
 MAX_REFS = 1000
 
 
+def complete(key: Key) -> bool:
+    """A key every dimension of which has a value: complaints without a category (or region,
+    channel) form no product × category key, so one surge is not reported again per empty
+    dimension."""
+    return bool(key) and all(key)
+
+
 class ComplaintRef(NamedTuple):
     """One complaint behind an alert: enough to link it and to grade severity."""
 

@@ -42,18 +42,21 @@ from alerts.rules.base import (
     Key,
     RuleContext,
     build_finding,
+    complete,
     counts_of,
     refs_for,
     window_bounds,
 )
 from alerts.rules.threshold import describe_key
 from alerts.stats import (
+    MAX_CONDITIONED_SHARE,
     Baseline,
     conditional_expected,
     cusum,
     fit_baseline,
     nb_normal_scores,
     nb_upper_p,
+    within_day_dispersion,
 )
 from config.rules import SurgeRule
 from storage.ingest import BUCKET
@@ -173,6 +176,8 @@ class SurgeEvaluator:
         self._lag: Baseline | None = None
         self._cusum_at: datetime | None = None
         self._cusum_hits: list[tuple[Key, int, float, float]] = []
+        self._within: list[float] = []  # per baseline key: within-day (burst) dispersion
+        self._within_default = 0.0
 
     # -- baseline, refreshed once per local day and after late history ----------------------
     def history_changed(self, before: datetime) -> None:
@@ -208,6 +213,7 @@ class SurgeEvaluator:
         types = [cal.day_type((recent + i * DAY).date()) for i in range(h)]
         profile = hourly_profile(hourly, types)
         shape = within_hour_shape(fine)
+        self._within = self._within_day(reader, recent, day_start, profile, types)
         # expected total per 5-minute bucket from yesterday's midnight to tomorrow's
         self._grid_start = day_start - DAY
         per_bucket = []
@@ -216,6 +222,29 @@ class SurgeEvaluator:
             per_bucket.append((profile[kind][:, None] * shape).ravel())
         self._cum_expected = np.concatenate([[0.0], np.cumsum(np.concatenate(per_bucket))])
         self._cum_list = self._cum_expected.tolist()
+
+    def _within_day(
+        self,
+        reader: CountReader,
+        since: datetime,
+        until: datetime,
+        profile: np.ndarray,
+        types: list[int],
+    ) -> list[float]:
+        """Each baseline key's within-day dispersion (``alerts.stats.within_day_dispersion``),
+        in ``self._index`` order; a key without history gets the median of the others."""
+        rule = self.rule
+        keys, hourly = reader.series(rule.group_by, since, until, 60, rule.filters)
+        days = len(types)
+        out = np.zeros(len(self._index))
+        if len(keys):
+            shape = profile[types] / profile[types].sum(axis=1, keepdims=True)
+            found = within_day_dispersion(hourly.reshape(len(keys), days, 24), shape)
+            for key, value in zip(keys, found.tolist(), strict=True):
+                if key in self._index:
+                    out[self._index[key]] = value
+        self._within_default = float(np.median(out)) if len(out) else 0.0
+        return out.tolist()
 
     def expected_total(self, since: datetime, until: datetime) -> float:
         """Expected all-key count in [since, until) from the day-type hourly profile."""
@@ -236,7 +265,7 @@ class SurgeEvaluator:
         counts_n = reader.window_counts(group_by, n_since, until, filters, min_count)
         # every window lies inside the nowcast window: a key below min_count there is below it
         # in every window, so a tick without such a key cannot hit (most ticks, most rules)
-        if not any(any(key) for key in counts_n):
+        if not any(complete(key) for key in counts_n):
             return {}
         total_n = sum(reader.window_counts([], n_since, until, filters).values())
         # expected totals as differences of the cumulative profile (expected_total, inlined:
@@ -263,7 +292,7 @@ class SurgeEvaluator:
                 counts = counts_n
             else:
                 counts = reader.window_counts(group_by, since, until, filters, min_count)
-            window_keys = [key for key, x in counts.items() if x >= min_count and any(key)]
+            window_keys = [key for key, x in counts.items() if x >= min_count and complete(key)]
             if not window_keys:
                 continue
             n = len(window_keys)
@@ -286,11 +315,12 @@ class SurgeEvaluator:
         # elementwise, so the same numbers (a few keys: plain floats; thousands at 10×: arrays)
         index = self._index
         rows = [index.get(k) for k in keys]
+        windows = [window for _, window in tested]
         others_list = [total_n - counts_n.get(k, 0) for k in keys]
         min_excess, min_ratio = rule.min_excess, rule.min_ratio
         if len(keys) <= SCALAR_KEYS:
             mu, disp = self._expected_scalar(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, windows
             )
             test = [
                 n for n, (x, m) in enumerate(zip(x_list, mu, strict=True))
@@ -298,7 +328,7 @@ class SurgeEvaluator:
             ]  # fmt: skip
         else:
             mu, disp = self._expected_array(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, windows
             )
             x = np.array(x_list, dtype=float)
             test = np.flatnonzero(~((x - mu < min_excess) | (x < min_ratio * mu)))
@@ -336,6 +366,7 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
+        windows: list[int],
     ) -> tuple[list[float], list[float]]:
         """mu and dispersion of each candidate with Python floats (few keys: no array overhead)."""
         base = self._base
@@ -344,10 +375,17 @@ class SurgeEvaluator:
         floor_share, pooled = float(base.floor_share), float(base.pooled_dispersion)
         mus: list[float] = []
         disps: list[float] = []
+        within, within_default = self._within, self._within_default
         for n, i in enumerate(rows):
             share = shares[i] if i is not None else floor_share
             disp = dispersions[i] if i is not None else pooled
+            burst = within[i] if i is not None else within_default
+            burst *= min(
+                1.0, 60.0 / windows[n]
+            )  # independent hours average out over longer windows
             g = (float(others[n]) + NOWCAST_PSEUDO) / ((1 - share) * expected_n + NOWCAST_PSEUDO)
+            if share > MAX_CONDITIONED_SHARE:  # the others are too few to say how today goes
+                g = 1.0
             scale = share * min(max(g, NOWCAST_MIN), NOWCAST_MAX)
             mu = scale * expected_w[n]
             if local is not None:
@@ -356,7 +394,7 @@ class SurgeEvaluator:
                     self.rule.local_dispersion,
                 )  # fmt: skip
             mus.append(mu)
-            disps.append(disp)
+            disps.append(max(disp, burst))
         return mus, disps
 
     def _expected_array(
@@ -368,6 +406,7 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
+        windows: list[int],
     ) -> tuple[np.ndarray, np.ndarray]:
         """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
         base = self._base
@@ -379,6 +418,7 @@ class SurgeEvaluator:
         g = (np.array(others, dtype=float) + NOWCAST_PSEUDO) / (
             (1 - share) * expected_n + NOWCAST_PSEUDO
         )
+        g = np.where(share > MAX_CONDITIONED_SHARE, 1.0, g)
         scale = share * np.minimum(np.maximum(g, NOWCAST_MIN), NOWCAST_MAX)
         mu = scale * np.array(expected_w)
         if local is not None:
@@ -386,7 +426,9 @@ class SurgeEvaluator:
                 mu, disp, np.array(ref_counts, dtype=float), scale * np.array(ref_expected),
                 self.rule.local_dispersion,
             )  # fmt: skip
-        return mu, disp
+        burst = np.array([self._within[i] if i is not None else self._within_default for i in rows])
+        burst *= np.minimum(1.0, 60.0 / np.array(windows, dtype=float))
+        return mu, np.maximum(disp, burst)
 
     # -- the CUSUM stage, once per hour -------------------------------------------------------
     def _cusum_stage(
@@ -415,14 +457,14 @@ class SurgeEvaluator:
         disp = np.array(
             [lag.dispersion[i] if i is not None else lag.pooled_dispersion for i in idx]
         )
-        m = conditional_expected(shares[:, None], total[0][None, :] - y)
+        m = conditional_expected(shares[:, None], total[0][None, :] - y, lag.mean_total)
         z = nb_normal_scores(y, m, disp[:, None])
         s = cusum(z, rule.cusum_k)
         last, m_last = y[:, -1], m[:, -1]
         hit = (s >= rule.cusum_h) & (last >= rule.cusum_min_daily)
         hit &= last >= rule.cusum_min_ratio * m_last
         for i in np.flatnonzero(hit):
-            if any(keys[i]):
+            if complete(keys[i]):
                 self._cusum_hits.append((keys[i], int(last[i]), float(m_last[i]), float(s[i])))
         return self._cusum_hits
 

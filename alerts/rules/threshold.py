@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from alerts.findings import Finding
-from alerts.rules.base import CountReader, RuleContext, build_finding, refs_for, window_bounds
+from alerts.rules.base import (
+    CountReader,
+    RuleContext,
+    build_finding,
+    complete,
+    refs_for,
+    window_bounds,
+)
 from collectors.vocabulary import CHANNELS
 from config.rules import ThresholdRule
 
@@ -34,8 +41,8 @@ DIMENSION_LABELS = {
 def keys_over_threshold(
     counts: Mapping[tuple[str, ...], int], threshold: int
 ) -> list[tuple[tuple[str, ...], int]]:
-    """Keys whose count reaches the threshold, largest first. Empty keys never alert."""
-    hits = [(key, n) for key, n in counts.items() if n >= threshold and any(key)]
+    """Keys whose count reaches the threshold, largest first. Incomplete keys never alert."""
+    hits = [(key, n) for key, n in counts.items() if n >= threshold and complete(key)]
     return sorted(hits, key=lambda item: (-item[1], item[0]))
 
 

@@ -1,0 +1,123 @@
+"""One situation, one alert: the pure test, the live engine on real databases, the backtest."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import select
+
+from alerts.backtest import run_backtest
+from alerts.engine import evaluate
+from alerts.notify.dispatch import plan
+from alerts.situations import AlertView, Firing, lead_for, same_situation, situation_ids
+from config.rules import RulesFile
+from storage.ingest import ingest_complaints
+from storage.models import Alert, AlertEvent, Notification
+from tests.alerts.detection_helpers import COLUMNS, complaint
+from tests.alerts.test_detection_engine import Row
+from tests.notify.conftest import make_config
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+# three rules that all see one product's burst: the product, product × category, channel ×
+# product; and one over category × region, which the burst alone does not make
+RULES = RulesFile.model_validate(
+    {
+        "rules": [
+            {"name": "product", "kind": "threshold", "group_by": ["product_code"],
+             "window_minutes": 60, "threshold": 5, "severity": 3},
+            {"name": "product-category", "kind": "threshold",
+             "group_by": ["product_code", "category"], "window_minutes": 60, "threshold": 5,
+             "severity": 3, "escalate": [{"min_count": 8, "severity": 2}]},
+            {"name": "channel-product", "kind": "threshold",
+             "group_by": ["channel", "product_code"], "window_minutes": 60, "threshold": 5,
+             "severity": 3},
+        ]
+    }
+)  # fmt: skip
+
+
+def view(i: int, key: dict, ids=(), parent=None) -> AlertView:
+    return AlertView(i, key, frozenset(ids), parent)
+
+
+def test_same_product_or_tag_or_most_complaints_shared_is_one_situation():
+    product = view(1, {"product_code": "P1"})
+    assert same_situation(view(2, {"product_code": "P1", "category": "理赔"}), product)
+    assert same_situation(view(2, {"channel": "social", "product_code": "P1"}), product)
+    assert not same_situation(view(2, {"product_code": "P2"}), product)
+    wave = view(1, {"event_tag": "暴雪"}, ids=range(10))
+    assert same_situation(view(2, {"product_code": "P7"}, ids=range(4, 10)), wave)  # 6 of 6
+    assert not same_situation(view(2, {"product_code": "P7"}, ids=range(8, 20)), wave)  # 2 of 12
+    assert not same_situation(view(2, {"region": "广东"}), view(1, {"region": "广东"}, ids=[1]))
+
+
+def test_a_new_alert_joins_the_lead_of_an_older_alert_never_a_newer_one():
+    lead = view(1, {"event_tag": "暴雪"}, ids=range(10))
+    child = view(2, {"product_code": "P1"}, ids=range(5), parent=1)
+    newer = view(3, {"product_code": "P1", "category": "理赔"})
+    assert lead_for(newer, [lead, child]) == 1  # joined through P1, led by the event wave
+    assert lead_for(view(1, {"product_code": "P1"}), [child]) is None  # child is newer
+
+
+def test_replayed_situations_follow_alert_lifetimes():
+    at = T0
+    firings = [
+        Firing(1, at, at + timedelta(hours=2), {"product_code": "P1"}, frozenset()),
+        Firing(2, at, None, {"product_code": "P1", "category": "理赔"}, frozenset()),
+        Firing(3, at + timedelta(hours=3), None, {"product_code": "P1"}, frozenset()),
+        Firing(4, at, None, {"product_code": "P2"}, frozenset()),
+    ]
+    # 3 fires after 1 resolved, but 2 (attached to 1) is still active: still 1's situation
+    assert situation_ids(firings) == {1: 1, 2: 1, 3: 1, 4: 4}
+    alone = [firings[0], Firing(3, at + timedelta(hours=3), None, {"product_code": "P1"},
+                                frozenset())]  # fmt: skip
+    assert situation_ids(alone) == {1: 1, 3: 3}
+
+
+def burst_rows(n: int, product: str = "P1", start: datetime = T0) -> list[Row]:
+    return [Row(f"{product}-{i}", start + timedelta(minutes=2 * i), product) for i in range(n)]
+
+
+def test_live_burst_is_one_situation_paged_once_at_its_worst_severity(session):
+    ingest_complaints(session, burst_rows(9) + burst_rows(5, "P2"))
+    session.commit()
+    now = T0 + timedelta(minutes=20)
+    evaluate(session, RULES, now)
+    session.commit()
+    alerts = {(a.rule, a.key["product_code"]): a for a in session.scalars(select(Alert))}
+    assert len(alerts) == 6  # every rule keeps its own alert and evidence
+    lead = alerts[("product", "P1")]
+    assert lead.parent_alert_id is None
+    assert alerts[("product-category", "P1")].parent_alert_id == lead.id
+    assert alerts[("channel-product", "P1")].parent_alert_id == lead.id
+    assert alerts[("product-category", "P2")].parent_alert_id == alerts[("product", "P2")].id
+    assert lead.severity == 2  # raised to the product × category alert's Ⅱ级
+    kinds = session.scalars(select(AlertEvent.kind).where(AlertEvent.alert_id == lead.id)).all()
+    assert "severity_raised" in kinds
+    plan(session, make_config(), now, "http://radar.local")
+    session.commit()
+    paged = {n.alert_id for n in session.scalars(select(Notification))}
+    assert paged == {lead.id, alerts[("product", "P2")].id}  # one page per situation
+    suppressed = session.scalars(
+        select(AlertEvent.message).where(AlertEvent.kind == "notify_suppressed")
+    ).all()
+    assert len(suppressed) == 4 and all(f"#{lead.id}" in m or "同一情况" in m for m in suppressed)
+
+
+def test_backtest_lines_carry_their_situation(tmp_path):
+    rows = [complaint(f"a{i}", T0 + timedelta(minutes=2 * i)) for i in range(9)]
+    rows += [complaint(f"b{i}", T0 + timedelta(minutes=3 * i), "P2") for i in range(6)]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
+    for jobs in (1, 2):
+        out = io.StringIO()
+        run_backtest(frame, RULES, out, progress=False, jobs=jobs)
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        by = {(a["rule"], a["key"]["product_code"]): a for a in lines}
+        assert len(lines) == 6
+        assert len({a["situation"] for a in lines}) == 2
+        assert by[("channel-product", "P1")]["situation"] == by[("product", "P1")]["alert"]
+        assert [a["alert"] for a in lines] == list(range(1, 7))
