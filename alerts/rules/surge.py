@@ -51,6 +51,7 @@ from alerts.rules.threshold import describe_key
 from alerts.stats import (
     MAX_CONDITIONED_SHARE,
     Baseline,
+    burst_dispersion,
     conditional_expected,
     cusum,
     fit_baseline,
@@ -66,6 +67,10 @@ NOWCAST_PSEUDO = 5.0  # complaints: with fewer observed, trust the profile more 
 RESTDAY_FALLBACK = 0.6  # rest-day volume relative to workdays before any rest day is seen
 HOLIDAY_FALLBACK = 0.5  # holiday volume relative to rest days before any holiday is seen
 MAX_SCORE = 99.0
+# A day type the history has not seen (the first holiday in four weeks, often Spring Festival)
+# borrows another type's profile scaled by a guess; say so in the level's spread, so the
+# key's own count earlier today corrects the guess quickly and a wrong guess does not page.
+UNSEEN_DAY_DISPERSION = 0.5
 # the nowcast may lift the expectation freely but lower it only to half: a quiet day among a few
 # big keys is noise, and true holiday lulls are already in the day-type profile
 NOWCAST_MIN, NOWCAST_MAX = 0.5, 10.0
@@ -176,8 +181,10 @@ class SurgeEvaluator:
         self._lag: Baseline | None = None
         self._cusum_at: datetime | None = None
         self._cusum_hits: list[tuple[Key, int, float, float]] = []
-        self._within: list[float] = []  # per baseline key: within-day (burst) dispersion
-        self._within_default = 0.0
+        # per baseline key: within-day (burst) dispersion of hours and of six hours; for others
+        self._within: list[tuple[float, float]] = []
+        self._within_default = (0.0, 0.0)
+        self._unseen_day = 0.0  # extra level dispersion today: see UNSEEN_DAY_DISPERSION
 
     # -- baseline, refreshed once per local day and after late history ----------------------
     def history_changed(self, before: datetime) -> None:
@@ -212,8 +219,11 @@ class SurgeEvaluator:
         hourly = fine.reshape(h, 24, BUCKETS_PER_HOUR).sum(axis=2)
         types = [cal.day_type((recent + i * DAY).date()) for i in range(h)]
         profile = hourly_profile(hourly, types)
+        today = cal.day_type(day_start.date())
+        seen = any(t == today and n > 0 for t, n in zip(types, hourly.sum(axis=1), strict=True))
+        self._unseen_day = 0.0 if seen else UNSEEN_DAY_DISPERSION
         shape = within_hour_shape(fine)
-        self._within = self._within_day(reader, recent, day_start, profile, types)
+        self._within_day(reader, recent, day_start, profile, types)
         # expected total per 5-minute bucket from yesterday's midnight to tomorrow's
         self._grid_start = day_start - DAY
         per_bucket = []
@@ -230,21 +240,36 @@ class SurgeEvaluator:
         until: datetime,
         profile: np.ndarray,
         types: list[int],
-    ) -> list[float]:
-        """Each baseline key's within-day dispersion (``alerts.stats.within_day_dispersion``),
+    ) -> None:
+        """Each baseline key's within-day dispersion of hours and of six hours (``alerts.stats``),
         in ``self._index`` order; a key without history gets the median of the others."""
         rule = self.rule
         keys, hourly = reader.series(rule.group_by, since, until, 60, rule.filters)
         days = len(types)
-        out = np.zeros(len(self._index))
+        by_scale = np.zeros((2, len(self._index)))
         if len(keys):
             shape = profile[types] / profile[types].sum(axis=1, keepdims=True)
-            found = within_day_dispersion(hourly.reshape(len(keys), days, 24), shape)
-            for key, value in zip(keys, found.tolist(), strict=True):
-                if key in self._index:
-                    out[self._index[key]] = value
-        self._within_default = float(np.median(out)) if len(out) else 0.0
-        return out.tolist()
+            hourly = hourly.reshape(len(keys), days, 24)
+            rows = [self._index.get(key) for key in keys]
+            for n, hours in enumerate((1, 6)):
+                found = within_day_dispersion(hourly, shape, hours)
+                for row, value in zip(rows, found.tolist(), strict=True):
+                    if row is not None:
+                        by_scale[n, row] = value
+        default = np.median(by_scale, axis=1) if by_scale.shape[1] else np.zeros(2)
+        self._within = [tuple(pair) for pair in by_scale.T.tolist()]
+        self._within_default = (float(default[0]), float(default[1]))
+
+    def _window_hours(self, i: int, j: int) -> float:
+        """How many hours' worth of independent bursts the expected count of buckets [i, j) of
+        the grid holds: (Σ M)² / Σ M² over its hours M (3 h of night and one busy morning hour
+        are about one hour), the window's own length below an hour."""
+        if j - i < BUCKETS_PER_HOUR:
+            return (j - i) / BUCKETS_PER_HOUR
+        cum = self._cum_list
+        hours = [cum[min(b + BUCKETS_PER_HOUR, j)] - cum[b] for b in range(i, j, BUCKETS_PER_HOUR)]
+        total, squares = sum(hours), sum(h * h for h in hours)
+        return max(total * total / squares, 1.0) if squares > 0 else (j - i) / BUCKETS_PER_HOUR
 
     def expected_total(self, since: datetime, until: datetime) -> float:
         """Expected all-key count in [since, until) from the day-type hourly profile."""
@@ -284,6 +309,7 @@ class SurgeEvaluator:
         x_list: list[int] = []
         tested: list[tuple[datetime, int]] = []  # (since, window) of each candidate
         expected_w: list[float] = []
+        hours_w: list[float] = []  # the window's hours of independent bursts (_window_hours)
         ref_counts: list[int] = []
         ref_expected: list[float] = []
         for window in rule.windows_minutes:
@@ -301,6 +327,7 @@ class SurgeEvaluator:
             tested += [(since, window)] * n
             i = min(max((since - grid) // BUCKET, 0), last)
             expected_w += [cum[j] - cum[i]] * n
+            hours_w += [self._window_hours(i, j)] * n
             if local is not None:
                 assert midnight is not None
                 # today's level only: a quiet or busy yesterday says little about today, so a
@@ -315,12 +342,16 @@ class SurgeEvaluator:
         # elementwise, so the same numbers (a few keys: plain floats; thousands at 10×: arrays)
         index = self._index
         rows = [index.get(k) for k in keys]
-        windows = [window for _, window in tested]
+        within, default = self._within, self._within_default
+        bursts = [
+            burst_dispersion(*(within[r] if r is not None else default), hours)
+            for r, hours in zip(rows, hours_w, strict=True)
+        ]
         others_list = [total_n - counts_n.get(k, 0) for k in keys]
         min_excess, min_ratio = rule.min_excess, rule.min_ratio
         if len(keys) <= SCALAR_KEYS:
             mu, disp = self._expected_scalar(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, windows
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, bursts
             )
             test = [
                 n for n, (x, m) in enumerate(zip(x_list, mu, strict=True))
@@ -328,7 +359,7 @@ class SurgeEvaluator:
             ]  # fmt: skip
         else:
             mu, disp = self._expected_array(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, windows
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, bursts
             )
             x = np.array(x_list, dtype=float)
             test = np.flatnonzero(~((x - mu < min_excess) | (x < min_ratio * mu)))
@@ -366,7 +397,7 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
-        windows: list[int],
+        bursts: list[float],
     ) -> tuple[list[float], list[float]]:
         """mu and dispersion of each candidate with Python floats (few keys: no array overhead)."""
         base = self._base
@@ -375,14 +406,10 @@ class SurgeEvaluator:
         floor_share, pooled = float(base.floor_share), float(base.pooled_dispersion)
         mus: list[float] = []
         disps: list[float] = []
-        within, within_default = self._within, self._within_default
+        unseen = self._unseen_day
         for n, i in enumerate(rows):
             share = shares[i] if i is not None else floor_share
-            disp = dispersions[i] if i is not None else pooled
-            burst = within[i] if i is not None else within_default
-            burst *= min(
-                1.0, 60.0 / windows[n]
-            )  # independent hours average out over longer windows
+            disp = (dispersions[i] if i is not None else pooled) + unseen
             g = (float(others[n]) + NOWCAST_PSEUDO) / ((1 - share) * expected_n + NOWCAST_PSEUDO)
             if share > MAX_CONDITIONED_SHARE:  # the others are too few to say how today goes
                 g = 1.0
@@ -394,7 +421,7 @@ class SurgeEvaluator:
                     self.rule.local_dispersion,
                 )  # fmt: skip
             mus.append(mu)
-            disps.append(max(disp, burst))
+            disps.append(max(disp, bursts[n]))
         return mus, disps
 
     def _expected_array(
@@ -406,7 +433,7 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
-        windows: list[int],
+        bursts: list[float],
     ) -> tuple[np.ndarray, np.ndarray]:
         """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
         base = self._base
@@ -415,6 +442,7 @@ class SurgeEvaluator:
         disp = np.array(
             [base.dispersion[i] if i is not None else base.pooled_dispersion for i in rows]
         )
+        disp = disp + self._unseen_day
         g = (np.array(others, dtype=float) + NOWCAST_PSEUDO) / (
             (1 - share) * expected_n + NOWCAST_PSEUDO
         )
@@ -426,9 +454,7 @@ class SurgeEvaluator:
                 mu, disp, np.array(ref_counts, dtype=float), scale * np.array(ref_expected),
                 self.rule.local_dispersion,
             )  # fmt: skip
-        burst = np.array([self._within[i] if i is not None else self._within_default for i in rows])
-        burst *= np.minimum(1.0, 60.0 / np.array(windows, dtype=float))
-        return mu, np.maximum(disp, burst)
+        return mu, np.maximum(disp, np.array(bursts))
 
     # -- the CUSUM stage, once per hour -------------------------------------------------------
     def _cusum_stage(

@@ -200,13 +200,12 @@ def test_surge_expectations_with_floats_equal_the_array_ones(local):
     shares, dispersion = rng.uniform(1e-4, 0.7, 40), rng.uniform(0.05, 3.0, 40)
     evaluator._base = Baseline(shares, dispersion, 0.7, 1e-4, 28)
     evaluator._shares, evaluator._dispersions = shares.tolist(), dispersion.tolist()
-    evaluator._within, evaluator._within_default = rng.uniform(0, 1.0, 40).tolist(), 0.3
     n = 60
     rows = [int(i) if i < 40 else None for i in rng.integers(0, 50, n)]
     args = (
         rows, rng.integers(0, 500, n).tolist(), float(rng.uniform(0, 900)),
         rng.uniform(0, 50, n).tolist(), rng.integers(0, 30, n).tolist(),
-        rng.uniform(-1, 40, n).tolist(), local, rng.choice([30, 60, 360, 1440], n).tolist(),
+        rng.uniform(-1, 40, n).tolist(), local, rng.uniform(0, 1.0, n).tolist(),
     )  # fmt: skip
     mu_s, disp_s = evaluator._expected_scalar(*args)
     mu_a, disp_a = evaluator._expected_array(*args)
