@@ -117,3 +117,16 @@ def test_bursty_social_channel_pages_on_a_real_wave_not_on_its_ordinary_ones():
     hits = replay(evaluator, reader_for(frame.to_dict("records")), wave_at - timedelta(hours=1),
                   wave_at + timedelta(hours=2), step=timedelta(minutes=5))  # fmt: skip
     assert hits and hits[0][0] <= wave_at + timedelta(minutes=30)
+
+
+def test_burst_tail_is_heavier_than_the_gamma_for_bursty_keys_only():
+    from alerts.rules.surge import burst_tail_p, nb_upper_p_scalar
+
+    # a social key (burst 0.3) at 4x its level in a half hour: ordinary for it
+    tail = burst_tail_p(116, 26.3, 0.3)
+    assert tail > 1e-4 and tail > 3 * nb_upper_p_scalar(116, 26.3, 0.3)
+    # twelve times its level is not, whatever the tail
+    assert burst_tail_p(692, 58.6, 0.3) < 1e-6
+    # a hotline key has no burst part: the NB test alone decides
+    assert burst_tail_p(40, 10.0, 0.0) == 0.0
+    assert burst_tail_p(5, 10.0, 0.3) == 0.0  # below the expectation
