@@ -379,8 +379,9 @@ class MemoryReader:
         inverse = lookup[codes]
         weights = None if self._weights is None else self._weights[1][rows]
         flat = np.bincount(inverse * n_bins + bins, weights, minlength=len(present) * n_bins)
-        labels_present = [labels[i] for i in present.tolist()]
-        return labels_present, flat.astype(np.int64).reshape(len(present), n_bins)
+        if weights is not None:  # weighted bincount counts in floats
+            flat = flat.astype(np.int64)
+        return [labels[i] for i in present.tolist()], flat.reshape(len(present), n_bins)
 
     def complaint_refs(
         self,

@@ -139,27 +139,34 @@ def within_day_dispersion(hourly: np.ndarray, shape: np.ndarray, hours: int = 1)
     with blatant outliers (past events) left out in a second pass, shrunk to the pooled value.
     ``hours`` must divide 24.
     """
-    hourly = np.asarray(hourly, dtype=float)
-    if hours > 1:
-        days = hourly.shape[1]
-        hourly = hourly.reshape(hourly.shape[0], days, 24 // hours, hours).sum(axis=3)
-        shape = shape.reshape(days, 24 // hours, hours).sum(axis=2)
-    keys = hourly.shape[0]
-    if keys == 0 or hourly.shape[1] == 0:
+    keys, days = hourly.shape[0], hourly.shape[1]
+    if keys == 0 or days == 0:
         return np.zeros(keys)
-    m = hourly.sum(axis=2, keepdims=True) * shape[None, :, :]
-    keep = np.ones_like(hourly)
-    own = np.zeros(keys)
+    # keys with under two complaints a day carry almost no evidence of their own (their weight
+    # below is tiny against the prior): they get the pooled value, and cost nothing
+    dense = hourly.sum(axis=(1, 2)) >= 2 * days
+    if not dense.any():
+        return np.zeros(keys)
+    y = np.asarray(hourly[dense], dtype=float)
+    if hours > 1:
+        y = y.reshape(len(y), days, 24 // hours, hours).sum(axis=3)
+        shape = shape.reshape(days, 24 // hours, hours).sum(axis=2)
+    m = y.sum(axis=2, keepdims=True) * shape[None, :, :]
+    keep = np.ones_like(y)
+    own = np.zeros(len(y))
+    pooled = 0.0
     for _ in range(2):
-        resid2 = (keep * ((hourly - m) ** 2 - hourly)).sum(axis=(1, 2))
+        resid2 = (keep * ((y - m) ** 2 - y)).sum(axis=(1, 2))
         m2 = (keep * m**2).sum(axis=(1, 2))
         pooled = float(np.clip(resid2.sum() / max(m2.sum(), 1e-9), 0.0, MAX_DISPERSION))
         own = np.clip(resid2 / np.maximum(m2, 1e-9), 0.0, MAX_DISPERSION)
         weight = (keep * np.minimum(m, 1.0)).sum(axis=(1, 2)) / m.shape[2]  # days, roughly
         own = (weight * own + DISPERSION_PRIOR_DAYS * pooled) / (weight + DISPERSION_PRIOR_DAYS)
-        s = anscombe_residuals(hourly, m) / np.sqrt(1.0 + own[:, None, None] * m)
+        s = anscombe_residuals(y, m) / np.sqrt(1.0 + own[:, None, None] * m)
         keep = np.where(s > OUTBREAK_RESIDUAL, 0.0, 1.0)
-    return own
+    out = np.full(keys, pooled)
+    out[dense] = own
+    return out
 
 
 def burst_dispersion(hourly: float, six_hourly: float, hours: float) -> float:

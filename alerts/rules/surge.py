@@ -321,7 +321,7 @@ class SurgeEvaluator:
         x_list: list[int] = []
         tested: list[tuple[datetime, int]] = []  # (since, window) of each candidate
         expected_w: list[float] = []
-        hours_w: list[float] = []  # the window's hours of independent bursts (_window_hours)
+        spans: list[tuple[int, int]] = []  # each candidate's window as grid buckets [i, j)
         ref_counts: list[int] = []
         ref_expected: list[float] = []
         for window in rule.windows_minutes:
@@ -339,7 +339,7 @@ class SurgeEvaluator:
             tested += [(since, window)] * n
             i = min(max((since - grid) // BUCKET, 0), last)
             expected_w += [cum[j] - cum[i]] * n
-            hours_w += [self._window_hours(i, j)] * n
+            spans += [(i, j)] * n
             if local is not None:
                 assert midnight is not None
                 # today's level only: a quiet or busy yesterday says little about today, so a
@@ -354,16 +354,11 @@ class SurgeEvaluator:
         # elementwise, so the same numbers (a few keys: plain floats; thousands at 10×: arrays)
         index = self._index
         rows = [index.get(k) for k in keys]
-        within, default = self._within, self._within_default
-        bursts = [
-            burst_dispersion(*(within[r] if r is not None else default), hours)
-            for r, hours in zip(rows, hours_w, strict=True)
-        ]
         others_list = [total_n - counts_n.get(k, 0) for k in keys]
         min_excess, min_ratio = rule.min_excess, rule.min_ratio
         if len(keys) <= SCALAR_KEYS:
             mu, disp = self._expected_scalar(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, bursts
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
             )
             test = [
                 n for n, (x, m) in enumerate(zip(x_list, mu, strict=True))
@@ -371,7 +366,7 @@ class SurgeEvaluator:
             ]  # fmt: skip
         else:
             mu, disp = self._expected_array(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, bursts
+                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
             )
             x = np.array(x_list, dtype=float)
             test = np.flatnonzero(~((x - mu < min_excess) | (x < min_ratio * mu)))
@@ -379,6 +374,18 @@ class SurgeEvaluator:
         hits: dict[Key, dict] = {}
         if not test:
             return hits
+        # how bursty each tested key is over its window (few candidates pass the tests above)
+        within, default, hours_of = self._within, self._within_default, {}
+        bursts: dict[int, float] = {}
+        disp = list(disp)
+        for n in test:
+            span = spans[n]
+            if span not in hours_of:
+                hours_of[span] = self._window_hours(*span)
+            row = rows[n]
+            bursts[n] = burst_dispersion(*(within[row] if row is not None else default),
+                                         hours_of[span])  # fmt: skip
+            disp[n] = max(float(disp[n]), bursts[n])
         if len(test) <= SCALAR_KEYS:
             p_values = [
                 nb_upper_p_scalar(float(x_list[n]), float(mu[n]), float(disp[n])) for n in test
@@ -412,7 +419,6 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
-        bursts: list[float],
     ) -> tuple[list[float], list[float]]:
         """mu and dispersion of each candidate with Python floats (few keys: no array overhead)."""
         base = self._base
@@ -436,7 +442,7 @@ class SurgeEvaluator:
                     self.rule.local_dispersion,
                 )  # fmt: skip
             mus.append(mu)
-            disps.append(max(disp, bursts[n]))
+            disps.append(disp)
         return mus, disps
 
     def _expected_array(
@@ -448,7 +454,6 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
-        bursts: list[float],
     ) -> tuple[np.ndarray, np.ndarray]:
         """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
         base = self._base
@@ -469,7 +474,7 @@ class SurgeEvaluator:
                 mu, disp, np.array(ref_counts, dtype=float), scale * np.array(ref_expected),
                 self.rule.local_dispersion,
             )  # fmt: skip
-        return mu, np.maximum(disp, np.array(bursts))
+        return mu, disp
 
     # -- the CUSUM stage, once per hour -------------------------------------------------------
     def _cusum_stage(

@@ -205,7 +205,7 @@ def test_surge_expectations_with_floats_equal_the_array_ones(local):
     args = (
         rows, rng.integers(0, 500, n).tolist(), float(rng.uniform(0, 900)),
         rng.uniform(0, 50, n).tolist(), rng.integers(0, 30, n).tolist(),
-        rng.uniform(-1, 40, n).tolist(), local, rng.uniform(0, 1.0, n).tolist(),
+        rng.uniform(-1, 40, n).tolist(), local,
     )  # fmt: skip
     mu_s, disp_s = evaluator._expected_scalar(*args)
     mu_a, disp_a = evaluator._expected_array(*args)
