@@ -132,6 +132,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_last_year": ("去年同期无数据", "No data for the same week last year"),
     "top_products_week": ("本周投诉最多产品", "Top products this week"),
     "related_alerts": ("（另 {n} 条相关）", " (+{n} related)"),
+    "situation_lead": (
+        "同一情况的另 {n} 条告警并入本告警，由本告警统一通知：",
+        "{n} more alerts of the same situation are attached here and paged through this one:",
+    ),
+    "situation_member": (
+        "本告警与 #{lead} 属同一情况，由 #{lead} 统一通知：",
+        "This alert belongs to the situation of #{lead}, which pages for it:",
+    ),
     "ledger_capped": (
         "表中为最先到期的 {shown:,} 条，共 {total:,} 条（上方数字含全部）；缩小日期范围或按状态筛选可查看其余，导出 CSV 含日期内全部投诉（至多 200,000 条）。",
         "The table shows the {shown:,} complaints due first of {total:,} (the figures above count"

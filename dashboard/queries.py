@@ -238,6 +238,23 @@ def alert_detail(engine: Engine, alert_id: int) -> AlertDetail | None:
     )
 
 
+def situation_alerts(engine: Engine, alert_id: int) -> pd.DataFrame:
+    """Every alert of this alert's situation (``alerts.situations``): its lead first, then the
+    alerts attached to the lead, oldest first. Empty when the alert stands alone."""
+    with Session(engine) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            return _alert_rows([])
+        lead = alert.parent_alert_id or alert.id
+        query = (
+            select(Alert)
+            .where((Alert.id == lead) | (Alert.parent_alert_id == lead))
+            .order_by(case((Alert.id == lead, 0), else_=1), Alert.id)
+        )
+        rows = session.scalars(query).all()
+    return _alert_rows(rows if len(rows) > 1 else [])
+
+
 def complaints_by_ids(engine: Engine, ids: Sequence[int], limit: int = 20) -> pd.DataFrame:
     """Stored (already masked) complaints, newest first: the samples behind an alert."""
     columns = ["id", "received_at", "channel", "product_name", "region", "category", "text"]

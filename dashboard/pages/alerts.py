@@ -175,6 +175,7 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
         _actions(alert_id, alert["state"], user, now)
     else:
         st.info(t("no_permission_act", language))
+    _situation(alert_id, alert["parent_alert_id"], now)
 
     start = alert["started_at"]
     end = alert["resolved_at"] or now
@@ -218,6 +219,25 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
     st.markdown(f"**{t('audit', language)}**")
     events = detail.events.assign(at=[fmt_local(v, "%m-%d %H:%M:%S") for v in detail.events["at"]])
     st.dataframe(events, hide_index=True, key="alert_audit")
+
+
+def _situation(alert_id: int, lead_id: int | None, now: datetime) -> None:
+    """The other alerts of this alert's situation, each with its own count and expectation:
+    one burst seen by several rules is paged once, through the lead."""
+    language = lang()
+    members = cache.live("situation_alerts", alert_id)
+    if members.empty:
+        return
+    lead = int(members["id"].iloc[0])
+    if lead_id is not None:
+        st.caption(t("situation_member", language).format(lead=lead))
+    else:
+        st.caption(t("situation_lead", language).format(n=len(members) - 1))
+    table = _alert_table(members, now).assign(**{t("expected", language): members["expected"]})
+    st.dataframe(
+        table, hide_index=True, column_order=[c for c in table.columns if c != "_severity"],
+        key="alert_situation",
+    )  # fmt: skip
 
 
 def _run(action, alert_id: int, *args) -> None:

@@ -354,3 +354,28 @@ def test_settings_page_shows_config_check(app_env):
     at = AppTest.from_string(page_script("settings_view"), default_timeout=60).run()
     assert not at.exception
     assert any("配置检查通过" in s.value for s in at.success) or at.error
+
+
+def test_console_shows_the_alerts_of_one_situation(seeded):
+    with session_scope(make_session_factory(seeded)) as session:
+        lead = session.scalars(select(Alert).order_by(Alert.id)).first()
+        child = Alert(
+            fingerprint="child-fp", rule="product-category-surge", rule_kind="surge",
+            key={**lead.key, "category": "理赔"}, title="[点此](http://evil.example) 类别激增",
+            severity=3, state="firing", started_at=lead.started_at, fired_at=lead.started_at,
+            last_seen_at=lead.started_at, count=6, expected=0.4, evidence={},
+            parent_alert_id=lead.id,
+        )  # fmt: skip
+        session.add(child)
+        session.flush()
+        lead_id, child_id = lead.id, child.id
+    at = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    at.query_params["alert"] = str(child_id)
+    at.run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert f"与 #{lead_id} 属同一情况" in captions
+    # the alert list comes first, then the situation's table
+    situation = [d.value for d in at.dataframe if "ID" in d.value.columns][1]
+    assert list(situation["ID"]) == [lead_id, child_id]  # the lead first
+    assert "[点此](http://evil.example)" in " ".join(map(str, situation["告警"]))  # as text
