@@ -5,6 +5,11 @@
 make-up workdays (chinesecalendar), a post-holiday rebound and pre-holiday lull (decoys that are
 NOT events), over-dispersed daily variation per product (gamma-Poisson), sparse products, and
 injected events of each kind with their complaint ids as labels.
+
+``Variety`` (optional; without it the stream is exactly the original one) varies the assumptions:
+heavier-tailed day multipliers (lognormal or low-shape gamma), unlabelled self-exciting bursts on
+some channels, several hour-of-day profiles, very busy and very sparse products, sources stamped
+to the hour or to the date, and the event kinds of issue 18 (``NEW_KINDS``).
 """
 
 from __future__ import annotations
@@ -47,6 +52,45 @@ COPIED = [
 ]
 
 
+# hour-of-day profiles a product can follow (relative volume per local hour)
+HOUR_PROFILES = {
+    "office": HOUR_PROFILE,
+    "flat": np.r_[np.full(7, 0.6), np.full(15, 1.0), np.full(2, 0.8)],
+    "evening": np.array(
+        [0.5, 0.3, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.0, 1.0, 1.0,
+         1.1, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.7, 2.1, 2.2, 1.8, 1.0]
+    ),
+    "lunch": np.array(
+        [0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 1.6, 1.7, 1.4, 2.2,
+         2.6, 1.6, 1.3, 1.4, 1.5, 1.2, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
+    ),
+}  # fmt: skip
+
+ORIGINAL_KINDS = {"product_surge": 8, "branch_missell": 4, "tagged": 4, "copied_text": 3,
+                  "slow_rise": 3, "social_viral": 3, "night_surge": 3}  # fmt: skip
+# the classes issue 18 says the product missed or caught late
+NEW_KINDS = {"busy_hours": 3, "moderate_surge": 3, "small_burst": 3, "tagged_spread": 2,
+             "branch_spread": 2, "slow_rise_6d": 2}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Variety:
+    """Generator settings beyond volume and dispersion (None of them: the original stream)."""
+
+    day_tail: str = "gamma"  # per-product day multiplier: "gamma" or "lognormal"
+    tail_sigma: float = 0.5  # lognormal sigma (mean kept at 1)
+    burst_channels: tuple[str, ...] = ()  # channels with unlabelled self-exciting bursts
+    burst_branching: float = 0.0  # mean children of each complaint there (< 1)
+    burst_minutes: float = 20.0  # mean delay of a child after its parent
+    hour_profiles: tuple[str, ...] = ("office",)  # each product follows one, at random
+    busy_products: int = 0  # this many products get busy_factor × their volume
+    busy_factor: float = 4.0
+    very_sparse_share: float = 0.0  # this share of products get 0.02 × their volume
+    hour_stamped_share: float = 0.0  # products whose times are cut to the hour
+    date_stamped_channels: tuple[str, ...] = ()  # channels that give only the date
+    kinds: tuple[tuple[str, int], ...] = tuple(ORIGINAL_KINDS.items())
+
+
 @dataclass
 class Event:
     id: str
@@ -86,6 +130,7 @@ def generate(
     n_products: int = 240,
     per_day: float = 520.0,
     dispersion: float = 0.25,
+    variety: Variety | None = None,
 ) -> Stream:
     rng = np.random.default_rng(seed)
     lines = [PRODUCT_LINES[i % len(PRODUCT_LINES)] for i in range(n_products)]
@@ -96,6 +141,10 @@ def generate(
     ]
     weights = 1.0 / np.arange(1, n_products + 1) ** rng.uniform(0.9, 1.2)
     weights[rng.permutation(n_products)[: n_products // 4]] *= 0.05  # a quarter are sparse
+    if variety is not None and variety.busy_products:
+        weights[rng.permutation(n_products)[: variety.busy_products]] *= variety.busy_factor
+    if variety is not None and variety.very_sparse_share:
+        weights[rng.permutation(n_products)[: int(n_products * variety.very_sparse_share)]] *= 0.02
     weights /= weights.sum()
     regions = list(PROVINCES)
     region_p = np.array(list(PROVINCES.values()))
@@ -103,6 +152,13 @@ def generate(
     chan = list(CHANNELS)
     chan_p = np.array(list(CHANNELS.values()))
     hour_p = HOUR_PROFILE / HOUR_PROFILE.sum()
+    product_hours: list[np.ndarray | None] = [None] * n_products
+    if variety is not None and variety.hour_profiles != ("office",):
+        for i in range(n_products):
+            profile = HOUR_PROFILES[
+                variety.hour_profiles[int(rng.integers(len(variety.hour_profiles)))]
+            ]
+            product_hours[i] = profile / profile.sum()
     rows: list[dict] = []
     counter = [0]
 
@@ -124,25 +180,65 @@ def generate(
         h = int(rng.choice(24, p=hour_p if hours is None else hours))
         return day_start + timedelta(hours=h, seconds=int(rng.integers(3600)))
 
+    def cascade(at: datetime, p: int, channel: str) -> None:
+        """Unlabelled self-exciting children of one complaint (a thread that spreads a while)."""
+        assert variety is not None
+        pending = [at]
+        while pending:
+            parent = pending.pop()
+            for _ in range(int(rng.poisson(variety.burst_branching))):
+                child = parent + timedelta(minutes=float(rng.exponential(variety.burst_minutes)))
+                row(child, p, regions[int(rng.choice(31, p=region_p))], channel,
+                    CATEGORIES[int(rng.integers(len(CATEGORIES)))])  # fmt: skip
+                pending.append(child)
+
     # background
     for d in range(days):
         day = start + timedelta(days=d)
         factor, _ = day_factor(day, rng.uniform(0.9, 1.2))
         day_start = datetime(day.year, day.month, day.day, tzinfo=TZ)
         global_mult = rng.gamma(1 / 0.02, 0.02)
-        mult = rng.gamma(1 / dispersion, dispersion, size=n_products)
+        if variety is not None and variety.day_tail == "lognormal":
+            sigma = variety.tail_sigma
+            mult = rng.lognormal(-sigma * sigma / 2, sigma, size=n_products)
+        else:
+            mult = rng.gamma(1 / dispersion, dispersion, size=n_products)
         lam = per_day * factor * global_mult * weights * mult
         counts = rng.poisson(lam)
         for p in np.flatnonzero(counts):
             for _ in range(int(counts[p])):
-                row(rand_time(day_start), int(p), regions[int(rng.choice(31, p=region_p))],
-                    chan[int(rng.choice(len(chan), p=chan_p))],
-                    CATEGORIES[int(rng.integers(len(CATEGORIES)))])  # fmt: skip
+                at = rand_time(day_start, product_hours[p])
+                region = regions[int(rng.choice(31, p=region_p))]
+                channel = chan[int(rng.choice(len(chan), p=chan_p))]
+                row(at, int(p), region, channel, CATEGORIES[int(rng.integers(len(CATEGORIES)))])
+                if variety is not None and channel in variety.burst_channels:
+                    cascade(at, int(p), channel)
     # events, after a two-week warm-up, spread over the rest
     events: list[Event] = []
-    kinds = ["product_surge"] * 8 + ["branch_missell"] * 4 + ["tagged"] * 4 + ["copied_text"] * 3
-    kinds += ["slow_rise"] * 3 + ["social_viral"] * 3 + ["night_surge"] * 3
+    mix = dict(variety.kinds) if variety is not None else ORIGINAL_KINDS
+    kinds = [kind for kind, n in mix.items() for _ in range(n)]
     rng.shuffle(kinds)
+    base_rate = weights * per_day  # a product's complaints on an ordinary workday
+
+    def product_near(low: float, high: float) -> int:
+        """A product whose usual daily volume is in [low, high] (else the nearest one)."""
+        fits = np.flatnonzero((base_rate >= low) & (base_rate <= high))
+        if len(fits):
+            return int(rng.choice(fits))
+        return int(np.argmin(np.minimum(abs(base_rate - low), abs(base_rate - high))))
+
+    def working_time(t0: datetime, hours: float) -> datetime:
+        """A moment in [t0, t0 + hours], more likely in busy hours (office profile)."""
+        while True:
+            at = t0 + timedelta(seconds=float(rng.uniform(0, hours * 3600)))
+            if rng.uniform() < HOUR_PROFILE[at.hour] / HOUR_PROFILE.max():
+                return at
+
+    def spread(ev: Event, n: int, hours: float, make) -> None:
+        for _ in range(n):
+            ev.complaint_ids.append(make(working_time(ev.start, hours)))
+        ev.end = ev.start + timedelta(hours=hours)
+
     slots = np.linspace(14, days - 4, len(kinds) + 1)[:-1]
     for k, (kind, slot) in enumerate(zip(kinds, slots, strict=True)):
         day = start + timedelta(days=float(slot) + rng.uniform(0, 0.8))
@@ -214,7 +310,59 @@ def generate(
                 lambda at: row(at, p, *anywhere(), "理赔"),
                 t0=t0,
             )
+        elif kind == "busy_hours":  # ~30 extra in ~6 working hours on a 20+/day product
+            q = product_near(20, 60)
+            ev.start = ev.end = datetime(day.year, day.month, day.day, tzinfo=TZ) + timedelta(
+                hours=int(rng.integers(9, 12)))  # fmt: skip
+            burst(int(rng.integers(26, 35)), rng.uniform(5, 7),
+                  lambda at: row(at, q, *anywhere(), "理赔"), t0=ev.start)  # fmt: skip
+        elif kind == "moderate_surge":  # ~4x over 1-2 days on a 3-8/day product
+            q = product_near(3, 8)
+            hours = float(rng.uniform(24, 48))
+            spread(ev, int(rng.poisson(3 * base_rate[q] * hours / 24)), hours,
+                   lambda at: row(at, q, *anywhere(), "理赔"))  # fmt: skip
+        elif kind == "small_burst":  # ~10 in ~5 hours on a ~5/day product
+            q = product_near(3.5, 7)
+            burst(int(rng.integers(9, 12)), rng.uniform(4, 6),
+                  lambda at: row(at, q, *anywhere(), "服务"))  # fmt: skip
+        elif kind == "tagged_spread":  # 30-40 tagged over 1-2 days on one product line
+            tag = f"事件{seed}-{k}"
+            line = lines[p]
+            same_line = [i for i in range(n_products) if lines[i] == line]
+            ps = rng.choice(same_line, size=min(len(same_line), int(rng.integers(3, 8))),
+                            replace=False)  # fmt: skip
+            spread(ev, int(rng.integers(30, 41)), float(rng.uniform(24, 48)),
+                   lambda at: row(at, int(rng.choice(ps)), *anywhere(), "理赔", tag))  # fmt: skip
+        elif kind == "branch_spread":  # ~12 mis-selling over two days, one product and province
+            region = regions[int(rng.integers(31))]
+            spread(ev, int(rng.integers(10, 15)), float(rng.uniform(40, 50)),
+                   lambda at: row(at, p, region, anywhere()[1], "销售"))  # fmt: skip
+        elif kind == "slow_rise_6d":  # ~40 extra over six days, rising
+            q = product_near(3, 15)
+            day0 = datetime(day.year, day.month, day.day, tzinfo=TZ)
+            ev.start = day0
+            shares = np.arange(1, 7) / 21
+            for dd, share in enumerate(shares):
+                for _ in range(int(rng.poisson(40 * share))):
+                    at = rand_time(day0 + timedelta(days=dd))
+                    ev.complaint_ids.append(row(at, q, *anywhere(), "服务"))
+            ev.end = day0 + timedelta(days=6)
         events.append(ev)
     frame = pd.DataFrame(rows)
+    if variety is not None:
+        frame = stamp(frame, variety, rng, codes)
     frame = frame.sort_values("received_at", kind="stable").reset_index(drop=True)
     return Stream(frame, events, n_products, days)
+
+
+def stamp(frame: pd.DataFrame, variety: Variety, rng: np.random.Generator,
+          codes: list[str]) -> pd.DataFrame:  # fmt: skip
+    """Cut times to the hour for some products and to the local date for some channels."""
+    moments = pd.to_datetime(frame["received_at"], format="ISO8601")
+    hourly = rng.permutation(codes)[: int(len(codes) * variety.hour_stamped_share)]
+    to_hour = frame["product_code"].isin(hourly)
+    to_date = frame["channel"].isin(variety.date_stamped_channels)
+    moments = moments.where(~to_hour, moments.dt.floor("h"))
+    moments = moments.where(~to_date, moments.dt.floor("D"))
+    frame["received_at"] = [m.isoformat() for m in moments]
+    return frame
