@@ -151,3 +151,33 @@ def test_synthetic_score_situations_seen_and_kinds():
     total = combine([s, s])
     assert total.false_situations == 6 and total.kinds["small"].events == 2
     assert total.median_seen == 2 and total.false_situations_per_1000 == pytest.approx(30.0)
+
+
+def test_real_data_figure_on_a_small_directory(tmp_path, monkeypatch):
+    """RADAR_REALDATA_DIR names the data; the rules replay its counts and every peer is scored."""
+    from bench.realdata import data_dir, evaluate, table
+    from config.rules import RulesFile
+
+    rng = np.random.default_rng(4)
+    starts = pd.date_range(T0, periods=288 * 9, freq="5min")
+    counts = pd.DataFrame({"interval_start": [s.isoformat() for s in starts], "product_code": "S",
+                           "count": rng.poisson(4, len(starts))})  # fmt: skip
+    counts.loc[288 * 8 : 288 * 8 + 24, "count"] += 40  # two hours of ten times the usual
+    counts.to_csv(tmp_path / "counts.csv", index=False)
+    window = [starts[288 * 8 - 12].isoformat(), starts[288 * 8 + 60].isoformat()]
+    (tmp_path / "labels.json").write_text(
+        f'{{"series": {{"S": {{"windows": [["{window[0]}", "{window[1]}"]], '
+        f'"anomaly_points": ["{starts[288 * 8 + 12].isoformat()}"]}}}}}}'
+    )
+    monkeypatch.setenv("RADAR_REALDATA_DIR", str(tmp_path))
+    assert data_dir() == tmp_path
+    rules = RulesFile.model_validate({"rules": [
+        {"name": "fixed", "kind": "threshold", "group_by": ["product_code"],
+         "window_minutes": 60, "threshold": 300}]})  # fmt: skip
+    results = dict(evaluate(rules))
+    ours = results["Complaint Radar, all rules"]
+    assert (ours.windows, ours.found, ours.false_alerts) == (1, 1, 0)
+    assert ours.series_days == pytest.approx(9.0)
+    assert ours.at_or_before_point == 1
+    assert all(s.found == 1 for s in results.values())
+    assert "| Complaint Radar, all rules | 1/1 | 0 |" in table(list(results.items()))
