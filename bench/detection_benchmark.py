@@ -72,12 +72,15 @@ TUNING_VARIETY = Variety(
     hour_stamped_share=0.1,
     kinds=ALL_KINDS,
 )
+# heavier far tails than gamma at a similar spread, levels that persist for days, social
+# threads, evening and lunchtime products, very busy and very sparse products, date-only sources
 HELD_OUT_VARIETY = Variety(
     day_tail="lognormal",
-    tail_sigma=0.7,
-    burst_channels=("social", "app"),
-    burst_branching=0.5,
-    burst_minutes=30,
+    tail_sigma=0.45,
+    persistence=0.6,
+    burst_channels=("social",),
+    burst_branching=0.35,
+    burst_minutes=25,
     hour_profiles=("office", "evening", "lunch"),
     busy_products=5,
     busy_factor=5.0,
@@ -93,17 +96,17 @@ TUNING = [
     Scenario(12, date(2024, 12, 27), 600, 0.35, label="original"),  # SF 2025, 调休 Jan 26 / Feb 8
     Scenario(13, date(2026, 1, 2), 450, 0.15, 65, label="original"),
     Scenario(14, date(2025, 1, 6), 580, 0.3, label="original"),
-    Scenario(15, date(2025, 9, 20), 500, 0.6, variety=TUNING_VARIETY, label="variant"),  # 国庆
+    Scenario(15, date(2025, 9, 20), 500, 0.4, variety=TUNING_VARIETY, label="variant"),  # 国庆
 ]
 # never used for choosing: other seeds, other settings, other holidays
 HELD_OUT = [
     Scenario(31, date(2024, 1, 20), 420, 0.25, variety=HELD_OUT_VARIETY, label="lognormal"),  # SF 2024
     Scenario(32, date(2023, 1, 2), 700, 0.25, variety=HELD_OUT_VARIETY, label="lognormal"),  # SF 2023
-    Scenario(33, date(2025, 4, 10), 380, 0.8, variety=Variety(
-        day_tail="gamma", burst_channels=("social", "web"), burst_branching=0.55,
+    Scenario(33, date(2025, 4, 10), 380, 0.45, variety=Variety(
+        day_tail="gamma", burst_channels=("social", "media"), burst_branching=0.4,
         burst_minutes=10, hour_profiles=("evening", "flat", "office"), busy_products=2,
         busy_factor=8.0, very_sparse_share=0.25, hour_stamped_share=0.2,
-        date_stamped_channels=("counter",), kinds=ALL_KINDS), label="gamma 0.8"),  # 五一
+        date_stamped_channels=("counter",), kinds=ALL_KINDS), label="gamma .45"),  # 五一
 ]  # fmt: skip
 SETS = {"tuning": TUNING, "held-out": HELD_OUT}
 SCENARIOS = TUNING  # the name earlier code and docs use

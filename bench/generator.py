@@ -79,6 +79,7 @@ class Variety:
 
     day_tail: str = "gamma"  # per-product day multiplier: "gamma" or "lognormal"
     tail_sigma: float = 0.5  # lognormal sigma (mean kept at 1)
+    persistence: float = 0.0  # lognormal: day-to-day correlation of a product's log level (AR 1)
     burst_channels: tuple[str, ...] = ()  # channels with unlabelled self-exciting bursts
     burst_branching: float = 0.0  # mean children of each complaint there (< 1)
     burst_minutes: float = 20.0  # mean delay of a child after its parent
@@ -193,14 +194,17 @@ def generate(
                 pending.append(child)
 
     # background
+    level = np.zeros(n_products)  # lognormal day levels (standard normal, AR 1 across days)
     for d in range(days):
         day = start + timedelta(days=d)
         factor, _ = day_factor(day, rng.uniform(0.9, 1.2))
         day_start = datetime(day.year, day.month, day.day, tzinfo=TZ)
         global_mult = rng.gamma(1 / 0.02, 0.02)
         if variety is not None and variety.day_tail == "lognormal":
-            sigma = variety.tail_sigma
-            mult = rng.lognormal(-sigma * sigma / 2, sigma, size=n_products)
+            sigma, rho = variety.tail_sigma, variety.persistence
+            shock = rng.normal(0.0, 1.0, size=n_products)
+            level = shock if d == 0 else rho * level + np.sqrt(1 - rho * rho) * shock
+            mult = np.exp(sigma * level - sigma * sigma / 2)
         else:
             mult = rng.gamma(1 / dispersion, dispersion, size=n_products)
         lam = per_day * factor * global_mult * weights * mult
