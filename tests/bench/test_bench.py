@@ -174,3 +174,19 @@ def test_raw_reference_stores_the_normalised_rows(tmp_path, plain):
     good, _ = normalize_all(records, "bench", now)
     assert stored == (len(good) if plain else len({c.external_id for c in good}))
     assert stored < len(good) or plain  # raw_records repeats some ids: the dedupe is exercised
+
+
+def test_detection_bench_quick_prints_the_synthetic_and_real_data_figures():
+    """`bench --only detection --quick`: one tuning stream, then the real series beside it."""
+    process = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "manage.py"), "bench", "--quick", "--only", "detection"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-2000:]
+    out = process.stdout
+    assert "tuning set: 1 labelled streams" in out and "held-out set: skipped" in out
+    assert re.search(r"tuning overall\n  rules.yaml +recall [\d.]+ \(\d+/28\)", out)
+    assert "situations" in out and "| event kind | recall |" in out
+    assert "real data: nab-realtweets" in out
+    assert re.search(r"\| Complaint Radar, all rules \| \d+/13 \| \d+ \| \d+ \(", out)
+    assert "| same hour, previous 7 days, z >= 3 | " in out
