@@ -72,6 +72,22 @@ TUNING_VARIETY = Variety(
     hour_stamped_share=0.1,
     kinds=ALL_KINDS,
 )
+# each kind of assumption the held-out set varies, at other magnitudes and in other combinations
+TUNING_VARIETY_2 = Variety(
+    day_tail="lognormal",
+    tail_sigma=0.35,
+    persistence=0.3,
+    burst_channels=("social",),
+    burst_branching=0.3,
+    burst_minutes=20,
+    hour_profiles=("office", "evening"),
+    busy_products=2,
+    busy_factor=6.0,
+    very_sparse_share=0.1,
+    hour_stamped_share=0.05,
+    date_stamped_channels=("regulator",),
+    kinds=MISSED_FIRST,
+)
 # heavier far tails than gamma at a similar spread, levels that persist for days, social
 # threads, evening and lunchtime products, very busy and very sparse products, date-only sources
 HELD_OUT_VARIETY = Variety(
@@ -97,6 +113,7 @@ TUNING = [
     Scenario(13, date(2026, 1, 2), 450, 0.15, 65, label="original"),
     Scenario(14, date(2025, 1, 6), 580, 0.3, label="original"),
     Scenario(15, date(2025, 9, 20), 500, 0.4, variety=TUNING_VARIETY, label="variant"),  # 国庆
+    Scenario(16, date(2024, 9, 1), 560, 0.25, variety=TUNING_VARIETY_2, label="variant 2"),  # 中秋
 ]
 # never used for choosing: other seeds, other settings, other holidays
 HELD_OUT = [

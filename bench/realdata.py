@@ -99,4 +99,9 @@ def table(results: list[tuple[str, WindowScore]]) -> str:
             f"| {s.false_per_1000:.0f} ({s.false_alerts} of {s.alerts}) "
             f"| {s.median_minutes:.0f} | {s.at_or_before_point}/{s.with_point} |"
         )
-    return "\n".join(rows)
+    notes = ["median minutes from the anomaly point to the first alert in its window "
+             "(negative: before it); per series found/windows, false alerts:"]  # fmt: skip
+    for name, s in results:
+        series = ", ".join(f"{k} {f}/{w} {n}" for k, (f, w, n) in s.by_series.items())
+        notes.append(f"  {name}: {s.median_from_point:+.0f} min; {series}")
+    return "\n".join(rows + notes)

@@ -187,6 +187,10 @@ class WindowScore:
     minutes: list[float] = field(default_factory=list)  # window start -> first alert in it
     at_or_before_point: int = 0  # found windows whose first alert came at/before the point
     with_point: int = 0  # windows that have a labelled anomaly point
+    from_point: list[float] = field(default_factory=list)  # first alert - anomaly point (min)
+    by_series: dict[str, tuple[int, int, int]] = field(
+        default_factory=dict
+    )  # found, windows, false
 
     def per_1000(self, n: int) -> float:
         return 1000 * n / self.series_days if self.series_days else 0.0
@@ -202,6 +206,10 @@ class WindowScore:
     @property
     def median_minutes(self) -> float:
         return statistics.median(self.minutes) if self.minutes else float("nan")
+
+    @property
+    def median_from_point(self) -> float:
+        return statistics.median(self.from_point) if self.from_point else float("nan")
 
 
 def series_of(alert: dict[str, Any], field_name: str = "product_code") -> str:
@@ -261,15 +269,22 @@ def score_windows(
         if not inside:
             false.append((series, fired, situation_of(alert, position)))
     minutes: list[float] = []
+    from_point: list[float] = []
     at_or_before = with_point = 0
+    by_series: dict[str, tuple[int, int, int]] = {}
     for series, lab in labels.items():
+        found = 0
         for w, (start, end) in enumerate(lab.windows):
             points = [p for p in lab.anomaly_points if start <= p <= end]
             with_point += bool(points)
             if (series, w) not in first:
                 continue
+            found += 1
             minutes.append((first[(series, w)] - start).total_seconds() / 60)
-            at_or_before += bool(points) and first[(series, w)] <= min(points)
+            if points:
+                from_point.append((first[(series, w)] - min(points)).total_seconds() / 60)
+                at_or_before += first[(series, w)] <= min(points)
+        by_series[series] = (found, len(lab.windows), sum(1 for f in false if f[0] == series))
     return WindowScore(
         windows=sum(len(lab.windows) for lab in labels.values()),
         found=len(first),
@@ -280,4 +295,6 @@ def score_windows(
         minutes=minutes,
         at_or_before_point=at_or_before,
         with_point=with_point,
+        from_point=from_point,
+        by_series=by_series,
     )

@@ -43,6 +43,8 @@ def test_windows_found_minutes_and_anomaly_point():
     assert s.minutes == [120.0, 360.0]  # first alert in each found window
     assert (s.at_or_before_point, s.with_point) == (1, 3)  # A's 2nd window: 56 h > point 55 h
     assert s.false_alerts == 1 and s.alerts == 4
+    assert s.from_point == [-180.0, 60.0] and s.median_from_point == pytest.approx(-60.0)
+    assert s.by_series == {"A": (2, 2, 0), "B": (0, 1, 1)}
 
 
 def test_an_alert_of_another_series_window_is_false():
