@@ -169,6 +169,55 @@ def within_day_dispersion(hourly: np.ndarray, shape: np.ndarray, hours: int = 1)
     return out
 
 
+MAX_CLUSTERING = 10.0
+
+
+def clustering_index(hourly: np.ndarray, shape: np.ndarray) -> float:
+    """How many complaints arrive together, φ: the variance over the mean of quiet hours.
+
+    ``hourly`` is keys × days × 24, ``shape`` days × 24 (each hour's share of its day). Given a
+    key's count that day, its complaints fall into hours as a multinomial (variance
+    m·(1 - share)) when they arrive one by one; reposts, a family complaining together or a
+    campaign's batches make them arrive in clusters and multiply that variance by φ (a compound
+    Poisson: Var = φ·mean, Cox & Isham 1980). Measured on hours expecting under one complaint,
+    where level bursts (the quadratic part) are small, with blatant outliers (past events) left
+    out. 1 for a hotline; the NB test then counts in clusters (x/φ against mu/φ).
+    """
+    y = np.asarray(hourly, dtype=float)
+    if y.size == 0:
+        return 1.0
+    m = y.sum(axis=2, keepdims=True) * shape[None, :, :]
+    quiet = (m > 0) & (m < 1.0) & (anscombe_residuals(y, m) <= OUTBREAK_RESIDUAL)
+    variance = (m * (1.0 - shape[None, :, :]))[quiet]
+    if variance.sum() < 30.0:  # too little to tell
+        return 1.0
+    phi = float(((y - m) ** 2)[quiet].sum() / variance.sum())
+    return min(max(phi, 1.0), MAX_CLUSTERING)
+
+
+def quiet_hour_counts(hourly: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """The counts of the non-empty hours that expected under one complaint, sorted: how big
+    the clusters of a pool of keys get when nothing is going on (``cluster_tail_p``)."""
+    y = np.asarray(hourly, dtype=float)
+    if y.size == 0:
+        return np.zeros(0)
+    m = y.sum(axis=2, keepdims=True) * shape[None, :, :]
+    return np.sort(y[(m > 0) & (m < 1.0) & (y > 0)])
+
+
+def cluster_tail_p(x: float, mu: float, quiet: np.ndarray) -> float:
+    """P(count >= x) for a sparse key whose complaints arrive in clusters as its pool's do: the
+    expected number of non-empty hours (mu over their mean count) times the share of the pool's
+    quiet non-empty hours that held x or more. A compound Poisson's tail is its cluster-size
+    tail; the NB, even scaled by φ, puts almost nothing on one cluster of six when a key
+    expects 0.01. Empty for fewer than 30 such hours (too little to tell)."""
+    n = len(quiet)
+    if n < 30:
+        return 0.0
+    reached = n - int(np.searchsorted(quiet, x, side="left"))
+    return min(1.0, mu / float(quiet.mean()) * reached / n)
+
+
 def burst_dispersion(hourly: float, six_hourly: float, hours: float) -> float:
     """The within-day dispersion of a count over ``hours`` hours of bursts, from the hourly and
     six-hourly ones: a power law through both (exponent clamped to 0.3..1).

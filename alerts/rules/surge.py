@@ -52,11 +52,14 @@ from alerts.stats import (
     MAX_CONDITIONED_SHARE,
     Baseline,
     burst_dispersion,
+    cluster_tail_p,
+    clustering_index,
     conditional_expected,
     cusum,
     fit_baseline,
     nb_normal_scores,
     nb_upper_p,
+    quiet_hour_counts,
     within_day_dispersion,
 )
 from config.rules import SurgeRule
@@ -193,10 +196,13 @@ class SurgeEvaluator:
         self._lag: Baseline | None = None
         self._cusum_at: datetime | None = None
         self._cusum_hits: list[tuple[Key, int, float, float]] = []
-        # per baseline key: within-day (burst) dispersion of hours and of six hours; for others
+        # per baseline key: within-day (burst) dispersion of hours and of six hours; per pool
+        # (channel) the values of a key first seen after the fit
         self._within: list[tuple[float, float]] = []
-        self._within_default = (0.0, 0.0)
+        self._pool_default: dict[str, tuple[float, float, float]] = {}
+        self._quiet: dict[str, np.ndarray] = {}  # per pool: alerts.stats.quiet_hour_counts
         self._unseen_day = 0.0  # extra level dispersion today: see UNSEEN_DAY_DISPERSION
+        self._clustering: list[float] = []  # per baseline key: alerts.stats.clustering_index
 
     # -- baseline, refreshed once per local day and after late history ----------------------
     def history_changed(self, before: datetime) -> None:
@@ -259,18 +265,42 @@ class SurgeEvaluator:
         keys, hourly = reader.series(rule.group_by, since, until, 60, rule.filters)
         days = len(types)
         by_scale = np.zeros((2, len(self._index)))
+        clustering = np.ones(len(self._index))
+        self._pool_default = {}
+        self._quiet = {}
         if len(keys):
             shape = profile[types] / profile[types].sum(axis=1, keepdims=True)
             hourly = hourly.reshape(len(keys), days, 24)
-            rows = [self._index.get(key) for key in keys]
-            for n, hours in enumerate((1, 6)):
-                found = within_day_dispersion(hourly, shape, hours)
-                for row, value in zip(rows, found.tolist(), strict=True):
-                    if row is not None:
-                        by_scale[n, row] = value
-        default = np.median(by_scale, axis=1) if by_scale.shape[1] else np.zeros(2)
+            rows = np.array([self._index.get(key, -1) for key in keys])
+            # keys of one channel share their pooled value: a sparse social key is as bursty
+            # as social keys are, not as the hotline keys that dominate the rule's total
+            names = [self._channel_of(key) for key in keys]
+            for name in sorted(set(names)):
+                members = np.flatnonzero((np.array(names) == name) & (rows >= 0))
+                for n, hours in enumerate((1, 6)):
+                    found = within_day_dispersion(hourly[members], shape, hours)
+                    by_scale[n, rows[members]] = found
+                clustering[rows[members]] = clustering_index(hourly[members], shape)
+                self._quiet[name] = quiet_hour_counts(hourly[members], shape)
+                if len(members):  # a key first seen later takes its channel's usual values
+                    values = by_scale[:, rows[members]]
+                    self._pool_default[name] = (
+                        float(np.median(values[0])), float(np.median(values[1])),
+                        float(np.median(clustering[rows[members]])),
+                    )  # fmt: skip
         self._within = [tuple(pair) for pair in by_scale.T.tolist()]
-        self._within_default = (float(default[0]), float(default[1]))
+        self._clustering = clustering.tolist()
+
+    def _channel_of(self, key: Key) -> str:
+        """The pool a key's burstiness is shared with: its channel, or one pool for the rule."""
+        group_by = self.rule.group_by
+        return key[group_by.index("channel")] if "channel" in group_by else ""
+
+    def _burst_of(self, key: Key, row: int | None) -> tuple[float, float, float]:
+        """(hourly, six-hourly within-day dispersion, clustering) of a key, or of its pool."""
+        if row is not None:
+            return (*self._within[row], self._clustering[row])
+        return self._pool_default.get(self._channel_of(key), (0.0, 0.0, 1.0))
 
     def _window_hours(self, i: int, j: int) -> float:
         """How many hours' worth of independent bursts the expected count of buckets [i, j) of
@@ -375,32 +405,36 @@ class SurgeEvaluator:
         if not test:
             return hits
         # how bursty each tested key is over its window (few candidates pass the tests above)
-        within, default, hours_of = self._within, self._within_default, {}
+        hours_of: dict[tuple[int, int], float] = {}
         bursts: dict[int, float] = {}
+        phi: list[float] = []  # complaints that arrive in clusters are tested in clusters
         disp = list(disp)
         for n in test:
             span = spans[n]
             if span not in hours_of:
                 hours_of[span] = self._window_hours(*span)
-            row = rows[n]
-            bursts[n] = burst_dispersion(*(within[row] if row is not None else default),
-                                         hours_of[span])  # fmt: skip
+            hourly, six_hourly, clustering = self._burst_of(keys[n], rows[n])
+            bursts[n] = burst_dispersion(hourly, six_hourly, hours_of[span])
             disp[n] = max(float(disp[n]), bursts[n])
+            phi.append(clustering)
         if len(test) <= SCALAR_KEYS:
             p_values = [
-                nb_upper_p_scalar(float(x_list[n]), float(mu[n]), float(disp[n])) for n in test
+                nb_upper_p_scalar(float(x_list[n]) / f, float(mu[n]) / f, float(disp[n]))
+                for n, f in zip(test, phi, strict=True)
             ]
         else:
             p_values = nb_upper_p(
-                np.array([float(x_list[n]) for n in test]),
-                np.array([mu[n] for n in test], dtype=float),
+                np.array([float(x_list[n]) for n in test]) / np.array(phi),
+                np.array([mu[n] for n in test], dtype=float) / np.array(phi),
                 np.array([disp[n] for n in test], dtype=float),
             ).tolist()
         alpha = rule.alpha
         for n, p in zip(test, p_values, strict=True):
             if p >= alpha:
                 continue
-            p = max(p, burst_tail_p(float(x_list[n]), float(mu[n]), bursts[n]))
+            x_n, mu_n = float(x_list[n]), float(mu[n])
+            quiet = self._quiet.get(self._channel_of(keys[n]), np.zeros(0))
+            p = max(p, burst_tail_p(x_n, mu_n, bursts[n]), cluster_tail_p(x_n, mu_n, quiet))
             if p >= alpha:
                 continue
             key = keys[n]

@@ -130,3 +130,51 @@ def test_burst_tail_is_heavier_than_the_gamma_for_bursty_keys_only():
     # a hotline key has no burst part: the NB test alone decides
     assert burst_tail_p(40, 10.0, 0.0) == 0.0
     assert burst_tail_p(5, 10.0, 0.3) == 0.0  # below the expectation
+
+
+def clustered_hourly(days: int, per_day: float, mean_cluster: float, seed: int) -> np.ndarray:
+    """keys=40 sparse keys: complaints arrive in clusters of geometric size (mean given)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((40, days, 24))
+    for k in range(40):
+        for d in range(days):
+            clusters = rng.poisson(per_day / mean_cluster * SHAPE)
+            for h in np.flatnonzero(clusters):
+                out[k, d, h] = rng.geometric(1 / mean_cluster, clusters[h]).sum()
+    return out
+
+
+def test_clustering_index_is_one_for_single_arrivals_and_grows_with_clusters():
+    from alerts.stats import clustering_index
+
+    shape = np.tile(SHAPE, (28, 1))
+    single = clustering_index(clustered_hourly(28, 3, 1.0, 4), shape)
+    assert 0.95 <= single <= 1.1
+    clustered = clustering_index(clustered_hourly(28, 3, 2.5, 5), shape)
+    # geometric clusters of mean 2.5: variance / mean = E[S^2] / E[S] = 2 * 2.5 - 1 = 4
+    assert 2.5 < clustered < 5.0
+    assert clustering_index(np.zeros((3, 28, 24)), shape) == 1.0  # nothing to tell
+
+
+def test_a_cluster_on_a_sparse_social_key_pages_only_where_clusters_are_unusual():
+    rule = shipped("channel-product-surge")
+    rows = []
+    for channel, mean_cluster in (("social", 3.0), ("hotline", 1.0)):
+        rng = np.random.default_rng(7)
+        for p in range(30):
+            for d in range(28):
+                for h in np.flatnonzero(rng.poisson(0.4 / mean_cluster * SHAPE)):
+                    at = SOCIAL_START + timedelta(
+                        days=d, hours=int(h), minutes=int(rng.integers(50))
+                    )
+                    size = rng.geometric(1 / mean_cluster)
+                    rows += [complaint(f"{channel}{p}-{d}-{h}-{i}", at + timedelta(seconds=20 * i),
+                                       f"P{p}", channel=channel) for i in range(size)]  # fmt: skip
+    burst_at = SOCIAL_START + timedelta(days=28, hours=3)  # 11:00 Beijing
+    for channel in ("social", "hotline"):
+        rows += [complaint(f"b{channel}{i}", burst_at + timedelta(minutes=2 * i), "P99",
+                           channel=channel) for i in range(7)]  # fmt: skip
+    hits = replay(SurgeEvaluator(rule), reader_for(rows), burst_at, burst_at + timedelta(hours=1))
+    keys = {tuple(f.key.items()) for _, found in hits for f in found}
+    assert (("channel", "hotline"), ("product_code", "P99")) in keys
+    assert (("channel", "social"), ("product_code", "P99")) not in keys
