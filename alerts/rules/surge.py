@@ -80,6 +80,11 @@ NOWCAST_MIN, NOWCAST_MAX = 0.5, 10.0
 SCALAR_KEYS = 24  # candidates up to this many are computed with floats, more with arrays
 BUCKETS_PER_HOUR = 12
 WITHIN_HOUR_PSEUDO = 24.0  # complaints per hour of prior weight on an even within-hour spread
+# a pool whose quiet hours vary this much more than single arrivals would (alerts.stats
+# .clustering_index) has its own cluster-size tail tested too: past events alone, in a pool of
+# single arrivals, must not make its next event look routine (tuning streams: 1.00-1.06 where
+# complaints arrive one by one, 1.2-2 with repost threads)
+CLUSTERED = 1.15
 
 
 def nb_upper_p_scalar(x: float, mu: float, dispersion: float) -> float:
@@ -433,8 +438,10 @@ class SurgeEvaluator:
             if p >= alpha:
                 continue
             x_n, mu_n = float(x_list[n]), float(mu[n])
-            quiet = self._quiet.get(self._channel_of(keys[n]), np.zeros(0))
-            p = max(p, burst_tail_p(x_n, mu_n, bursts[n]), cluster_tail_p(x_n, mu_n, quiet))
+            p = max(p, burst_tail_p(x_n, mu_n, bursts[n]))
+            pool = self._channel_of(keys[n])
+            if self._pool_default.get(pool, (0.0, 0.0, 1.0))[2] >= CLUSTERED:
+                p = max(p, cluster_tail_p(x_n, mu_n, self._quiet.get(pool, np.zeros(0))))
             if p >= alpha:
                 continue
             key = keys[n]
