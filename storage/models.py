@@ -53,6 +53,7 @@ class NotificationStatus(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"  # the worker died mid-send on a channel that cannot drop duplicates
     SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"  # no longer applied at send time (acknowledged or resolved meanwhile)
 
 
 class Complaint(Base):
