@@ -63,6 +63,12 @@ class TransientError(DeliveryError):
     """Worth retrying at once with backoff: network trouble, HTTP 5xx, timeouts."""
 
 
+class OutcomeUnknown(DeliveryError):
+    """The request left but no answer came (a read timeout, a dropped connection, an SMTP session
+    cut after the message data): the receiver may have it. Robots and email are not resent (a
+    second page at 3 a.m.), channels that drop repeated idempotency keys are."""
+
+
 class RateLimited(DeliveryError):
     """The platform (or our own limiter) says slow down; try again after ``retry_after`` seconds."""
 

@@ -5,7 +5,12 @@ before anything goes out, and marked ``sent`` after. A batch still ``sending`` w
 expired was interrupted (the worker died mid-send): channels whose receivers drop repeated
 idempotency keys get the same batch again with the same key; the others are marked ``unknown``
 and not resent, because a duplicate page at 3 a.m. is worse than relying on the next escalation
-or reminder. Every attempt and its error goes to the alert's audit trail.
+or reminder. A send whose request left but got no answer (a read timeout on a slow robot, an SMTP
+session cut after the message data) ends the same way: ``OutcomeUnknown``, never resent blindly.
+
+At send time every claimed row is checked against its alert again: rows wait (group wait,
+backoff, rate limits), and a page queued before an acknowledgement must not go out after it.
+Every attempt, cancellation and error goes to the alert's audit trail.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.ack_links import ack_url
-from alerts.notify.channels import Channel, DeliveryError, OutgoingMessage, RateLimited, Recipient
+from alerts.notify.channels import (
+    Channel,
+    DeliveryError,
+    OutcomeUnknown,
+    OutgoingMessage,
+    RateLimited,
+    Recipient,
+)
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
 from config.loader import RadarConfig
@@ -236,7 +248,11 @@ def _send_batch(
             )
             _events(session, rows, "notified", text, now)
             return Outcome(sent=len(rows))
-        _record_failure(session, rows, error, config, now)
+        if isinstance(error, OutcomeUnknown) and not (channel and channel.supports_idempotency):
+            trail = f"{channel_name} 请求已发出但未收到答复，结果未知，未重发以免重复"
+            _mark_unknown(session, rows, trail, str(error), now)
+        else:
+            _record_failure(session, rows, error, config, now)
     log.warning("notification via %s failed: %s", channel_name, error)
     return Outcome(failed=len(ids))
 
@@ -321,6 +337,16 @@ def _already_goes_by(session: Session, row: Notification, base: str, channel: st
     return session.scalar(sibling) is not None
 
 
+def _mark_unknown(
+    session: Session, rows: list[Notification], trail: str, error: str, now: datetime
+) -> None:
+    """The request may have reached people: never resent (the crash path and a timeout after the
+    request left end the same way); the next escalation or reminder still follows."""
+    for row in rows:
+        row.status, row.last_error = UNKNOWN, error[:2000]
+    _events(session, rows, "notify_unknown", trail, now)
+
+
 def recover_interrupted(
     factory: sessionmaker[Session],
     channels: dict[str, Channel],
@@ -353,14 +379,11 @@ def recover_interrupted(
                 resend.append((ids, channel))
                 continue
             rows = list(session.scalars(select(Notification).where(Notification.id.in_(ids))))
-            for row in rows:
-                row.status = UNKNOWN
-                row.last_error = "worker stopped while sending; not resent to avoid a duplicate"
-            _events(
+            _mark_unknown(
                 session,
                 rows,
-                "notify_unknown",
                 f"{channel_name} 发送中断，结果未知，未重发以免重复",
+                "worker stopped while sending; not resent to avoid a duplicate",
                 now,
             )
     for ids, channel in resend:

@@ -7,7 +7,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from alerts.notify.channels import DeliveryError, OutgoingMessage, TransientError
+from alerts.notify.channels import DeliveryError, OutcomeUnknown, OutgoingMessage, TransientError
 from alerts.notify.http import env_value, quick_retries
 from alerts.notify.message import render_html, render_text
 from config.models import EmailChannel
@@ -93,25 +93,35 @@ class EmailNotifier:
         quick_retries(config)(lambda: self._deliver(mail, password))()
 
     def _deliver(self, mail: EmailMessage, password: str) -> None:
-        """One SMTP session; connection trouble is transient, a refusal by the server is not."""
+        """One SMTP session. Trouble before the message is handed over is transient; trouble while
+        handing it over is ``OutcomeUnknown`` (the server may already have queued it, so a quick
+        retry could mail everyone twice); trouble after it was accepted (QUIT) is ignored."""
         config = self.config
         smtp_class = smtplib.SMTP_SSL if config.security == "ssl" else smtplib.SMTP
         kwargs = {"context": self.tls_context} if config.security == "ssl" else {}
+        stage = "connect"
         try:
-            with smtp_class(
-                config.host, config.port, timeout=config.timeout_seconds, **kwargs
-            ) as smtp:
+            smtp = smtp_class(config.host, config.port, timeout=config.timeout_seconds, **kwargs)
+            try:
                 if config.security == "starttls":
                     smtp.starttls(context=self.tls_context)
                 if config.username:
                     login(smtp, self.name, config.username, password)
+                stage = "send"
                 smtp.send_message(mail)
+                stage = "sent"
+            finally:
+                _close_quietly(smtp, quit_=stage == "sent")
         except (
             ConnectionError,
             TimeoutError,
             smtplib.SMTPConnectError,
             smtplib.SMTPServerDisconnected,
         ) as exc:
+            if stage == "send":
+                raise OutcomeUnknown(
+                    f"{self.name}: {type(exc).__name__} while sending; the server may have it"
+                ) from None
             raise TransientError(f"{self.name}: {type(exc).__name__}") from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(f"{self.name}: SMTP {exc.smtp_code}") from None
@@ -119,3 +129,14 @@ class EmailNotifier:
             raise DeliveryError(tls_failure(self.name, exc)) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"{self.name}: {type(exc).__name__}") from None
+
+
+def _close_quietly(smtp: smtplib.SMTP, quit_: bool) -> None:
+    """Say QUIT after a delivered message (its failure changes nothing), else just close."""
+    try:
+        if quit_:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()

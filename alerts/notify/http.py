@@ -1,7 +1,9 @@
 """POST JSON to a robot or webhook with quick retries (tenacity) for failures that never reached it.
 
 Only errors where the request surely did not land (connection refused, connect timeout, 502-504)
-are retried at once; anything else goes back to the dispatcher, which retries later with backoff.
+are retried at once. An error after the request was written (read timeout, connection dropped
+while waiting for the answer) is ``OutcomeUnknown``: the robot may have posted it, so it is never
+retried here. Anything else goes back to the dispatcher, which retries later with backoff.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from alerts.notify.channels import DeliveryError, RateLimited, TransientError
+from alerts.notify.channels import DeliveryError, OutcomeUnknown, RateLimited, TransientError
 from config.channels import ChannelBase
 
 T = TypeVar("T")
@@ -50,8 +52,16 @@ def post_json(
     def once() -> dict[str, Any]:
         try:
             response = client.post(url, json=body, headers=headers or {})
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise TransientError(f"{config.name}: {type(exc).__name__}") from None
+        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError) as exc:
+            raise OutcomeUnknown(
+                f"{config.name}: {type(exc).__name__}，请求已发出，结果未知"
+            ) from None
+        except httpx.RemoteProtocolError as exc:  # e.g. disconnected before the answer
+            raise OutcomeUnknown(
+                f"{config.name}: {type(exc).__name__}，请求已发出，结果未知"
+            ) from None
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{config.name}: {type(exc).__name__}") from None
         if response.status_code == 429:

@@ -4,6 +4,8 @@ rows re-checked against the alert's current state, and timeouts after the reques
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 from sqlalchemy import select
 from werkzeug import Request, Response
@@ -96,3 +98,68 @@ def test_reminder_of_an_acknowledged_alert_is_cancelled_once_it_is_resolved(
     assert received == []
     assert statuses(factory) == [(0, "cancelled")]
     assert trail(factory, "notify_cancelled")[0].startswith("告警已恢复，取消待发通知")
+
+
+def slow_robot(httpserver, monkeypatch, seconds: float) -> tuple[list[dict], threading.Event]:
+    """A DingTalk-like robot that posts the message, then answers only after ``seconds``; the
+    event is set once it has answered (the test server handles one request at a time)."""
+    posted: list[dict] = []
+    answered = threading.Event()
+
+    def handler(request: Request) -> Response:
+        answered.clear()
+        posted.append(request.get_json())
+        time.sleep(seconds)
+        answered.set()
+        return Response(json.dumps({"errcode": 0, "errmsg": "ok"}))
+
+    httpserver.expect_request("/robot/send").respond_with_handler(handler)
+    monkeypatch.setenv("T_DING_URL", httpserver.url_for("/robot/send") + "?access_token=t")
+    monkeypatch.setenv("T_DING_SECRET", "SEC-test")
+    return posted, answered
+
+
+def test_a_robot_answering_after_the_timeout_is_not_paged_twice(
+    factory, clock, httpserver, monkeypatch
+):
+    posted, answered = slow_robot(httpserver, monkeypatch, seconds=1.0)
+    ding = {"name": "ding", "kind": "dingtalk", "url_env": "T_DING_URL",
+            "secret_env": "T_DING_SECRET", "timeout_seconds": 0.3}  # fmt: skip
+    config = make_config(
+        channels=[ding], routes={"group_wait_seconds": 0, "escalation_minutes": {}}
+    )
+    with factory() as session:
+        add_alert(session, clock.now, severity=2)
+    tick(factory, config, clock)
+    for _ in range(4):  # backoff and lease would both have passed
+        assert answered.wait(5)
+        clock.advance(minutes=3)
+        tick(factory, config, clock)
+    assert len(posted) == 1
+    assert statuses(factory) == [(0, "unknown")]
+    assert trail(factory, "notify_unknown")[0].startswith("ding 请求已发出但未收到答复，结果未知")
+
+
+def test_a_slow_webhook_gets_the_same_key_again(factory, clock, httpserver, monkeypatch):
+    keys: list[str] = []
+    answers = iter([1.0, 0.0])
+    answered = threading.Event()
+
+    def handler(request: Request) -> Response:
+        keys.append(request.headers["Idempotency-Key"])
+        time.sleep(next(answers))
+        answered.set()
+        return Response(json.dumps({"ok": True}))
+
+    httpserver.expect_request("/hook").respond_with_handler(handler)
+    monkeypatch.setenv("T_HOOK_URL", httpserver.url_for("/hook"))
+    hook = [{**HOOK[0], "timeout_seconds": 0.3}]
+    config = make_config(channels=hook, routes={"group_wait_seconds": 0, "escalation_minutes": {}})
+    with factory() as session:
+        add_alert(session, clock.now)
+    tick(factory, config, clock)
+    assert answered.wait(5)
+    clock.advance(minutes=1)
+    tick(factory, config, clock)
+    assert len(keys) == 2 and keys[0] == keys[1]  # the receiver drops the repeat
+    assert statuses(factory) == [(0, "sent")]
