@@ -299,6 +299,19 @@ class Silence(Base):
     created_at: Mapped[datetime]
 
 
+class Installation(Base):
+    """One row: a random id made when the database is created (migration 0009).
+
+    It goes into every idempotency key sent out, so keys of this database never meet those of
+    another (a rebuilt database, staging beside production) at a receiver that drops repeats.
+    """
+
+    __tablename__ = "installation"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class WorkerHeartbeat(Base):
     """Each worker process writes here so the dashboard can tell a dead worker from a quiet one."""
 
