@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from alerts.notify.channels import DeliveryError, OutgoingMessage, Recipient, build_channel
@@ -69,7 +70,7 @@ def send_test(config: RadarConfig, channel_name: str, now: datetime, dashboard_u
         Recipient(**person.model_dump()) if person else Recipient(id="test", name="测试接收人")
     )
     notice = Notice(items=[], dashboard_url=dashboard_url, receiver_name=recipient.name, test=True)
-    key = f"test:{channel_name}:{now.isoformat()}"
+    key = f"test:{channel_name}:{now.isoformat()}:{uuid.uuid4().hex}"  # never one of a page
     build_channel(channel_config).send(
         OutgoingMessage(idempotency_key=key, notice=notice, recipient=recipient)
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -37,6 +37,7 @@ from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
 from config.loader import RadarConfig
 from storage.db import session_scope
+from storage.installation import installation_id
 from storage.models import (
     Alert,
     AlertEvent,
@@ -60,9 +61,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
 
 
-def batch_key(keys: list[str]) -> str:
-    """One idempotency key for a grouped message: the same rows always give the same key."""
-    return "radar-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
+def batch_key(installation: str, person: str, keys: list[str]) -> str:
+    """The idempotency key a message goes out with: the same rows to the same person from the
+    same database always give the same key (so a resend is dropped), anything else never does.
+    Row keys alone repeat across databases (alert #1 of every fresh one), hence the installation
+    id; the person keeps two people's copies of one message apart."""
+    text = "\n".join([installation, person, *sorted(keys)])
+    return "radar-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _batch_of(row_id: int, kind: str, person: str, channel: str) -> tuple:
@@ -115,8 +120,10 @@ def build_message(
     session: Session, rows: list[Notification], config: RadarConfig, dashboard: str, now: datetime
 ) -> OutgoingMessage:
     """One grouped message for rows that share a person and a channel, most severe first."""
+    key = batch_key(installation_id(session), rows[0].receiver, [r.idempotency_key for r in rows])
     if rows[0].kind == MESSAGE:  # not about an alert: sent alone, as queued (see _batch_of)
-        return message_from_payload(rows[0], _recipient(config, rows[0].receiver))
+        message = message_from_payload(rows[0], _recipient(config, rows[0].receiver))
+        return replace(message, idempotency_key=key)
     pairs = [(row, session.get(Alert, row.alert_id)) for row in rows]
     pairs = sorted((p for p in pairs if p[1] is not None), key=lambda p: (p[1].severity, p[1].id))
     items = [_item(session, row, alert, dashboard, now) for row, alert in pairs]
@@ -142,7 +149,6 @@ def build_message(
         }
         for row, alert in pairs
     ]
-    key = batch_key([r.idempotency_key for r in rows])
     return OutgoingMessage(idempotency_key=key, notice=notice, recipient=recipient, alerts=alerts)
 
 
