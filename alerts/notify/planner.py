@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts.calendar import HolidayCalendar
 from alerts.notify.routing import (
     effective_receivers,
     effective_route,
@@ -145,6 +146,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     link_inhibited(session, routes.inhibit_rules, now)
     session.flush()
     silences = active_silences(session, now)
+    calendar = HolidayCalendar(config.rules.calendar)
     due = now + timedelta(seconds=routes.group_wait_seconds)
     query = select(Alert).where(
         or_(
@@ -166,7 +168,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
         if parent is not None:
             _event_once(session, alert, "notify_suppressed", f"被事件级告警 #{parent} 抑制", now)
             continue
-        if muted_by(routes.mute_windows, labels, now):
+        if muted_by(routes.mute_windows, labels, now, calendar):
             continue  # held back, not dropped: planned as soon as the window ends
         targets = [
             (name, channel)
