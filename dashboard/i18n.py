@@ -151,6 +151,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "config_ok": ("配置检查通过", "Configuration is valid"),
     "config_bad": ("配置有错误", "Configuration has errors"),
     "roster": ("排班", "Roster"),
+    "roster_check_ok": (
+        "排班检查通过（未来 30 天、已配置节假日、下一个春节）",
+        "Roster covers the next 30 days, configured holidays and the next Spring Festival",
+    ),
+    "roster_gaps_ahead": ("排班空缺", "Roster gaps ahead"),
     "routes": ("通知渠道", "Notification channels"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出登录", "Sign out"),

@@ -159,6 +159,11 @@ def _on_duty(config, now) -> None:
         if gaps:
             start, end = gaps[0]
             st.warning(f"{t('nobody_on_duty', language)} {fmt_local(start)}–{fmt_local(end)}")
+    errors, warnings = cache.roster_check(cache.config_dir())
+    ahead = [text.removeprefix("roster.yaml: ") for text in errors + warnings]
+    if ahead:  # holes in the holidays ahead, seen long before the night they open
+        more = f"（共 {len(ahead)} 处）" if len(ahead) > 1 else ""
+        st.warning(f"{t('roster_gaps_ahead', language)}：{ahead[0]}{more}")
 
 
 def _source_banner(config, now) -> None:
