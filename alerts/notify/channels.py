@@ -63,6 +63,12 @@ class TransientError(DeliveryError):
     """Worth retrying at once with backoff: network trouble, HTTP 5xx, timeouts."""
 
 
+class PermanentError(DeliveryError):
+    """Retrying cannot help (a wrong signing secret, an invalid token, a missing variable, a
+    refused address): the fallback channel takes the message at once instead of after
+    ``fallback_after`` failures."""
+
+
 class OutcomeUnknown(DeliveryError):
     """The request left but no answer came (a read timeout, a dropped connection, an SMTP session
     cut after the message data): the receiver may have it. Robots and email are not resent (a

@@ -33,6 +33,7 @@ from alerts.notify.channels import (
     RateLimited,
     Recipient,
 )
+from alerts.notify.fallback import failed_note, falls_back_now, payload_with_note, with_note
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
 from config.loader import RadarConfig
@@ -266,32 +267,37 @@ def _send_batch(
 def _record_failure(
     session: Session, rows: list[Notification], error: Exception, config: RadarConfig, now: datetime
 ) -> None:
-    """Back to pending with backoff, or over to the fallback channel, or failed for good."""
+    """Back to pending (after backoff or the platform's wait), or over to the fallback channel
+    (see ``alerts.notify.fallback``), or failed for good."""
     reason = str(error) if isinstance(error, DeliveryError) else f"{type(error).__name__}: {error}"
-    if isinstance(error, RateLimited):
-        for row in rows:
-            row.status, row.last_error = PENDING, reason[:2000]
-            row.next_attempt_at = now + timedelta(seconds=max(error.retry_after, 1))
-        _events(session, rows, "notify_failed", f"{rows[0].channel} 限流，稍后重试：{reason}", now)
-        return
     channel_config = config.channels.get(rows[0].channel) if rows else None
+    fallback = channel_config.fallback if channel_config else None
+    after = channel_config.fallback_after if channel_config else MAX_ATTEMPTS
     for row in rows:
         row.last_error = reason[:2000]
-        fallback = channel_config.fallback if channel_config else None
-        if fallback and row.attempts >= channel_config.fallback_after:
+        alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
+        severity = alert.severity if alert is not None else None
+        if fallback and falls_back_now(error, row.attempts, after, severity, row.created_at, now):
             row.status = FAILED
             _add_fallback(session, row, fallback, now)
+        elif isinstance(error, RateLimited):
+            row.status = PENDING
+            row.next_attempt_at = now + timedelta(seconds=max(error.retry_after, 1))
         elif row.attempts >= MAX_ATTEMPTS:
             row.status = FAILED
         else:
             row.status = PENDING
             row.next_attempt_at = now + backoff(row.attempts)
-    text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
+    if isinstance(error, RateLimited):
+        text = f"{rows[0].channel} 限流，稍后重试：{reason}"
+    else:
+        text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
     _events(session, rows, "notify_failed", text, now)
 
 
 def _add_fallback(session: Session, row: Notification, channel: str, now: datetime) -> None:
-    """A new row on the secondary channel; its key extends the original so it is planned once."""
+    """A new row on the secondary channel; its key extends the original so it is planned once.
+    Its message says which channel failed."""
     base = row.idempotency_key.split(">", 1)[0]
     key = f"{base}>{channel}"
     if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
@@ -302,6 +308,7 @@ def _add_fallback(session: Session, row: Notification, channel: str, now: dateti
         log.warning("%s failed %d times; it also goes by %s", base, row.attempts, channel)
         _fallback_event(session, row, f"；{channel} 已另行发送，不再重复", now)
         return
+    note = failed_note(row.channel, channel)
     session.add(
         Notification(
             idempotency_key=key,
@@ -311,13 +318,13 @@ def _add_fallback(session: Session, row: Notification, channel: str, now: dateti
             receiver=row.receiver,
             channel=channel,
             kind=row.kind,
-            payload=row.payload,
+            payload=payload_with_note(row.payload, note),
             status=PENDING,
             attempts=0,
             last_error="",
             created_at=now,
             next_attempt_at=now,
-            message=row.message,
+            message=with_note(row.message, note) if row.kind != MESSAGE else row.message,
         )
     )
     log.warning("%s failed %d times, %s falls back to %s", key, row.attempts, row.channel, channel)

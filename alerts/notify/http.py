@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from alerts.notify.channels import DeliveryError, OutcomeUnknown, RateLimited, TransientError
+from alerts.notify.channels import (
+    DeliveryError,
+    OutcomeUnknown,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from config.channels import ChannelBase
 
 T = TypeVar("T")
@@ -25,7 +31,7 @@ def env_value(name: str | None, what: str) -> str:
     """A secret from the environment, or a clear error naming the variable (never its value)."""
     value = os.environ.get(name or "", "") if name else ""
     if not value:
-        raise DeliveryError(f"environment variable {name} ({what}) is not set")
+        raise PermanentError(f"environment variable {name} ({what}) is not set")
     return value
 
 
@@ -75,6 +81,8 @@ def post_json(
         data = data if isinstance(data, dict) else {}
         # Robots report their own codes (sometimes with HTTP 400); let the channel read them.
         if response.status_code >= 300 and not ({"code", "errcode"} & data.keys()):
+            if 400 <= response.status_code < 500:  # wrong URL or token: no retry fixes it
+                raise PermanentError(f"{config.name}: HTTP {response.status_code}")
             raise DeliveryError(f"{config.name}: HTTP {response.status_code}")
         return data
 
