@@ -11,7 +11,7 @@ from dashboard import cache, charts
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
-from dashboard.pages.common import loaded_config, now_utc, source_rows
+from dashboard.pages.common import failing_channels, loaded_config, now_utc, source_rows
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, static_css
@@ -180,7 +180,11 @@ def _source_banner(config, now) -> None:
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
     if not alive:
         st.error(f"⚠ {t('worker_down', language)}", icon=":material/error:")
-    if bad.empty and alive:
+    broken = failing_channels(now)
+    if not broken.empty:
+        names = "，".join(f"{r.name}（{r.last_error[:80]}）" for r in broken.itertuples())
+        st.error(f"⚠ {t('failing_channels', language)}：{names}", icon=":material/error:")
+    if bad.empty and alive and broken.empty:
         st.success(
             f"{t('source_health', language)}：{t('all_sources_ok', language)}（{len(rows)}）"
         )
