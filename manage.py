@@ -63,8 +63,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from alerts.notify.commands import roster_findings
+    from alerts.notify.config_traps import dashboard_url_warning, unreachable_people
 
     errors, warnings = roster_findings(config, datetime.now(UTC))
+    warnings += dashboard_url_warning(config, get_settings().dashboard_url)
+    warnings += unreachable_people(config)
     for text in warnings:
         print(f"WARN {text}", file=sys.stderr)
     for text in errors:
