@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -89,6 +89,21 @@ def _recipient(config: RadarConfig, person_id: str) -> Recipient:
     return Recipient(**person.model_dump())
 
 
+def _where(session: Session, alert: Alert) -> str:
+    """Where, in words: the product's name beside its code and the regions the complaints came
+    from (the key of a product alert holds only the code)."""
+    ids = ((alert.evidence or {}).get("complaint_ids") or [])[-200:]
+    if not ids:
+        return where_of(alert.key or {})
+    rows = session.execute(
+        select(Complaint.product_name, Complaint.region).where(Complaint.id.in_(ids))
+    ).all()
+    names = Counter(name for name, _ in rows if name)
+    regions = Counter(region for _, region in rows if region)
+    name = names.most_common(1)[0][0] if names else ""
+    return where_of(alert.key or {}, name, [r for r, _ in regions.most_common()])
+
+
 def _sample(session: Session, alert: Alert) -> str:
     ids = (alert.evidence or {}).get("complaint_ids") or []
     if not ids:
@@ -108,7 +123,8 @@ def _item(
         title=alert.title,
         count=alert.count,
         expected=alert.expected,
-        where=where_of(alert.key or {}),
+        where=_where(session, alert),
+        expected_label="阈值" if alert.rule_kind == "threshold" else "预期",
         since=alert.fired_at or alert.started_at,
         detail_url=f"{dashboard.rstrip('/')}/alerts?alert={alert.id}",
         ack_url=ack_url(dashboard, alert.id, row.receiver, now) if acknowledgeable else "",

@@ -61,7 +61,7 @@ class DingTalkNotifier:
         wait = self.limiter.acquire()
         if wait > 0:
             raise RateLimited(f"{self.name}: 20 messages per minute reached", retry_after=wait)
-        phone = message.recipient.phone
+        phone = "" if message.notice.resolved_only else message.recipient.phone  # no @ to recover
         # DingTalk shows the mention only when "@mobile" also appears in the text.
         text = render_markdown(message.notice, MARKDOWN_LIMIT, mention=f"@{phone}" if phone else "")
         body = {

@@ -37,7 +37,7 @@ def _post_content(message: OutgoingMessage, text_limit: int) -> dict:
     text = render_text(message.notice, text_limit)
     title, _, rest = text.partition("\n")
     lines: list[list[dict]] = [[{"tag": "text", "text": line}] for line in rest.split("\n")]
-    if message.recipient.feishu_id:
+    if message.recipient.feishu_id and not message.notice.resolved_only:  # a recovery asks no one
         lines.append([{"tag": "at", "user_id": message.recipient.feishu_id}])
     return {"post": {"zh_cn": {"title": title, "content": lines}}}
 

@@ -51,8 +51,8 @@ class WeComNotifier:
         url = env_value(self.config.url_env, "WeCom robot URL")
         content = render_markdown(message.notice, MARKDOWN_LIMIT)
         self._post(url, {"msgtype": "markdown", "markdown": {"content": content}})
-        if not message.recipient.phone:
-            return
+        if not message.recipient.phone or message.notice.resolved_only:
+            return  # a recovery asks nobody to act: no @
         text = f"请 {message.recipient.name} 处理：{message.notice.title}"
         mention = {
             "msgtype": "text",

@@ -108,7 +108,9 @@ def test_repeat_reminders_while_firing_then_one_resolved_notice(factory, clock):
         alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
     tick(factory, config, {"log": recorder}, clock)
     tick(factory, config, {"log": recorder}, clock)
-    assert len(recorder.sent) == 4 and recorder.sent[3].notice.title.startswith("【已恢复】")
+    assert len(recorder.sent) == 4 and recorder.sent[3].notice.title.startswith(
+        "【投诉预警已恢复】"
+    )
 
 
 def test_alerts_arriving_together_go_out_as_one_message_after_the_group_wait(factory, clock):
@@ -123,7 +125,7 @@ def test_alerts_arriving_together_go_out_as_one_message_after_the_group_wait(fac
     tick(factory, config, {"log": recorder}, clock)
     [message] = recorder.sent
     assert [i.title for i in message.notice.items] == ["乙", "甲"]  # most severe first
-    assert message.notice.title == "【Ⅱ级】投诉预警 2 条"
+    assert message.notice.title == "【Ⅱ级投诉预警】乙（共 2 条）"
     assert {r.status for r in rows(factory)} == {"sent"}
 
 
