@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.calendar import HolidayCalendar
+from alerts.notify.handover import plan_handover
 from alerts.notify.routing import (
     effective_receivers,
     effective_route,
@@ -203,7 +204,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
             for name, channel in targets:
                 key = Key(alert.id, state, level, round_, name, channel)
                 created += _add_row(session, key, person.id, now, due, note)
-    return created
+    return created + plan_handover(session, config, now, dashboard_url)
 
 
 def _steps(
@@ -225,7 +226,10 @@ def _steps(
         steps.append((alert.state, n, 0, n, f"{step * n} 分钟未确认，升级至{role}"))
     round_ = reminder_round(first, routes.repeat_minutes, now)
     if round_ > 0:
-        steps.append((alert.state, level, round_, level, f"仍未确认，第 {round_} 次提醒"))
+        reason = f"仍未确认，第 {round_} 次提醒"
+        steps.append((alert.state, level, round_, level, reason))
+        if level > 0:  # whoever is on call now hears of it too (the night shift that took over)
+            steps.append((alert.state, 0, round_, 0, reason))
     return steps
 
 
