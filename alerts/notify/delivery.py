@@ -36,6 +36,7 @@ from alerts.notify.channels import (
 from alerts.notify.fallback import failed_note, falls_back_now, payload_with_note, with_note
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
+from alerts.notify.recheck import cancel_outdated
 from config.loader import RadarConfig
 from storage.db import session_scope
 from storage.installation import installation_id
@@ -45,7 +46,6 @@ from storage.models import (
     AlertState,
     Complaint,
     Notification,
-    NotificationStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ LEASE = timedelta(minutes=5)
 SENDING = "sending"
 UNKNOWN = "unknown"
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-CANCELLED = NotificationStatus.CANCELLED.value
 
 
 def backoff(attempts: int) -> timedelta:
@@ -191,49 +190,6 @@ def _claim(session: Session, ids: list[int], status: str, now: datetime) -> list
         row.next_attempt_at = now + LEASE
         row.attempts += 1
     return rows
-
-
-def outdated_reason(row: Notification, alert: Alert | None) -> str:
-    """Why a queued row no longer applies to its alert now ("" = still send it).
-
-    Rows wait in the outbox (group wait, backoff, rate limits): an escalation queued seconds
-    before someone acknowledged must not page the manager afterwards. A resolved notice always
-    applies; a reminder for an acknowledged alert stops once it is resolved.
-    """
-    if row.kind == MESSAGE or row.alert_state == AlertState.RESOLVED:
-        return ""
-    if alert is None:
-        return "告警已不存在"
-    if alert.state == AlertState.RESOLVED:
-        return "告警已恢复"
-    if row.alert_state == AlertState.FIRING and alert.state == AlertState.ACKNOWLEDGED:
-        who = f"（{alert.acknowledged_by}）" if alert.acknowledged_by else ""
-        return f"告警已确认{who}"
-    return ""
-
-
-def cancel_outdated(
-    session: Session, rows: list[Notification], now: datetime
-) -> list[Notification]:
-    """Cancel claimed rows that no longer apply (see ``outdated_reason``); return the rest.
-
-    Runs in the claiming transaction, so the check and the claim see the same alert state; each
-    cancellation is written to the alert's audit trail.
-    """
-    keep = []
-    for row in rows:
-        alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
-        why = outdated_reason(row, alert)
-        if not why:
-            keep.append(row)
-            continue
-        row.status, row.last_error = CANCELLED, f"cancelled at send time: {why}"
-        if alert is not None:
-            text = f"{why}，取消待发通知：{row.message}（{row.channel} → {row.receiver}）"
-            session.add(
-                AlertEvent(alert_id=alert.id, at=now, kind="notify_cancelled", message=text)
-            )
-    return keep
 
 
 def _send_batch(
