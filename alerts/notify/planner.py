@@ -108,10 +108,16 @@ def _event_once(session: Session, alert: Alert, kind: str, message: str, now: da
 
 
 def _add_row(
-    session: Session, key: Key, person: str, now: datetime, due: datetime, reason: str
+    session: Session,
+    key: Key,
+    person: str,
+    now: datetime,
+    due: datetime,
+    reason: str,
+    suffix: str = "",
 ) -> bool:
-    """Insert the row unless its key exists; True when it was new."""
-    text = str(key)
+    """Insert the row unless its key (plus ``suffix``) exists; True when it was new."""
+    text = str(key) + suffix
     if session.scalar(select(Notification.id).where(Notification.idempotency_key == text)):
         return False
     try:
@@ -249,19 +255,39 @@ def _level_started(session: Session, alert_id: int, level: int) -> bool:
 
 
 def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime) -> int:
-    """A resolved notice to every (level, receiver, channel) that was told it was firing."""
+    """One resolved notice per person and channel that was told it was firing.
+
+    Two people can share a level (the day and the night on-call both reminded at level 0): the
+    second one's key carries the person, so each of them hears that it is over."""
     told = session.execute(
-        select(Notification.idempotency_key, Notification.receiver, Notification.channel).where(
+        select(Notification.idempotency_key, Notification.receiver, Notification.channel)
+        .where(
             Notification.alert_id == alert.id,
             Notification.alert_state == AlertState.FIRING.value,
             Notification.status == NotificationStatus.SENT.value,
         )
+        .order_by(Notification.id)
     ).all()
+    done = set(
+        session.execute(
+            select(Notification.receiver, Notification.channel).where(
+                Notification.alert_id == alert.id,
+                Notification.alert_state == AlertState.RESOLVED.value,
+            )
+        ).all()
+    )
     created = 0
     for text, person, channel in told:
+        if (person, channel) in done:
+            continue
+        done.add((person, channel))
         key = Key.parse(text.split(">", 1)[0])  # a fallback row's key is "<original key>><channel>"
         resolved = Key(
             alert.id, AlertState.RESOLVED.value, key.level, 0, key.route_receiver, channel
         )
-        created += _add_row(session, resolved, person, now, due, "已恢复")
+        taken = session.scalar(
+            select(Notification.receiver).where(Notification.idempotency_key == str(resolved))
+        )
+        suffix = f"@{person}" if taken is not None and taken != person else ""
+        created += _add_row(session, resolved, person, now, due, "已恢复", suffix)
     return created

@@ -11,6 +11,7 @@ from werkzeug import Request, Response
 from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
 from storage.db import session_scope
+from storage.models import Alert, AlertState
 from tests.notify.conftest import ROSTER, add_alert, make_config
 
 DAY_AND_NIGHT = {
@@ -58,3 +59,12 @@ def test_the_night_on_call_gets_a_handover_and_the_reminders(
         "【Ⅰ级投诉预警】产品 P001 投诉激增",  # the 20:20 reminder, besides the head's copy
     ]
     assert [person for person, _ in got].count("head-c") == 2  # escalation at 20:00, reminder
+    with session_scope(factory) as session:
+        alert = session.get(Alert, 1)
+        alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
+    for _ in range(2):
+        with session_scope(factory) as session:
+            plan(session, config, clock.now, "http://radar.local")
+        deliver_due(factory, built, config, clock.now, dashboard_url="http://radar.local")
+    recovered = sorted(person for person, title in got if title.startswith("【投诉预警已恢复】"))
+    assert recovered == ["head-c", "manager-b", "night-n", "oncall-a"]  # each of them, once
