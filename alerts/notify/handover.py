@@ -13,9 +13,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.calendar import HolidayCalendar
 from alerts.notify.message import STATE_NAMES, plain
 from alerts.notify.outbox import message_payload, queue_message
-from alerts.notify.routing import effective_receivers, effective_route, route_receivers
+from alerts.notify.routing import (
+    effective_receivers,
+    effective_route,
+    inhibited_by,
+    muted_by,
+    route_receivers,
+)
 from alerts.roster import SHANGHAI, on_call
 from alerts.severity import SEVERITY_LABELS
 from alerts.silences import active_silences, alert_labels, is_silenced
@@ -49,22 +56,31 @@ def _line(alert: Alert) -> str:
     return f"[{level}] {plain(alert.title, 60)}（{state}，自 {since}）"
 
 
-def plan_handover(session: Session, config: RadarConfig, now: datetime, dashboard_url: str) -> int:
-    """Queue the handover for the current shift if it has not been; returns rows queued."""
-    start = shift_start(config, now)
-    person = on_call(config.roster, now)
-    if start is None or person is None or now - start > LATE:
-        return 0
+def _open_alerts(session: Session, config: RadarConfig, now: datetime) -> list[Alert]:
     silences = active_silences(session, now)
+    calendar = HolidayCalendar(config.rules.calendar)
+    windows = config.routes.mute_windows
     query = select(Alert).where(
         Alert.state.in_([AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value])
     )
-    open_alerts = [
+    return [
         a
         for a in session.scalars(query.order_by(Alert.severity, Alert.id))
-        if not is_silenced(a, silences) and a.parent_alert_id is None
+        if inhibited_by(session, a) is None
+        and not is_silenced(a, silences)
+        and not muted_by(windows, alert_labels(a), now, calendar)
     ]
+
+
+def plan_handover(session: Session, config: RadarConfig, now: datetime, dashboard_url: str) -> int:
+    """Queue the handover for the current shift if it has not been; returns rows queued.
+    Silenced, inhibited and muted alerts are left out: they page nobody now either."""
+    open_alerts = _open_alerts(session, config, now)
     if not open_alerts:
+        return 0
+    start = shift_start(config, now)
+    person = on_call(config.roster, now)
+    if start is None or person is None or now - start > LATE:
         return 0
     receivers, tree = effective_receivers(config), effective_route(config)
     channels = list(
