@@ -2,6 +2,7 @@
 
 from config.base import NAME_PATTERN, Dimension, EnvVarName, StrictModel
 from config.channels import (
+    AliyunSmsChannel,
     ChannelConfig,
     ChannelsFile,
     DingTalkChannel,
@@ -17,6 +18,7 @@ from config.sources import SimulatorSource, SourceBase, SourceConfig, SourcesFil
 
 __all__ = [
     "NAME_PATTERN",
+    "AliyunSmsChannel",
     "ChannelConfig",
     "ChannelsFile",
     "Dimension",

@@ -104,6 +104,7 @@ class LogNotifier:
 
 def build_channel(config: ChannelConfig) -> Channel:
     """The channel object for one configured channel."""
+    from alerts.notify.aliyun_sms import AliyunSmsNotifier
     from alerts.notify.dingtalk import DingTalkNotifier
     from alerts.notify.email import EmailNotifier
     from alerts.notify.feishu import FeishuNotifier
@@ -117,5 +118,6 @@ def build_channel(config: ChannelConfig) -> Channel:
         "dingtalk": DingTalkNotifier,
         "feishu": FeishuNotifier,
         "email": EmailNotifier,
+        "aliyun_sms": AliyunSmsNotifier,
     }
     return kinds[config.kind](config)

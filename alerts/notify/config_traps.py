@@ -19,6 +19,7 @@ NEEDS = {
     "wecom": ("phone", "手机号"),
     "feishu": ("feishu_id", "feishu_id"),
     "email": ("email", "邮箱"),
+    "aliyun_sms": ("phone", "手机号"),
 }
 
 

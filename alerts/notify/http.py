@@ -53,11 +53,27 @@ def post_json(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST and return the JSON reply ({} when the reply is not JSON); raises DeliveryError kinds."""
+    return request_json(client, config, "POST", url, json=body, headers=headers)
+
+
+def request_json(
+    client: httpx.Client,
+    config: ChannelBase,
+    method: str,
+    url: str,
+    *,
+    json: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    code_keys: tuple[str, ...] = ("code", "errcode"),
+) -> dict[str, Any]:
+    """One request with the error classes above; a reply carrying one of ``code_keys`` is the
+    platform's own verdict (even with HTTP 4xx) and is returned for the channel to read."""
 
     @quick_retries(config)
     def once() -> dict[str, Any]:
         try:
-            response = client.post(url, json=body, headers=headers or {})
+            response = client.request(method, url, json=json, params=params, headers=headers or {})
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise TransientError(f"{config.name}: {type(exc).__name__}") from None
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError) as exc:
@@ -79,8 +95,7 @@ def post_json(
         except ValueError:
             data = None
         data = data if isinstance(data, dict) else {}
-        # Robots report their own codes (sometimes with HTTP 400); let the channel read them.
-        if response.status_code >= 300 and not ({"code", "errcode"} & data.keys()):
+        if response.status_code >= 300 and not (set(code_keys) & data.keys()):
             if 400 <= response.status_code < 500:  # wrong URL or token: no retry fixes it
                 raise PermanentError(f"{config.name}: HTTP {response.status_code}")
             raise DeliveryError(f"{config.name}: HTTP {response.status_code}")
