@@ -3,6 +3,7 @@
 from config.base import NAME_PATTERN, Dimension, EnvVarName, StrictModel
 from config.channels import (
     AliyunSmsChannel,
+    AliyunVoiceChannel,
     ChannelConfig,
     ChannelsFile,
     DingTalkChannel,
@@ -19,6 +20,7 @@ from config.sources import SimulatorSource, SourceBase, SourceConfig, SourcesFil
 __all__ = [
     "NAME_PATTERN",
     "AliyunSmsChannel",
+    "AliyunVoiceChannel",
     "ChannelConfig",
     "ChannelsFile",
     "Dimension",

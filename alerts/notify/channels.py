@@ -104,7 +104,7 @@ class LogNotifier:
 
 def build_channel(config: ChannelConfig) -> Channel:
     """The channel object for one configured channel."""
-    from alerts.notify.aliyun_sms import AliyunSmsNotifier
+    from alerts.notify.aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
     from alerts.notify.dingtalk import DingTalkNotifier
     from alerts.notify.email import EmailNotifier
     from alerts.notify.feishu import FeishuNotifier
@@ -119,5 +119,6 @@ def build_channel(config: ChannelConfig) -> Channel:
         "feishu": FeishuNotifier,
         "email": EmailNotifier,
         "aliyun_sms": AliyunSmsNotifier,
+        "aliyun_voice": AliyunVoiceNotifier,
     }
     return kinds[config.kind](config)

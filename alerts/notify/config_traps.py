@@ -20,6 +20,7 @@ NEEDS = {
     "feishu": ("feishu_id", "feishu_id"),
     "email": ("email", "邮箱"),
     "aliyun_sms": ("phone", "手机号"),
+    "aliyun_voice": ("phone", "手机号"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Alibaba Cloud SMS against a local stand-in that checks requests as the platform documents:
+"""Alibaba Cloud SMS and voice calls against a local stand-in that checks requests as the platform documents:
 the HMAC-SHA1 signature, a fresh timestamp, a nonce used once, the template's variables, and
 one message per number per minute; then through the outbox with a fallback."""
 
@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Request, Response
 
-from alerts.notify.aliyun_sms import AliyunSmsNotifier
+from alerts.notify.aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
 from alerts.notify.channels import PermanentError, RateLimited, Recipient, build_channel
 from alerts.notify.dispatch import deliver_due, plan
-from config.models import AliyunSmsChannel
+from config.models import AliyunSmsChannel, AliyunVoiceChannel
 from storage.db import session_scope
 from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_robots import HOSTILE, message
@@ -61,17 +61,17 @@ def aliyun_server(httpserver, sent: list[dict]) -> None:
         if params["SignatureNonce"] in nonces:
             return reply(400, "SignatureNonceUsed")
         nonces.add(params["SignatureNonce"])
-        variables = json.loads(params["TemplateParam"])
+        variables = json.loads(params.get("TemplateParam") or params.get("TtsParam") or "{}")
         if set(variables) != {"level", "what", "count"} or any(
             len(v) > 35 for v in variables.values()
         ):
             return reply(200, "isv.INVALID_PARAMETERS")
-        phone = params["PhoneNumbers"]
+        phone = params.get("PhoneNumbers") or params.get("CalledNumber", "")
         now = datetime.now(UTC)
         if phone in last_sent and now - last_sent[phone] < timedelta(minutes=1):
             return reply(200, "isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1")
         last_sent[phone] = now
-        sent.append(params | {"TemplateParam": variables})
+        sent.append(params | {"TemplateParam": variables, "PhoneNumbers": phone})
         return reply(200, "OK")
 
     httpserver.expect_request("/").respond_with_handler(handler)
@@ -159,3 +159,23 @@ def test_through_the_outbox_a_severe_alert_texts_the_on_call_once(
         clock.advance(minutes=1)
     assert [p["PhoneNumbers"] for p in sent] == ["13900000001"]
     assert sent[0]["TemplateParam"] == {"level": "Ⅰ级", "what": "产品 P001 投诉激增", "count": "1"}
+
+
+def test_a_voice_call_reads_the_tts_template_to_the_on_call(monkeypatch, httpserver):
+    sent: list[dict] = []
+    aliyun_server(httpserver, sent)
+    monkeypatch.setenv("T_ALI_ID", KEY_ID)
+    monkeypatch.setenv("T_ALI_SECRET", SECRET)
+    config = AliyunVoiceChannel(
+        name="call", kind="aliyun_voice", access_key_id_env="T_ALI_ID",
+        access_key_secret_env="T_ALI_SECRET", called_show_number="057100000000",
+        tts_code="TTS_123", endpoint=httpserver.url_for("/"), retry_wait_seconds=0,
+    )  # fmt: skip
+    call = AliyunVoiceNotifier(config)
+    call.send(message())
+    with pytest.raises(RateLimited):
+        call.send(message())  # one call per number per minute
+    [params] = sent
+    assert params["Action"] == "SingleCallByTts" and params["CalledNumber"] == "13900000001"
+    assert params["TtsCode"] == "TTS_123" and params["PlayTimes"] == "2"
+    assert params["TemplateParam"]["level"] == "Ⅰ级"

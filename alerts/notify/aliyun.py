@@ -1,5 +1,6 @@
-"""Alibaba Cloud SMS (阿里云短信服务, SendSms): a text on the phone of the person on call, for
-robots and e-mail do not reach a phone without the apps.
+"""Alibaba Cloud SMS (阿里云短信服务, SendSms) and voice notification (语音服务,
+SingleCallByTts): a text or a ringing phone for the person on call, for robots and e-mail do
+not wake a phone on silent.
 
 Signing (RPC signature version 1.0): the parameters sorted by name, each name and value
 percent-encoded (RFC 3986: space %20, ``*`` %2A, ``~`` kept), joined with ``&``; the string to
@@ -26,7 +27,7 @@ from alerts.notify.http import env_value, request_json
 from alerts.notify.message import plain
 from alerts.notify.ratelimit import SlidingWindowLimiter
 from alerts.severity import SEVERITY_LABELS
-from config.models import AliyunSmsChannel
+from config.models import AliyunSmsChannel, AliyunVoiceChannel
 
 RATE_LIMIT_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "Throttling"}
 PERMANENT_CODES = {
@@ -38,6 +39,8 @@ PERMANENT_CODES = {
     "isv.TEMPLATE_MISSING_PARAMETERS",
     "isv.INVALID_PARAMETERS",
     "isv.ACCOUNT_NOT_EXISTS",
+    "isv.TTS_TEMPLATE_ILLEGAL",
+    "isv.CALLED_SHOW_NUMBER_ILLEGAL",
 }
 VARIABLE_LIMIT = 35  # characters per template variable
 
@@ -70,10 +73,17 @@ def template_params(message: OutgoingMessage) -> dict[str, str]:
     }
 
 
-class AliyunSmsNotifier:
-    supports_idempotency = False
+class AliyunNotifier:
+    """What SMS and voice share: keys from the environment, per-number limits, the signed GET
+    and the reply codes. Subclasses name the action and its own parameters."""
 
-    def __init__(self, config: AliyunSmsChannel, client: httpx.Client | None = None) -> None:
+    supports_idempotency = False
+    action = ""
+    version = "2017-05-25"
+
+    def __init__(
+        self, config: AliyunSmsChannel | AliyunVoiceChannel, client: httpx.Client | None = None
+    ) -> None:
         self.name = config.name
         self.config = config
         self.client = client or httpx.Client(timeout=config.timeout_seconds)
@@ -86,6 +96,9 @@ class AliyunSmsNotifier:
         ]
         return self.limiters.setdefault(phone, SlidingWindowLimiter(limits))
 
+    def action_params(self, phone: str, message: OutgoingMessage) -> dict[str, str]:
+        raise NotImplementedError
+
     def send(self, message: OutgoingMessage) -> None:
         phone = message.recipient.phone
         if not phone:
@@ -94,22 +107,19 @@ class AliyunSmsNotifier:
         secret = env_value(self.config.access_key_secret_env, "Aliyun AccessKey secret")
         wait = self._limiter(phone).acquire()
         if wait > 0:
-            raise RateLimited(f"{self.name}: per-number SMS limit reached", retry_after=wait)
+            raise RateLimited(f"{self.name}: per-number limit reached", retry_after=wait)
         params = {
             "AccessKeyId": key_id,
-            "Action": "SendSms",
+            "Action": self.action,
             "Format": "JSON",
             "OutId": message.idempotency_key[:64],
-            "PhoneNumbers": phone,
             "RegionId": self.config.region_id,
-            "SignName": self.config.sign_name,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": self.config.template_code,
-            "TemplateParam": json.dumps(template_params(message), ensure_ascii=False),
             "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Version": "2017-05-25",
+            "Version": self.version,
+            **self.action_params(phone, message),
         }
         params["Signature"] = aliyun_signature(secret, params)
         reply = request_json(
@@ -129,3 +139,30 @@ class AliyunSmsNotifier:
         if code in PERMANENT_CODES:
             raise PermanentError(text)
         raise DeliveryError(text)
+
+
+class AliyunSmsNotifier(AliyunNotifier):
+    action = "SendSms"
+
+    def action_params(self, phone: str, message: OutgoingMessage) -> dict[str, str]:
+        return {
+            "PhoneNumbers": phone,
+            "SignName": self.config.sign_name,
+            "TemplateCode": self.config.template_code,
+            "TemplateParam": json.dumps(template_params(message), ensure_ascii=False),
+        }
+
+
+class AliyunVoiceNotifier(AliyunNotifier):
+    """A phone call that reads the TTS template: the one channel that wakes a phone on silent."""
+
+    action = "SingleCallByTts"
+
+    def action_params(self, phone: str, message: OutgoingMessage) -> dict[str, str]:
+        return {
+            "CalledNumber": phone,
+            "CalledShowNumber": self.config.called_show_number,
+            "TtsCode": self.config.tts_code,
+            "TtsParam": json.dumps(template_params(message), ensure_ascii=False),
+            "PlayTimes": str(self.config.play_times),
+        }
