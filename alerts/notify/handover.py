@@ -83,11 +83,12 @@ def plan_handover(session: Session, config: RadarConfig, now: datetime, dashboar
     if start is None or person is None or now - start > LATE:
         return 0
     receivers, tree = effective_receivers(config), effective_route(config)
+    calendar = HolidayCalendar(config.rules.calendar)
     channels = list(
         dict.fromkeys(
             channel
             for alert in open_alerts
-            for name in route_receivers(tree, alert_labels(alert))
+            for name in route_receivers(tree, alert_labels(alert), now, calendar)
             if name in receivers
             for channel in receivers[name].channels
         )

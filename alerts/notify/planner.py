@@ -179,7 +179,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
             continue  # held back, not dropped: planned as soon as the window ends
         targets = [
             (name, channel)
-            for name in route_receivers(tree, labels)
+            for name in route_receivers(tree, labels, now, calendar)
             if name in receivers
             for channel in receivers[name].channels
         ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from alerts.calendar import WORKDAY, HolidayCalendar
 from alerts.silences import alert_labels, matches
 from config.loader import RadarConfig
-from config.routes import InhibitRule, MuteWindow, Receiver, Route
+from config.routes import InhibitRule, MuteWindow, Receiver, Route, TimeWindow
 from storage.models import Alert, AlertEvent, AlertState
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,25 @@ def effective_route(config: RadarConfig) -> Route:
     return config.routes.route or Route(receiver=DEFAULT_RECEIVER)
 
 
-def route_receivers(route: Route, labels: Mapping[str, str]) -> list[str]:
+def route_receivers(
+    route: Route,
+    labels: Mapping[str, str],
+    at: datetime | None = None,
+    calendar: HolidayCalendar | None = None,
+) -> list[str]:
     """Alertmanager's walk: the first matching child wins (unless it says continue); children
-    inherit their parent's receiver; when no child matches, the node itself takes the alert."""
+    inherit their parent's receiver; when no child matches, the node itself takes the alert.
+    A route with ``active`` windows matches only when ``at`` falls in one of them."""
+    calendar = calendar or HolidayCalendar()
 
     def walk(node: Route, inherited: str | None) -> list[str] | None:
         if not matches(node.match, labels):
+            return None
+        if (
+            node.active
+            and at is not None
+            and not any(in_window(w, at, calendar) for w in node.active)
+        ):
             return None
         receiver = node.receiver or inherited
         found: list[str] = []
@@ -72,7 +85,7 @@ def _day_kinds(day: date, calendar: HolidayCalendar) -> set[str]:
     return kinds
 
 
-def in_window(window: MuteWindow, at: datetime, calendar: HolidayCalendar) -> bool:
+def in_window(window: MuteWindow | TimeWindow, at: datetime, calendar: HolidayCalendar) -> bool:
     """Whether ``at`` falls in the window; an overnight window belongs to the day it starts on."""
     local = calendar.local(at)
     clock, day = local.time(), local.date()

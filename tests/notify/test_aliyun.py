@@ -19,6 +19,7 @@ from alerts.notify.channels import PermanentError, RateLimited, Recipient, build
 from alerts.notify.dispatch import deliver_due, plan
 from config.models import AliyunSmsChannel, AliyunVoiceChannel
 from storage.db import session_scope
+from storage.models import Alert, AlertState
 from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_robots import HOSTILE, message
 
@@ -179,3 +180,46 @@ def test_a_voice_call_reads_the_tts_template_to_the_on_call(monkeypatch, httpser
     assert params["Action"] == "SingleCallByTts" and params["CalledNumber"] == "13900000001"
     assert params["TtsCode"] == "TTS_123" and params["PlayTimes"] == "2"
     assert params["TemplateParam"]["level"] == "Ⅰ级"
+
+
+def test_severe_alerts_at_night_ring_the_on_call_then_the_manager(
+    factory, clock, monkeypatch, httpserver
+):
+    sent: list[dict] = []
+    aliyun_server(httpserver, sent)
+    monkeypatch.setenv("T_ALI_ID", KEY_ID)
+    monkeypatch.setenv("T_ALI_SECRET", SECRET)
+    call = {"name": "call", "kind": "aliyun_voice", "access_key_id_env": "T_ALI_ID",
+            "access_key_secret_env": "T_ALI_SECRET", "called_show_number": "057100000000",
+            "tts_code": "TTS_123", "endpoint": httpserver.url_for("/")}  # fmt: skip
+    routes = {
+        "group_wait_seconds": 0,
+        "receivers": [{"name": "duty", "channels": ["log"]},
+                      {"name": "night-call", "channels": ["call"]}],
+        "route": {"receiver": "duty", "routes": [
+            {"match": {"severity": 1}, "active": [{"from_time": "22:00", "to_time": "08:00"}],
+             "receiver": "night-call", "continue": True},
+        ]},
+    }  # fmt: skip
+    config = make_config(channels=[{"name": "log", "kind": "log"}, call], routes=routes)
+    built = {c.name: build_channel(c) for c in config.channels.channels}
+    clock.now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: no call
+    with factory() as session:
+        add_alert(session, clock.now, severity=1, title="白天")
+    with session_scope(factory) as session:
+        plan(session, config, clock.now, "http://radar.local")
+    deliver_due(factory, built, config, clock.now)
+    assert sent == []  # by day a Ⅰ级 alert goes to the duty robot only
+    clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    with factory() as session:
+        add_alert(session, clock.now, severity=1, title="夜间", key={"product_code": "P2"})
+        session.get(Alert, 1).state = AlertState.ACKNOWLEDGED.value  # the day one was handled
+        session.commit()
+    for _ in range(2):  # 23:00 and 23:05
+        with session_scope(factory) as session:
+            plan(session, config, clock.now, "http://radar.local")
+        deliver_due(factory, built, config, clock.now)
+        clock.advance(minutes=5)
+    assert [(p["CalledNumber"], p["TemplateParam"]["what"]) for p in sent] == [
+        ("13900000001", "夜间"), ("13900000002", "夜间"),
+    ]  # fmt: skip
