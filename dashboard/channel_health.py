@@ -7,7 +7,7 @@ worker writes (the database stays the only contract between the two processes).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -51,3 +51,13 @@ def channel_health(engine: Engine, since: datetime) -> pd.DataFrame:
 
 def failing(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["status"] == "failing"] if not frame.empty else frame
+
+
+def failing_warnings(engine: Engine, now: datetime) -> list[str]:
+    """check-config's words for channels whose latest send in the last 24 hours failed: a wrong
+    secret validates fine as configuration, only the outbox shows it."""
+    frame = failing(channel_health(engine, now - timedelta(hours=24)))
+    return [
+        f"channels.yaml: 渠道 {row.name} 最近一次发送失败：{row.last_error[:200]}"
+        for row in frame.itertuples()
+    ]

@@ -7,10 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import yaml
 
 from config.settings import PROJECT_ROOT
+from storage.db import make_engine, make_session_factory, session_scope
+from storage.migrate import upgrade_to_head
+from storage.models import Notification
 
 DING = {"name": "ding", "kind": "dingtalk", "url_env": "T_TRAP_DING_URL"}
 LARK = {"name": "lark", "kind": "feishu", "url_env": "T_TRAP_LARK_URL"}
@@ -47,3 +51,24 @@ def test_check_config_warns_about_localhost_links_and_people_a_robot_cannot_reac
 def test_a_public_dashboard_address_needs_no_warning(tmp_path):
     result = check(tmp_path, RADAR_DASHBOARD_URL="https://radar.example.com")
     assert result.returncode == 0 and "RADAR_DASHBOARD_URL" not in result.stderr
+
+
+def test_a_channel_failing_in_the_outbox_is_named(tmp_path):
+    """A wrong robot secret is valid configuration; the database's outbox shows it is broken."""
+    url = f"sqlite:///{tmp_path / 'radar.db'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    now = datetime.now(UTC)
+    with session_scope(make_session_factory(engine)) as session:
+        session.add(
+            Notification(
+                idempotency_key="k1", alert_id=None, alert_state="", receiver="li-na",
+                channel="ding", kind="message", status="failed", attempts=1,
+                last_error="ding: errcode 310000 sign not match", created_at=now,
+                next_attempt_at=now, message="周报",
+            )
+        )  # fmt: skip
+    engine.dispose()
+    result = check(tmp_path, RADAR_DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert "WARN channels.yaml: 渠道 ding 最近一次发送失败：ding: errcode 310000" in result.stderr
