@@ -63,8 +63,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from alerts.notify.commands import roster_findings
+    from alerts.notify.config_traps import dashboard_url_warning, unreachable_people
 
     errors, warnings = roster_findings(config, datetime.now(UTC))
+    warnings += dashboard_url_warning(config, get_settings().dashboard_url)
+    warnings += unreachable_people(config)
+    warnings += _failing_channels(datetime.now(UTC))
     for text in warnings:
         print(f"WARN {text}", file=sys.stderr)
     for text in errors:
@@ -73,6 +77,29 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         return 1
     print(f"configuration in {config_dir} is valid")
     return 0
+
+
+def _failing_channels(now) -> list[str]:
+    """Channels failing in the outbox of the configured database, if there is one to read."""
+    from sqlalchemy.engine import make_url
+
+    from dashboard.channel_health import failing_warnings
+    from storage.db import make_engine
+
+    url = get_settings().database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return []  # no database yet: nothing was sent
+    try:
+        postgres = parsed.get_backend_name() == "postgresql"
+        quick = {"connect_args": {"connect_timeout": 5}} if postgres else {}
+        engine = make_engine(url, read_only=True, **quick)
+        try:
+            return failing_warnings(engine, now)
+        finally:
+            engine.dispose()
+    except Exception as exc:  # an unreachable or unmigrated database must not fail the check
+        return [f"未能读取数据库，未检查通知渠道状态（{type(exc).__name__}）"]
 
 
 def cmd_who_is_on_call(args: argparse.Namespace) -> int:

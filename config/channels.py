@@ -86,8 +86,46 @@ class EmailChannel(ChannelBase):
         return self
 
 
+class AliyunSmsChannel(ChannelBase):
+    """Alibaba Cloud SMS (阿里云短信服务 SendSms): a signed request with an approved template, to
+    the person's mobile. The template gets ``level``, ``what`` and ``count`` (each ≤ 35 chars)."""
+
+    kind: Literal["aliyun_sms"]
+    access_key_id_env: EnvVarName
+    access_key_secret_env: EnvVarName
+    sign_name: str = Field(min_length=1, description="The approved SMS signature (签名).")
+    template_code: str = Field(min_length=1, description="The approved template, e.g. SMS_1234.")
+    endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    region_id: str = "cn-hangzhou"
+    per_number_per_minute: int = Field(default=1, ge=1, le=60)
+    per_number_per_hour: int = Field(default=5, ge=1, le=1000)
+
+
+class AliyunVoiceChannel(ChannelBase):
+    """Alibaba Cloud voice notification (语音服务 SingleCallByTts): the phone rings and reads an
+    approved text-to-speech template with ``level``, ``what`` and ``count``."""
+
+    kind: Literal["aliyun_voice"]
+    access_key_id_env: EnvVarName
+    access_key_secret_env: EnvVarName
+    called_show_number: str = Field(min_length=1, description="The number the call comes from.")
+    tts_code: str = Field(min_length=1, description="The approved TTS template, e.g. TTS_1234.")
+    play_times: int = Field(default=2, ge=1, le=3)
+    endpoint: str = "https://dyvmsapi.aliyuncs.com/"
+    region_id: str = "cn-hangzhou"
+    per_number_per_minute: int = Field(default=1, ge=1, le=60)
+    per_number_per_hour: int = Field(default=5, ge=1, le=1000)
+
+
 ChannelConfig = Annotated[
-    LogChannel | WebhookChannel | WeComChannel | DingTalkChannel | FeishuChannel | EmailChannel,
+    LogChannel
+    | WebhookChannel
+    | WeComChannel
+    | DingTalkChannel
+    | FeishuChannel
+    | EmailChannel
+    | AliyunSmsChannel
+    | AliyunVoiceChannel,
     Field(discriminator="kind"),
 ]
 

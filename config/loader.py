@@ -116,7 +116,13 @@ def _cross_checks(config: RadarConfig) -> list[ConfigIssue]:
     for path, message in routes_cross_issues(config.routes, channel_names):
         issues.append(ConfigIssue("routes.yaml", path, message))
     for i, channel in enumerate(config.channels.channels):
-        for field in ("url_env", "secret_env", "password_env"):
+        for field in (
+            "url_env",
+            "secret_env",
+            "password_env",
+            "access_key_id_env",
+            "access_key_secret_env",
+        ):
             env_name = getattr(channel, field, None)
             if channel.enabled and env_name and not os.environ.get(env_name):
                 issues.append(

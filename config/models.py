@@ -2,6 +2,8 @@
 
 from config.base import NAME_PATTERN, Dimension, EnvVarName, StrictModel
 from config.channels import (
+    AliyunSmsChannel,
+    AliyunVoiceChannel,
     ChannelConfig,
     ChannelsFile,
     DingTalkChannel,
@@ -17,6 +19,8 @@ from config.sources import SimulatorSource, SourceBase, SourceConfig, SourcesFil
 
 __all__ = [
     "NAME_PATTERN",
+    "AliyunSmsChannel",
+    "AliyunVoiceChannel",
     "ChannelConfig",
     "ChannelsFile",
     "Dimension",

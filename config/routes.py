@@ -41,10 +41,22 @@ class Receiver(StrictModel):
     channels: list[str] = Field(min_length=1)
 
 
+class TimeWindow(StrictModel):
+    """Days and a daily time range (Asia/Shanghai); ``to_time`` at or before ``from_time`` runs
+    overnight and belongs to the day it starts on."""
+
+    days: list[DayKind] = Field(default_factory=lambda: ["any"], min_length=1)
+    from_time: time = time(0, 0)
+    to_time: time = time(0, 0)
+
+
 class Route(StrictModel):
-    """Alerts matching every label in ``match`` go to ``receiver`` unless a child route takes them."""
+    """Alerts matching every label in ``match`` go to ``receiver`` unless a child route takes them.
+    With ``active`` the route matches only inside one of its time windows (e.g. a phone call for
+    Ⅰ级 at night); an alert still unacknowledged when a window opens is sent there then."""
 
     match: dict[str, list[str]] = Field(default_factory=dict)
+    active: list[TimeWindow] = Field(default_factory=list)
     receiver: str | None = None
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = Field(default_factory=list)

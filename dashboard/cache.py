@@ -6,7 +6,7 @@ deployments pointing at different databases never see each other's results.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -94,6 +94,18 @@ def weekly_report(week_start: date) -> WeeklyReport:
 @st.cache_data(ttl=30, max_entries=4, show_spinner=False)
 def config_check(config_dir: str) -> tuple[RadarConfig | None, list[ConfigIssue]]:
     return check_config(Path(config_dir))
+
+
+@st.cache_data(ttl=300, max_entries=4, show_spinner=False)
+def roster_check(config_dir: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of the roster over the next 30 days, every configured holiday period
+    and the whole next Spring Festival: what ``check-config`` prints, for the wall and settings."""
+    from alerts.notify.commands import roster_findings
+
+    config, _issues = config_check(config_dir)
+    if config is None:
+        return [], []
+    return roster_findings(config, datetime.now(UTC))
 
 
 def config_dir() -> str:

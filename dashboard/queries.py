@@ -16,6 +16,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from config.settings import DISPLAY_TIMEZONE
+from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
 from storage.models import (
     ACTIVE_ALERT_STATES,
     Alert,

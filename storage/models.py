@@ -53,6 +53,7 @@ class NotificationStatus(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"  # the worker died mid-send on a channel that cannot drop duplicates
     SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"  # no longer applied at send time (acknowledged or resolved meanwhile)
 
 
 class Complaint(Base):
@@ -295,6 +296,19 @@ class Silence(Base):
     ends_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Installation(Base):
+    """One row: a random id made when the database is created (migration 0009).
+
+    It goes into every idempotency key sent out, so keys of this database never meet those of
+    another (a rebuilt database, staging beside production) at a receiver that drops repeats.
+    """
+
+    __tablename__ = "installation"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime]
 
 

@@ -63,6 +63,18 @@ class TransientError(DeliveryError):
     """Worth retrying at once with backoff: network trouble, HTTP 5xx, timeouts."""
 
 
+class PermanentError(DeliveryError):
+    """Retrying cannot help (a wrong signing secret, an invalid token, a missing variable, a
+    refused address): the fallback channel takes the message at once instead of after
+    ``fallback_after`` failures."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """The request left but no answer came (a read timeout, a dropped connection, an SMTP session
+    cut after the message data): the receiver may have it. Robots and email are not resent (a
+    second page at 3 a.m.), channels that drop repeated idempotency keys are."""
+
+
 class RateLimited(DeliveryError):
     """The platform (or our own limiter) says slow down; try again after ``retry_after`` seconds."""
 
@@ -92,6 +104,7 @@ class LogNotifier:
 
 def build_channel(config: ChannelConfig) -> Channel:
     """The channel object for one configured channel."""
+    from alerts.notify.aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
     from alerts.notify.dingtalk import DingTalkNotifier
     from alerts.notify.email import EmailNotifier
     from alerts.notify.feishu import FeishuNotifier
@@ -105,5 +118,7 @@ def build_channel(config: ChannelConfig) -> Channel:
         "dingtalk": DingTalkNotifier,
         "feishu": FeishuNotifier,
         "email": EmailNotifier,
+        "aliyun_sms": AliyunSmsNotifier,
+        "aliyun_voice": AliyunVoiceNotifier,
     }
     return kinds[config.kind](config)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import uuid
+from datetime import datetime
 
 from alerts.notify.channels import DeliveryError, OutgoingMessage, Recipient, build_channel
 from alerts.notify.message import Notice
 from alerts.roster import SHANGHAI, on_call, receiver_for, roster_gaps
+from alerts.roster_periods import check_periods, merged, names_of
 from config.loader import RadarConfig
 from config.roster import ROLE_LABELS, ROLES
-
-GAP_HORIZON = timedelta(days=30)
 
 
 def parse_when(text: str | None, now: datetime) -> datetime:
@@ -43,18 +43,25 @@ def who_is_on_call(config: RadarConfig, at: datetime) -> str:
 
 
 def roster_findings(config: RadarConfig, now: datetime) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for the next 30 days: an on-call gap is a warning when a default receiver
-    covers it, an error when nobody would be told; gaps in manager/head cover are warnings."""
+    """(errors, warnings) over the next 30 days, every configured holiday period ahead and the
+    whole next Spring Festival (see ``alerts.roster_periods``): an on-call gap is a warning when
+    a default receiver covers it, an error when nobody would be told; manager/head gaps warn."""
     errors: list[str] = []
     warnings: list[str] = []
-    end = now + GAP_HORIZON
+    periods = check_periods(config.rules.calendar, now)
     for role in ROLES:
-        for start, stop in roster_gaps(config.roster, now, end, role):
-            text = f"roster.yaml: {ROLE_LABELS[role]} 空缺 {start:%Y-%m-%d %H:%M} – {stop:%Y-%m-%d %H:%M}"
-            if role == "oncall" and not config.roster.default_receiver:
-                errors.append(f"{text}（无 default_receiver，告警将无人接收）")
-            else:
-                warnings.append(text)
+        for span_start, span_end in merged(periods):
+            for start, stop in roster_gaps(config.roster, span_start, span_end, role):
+                names = names_of(periods, start, stop)
+                during = f"（{'、'.join(names)}）" if names else ""
+                text = (
+                    f"roster.yaml: {ROLE_LABELS[role]} 空缺 {start:%Y-%m-%d %H:%M} – "
+                    f"{stop:%Y-%m-%d %H:%M}{during}"
+                )
+                if role == "oncall" and not config.roster.default_receiver:
+                    errors.append(f"{text}（无 default_receiver，告警将无人接收）")
+                else:
+                    warnings.append(text)
     return errors, warnings
 
 
@@ -69,7 +76,7 @@ def send_test(config: RadarConfig, channel_name: str, now: datetime, dashboard_u
         Recipient(**person.model_dump()) if person else Recipient(id="test", name="测试接收人")
     )
     notice = Notice(items=[], dashboard_url=dashboard_url, receiver_name=recipient.name, test=True)
-    key = f"test:{channel_name}:{now.isoformat()}"
+    key = f"test:{channel_name}:{now.isoformat()}:{uuid.uuid4().hex}"  # never one of a page
     build_channel(channel_config).send(
         OutgoingMessage(idempotency_key=key, notice=notice, recipient=recipient)
     )

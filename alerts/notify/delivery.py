@@ -5,27 +5,48 @@ before anything goes out, and marked ``sent`` after. A batch still ``sending`` w
 expired was interrupted (the worker died mid-send): channels whose receivers drop repeated
 idempotency keys get the same batch again with the same key; the others are marked ``unknown``
 and not resent, because a duplicate page at 3 a.m. is worse than relying on the next escalation
-or reminder. Every attempt and its error goes to the alert's audit trail.
+or reminder. A send whose request left but got no answer (a read timeout on a slow robot, an SMTP
+session cut after the message data) ends the same way: ``OutcomeUnknown``, never resent blindly.
+
+At send time every claimed row is checked against its alert again: rows wait (group wait,
+backoff, rate limits), and a page queued before an acknowledgement must not go out after it.
+Every attempt, cancellation and error goes to the alert's audit trail.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.ack_links import ack_url
-from alerts.notify.channels import Channel, DeliveryError, OutgoingMessage, RateLimited, Recipient
+from alerts.notify.channels import (
+    Channel,
+    DeliveryError,
+    OutcomeUnknown,
+    OutgoingMessage,
+    RateLimited,
+    Recipient,
+)
+from alerts.notify.fallback import failed_note, falls_back_now, payload_with_note, with_note
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
+from alerts.notify.recheck import cancel_outdated
 from config.loader import RadarConfig
 from storage.db import session_scope
-from storage.models import Alert, AlertEvent, AlertState, Complaint, Notification
+from storage.installation import installation_id
+from storage.models import (
+    Alert,
+    AlertEvent,
+    AlertState,
+    Complaint,
+    Notification,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -40,9 +61,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
 
 
-def batch_key(keys: list[str]) -> str:
-    """One idempotency key for a grouped message: the same rows always give the same key."""
-    return "radar-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
+def batch_key(installation: str, person: str, keys: list[str]) -> str:
+    """The idempotency key a message goes out with: the same rows to the same person from the
+    same database always give the same key (so a resend is dropped), anything else never does.
+    Row keys alone repeat across databases (alert #1 of every fresh one), hence the installation
+    id; the person keeps two people's copies of one message apart."""
+    text = "\n".join([installation, person, *sorted(keys)])
+    return "radar-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _batch_of(row_id: int, kind: str, person: str, channel: str) -> tuple:
@@ -61,6 +86,21 @@ def _recipient(config: RadarConfig, person_id: str) -> Recipient:
     if person is None:
         return Recipient(id=person_id, name=person_id)
     return Recipient(**person.model_dump())
+
+
+def _where(session: Session, alert: Alert) -> str:
+    """Where, in words: the product's name beside its code and the regions the complaints came
+    from (the key of a product alert holds only the code)."""
+    ids = ((alert.evidence or {}).get("complaint_ids") or [])[-200:]
+    if not ids:
+        return where_of(alert.key or {})
+    rows = session.execute(
+        select(Complaint.product_name, Complaint.region).where(Complaint.id.in_(ids))
+    ).all()
+    names = Counter(name for name, _ in rows if name)
+    regions = Counter(region for _, region in rows if region)
+    name = names.most_common(1)[0][0] if names else ""
+    return where_of(alert.key or {}, name, [r for r, _ in regions.most_common()])
 
 
 def _sample(session: Session, alert: Alert) -> str:
@@ -82,7 +122,8 @@ def _item(
         title=alert.title,
         count=alert.count,
         expected=alert.expected,
-        where=where_of(alert.key or {}),
+        where=_where(session, alert),
+        expected_label="阈值" if alert.rule_kind == "threshold" else "预期",
         since=alert.fired_at or alert.started_at,
         detail_url=f"{dashboard.rstrip('/')}/alerts?alert={alert.id}",
         ack_url=ack_url(dashboard, alert.id, row.receiver, now) if acknowledgeable else "",
@@ -95,8 +136,10 @@ def build_message(
     session: Session, rows: list[Notification], config: RadarConfig, dashboard: str, now: datetime
 ) -> OutgoingMessage:
     """One grouped message for rows that share a person and a channel, most severe first."""
+    key = batch_key(installation_id(session), rows[0].receiver, [r.idempotency_key for r in rows])
     if rows[0].kind == MESSAGE:  # not about an alert: sent alone, as queued (see _batch_of)
-        return message_from_payload(rows[0], _recipient(config, rows[0].receiver))
+        message = message_from_payload(rows[0], _recipient(config, rows[0].receiver))
+        return replace(message, idempotency_key=key)
     pairs = [(row, session.get(Alert, row.alert_id)) for row in rows]
     pairs = sorted((p for p in pairs if p[1] is not None), key=lambda p: (p[1].severity, p[1].id))
     items = [_item(session, row, alert, dashboard, now) for row, alert in pairs]
@@ -122,7 +165,6 @@ def build_message(
         }
         for row, alert in pairs
     ]
-    key = batch_key([r.idempotency_key for r in rows])
     return OutgoingMessage(idempotency_key=key, notice=notice, recipient=recipient, alerts=alerts)
 
 
@@ -160,9 +202,10 @@ def _send_batch(
     now: datetime,
 ) -> Outcome:
     with session_scope(factory) as session:
-        rows = _claim(session, ids, from_status, now)
+        rows = cancel_outdated(session, _claim(session, ids, from_status, now), now)
         if not rows:
             return Outcome()
+        ids = [row.id for row in rows]
         message = build_message(session, rows, config, dashboard, now)
         channel_name = rows[0].channel
     # Committed: from here on a crash leaves the rows "sending", never "pending".
@@ -184,7 +227,11 @@ def _send_batch(
             )
             _events(session, rows, "notified", text, now)
             return Outcome(sent=len(rows))
-        _record_failure(session, rows, error, config, now)
+        if isinstance(error, OutcomeUnknown) and not (channel and channel.supports_idempotency):
+            trail = f"{channel_name} 请求已发出但未收到答复，结果未知，未重发以免重复"
+            _mark_unknown(session, rows, trail, str(error), now)
+        else:
+            _record_failure(session, rows, error, config, now)
     log.warning("notification via %s failed: %s", channel_name, error)
     return Outcome(failed=len(ids))
 
@@ -192,32 +239,37 @@ def _send_batch(
 def _record_failure(
     session: Session, rows: list[Notification], error: Exception, config: RadarConfig, now: datetime
 ) -> None:
-    """Back to pending with backoff, or over to the fallback channel, or failed for good."""
+    """Back to pending (after backoff or the platform's wait), or over to the fallback channel
+    (see ``alerts.notify.fallback``), or failed for good."""
     reason = str(error) if isinstance(error, DeliveryError) else f"{type(error).__name__}: {error}"
-    if isinstance(error, RateLimited):
-        for row in rows:
-            row.status, row.last_error = PENDING, reason[:2000]
-            row.next_attempt_at = now + timedelta(seconds=max(error.retry_after, 1))
-        _events(session, rows, "notify_failed", f"{rows[0].channel} 限流，稍后重试：{reason}", now)
-        return
     channel_config = config.channels.get(rows[0].channel) if rows else None
+    fallback = channel_config.fallback if channel_config else None
+    after = channel_config.fallback_after if channel_config else MAX_ATTEMPTS
     for row in rows:
         row.last_error = reason[:2000]
-        fallback = channel_config.fallback if channel_config else None
-        if fallback and row.attempts >= channel_config.fallback_after:
+        alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
+        severity = alert.severity if alert is not None else None
+        if fallback and falls_back_now(error, row.attempts, after, severity, row.created_at, now):
             row.status = FAILED
             _add_fallback(session, row, fallback, now)
+        elif isinstance(error, RateLimited):
+            row.status = PENDING
+            row.next_attempt_at = now + timedelta(seconds=max(error.retry_after, 1))
         elif row.attempts >= MAX_ATTEMPTS:
             row.status = FAILED
         else:
             row.status = PENDING
             row.next_attempt_at = now + backoff(row.attempts)
-    text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
+    if isinstance(error, RateLimited):
+        text = f"{rows[0].channel} 限流，稍后重试：{reason}"
+    else:
+        text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
     _events(session, rows, "notify_failed", text, now)
 
 
 def _add_fallback(session: Session, row: Notification, channel: str, now: datetime) -> None:
-    """A new row on the secondary channel; its key extends the original so it is planned once."""
+    """A new row on the secondary channel; its key extends the original so it is planned once.
+    Its message says which channel failed."""
     base = row.idempotency_key.split(">", 1)[0]
     key = f"{base}>{channel}"
     if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
@@ -228,6 +280,7 @@ def _add_fallback(session: Session, row: Notification, channel: str, now: dateti
         log.warning("%s failed %d times; it also goes by %s", base, row.attempts, channel)
         _fallback_event(session, row, f"；{channel} 已另行发送，不再重复", now)
         return
+    note = failed_note(row.channel, channel)
     session.add(
         Notification(
             idempotency_key=key,
@@ -237,13 +290,13 @@ def _add_fallback(session: Session, row: Notification, channel: str, now: dateti
             receiver=row.receiver,
             channel=channel,
             kind=row.kind,
-            payload=row.payload,
+            payload=payload_with_note(row.payload, note),
             status=PENDING,
             attempts=0,
             last_error="",
             created_at=now,
             next_attempt_at=now,
-            message=row.message,
+            message=with_note(row.message, note) if row.kind != MESSAGE else row.message,
         )
     )
     log.warning("%s failed %d times, %s falls back to %s", key, row.attempts, row.channel, channel)
@@ -267,6 +320,16 @@ def _already_goes_by(session: Session, row: Notification, base: str, channel: st
         Notification.receiver == row.receiver,
     )
     return session.scalar(sibling) is not None
+
+
+def _mark_unknown(
+    session: Session, rows: list[Notification], trail: str, error: str, now: datetime
+) -> None:
+    """The request may have reached people: never resent (the crash path and a timeout after the
+    request left end the same way); the next escalation or reminder still follows."""
+    for row in rows:
+        row.status, row.last_error = UNKNOWN, error[:2000]
+    _events(session, rows, "notify_unknown", trail, now)
 
 
 def recover_interrupted(
@@ -301,14 +364,11 @@ def recover_interrupted(
                 resend.append((ids, channel))
                 continue
             rows = list(session.scalars(select(Notification).where(Notification.id.in_(ids))))
-            for row in rows:
-                row.status = UNKNOWN
-                row.last_error = "worker stopped while sending; not resent to avoid a duplicate"
-            _events(
+            _mark_unknown(
                 session,
                 rows,
-                "notify_unknown",
                 f"{channel_name} 发送中断，结果未知，未重发以免重复",
+                "worker stopped while sending; not resent to avoid a duplicate",
                 now,
             )
     for ids, channel in resend:

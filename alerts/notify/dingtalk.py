@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from alerts.notify.channels import DeliveryError, OutgoingMessage, RateLimited
+from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
 from alerts.notify.http import env_value, post_json
 from alerts.notify.message import render_markdown
 from alerts.notify.ratelimit import SlidingWindowLimiter
@@ -22,6 +22,8 @@ from config.models import DingTalkChannel
 
 MARKDOWN_LIMIT = 20000  # bytes of the markdown text
 RATE_LIMIT_CODES = {130101}  # send too fast, exceed 20 times per minute
+# 310000: sign not match / keyword missing / IP not allowed; 300001: invalid access_token
+PERMANENT_CODES = {310000, 300001}
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -59,7 +61,7 @@ class DingTalkNotifier:
         wait = self.limiter.acquire()
         if wait > 0:
             raise RateLimited(f"{self.name}: 20 messages per minute reached", retry_after=wait)
-        phone = message.recipient.phone
+        phone = "" if message.notice.resolved_only else message.recipient.phone  # no @ to recover
         # DingTalk shows the mention only when "@mobile" also appears in the text.
         text = render_markdown(message.notice, MARKDOWN_LIMIT, mention=f"@{phone}" if phone else "")
         body = {
@@ -71,5 +73,7 @@ class DingTalkNotifier:
         code = reply.get("errcode", 0)
         if code in RATE_LIMIT_CODES:
             raise RateLimited(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
+        if code in PERMANENT_CODES:
+            raise PermanentError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
         if code != 0:
             raise DeliveryError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])

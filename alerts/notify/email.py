@@ -7,7 +7,13 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from alerts.notify.channels import DeliveryError, OutgoingMessage, TransientError
+from alerts.notify.channels import (
+    DeliveryError,
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentError,
+    TransientError,
+)
 from alerts.notify.http import env_value, quick_retries
 from alerts.notify.message import render_html, render_text
 from config.models import EmailChannel
@@ -17,7 +23,7 @@ def build_email(config: EmailChannel, message: OutgoingMessage) -> EmailMessage:
     """The MIME message; the idempotency key rides along as a header for dedupe by mail rules."""
     to = [a for a in [message.recipient.email, *config.to] if a]
     if not to:
-        raise DeliveryError(f"{config.name}: no address for {message.recipient.id} and no 'to'")
+        raise PermanentError(f"{config.name}: no address for {message.recipient.id} and no 'to'")
     mail = EmailMessage()
     mail["Subject"] = message.notice.title
     mail["From"] = config.from_addr
@@ -45,7 +51,7 @@ def tls_context_for(config: EmailChannel) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=str(config.ca_file))
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: not a PEM certificate
-        raise DeliveryError(
+        raise PermanentError(
             f"{config.name}: ca_file {str(config.ca_file)!r} unusable: {type(exc).__name__}"
         ) from None
 
@@ -66,7 +72,7 @@ def login(smtp: smtplib.SMTP, name: str, username: str, password: str) -> None:
     try:
         smtp.login(username, password)
     except UnicodeEncodeError:
-        raise DeliveryError(
+        raise PermanentError(
             f"{name}: SMTP username or password has non-ASCII characters, which smtplib cannot send"
         ) from None
 
@@ -93,29 +99,53 @@ class EmailNotifier:
         quick_retries(config)(lambda: self._deliver(mail, password))()
 
     def _deliver(self, mail: EmailMessage, password: str) -> None:
-        """One SMTP session; connection trouble is transient, a refusal by the server is not."""
+        """One SMTP session. Trouble before the message is handed over is transient; trouble while
+        handing it over is ``OutcomeUnknown`` (the server may already have queued it, so a quick
+        retry could mail everyone twice); trouble after it was accepted (QUIT) is ignored."""
         config = self.config
         smtp_class = smtplib.SMTP_SSL if config.security == "ssl" else smtplib.SMTP
         kwargs = {"context": self.tls_context} if config.security == "ssl" else {}
+        stage = "connect"
         try:
-            with smtp_class(
-                config.host, config.port, timeout=config.timeout_seconds, **kwargs
-            ) as smtp:
+            smtp = smtp_class(config.host, config.port, timeout=config.timeout_seconds, **kwargs)
+            try:
                 if config.security == "starttls":
                     smtp.starttls(context=self.tls_context)
                 if config.username:
                     login(smtp, self.name, config.username, password)
+                stage = "send"
                 smtp.send_message(mail)
+                stage = "sent"
+            finally:
+                _close_quietly(smtp, quit_=stage == "sent")
         except (
             ConnectionError,
             TimeoutError,
             smtplib.SMTPConnectError,
             smtplib.SMTPServerDisconnected,
         ) as exc:
+            if stage == "send":
+                raise OutcomeUnknown(
+                    f"{self.name}: {type(exc).__name__} while sending; the server may have it"
+                ) from None
             raise TransientError(f"{self.name}: {type(exc).__name__}") from None
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"{self.name}: SMTP {exc.smtp_code}") from None
+        except smtplib.SMTPResponseException as exc:  # 5xx: refused for good (auth, address)
+            error = PermanentError if exc.smtp_code >= 500 else DeliveryError
+            raise error(f"{self.name}: SMTP {exc.smtp_code}") from None
+        except smtplib.SMTPRecipientsRefused:
+            raise PermanentError(f"{self.name}: every recipient refused") from None
         except ssl.SSLError as exc:  # a certificate that does not verify is no passing glitch
-            raise DeliveryError(tls_failure(self.name, exc)) from None
+            raise PermanentError(tls_failure(self.name, exc)) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"{self.name}: {type(exc).__name__}") from None
+
+
+def _close_quietly(smtp: smtplib.SMTP, quit_: bool) -> None:
+    """Say QUIT after a delivered message (its failure changes nothing), else just close."""
+    try:
+        if quit_:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()

@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from alerts.notify.channels import DeliveryError, OutgoingMessage, RateLimited
+from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
 from alerts.notify.http import env_value, post_json
 from alerts.notify.message import render_text
 from alerts.notify.ratelimit import SlidingWindowLimiter
@@ -23,6 +23,7 @@ from config.models import FeishuChannel
 
 BODY_LIMIT = 20 * 1024  # bytes of the request body
 RATE_LIMIT_CODES = {11232, 9499}  # frequency limited; too many requests
+PERMANENT_CODES = {19021}  # sign match fail (wrong secret)
 
 
 def feishu_sign(secret: str, timestamp_s: int) -> str:
@@ -36,7 +37,7 @@ def _post_content(message: OutgoingMessage, text_limit: int) -> dict:
     text = render_text(message.notice, text_limit)
     title, _, rest = text.partition("\n")
     lines: list[list[dict]] = [[{"tag": "text", "text": line}] for line in rest.split("\n")]
-    if message.recipient.feishu_id:
+    if message.recipient.feishu_id and not message.notice.resolved_only:  # a recovery asks no one
         lines.append([{"tag": "at", "user_id": message.recipient.feishu_id}])
     return {"post": {"zh_cn": {"title": title, "content": lines}}}
 
@@ -85,5 +86,7 @@ class FeishuNotifier:
         code = reply.get("code", reply.get("StatusCode", 0))
         if code in RATE_LIMIT_CODES:
             raise RateLimited(f"{self.name}: code {code} {reply.get('msg', '')}"[:300])
+        if code in PERMANENT_CODES:
+            raise PermanentError(f"{self.name}: code {code} {reply.get('msg', '')}"[:300])
         if code != 0:
             raise DeliveryError(f"{self.name}: code {code} {reply.get('msg', '')}"[:300])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from alerts.findings import expected_text
 from alerts.severity import SEVERITY_LABELS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -75,6 +76,7 @@ class NoticeItem:
     ack_url: str = ""
     reason: str = ""  # 首次通知 / 升级 / 提醒
     sample: str = ""
+    expected_label: str = "预期"  # 阈值 for a fixed threshold: never call a threshold a baseline
 
 
 @dataclass(frozen=True)
@@ -96,16 +98,35 @@ class Notice:
             return self.headline
         if self.test:
             return "【测试】投诉雷达通知测试"
-        worst = min((i.severity for i in self.items), default=4)
-        level = SEVERITY_LABELS.get(worst, str(worst)).split()[0]
+        if not self.items:
+            return "【投诉雷达】"
+        # The first line is all a phone shows: what and where of the most severe alert.
+        worst = min(self.items, key=lambda i: (i.severity, i.alert_id))
+        more = f"（共 {len(self.items)} 条）" if len(self.items) > 1 else ""
         if all(i.state == "resolved" for i in self.items):
-            return f"【已恢复】{len(self.items)} 条投诉预警已恢复"
-        return f"【{level}】投诉预警 {len(self.items)} 条"
+            return f"【投诉预警已恢复】{plain(worst.title, 40)}{more}"
+        level = SEVERITY_LABELS.get(worst.severity, str(worst.severity)).split()[0]
+        return f"【{level}投诉预警】{plain(worst.title, 40)}{more}"
+
+    @property
+    def resolved_only(self) -> bool:
+        """A recovery notice: nobody needs to act, so nobody is asked to."""
+        return bool(self.items) and all(i.state == "resolved" for i in self.items)
 
 
-def where_of(key: dict) -> str:
-    """The alert key as readable Chinese: 产品 X · 地区 Y."""
-    return " · ".join(f"{DIMENSION_NAMES.get(k, k)} {v or '—'}" for k, v in key.items())
+def where_of(key: dict, product_name: str = "", regions: list[str] | None = None) -> str:
+    """The alert key as readable Chinese: 产品 车险A（CAR-0101） · 地区 上海. The product's name
+    and the complaints' regions come from the complaints when the key has only the code."""
+    parts = []
+    for k, v in key.items():
+        if k == "product_code" and product_name and product_name != v:
+            parts.append(f"产品 {product_name}（{v}）")
+        else:
+            parts.append(f"{DIMENSION_NAMES.get(k, k)} {v or '—'}")
+    if regions and "region" not in key:
+        extra = f" 等 {len(regions)} 地" if len(regions) > 3 else ""
+        parts.append(f"地区 {'、'.join(regions[:3])}{extra}")
+    return " · ".join(parts)
 
 
 def _since(item: NoticeItem) -> str:
@@ -117,7 +138,8 @@ def _level(item: NoticeItem) -> str:
 
 
 def _item_lines(item: NoticeItem, link: Callable[[str, str], str]) -> list[str]:
-    expected = f"（基线 {item.expected:g}）" if item.expected else ""
+    value = f"{item.expected:g}" if item.expected_label == "阈值" else expected_text(item.expected)
+    expected = f"（{item.expected_label} {value}）" if item.expected else ""
     reason = f"{item.reason}·" if item.reason else ""
     lines = [
         f"[{_level(item)}] {plain(item.title, 80)}",

@@ -42,7 +42,8 @@ def message_payload(
 
 
 def message_from_payload(row: Notification, recipient: Recipient) -> OutgoingMessage:
-    """The message for one queued row; its own key, so a receiver can drop a repeat."""
+    """The message for one queued row; its own key, so a receiver can drop a repeat
+    (``deliver_due`` replaces it with the per-installation, per-person key)."""
     payload = row.payload or {}
     notice = Notice(
         items=[],

@@ -15,6 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts.calendar import HolidayCalendar
+from alerts.notify.handover import plan_handover
 from alerts.notify.routing import (
     effective_receivers,
     effective_route,
@@ -106,10 +108,16 @@ def _event_once(session: Session, alert: Alert, kind: str, message: str, now: da
 
 
 def _add_row(
-    session: Session, key: Key, person: str, now: datetime, due: datetime, reason: str
+    session: Session,
+    key: Key,
+    person: str,
+    now: datetime,
+    due: datetime,
+    reason: str,
+    suffix: str = "",
 ) -> bool:
-    """Insert the row unless its key exists; True when it was new."""
-    text = str(key)
+    """Insert the row unless its key (plus ``suffix``) exists; True when it was new."""
+    text = str(key) + suffix
     if session.scalar(select(Notification.id).where(Notification.idempotency_key == text)):
         return False
     try:
@@ -145,6 +153,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     link_inhibited(session, routes.inhibit_rules, now)
     session.flush()
     silences = active_silences(session, now)
+    calendar = HolidayCalendar(config.rules.calendar)
     due = now + timedelta(seconds=routes.group_wait_seconds)
     query = select(Alert).where(
         or_(
@@ -172,11 +181,11 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
                 now,
             )
             continue
-        if muted_by(routes.mute_windows, labels, now):
+        if muted_by(routes.mute_windows, labels, now, calendar):
             continue  # held back, not dropped: planned as soon as the window ends
         targets = [
             (name, channel)
-            for name in route_receivers(tree, labels)
+            for name in route_receivers(tree, labels, now, calendar)
             if name in receivers
             for channel in receivers[name].channels
         ]
@@ -207,7 +216,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
             for name, channel in targets:
                 key = Key(alert.id, state, level, round_, name, channel)
                 created += _add_row(session, key, person.id, now, due, note)
-    return created
+    return created + plan_handover(session, config, now, dashboard_url)
 
 
 def _steps(
@@ -229,7 +238,10 @@ def _steps(
         steps.append((alert.state, n, 0, n, f"{step * n} 分钟未确认，升级至{role}"))
     round_ = reminder_round(first, routes.repeat_minutes, now)
     if round_ > 0:
-        steps.append((alert.state, level, round_, level, f"仍未确认，第 {round_} 次提醒"))
+        reason = f"仍未确认，第 {round_} 次提醒"
+        steps.append((alert.state, level, round_, level, reason))
+        if level > 0:  # whoever is on call now hears of it too (the night shift that took over)
+            steps.append((alert.state, 0, round_, 0, reason))
     return steps
 
 
@@ -249,19 +261,39 @@ def _level_started(session: Session, alert_id: int, level: int) -> bool:
 
 
 def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime) -> int:
-    """A resolved notice to every (level, receiver, channel) that was told it was firing."""
+    """One resolved notice per person and channel that was told it was firing.
+
+    Two people can share a level (the day and the night on-call both reminded at level 0): the
+    second one's key carries the person, so each of them hears that it is over."""
     told = session.execute(
-        select(Notification.idempotency_key, Notification.receiver, Notification.channel).where(
+        select(Notification.idempotency_key, Notification.receiver, Notification.channel)
+        .where(
             Notification.alert_id == alert.id,
             Notification.alert_state == AlertState.FIRING.value,
             Notification.status == NotificationStatus.SENT.value,
         )
+        .order_by(Notification.id)
     ).all()
+    done = set(
+        session.execute(
+            select(Notification.receiver, Notification.channel).where(
+                Notification.alert_id == alert.id,
+                Notification.alert_state == AlertState.RESOLVED.value,
+            )
+        ).all()
+    )
     created = 0
     for text, person, channel in told:
+        if (person, channel) in done:
+            continue
+        done.add((person, channel))
         key = Key.parse(text.split(">", 1)[0])  # a fallback row's key is "<original key>><channel>"
         resolved = Key(
             alert.id, AlertState.RESOLVED.value, key.level, 0, key.route_receiver, channel
         )
-        created += _add_row(session, resolved, person, now, due, "已恢复")
+        taken = session.scalar(
+            select(Notification.receiver).where(Notification.idempotency_key == str(resolved))
+        )
+        suffix = f"@{person}" if taken is not None and taken != person else ""
+        created += _add_row(session, resolved, person, now, due, "已恢复", suffix)
     return created

@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.calendar import WORKDAY, HolidayCalendar
 from alerts.silences import alert_labels, matches
 from config.loader import RadarConfig
-from config.routes import InhibitRule, MuteWindow, Receiver, Route
+from config.routes import InhibitRule, MuteWindow, Receiver, Route, TimeWindow
 from storage.models import Alert, AlertEvent, AlertState
 
 log = logging.getLogger(__name__)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_RECEIVER = "default"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ACTIVE = (AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value)
@@ -37,12 +35,25 @@ def effective_route(config: RadarConfig) -> Route:
     return config.routes.route or Route(receiver=DEFAULT_RECEIVER)
 
 
-def route_receivers(route: Route, labels: Mapping[str, str]) -> list[str]:
+def route_receivers(
+    route: Route,
+    labels: Mapping[str, str],
+    at: datetime | None = None,
+    calendar: HolidayCalendar | None = None,
+) -> list[str]:
     """Alertmanager's walk: the first matching child wins (unless it says continue); children
-    inherit their parent's receiver; when no child matches, the node itself takes the alert."""
+    inherit their parent's receiver; when no child matches, the node itself takes the alert.
+    A route with ``active`` windows matches only when ``at`` falls in one of them."""
+    calendar = calendar or HolidayCalendar()
 
     def walk(node: Route, inherited: str | None) -> list[str] | None:
         if not matches(node.match, labels):
+            return None
+        if (
+            node.active
+            and at is not None
+            and not any(in_window(w, at, calendar) for w in node.active)
+        ):
             return None
         receiver = node.receiver or inherited
         found: list[str] = []
@@ -59,26 +70,24 @@ def route_receivers(route: Route, labels: Mapping[str, str]) -> list[str]:
     return list(dict.fromkeys(walk(route, None) or []))
 
 
-def is_holiday(day: date) -> bool:
-    """A Chinese public holiday or a weekend that is not a 调休 workday; outside the calendar's
-    years (it is published year by year) weekends count as holidays."""
-    try:
-        return chinese_calendar.is_holiday(day)
-    except NotImplementedError:
-        return day.weekday() >= 5
+def is_holiday(day: date, calendar: HolidayCalendar) -> bool:
+    """A public holiday or a weekend that is not a 调休 workday, by the product's one calendar
+    (``rules.yaml`` ``calendar.holidays`` over chinesecalendar over weekends), so mute windows
+    and detection never disagree about what day it is."""
+    return calendar.day_type(day) != WORKDAY
 
 
-def _day_kinds(day: date) -> set[str]:
+def _day_kinds(day: date, calendar: HolidayCalendar) -> set[str]:
     kinds = {"any", WEEKDAYS[day.weekday()]}
-    kinds.add("holiday" if is_holiday(day) else "workday")
+    kinds.add("holiday" if is_holiday(day, calendar) else "workday")
     if day.weekday() >= 5:
         kinds.add("weekend")
     return kinds
 
 
-def in_window(window: MuteWindow, at: datetime) -> bool:
+def in_window(window: MuteWindow | TimeWindow, at: datetime, calendar: HolidayCalendar) -> bool:
     """Whether ``at`` falls in the window; an overnight window belongs to the day it starts on."""
-    local = at.astimezone(SHANGHAI)
+    local = calendar.local(at)
     clock, day = local.time(), local.date()
     start, end = window.from_time, window.to_time
     if start < end:
@@ -89,13 +98,18 @@ def in_window(window: MuteWindow, at: datetime) -> bool:
         owner = day - timedelta(days=1)
     else:
         owner = None
-    return owner is not None and bool(_day_kinds(owner) & set(window.days))
+    return owner is not None and bool(_day_kinds(owner, calendar) & set(window.days))
 
 
-def muted_by(windows: list[MuteWindow], labels: Mapping[str, str], at: datetime) -> str | None:
+def muted_by(
+    windows: list[MuteWindow],
+    labels: Mapping[str, str],
+    at: datetime,
+    calendar: HolidayCalendar,
+) -> str | None:
     """The name of the first mute window that holds the alert back now, if any."""
     for window in windows:
-        if matches(window.match, labels) and in_window(window, at):
+        if matches(window.match, labels) and in_window(window, at, calendar):
             return window.name
     return None
 

@@ -7,7 +7,7 @@ import logging
 
 import httpx
 
-from alerts.notify.channels import DeliveryError, OutgoingMessage, RateLimited
+from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
 from alerts.notify.http import env_value, post_json
 from alerts.notify.message import render_markdown
 from alerts.notify.ratelimit import SlidingWindowLimiter
@@ -16,6 +16,7 @@ from config.models import WeComChannel
 MARKDOWN_LIMIT = 4096
 TEXT_LIMIT = 2048
 RATE_LIMIT_CODES = {45009}  # api freq out of limit
+PERMANENT_CODES = {93000, 40008}  # invalid webhook URL (key); invalid message type
 log = logging.getLogger("radar.notify")
 
 
@@ -41,6 +42,8 @@ class WeComNotifier:
         code = reply.get("errcode", 0)
         if code in RATE_LIMIT_CODES:
             raise RateLimited(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
+        if code in PERMANENT_CODES:
+            raise PermanentError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
         if code != 0:
             raise DeliveryError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
 
@@ -48,8 +51,8 @@ class WeComNotifier:
         url = env_value(self.config.url_env, "WeCom robot URL")
         content = render_markdown(message.notice, MARKDOWN_LIMIT)
         self._post(url, {"msgtype": "markdown", "markdown": {"content": content}})
-        if not message.recipient.phone:
-            return
+        if not message.recipient.phone or message.notice.resolved_only:
+            return  # a recovery asks nobody to act: no @
         text = f"请 {message.recipient.name} 处理：{message.notice.title}"
         mention = {
             "msgtype": "text",

@@ -67,3 +67,15 @@ def source_rows(states: pd.DataFrame, config: RadarConfig | None, now: datetime)
                 }
             )
     return pd.DataFrame(rows)
+
+
+def channel_rows(now: datetime) -> pd.DataFrame:
+    """Every notification channel tried in the last 24 hours with its health (minute-cached key)."""
+    since = now.replace(second=0, microsecond=0) - timedelta(hours=24)
+    return cache.live("channel_health", since)
+
+
+def failing_channels(now: datetime) -> pd.DataFrame:
+    """Channels whose latest attempt did not go out (see dashboard.channel_health)."""
+    rows = channel_rows(now)
+    return rows[rows["status"] == "failing"] if not rows.empty else rows

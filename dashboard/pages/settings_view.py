@@ -26,6 +26,7 @@ def render() -> None:
     )
     if config is None:
         return
+    _roster_check(language)
     tabs = st.tabs(
         [
             t("rules", language),
@@ -45,3 +46,15 @@ def render() -> None:
         st.json(config.roster.model_dump(mode="json"), expanded=2)
     with tabs[3]:
         st.json(config.sources.model_dump(mode="json"), expanded=2)
+
+
+def _roster_check(language: str) -> None:
+    """Gaps over the next 30 days, configured holidays and the next Spring Festival."""
+    errors, warnings = cache.roster_check(cache.config_dir())
+    if not errors and not warnings:
+        st.success(t("roster_check_ok", language))
+        return
+    for text in errors:
+        st.error(text)
+    if warnings:
+        st.warning(f"{t('roster_gaps_ahead', language)}：\n\n" + "\n\n".join(warnings))

@@ -1,4 +1,5 @@
-"""数据源: every source's health, lag, throughput, last error, and quarantined records with reasons."""
+"""数据源: every source's health, lag, throughput, last error, quarantined records with reasons,
+and the notification channels' health."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import streamlit as st
 from dashboard import cache, charts
 from dashboard.health import worker_alive
 from dashboard.i18n import Lang, t
-from dashboard.pages.common import loaded_config, now_utc, source_rows
+from dashboard.pages.common import channel_rows, loaded_config, now_utc, source_rows
 from dashboard.timeutil import fmt_local
 from dashboard.ui import lang
 
@@ -38,6 +39,7 @@ def render() -> None:
             last_success_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],
         )
         st.dataframe(localized(table, language), hide_index=True, key="source_table")
+    _channels(now, language)
     st.plotly_chart(
         charts.throughput_figure(
             cache.live("source_throughput", now - timedelta(hours=24), now + timedelta(minutes=5)),
@@ -70,3 +72,19 @@ def render() -> None:
         hide_index=True,
         key="quarantine_table",
     )
+
+
+def _channels(now, language: Lang) -> None:
+    """Notification channels next to the sources: a broken robot is an operator's problem too."""
+    st.subheader(t("channels_health", language))
+    rows = channel_rows(now)
+    if rows.empty:
+        st.caption(t("no_data", language))
+        return
+    for row in rows[rows["status"] == "failing"].itertuples():
+        st.error(f"{row.name}：{t('channel_failing', language)} {row.last_error}")
+    table = rows.assign(
+        status=[t(f"channel_{s}", language) for s in rows["status"]],
+        last_sent_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_sent_at"]],
+    )
+    st.dataframe(localized(table, language), hide_index=True, key="channel_table")

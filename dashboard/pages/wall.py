@@ -11,7 +11,7 @@ from dashboard import cache, charts
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
-from dashboard.pages.common import loaded_config, now_utc, source_rows
+from dashboard.pages.common import failing_channels, loaded_config, now_utc, source_rows
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, static_css
@@ -159,6 +159,11 @@ def _on_duty(config, now) -> None:
         if gaps:
             start, end = gaps[0]
             st.warning(f"{t('nobody_on_duty', language)} {fmt_local(start)}–{fmt_local(end)}")
+    errors, warnings = cache.roster_check(cache.config_dir())
+    ahead = [text.removeprefix("roster.yaml: ") for text in errors + warnings]
+    if ahead:  # holes in the holidays ahead, seen long before the night they open
+        more = f"（共 {len(ahead)} 处）" if len(ahead) > 1 else ""
+        st.warning(f"{t('roster_gaps_ahead', language)}：{ahead[0]}{more}")
 
 
 def _source_banner(config, now) -> None:
@@ -175,7 +180,11 @@ def _source_banner(config, now) -> None:
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
     if not alive:
         st.error(f"⚠ {t('worker_down', language)}", icon=":material/error:")
-    if bad.empty and alive:
+    broken = failing_channels(now)
+    if not broken.empty:
+        names = "，".join(f"{r.name}（{r.last_error[:80]}）" for r in broken.itertuples())
+        st.error(f"⚠ {t('failing_channels', language)}：{names}", icon=":material/error:")
+    if bad.empty and alive and broken.empty:
         st.success(
             f"{t('source_health', language)}：{t('all_sources_ok', language)}（{len(rows)}）"
         )

@@ -12,10 +12,13 @@ from email import message_from_bytes, policy
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 
+from alerts.notify.delivery import batch_key
 from alerts.worker import WorkerContext, build_scheduler, notify_job
 from dashboard.weekly_job import due_at, queue_weekly_report, weekly_report_job
+from storage.installation import installation_id
 from storage.models import Notification
 from tests.conftest import Clock
 from tests.dashboard.test_report import WEEK, _seed
@@ -77,6 +80,13 @@ def rows(ctx: WorkerContext) -> dict[str, Notification]:
         return {r.idempotency_key: r for r in session.scalars(select(Notification))}
 
 
+def wire_key(engine, row_key: str) -> str:
+    """The Idempotency-Key a queued row goes out with (per installation and person)."""
+    with Session(engine) as session:
+        row = session.scalar(select(Notification).where(Notification.idempotency_key == row_key))
+        return batch_key(installation_id(session), row.receiver, [row_key])
+
+
 def test_due_at_is_monday_nine_in_shanghai():
     assert due_at(WEEK) == MONDAY_NINE
 
@@ -89,7 +99,7 @@ def test_worker_down_over_nine_sends_once_when_it_starts_at_nine_twenty(engine, 
     clock.now = MONDAY_NINE + timedelta(minutes=20)  # down over 09:00, started at 09:20
     first = worker(engine, clock, [HOOK])
     run(first)
-    assert hook.keys == [f"{KEY}:hook"]
+    assert hook.keys == [wire_key(engine, f"{KEY}:hook")]
     body = hook.bodies[0]
     assert body["title"].startswith("投诉雷达周报 2026-11-16")
     assert "投诉总量 6 件" in body["text"] and "http://radar.local/weekly" in body["text"]
@@ -98,7 +108,7 @@ def test_worker_down_over_nine_sends_once_when_it_starts_at_nine_twenty(engine, 
     first.leader.release()
     clock.advance(minutes=5)  # a restart: a new process
     run(worker(engine, clock, [HOOK]))
-    assert hook.keys == [f"{KEY}:hook"]
+    assert hook.keys == [wire_key(engine, f"{KEY}:hook")]
     assert [(r.status, r.attempts) for r in rows(first).values()] == [("sent", 1)]
 
 
@@ -145,7 +155,7 @@ def test_a_failing_channel_is_retried_with_backoff_then_delivered(engine, hook):
     run(ctx)
     clock.advance(minutes=1)
     run(ctx)
-    assert hook.keys == [f"{KEY}:hook"] * 3  # the same key each time
+    assert hook.keys == [wire_key(engine, f"{KEY}:hook")] * 3  # the same key each time
     row = rows(ctx)[f"{KEY}:hook"]
     assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
 
@@ -171,7 +181,7 @@ def test_email_carries_the_excel_report_and_a_dead_robot_does_not_send_the_mail_
         f"{KEY}:mail": "sent",
     }
     mails = [message_from_bytes(raw, policy=policy.default) for _f, _to, raw in inbox.messages]
-    assert [m["X-Idempotency-Key"] for m in mails] == [f"{KEY}:mail"]
+    assert [m["X-Idempotency-Key"] for m in mails] == [wire_key(engine, f"{KEY}:mail")]
     for mail in mails:
         assert mail["Subject"].startswith("投诉雷达周报 2026-11-16")
         assert "投诉总量 6 件" in mail.get_body(("plain",)).get_content()

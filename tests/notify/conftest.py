@@ -32,11 +32,12 @@ def make_config(
     channels: list[dict[str, Any]] | None = None,
     routes: dict[str, Any] | None = None,
     roster: dict[str, Any] | None = None,
+    rules: dict[str, Any] | None = None,
 ) -> RadarConfig:
     channels = channels or [{"name": "log", "kind": "log"}]
     return RadarConfig(
         sources=SourcesFile(),
-        rules=RulesFile(),
+        rules=RulesFile.model_validate(rules or {}),
         roster=RosterFile.model_validate(roster or ROSTER),
         channels=ChannelsFile.model_validate(
             {"channels": channels, "default_channel": channels[0]["name"]}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from alerts.notify.channels import DeliveryError, TransientError
+from alerts.notify.channels import DeliveryError, OutcomeUnknown, TransientError
 from alerts.notify.email import EmailNotifier
 from config.models import EmailChannel
 from tests.notify.test_robots import message
@@ -53,7 +55,10 @@ def test_email_has_text_and_escaped_html_and_reaches_person_and_list(smtp):
     assert sender == "radar@example.com"
     assert sorted(recipients) == ["a@example.com", "duty@example.com"]
     mail = message_from_bytes(raw, policy=policy.default)
-    assert mail["Subject"] == "【Ⅰ级】投诉预警 1 条" and mail["X-Idempotency-Key"] == "k-mail"
+    assert (
+        mail["Subject"].startswith("【Ⅰ级投诉预警】产品 P000")
+        and mail["X-Idempotency-Key"] == "k-mail"
+    )
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "一键确认：http://radar.local/alerts?ack=token1" in text
@@ -78,3 +83,25 @@ def test_starttls_is_not_silently_skipped_when_the_server_lacks_it(smtp):
     with pytest.raises(DeliveryError):
         EmailNotifier(config(port, security="starttls")).send(message())
     assert inbox.messages == []
+
+
+class SlowInbox(Inbox):
+    """Queues the message, then takes a second to say so (a busy relay)."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+        await asyncio.sleep(1.0)
+        return "250 Message accepted for delivery"
+
+
+def test_timeout_after_the_message_was_handed_over_is_unknown_and_not_retried():
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with pytest.raises(OutcomeUnknown, match="while sending; the server may have it"):
+            EmailNotifier(config(controller.port, timeout_seconds=0.3, retries=3)).send(message())
+        time.sleep(1.5)  # any quick retry would have been queued by now
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1

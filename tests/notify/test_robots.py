@@ -181,7 +181,7 @@ def test_feishu_signed_post_message_with_plain_text_and_mention(monkeypatch, htt
     feishu(monkeypatch, httpserver, SECRET).send(message())
     [body] = calls
     post = body["content"]["post"]["zh_cn"]
-    assert post["title"].startswith("【Ⅰ级】")
+    assert post["title"].startswith("【Ⅰ级投诉预警】")
     elements = [e for line in post["content"] for e in line]
     assert {"tag": "at", "user_id": "ou_abc"} in elements
     texts = " ".join(e.get("text", "") for e in elements)

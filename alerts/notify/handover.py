@@ -1,0 +1,106 @@
+"""The handover message: when the on-call changes, the person taking over is told what is open.
+
+Escalation and reminders follow the alert, so the night on-call who takes over at 20:00 was never
+told of a Ⅰ级 alert the day shift left unacknowledged. At each on-call change (found from the
+roster, so no scheduler job is needed) one message per channel lists the open alerts; it goes
+through the outbox, keyed by the shift's start and the person, so it is queued once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.calendar import HolidayCalendar
+from alerts.notify.message import STATE_NAMES, plain
+from alerts.notify.outbox import message_payload, queue_message
+from alerts.notify.routing import (
+    effective_receivers,
+    effective_route,
+    inhibited_by,
+    muted_by,
+    route_receivers,
+)
+from alerts.roster import SHANGHAI, on_call
+from alerts.severity import SEVERITY_LABELS
+from alerts.silences import active_silences, alert_labels, is_silenced
+from config.loader import RadarConfig
+from storage.models import Alert, AlertState
+
+LOOKBACK = timedelta(hours=24)  # how far back the start of the current shift is searched
+STEP = timedelta(minutes=5)
+LATE = timedelta(hours=2)  # a handover not queued by then (worker down) is stale: skipped
+
+
+def shift_start(config: RadarConfig, now: datetime) -> datetime | None:
+    """When the current on-call person took over (None: nobody on call, or no change seen)."""
+    person = on_call(config.roster, now)
+    if person is None:
+        return None
+    moment = now.replace(second=0, microsecond=0)
+    moment -= timedelta(minutes=moment.minute % 5)
+    while now - moment <= LOOKBACK:
+        before = on_call(config.roster, moment - timedelta(seconds=1))
+        if before is None or before.id != person.id:
+            return moment
+        moment -= STEP
+    return None
+
+
+def _line(alert: Alert) -> str:
+    level = SEVERITY_LABELS.get(alert.severity, str(alert.severity)).split()[0]
+    since = (alert.fired_at or alert.started_at).astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    state = STATE_NAMES.get(alert.state, alert.state)
+    return f"[{level}] {plain(alert.title, 60)}（{state}，自 {since}）"
+
+
+def _open_alerts(session: Session, config: RadarConfig, now: datetime) -> list[Alert]:
+    silences = active_silences(session, now)
+    calendar = HolidayCalendar(config.rules.calendar)
+    windows = config.routes.mute_windows
+    query = select(Alert).where(
+        Alert.state.in_([AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value])
+    )
+    return [
+        a
+        for a in session.scalars(query.order_by(Alert.severity, Alert.id))
+        if inhibited_by(session, a) is None
+        and not is_silenced(a, silences)
+        and not muted_by(windows, alert_labels(a), now, calendar)
+    ]
+
+
+def plan_handover(session: Session, config: RadarConfig, now: datetime, dashboard_url: str) -> int:
+    """Queue the handover for the current shift if it has not been; returns rows queued.
+    Silenced, inhibited and muted alerts are left out: they page nobody now either."""
+    open_alerts = _open_alerts(session, config, now)
+    if not open_alerts:
+        return 0
+    start = shift_start(config, now)
+    person = on_call(config.roster, now)
+    if start is None or person is None or now - start > LATE:
+        return 0
+    receivers, tree = effective_receivers(config), effective_route(config)
+    calendar = HolidayCalendar(config.rules.calendar)
+    channels = list(
+        dict.fromkeys(
+            channel
+            for alert in open_alerts
+            for name in route_receivers(tree, alert_labels(alert), now, calendar)
+            if name in receivers
+            for channel in receivers[name].channels
+        )
+    )
+    local = start.astimezone(SHANGHAI)
+    title = f"【交接班】{person.name} {local:%H:%M} 接班：{len(open_alerts)} 条告警未恢复"
+    note = "\n".join(_line(a) for a in open_alerts[:20])
+    if len(open_alerts) > 20:
+        note += f"\n……另有 {len(open_alerts) - 20} 条，请到看板查看"
+    payload = message_payload(title, note, f"{dashboard_url.rstrip('/')}/alerts")
+    key = f"handover:{start.isoformat()}:{person.id}"
+    return sum(
+        queue_message(session, f"{key}:{channel}", person.id, channel, payload, now)
+        for channel in channels
+    )
