@@ -41,6 +41,7 @@ from config.loader import RadarConfig
 from storage.db import session_scope
 from storage.installation import installation_id
 from storage.models import (
+    ACTIVE_ALERT_STATES,
     Alert,
     AlertEvent,
     AlertState,
@@ -111,10 +112,19 @@ def _sample(session: Session, alert: Alert) -> str:
     return complaint.text if complaint is not None else ""
 
 
+def _related(session: Session, alert: Alert) -> list[Alert]:
+    """The active alerts attached to this one (its situation): the one page a situation gets
+    says what else fired on the same complaints."""
+    active = [s.value for s in ACTIVE_ALERT_STATES]
+    query = select(Alert).where(Alert.parent_alert_id == alert.id, Alert.state.in_(active))
+    return list(session.scalars(query.order_by(Alert.severity, Alert.id)))
+
+
 def _item(
     session: Session, row: Notification, alert: Alert, dashboard: str, now: datetime
 ) -> NoticeItem:
     acknowledgeable = row.alert_state == AlertState.FIRING and alert.state == AlertState.FIRING
+    related = _related(session, alert) if row.alert_state != AlertState.RESOLVED else []
     return NoticeItem(
         alert_id=alert.id,
         state=row.alert_state,
@@ -129,6 +139,8 @@ def _item(
         ack_url=ack_url(dashboard, alert.id, row.receiver, now) if acknowledgeable else "",
         reason=row.message.split("（", 1)[0] if row.alert_state != AlertState.RESOLVED else "",
         sample=_sample(session, alert) if row.alert_state == AlertState.FIRING else "",
+        related=tuple((a.id, a.title) for a in related[:3]),
+        related_total=len(related),
     )
 
 

@@ -77,6 +77,9 @@ class NoticeItem:
     reason: str = ""  # 首次通知 / 升级 / 提醒
     sample: str = ""
     expected_label: str = "预期"  # 阈值 for a fixed threshold: never call a threshold a baseline
+    # the other alerts of its situation (alerts.situations): (id, untrusted title), how many
+    related: tuple[tuple[int, str], ...] = ()
+    related_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,9 @@ def _item_lines(item: NoticeItem, link: Callable[[str, str], str]) -> list[str]:
         f"数量：{item.count} 件{expected}；范围：{plain(item.where, 80)}",
         f"开始：{_since(item)}（北京时间）；状态：{reason}{STATE_NAMES.get(item.state, item.state)}",
     ]
+    if item.related:
+        parts = "；".join(f"#{i} {plain(title, 40)}" for i, title in item.related)
+        lines.append(f"同一情况另有 {item.related_total} 条告警：{parts}")
     if item.sample:
         lines.append(f"样例：{plain(item.sample, 60)}")
     links = [link("详情", item.detail_url)]

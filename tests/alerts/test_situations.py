@@ -121,3 +121,27 @@ def test_backtest_lines_carry_their_situation(tmp_path):
         assert len({a["situation"] for a in lines}) == 2
         assert by[("channel-product", "P1")]["situation"] == by[("product", "P1")]["alert"]
         assert [a["alert"] for a in lines] == list(range(1, 7))
+
+
+def test_the_one_page_of_a_situation_names_its_other_alerts(factory):
+    from alerts.notify.dispatch import deliver_due
+    from storage.db import session_scope
+    from tests.notify.test_dispatch import Recorder
+
+    now = T0 + timedelta(minutes=20)
+    with session_scope(factory) as session:
+        ingest_complaints(session, burst_rows(9))
+    with session_scope(factory) as session:
+        evaluate(session, RULES, now)
+    config = make_config()
+    with session_scope(factory) as session:
+        plan(session, config, now, "http://radar.local")
+    recorder = Recorder()
+    later = now + timedelta(minutes=2)  # past the group wait
+    deliver_due(factory, {"log": recorder}, config, later, dashboard_url="http://radar.local")
+    with factory() as session:
+        ids = {a.rule: a.id for a in session.scalars(select(Alert))}
+    [message] = recorder.sent
+    text = message.text
+    assert "同一情况" in text
+    assert f"#{ids['product-category']}" in text and f"#{ids['channel-product']}" in text
