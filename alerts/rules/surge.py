@@ -264,8 +264,9 @@ class SurgeEvaluator:
         profile: np.ndarray,
         types: list[int],
     ) -> None:
-        """Each baseline key's within-day dispersion of hours and of six hours (``alerts.stats``),
-        in ``self._index`` order; a key without history gets the median of the others."""
+        """Each baseline key's within-day dispersion of hours and of six hours and its
+        clustering (``alerts.stats``), in ``self._index`` order, and per pool (channel) the
+        values a key first seen later takes, and the quiet-hour counts of its cluster tail."""
         rule = self.rule
         keys, hourly = reader.series(rule.group_by, since, until, 60, rule.filters)
         days = len(types)
@@ -412,7 +413,7 @@ class SurgeEvaluator:
         # how bursty each tested key is over its window (few candidates pass the tests above)
         hours_of: dict[tuple[int, int], float] = {}
         bursts: dict[int, float] = {}
-        phi: list[float] = []  # complaints that arrive in clusters are tested in clusters
+        phi: dict[int, float] = {}  # complaints that arrive in clusters are tested in clusters
         disp = list(disp)
         for n in test:
             span = spans[n]
@@ -421,16 +422,16 @@ class SurgeEvaluator:
             hourly, six_hourly, clustering = self._burst_of(keys[n], rows[n])
             bursts[n] = burst_dispersion(hourly, six_hourly, hours_of[span])
             disp[n] = max(float(disp[n]), bursts[n])
-            phi.append(clustering)
+            phi[n] = clustering
         if len(test) <= SCALAR_KEYS:
             p_values = [
-                nb_upper_p_scalar(float(x_list[n]) / f, float(mu[n]) / f, float(disp[n]))
-                for n, f in zip(test, phi, strict=True)
+                nb_upper_p_scalar(float(x_list[n]) / phi[n], float(mu[n]) / phi[n], float(disp[n]))
+                for n in test
             ]
         else:
             p_values = nb_upper_p(
-                np.array([float(x_list[n]) for n in test]) / np.array(phi),
-                np.array([mu[n] for n in test], dtype=float) / np.array(phi),
+                np.array([float(x_list[n]) / phi[n] for n in test]),
+                np.array([mu[n] / phi[n] for n in test], dtype=float),
                 np.array([disp[n] for n in test], dtype=float),
             ).tolist()
         alpha = rule.alpha
@@ -448,7 +449,8 @@ class SurgeEvaluator:
             if key not in hits or p < hits[key]["p"]:
                 since, window = tested[n]
                 hits[key] = {"p": p, "count": x_list[n], "expected": float(mu[n]), "since": since,
-                             "until": until, "window": window, "dispersion": float(disp[n])}  # fmt: skip
+                             "until": until, "window": window, "dispersion": float(disp[n]),
+                             "clustering": phi[n]}  # fmt: skip
         return hits
 
     def _expected_scalar(
@@ -574,7 +576,8 @@ class SurgeEvaluator:
                     f"预期 {expected_text(hit['expected'])} 件",
                     since=hit["since"], until=hit["until"],
                     details={"stage": "surge", "window_minutes": hit["window"],
-                             "p_value": hit["p"], "dispersion": hit["dispersion"]},
+                             "p_value": hit["p"], "dispersion": hit["dispersion"],
+                             "clustering": hit["clustering"]},
                 )
             )  # fmt: skip
         if rule.cusum:
