@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.base import NormalizedComplaint
-from collectors.pii import customer_key, mask_text
+from collectors.pii import customer_key, fold_text, mask_text
 from collectors.products import ProductTable
 from collectors.vocabulary import normalise_channel, normalise_region
 
@@ -134,7 +134,7 @@ def _clean_label_text(value: str, limit: int) -> str:
 
 def _safe_external_id(external_id: str) -> str:
     """An id that is itself personal data (a phone as ticket number) is replaced by a keyed hash."""
-    if mask_text(external_id) == external_id:
+    if mask_text(external_id) == fold_text(external_id):
         return external_id
     salt = os.environ.get("RADAR_PII_SALT", "complaint-radar-demo-salt").encode()
     return "pii-" + hmac.new(salt, external_id.encode(), hashlib.sha256).hexdigest()[:40]
