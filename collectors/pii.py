@@ -10,6 +10,8 @@ import sys
 import unicodedata
 from functools import lru_cache
 
+from config.secrets import DEMO_PII_SALT
+
 # Order matters: an 18-character ID card number also looks like a bank card or contains a mobile.
 # 18-digit cards (birth year 19xx/20xx, check digit or X) and the older 15-digit cards (YYMMDD).
 _ID_CARD = re.compile(
@@ -25,7 +27,7 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 )
 
-_DEFAULT_SALT = "complaint-radar-demo-salt"
+_DEFAULT_SALT = DEMO_PII_SALT
 # Every ID card, bank card and mobile pattern needs 11+ digits with at most single separators:
 # one cheap search skips the three patterns for the many texts without such a number.
 _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){10}")

@@ -150,6 +150,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "heartbeats": ("后台任务心跳", "Worker heartbeats"),
     "config_ok": ("配置检查通过", "Configuration is valid"),
     "config_bad": ("配置有错误", "Configuration has errors"),
+    "weak_secrets": (
+        "密钥不安全：一键确认链接可被伪造、客户哈希可被反推。请设置随机密钥（见 docs/SECURITY.md）",
+        "Weak secrets: acknowledge links can be forged and customer keys reversed. "
+        "Set random keys (see docs/SECURITY.md)",
+    ),
     "roster": ("排班", "Roster"),
     "routes": ("通知渠道", "Notification channels"),
     "sign_in": ("登录", "Sign in"),
