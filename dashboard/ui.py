@@ -15,6 +15,7 @@ from dashboard.auth import (
     verify_password,
 )
 from dashboard.i18n import Lang, role_name, t
+from dashboard.inert import md_text
 from dashboard.settings import dashboard_settings
 
 # Static CSS only (never user data): hides Streamlit's chrome in kiosk mode.
@@ -115,7 +116,7 @@ def user_box(user: User) -> None:
     mode = dashboard_settings().auth
     if mode == "off":
         return
-    st.sidebar.caption(f"{user.name} · {role_name(user.role, lang())}")
+    st.sidebar.caption(f"{md_text(user.name)} · {role_name(user.role, lang())}")
     if mode == "password" and st.sidebar.button(t("sign_out", lang())):
         st.session_state.pop("user", None)
         st.rerun()

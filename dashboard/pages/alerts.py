@@ -18,6 +18,7 @@ from dashboard import cache, charts
 from dashboard.alert_titles import alert_title
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
+from dashboard.inert import md_text
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang
 from storage.db import session_scope
@@ -46,10 +47,10 @@ def handle_ack_link(user: User | None, now: datetime) -> None:
         with session_scope(cache.write_factory()) as session:
             actions.acknowledge(session, claim.alert_id, actor, now)
     except actions.ActionError as exc:
-        st.warning(f"{t('ack_link_state', language)}（#{claim.alert_id}）：{exc}")
+        st.warning(f"{t('ack_link_state', language)}（#{claim.alert_id}）：{md_text(exc)}")
     else:
         cache.after_write()
-        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{actor}）")
+        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{md_text(actor)}）")
     st.session_state["alert_pick"] = claim.alert_id
 
 
@@ -163,7 +164,7 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
         alert["expected"],
         language,
     )
-    st.subheader(f"#{alert_id} {title}")
+    st.subheader(f"#{alert_id} {md_text(title)}")  # the title holds outside labels
     m = st.columns(5)
     m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))
@@ -226,7 +227,7 @@ def _run(action, alert_id: int, *args) -> None:
         with session_scope(cache.write_factory()) as session:
             action(session, alert_id, *args)
     except actions.ActionError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return
     cache.after_write()
     st.toast(t("done", lang()))

@@ -11,6 +11,7 @@ from dashboard import cache, charts
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
+from dashboard.inert import md_text
 from dashboard.pages.common import loaded_config, now_utc, source_rows
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
@@ -170,7 +171,7 @@ def _source_banner(config, now) -> None:
     alive = not beats.empty and worker_alive(beats["beat_at"].max(), now)
     if not bad.empty:
         names = "，".join(
-            f"{r.name}（{t('source_' + r.status, language)}）" for r in bad.itertuples()
+            f"{md_text(r.name)}（{t('source_' + r.status, language)}）" for r in bad.itertuples()
         )
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
     if not alive:
