@@ -16,10 +16,9 @@ from config.settings import PROJECT_ROOT, get_settings
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from config.logsafe import install
+
+    install(level, "%(asctime)s %(levelname)s %(name)s: %(message)s")  # one line per record
     # httpx logs every request URL at INFO, and robot URLs carry their tokens (key=, access_token=).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler logs two INFO lines per job run (every few seconds); keep its warnings only.

@@ -105,11 +105,12 @@ def read_csv(data: bytes, encoding: str = "auto") -> Table:
     return _table(header, body, used)
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> Table:
+def read_xlsx(path: Path | bytes, sheet: str | None = None) -> Table:
     # A damaged workbook fails in many ways (bad zip, XML ParseError, KeyError, TypeError...),
     # at open or while rows are read lazily: each one refuses the file instead of blocking the inbox.
+    source = io.BytesIO(path) if isinstance(path, bytes) else path
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:
         raise FileRejected(
             f"无法打开 Excel 文件 / unreadable workbook: {type(exc).__name__}"
@@ -134,13 +135,18 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
     return _table(rows[0][1], rows[1:], "xlsx")
 
 
-def read_table(path: Path, encoding: str = "auto", sheet: str | None = None) -> Table:
-    """Any supported export; raises ``FileRejected`` with a reason a person can act on."""
+def read_table(
+    path: Path, encoding: str = "auto", sheet: str | None = None, data: bytes | None = None
+) -> Table:
+    """Any supported export; raises ``FileRejected`` with a reason a person can act on.
+
+    ``data``: the file's bytes already read (the drop folder reads them without following links).
+    """
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, sheet)
+        return read_xlsx(data if data is not None else path, sheet)
     if suffix in (".csv", ".txt"):
-        return read_csv(path.read_bytes(), encoding)
+        return read_csv(data if data is not None else path.read_bytes(), encoding)
     raise FileRejected(f"不支持的文件类型 / unsupported file type {suffix or '(none)'}")
 
 
@@ -159,8 +165,10 @@ def table_records(
     columns = resolve_columns(table.headers, overrides)
     if "received_at" not in columns:
         wanted = overrides.get("received_at", "received_at / 受理时间")
+        # The header line is file content (a linked system file's first line, say): never echoed.
         raise FileRejected(
-            f"缺少时间列 / no time column ({wanted}); 表头 / headers: {', '.join(table.headers)[:300]}"
+            f"缺少时间列 / no time column ({wanted}); 表头共 {len(table.headers)} 列 / "
+            f"{len(table.headers)} header columns"
         )
     if "channel" not in columns and not default_channel:
         raise FileRejected("缺少渠道列且未配置默认渠道 / no channel column and no default channel")
