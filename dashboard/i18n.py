@@ -150,6 +150,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "heartbeats": ("后台任务心跳", "Worker heartbeats"),
     "config_ok": ("配置检查通过", "Configuration is valid"),
     "config_bad": ("配置有错误", "Configuration has errors"),
+    "failed_with_id": (
+        "生成失败，已记录日志，请把错误编号告诉管理员",
+        "This could not be built; it is logged: give the administrator the error id",
+    ),
     "weak_secrets": (
         "密钥不安全：一键确认链接可被伪造、客户哈希可被反推。请设置随机密钥（见 docs/SECURITY.md）",
         "Weak secrets: acknowledge links can be forged and customer keys reversed. "

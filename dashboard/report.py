@@ -237,10 +237,12 @@ def to_image(report: WeeklyReport, fmt: str = "pdf") -> bytes:
         raise ValueError(f"format must be pdf or png, got {fmt!r}")
     import matplotlib.pyplot as plt
 
-    fig = _figure(report)
-    out = io.BytesIO()
-    try:
-        fig.savefig(out, format=fmt, dpi=110)
-    finally:
-        plt.close(fig)
+    # Labels are outside text: "$\\x$" in a category would be parsed as mathtext and raise.
+    with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+        fig = _figure(report)
+        out = io.BytesIO()
+        try:
+            fig.savefig(out, format=fmt, dpi=110)
+        finally:
+            plt.close(fig)
     return out.getvalue()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -122,3 +124,17 @@ def user_box(user: User) -> None:
         st.rerun()
     elif mode == "oidc":
         st.sidebar.button(t("sign_out", lang()), on_click=st.logout)
+
+
+def show_failure(what: str, exc: BaseException) -> str:
+    """Log ``exc`` with its traceback under a short error id; show the id, never the traceback.
+
+    A traceback shows server paths, SQL and values to whoever is looking at the page; the id
+    lets an operator find the full record in the dashboard's log.
+    """
+    error_id = uuid.uuid4().hex[:8]
+    logging.getLogger("radar.dashboard").error(
+        "%s failed (error id %s)", what, error_id, exc_info=exc
+    )
+    st.error(f"{t('failed_with_id', lang())}：{error_id}")
+    return error_id
