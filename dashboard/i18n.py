@@ -166,6 +166,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "too_many_logins": (
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "Too many failed sign-ins; try again in {minutes} min",
+    ),
     "texts_hidden": ("您的角色不显示投诉原文", "Complaint texts are hidden for your role"),
     "role": ("角色", "Role"),
 }

@@ -19,6 +19,7 @@ from dashboard.auth import (
 from dashboard.i18n import Lang, role_name, t
 from dashboard.inert import md_text
 from dashboard.settings import dashboard_settings
+from dashboard.signin_guard import THROTTLE
 
 # Static CSS only (never user data): hides Streamlit's chrome in kiosk mode.
 KIOSK_CSS = """
@@ -84,6 +85,13 @@ def current_user() -> User | None:
     return user
 
 
+def require_session() -> None:
+    """Fragments rerun on their own, without the app script that checks the sign-in: each
+    fragment calls this first, so an expired session stops showing data at once."""
+    if dashboard_settings().auth != "off" and current_user() is None:
+        st.rerun(scope="app")  # the app script then shows the sign-in page
+
+
 def operator_box() -> None:
     """With sign-in off, the operator types a name so the audit trail says who acted."""
     if dashboard_settings().auth == "off":
@@ -105,10 +113,19 @@ def login_page() -> None:
         password = st.text_input(t("password", lang()), type="password")
         submitted = st.form_submit_button(t("sign_in", lang()))
     if submitted:
+        address = st.context.ip_address
+        address = address if isinstance(address, str) and address else "unknown"
+        wait = THROTTLE.wait_seconds(username, address)
+        if wait > 0:  # not even checked: bcrypt must not become a guessing oracle
+            THROTTLE.refused(username, address, wait)
+            st.error(t("too_many_logins", lang()).format(minutes=max(1, round(wait / 60))))
+            return
         user = verify_password(load_users(dashboard_settings().users_file), username, password)
         if user is None:
+            THROTTLE.failed(username, address)
             st.error(t("bad_login", lang()))
         else:
+            THROTTLE.succeeded(username)
             st.session_state["user"] = user
             st.session_state["signed_in_at"] = datetime.now(UTC)
             st.rerun()

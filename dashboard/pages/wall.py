@@ -15,7 +15,7 @@ from dashboard.inert import md_text
 from dashboard.pages.common import loaded_config, now_utc, source_rows
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
-from dashboard.ui import WALL_CSS, is_kiosk, lang, static_css
+from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
 
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False}
@@ -38,6 +38,7 @@ def render() -> None:
 @st.fragment(run_every=REFRESH)
 def live_wall() -> None:
     """Everything on the wall, re-run every few seconds; elements keep their keys so nothing flickers."""
+    require_session()
     language = lang()
     now = now_utc(REFRESH)
     config = loaded_config()
