@@ -200,7 +200,14 @@ class CsvFolderCollector:
         try:
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise FileRejected(f"不支持的文件类型 / unsupported file type {path.suffix}")
-            table = read_table(path, self.config.encoding, self.config.sheet, data)
+            table = read_table(
+                path,
+                self.config.encoding,
+                self.config.sheet,
+                data,
+                max_rows=self.config.max_rows,
+                max_unpacked_bytes=self.config.max_unpacked_mb * 1_048_576,
+            )
             records = table_records(table, dict(self.config.columns), self.config.channel)
         except FileRejected as exc:
             return self._failed(path, str(exc), digest, cursor, has_more)
