@@ -170,7 +170,8 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
     m[1].metric(t("state", language), state_name(alert["state"], language))
     m[2].metric(t("count", language), int(alert["count"]))
     m[3].metric(t("expected", language), f"{alert['expected']:g}")
-    m[4].metric(t("handler", language), alert["acknowledged_by"] or "—")
+    # metric values render Markdown: the handler's name is typed by an operator
+    m[4].metric(t("handler", language), md_text(alert["acknowledged_by"]) or "—")
 
     if user is not None and user.can_act:
         _actions(alert_id, alert["state"], user, now)

@@ -150,7 +150,7 @@ def _on_duty(config, now) -> None:
         return
     st.metric(
         t("on_duty", language),
-        person.name,
+        md_text(person.name),  # metric values render Markdown too
         person.phone or None,
         delta_color="off",
         delta_arrow="off",

@@ -34,6 +34,7 @@ PRODUCTS = [
     f"http://{ATTACKER}/auto",
 ]
 SOURCE_ERROR = f"HTTP 503 [重新登录](http://{ATTACKER}/e) ![](http://{ATTACKER}/e.png) :red[停]"
+HANDLER = f"[值班员](http://{ATTACKER}/h) ![](http://{ATTACKER}/h.png)"
 SOURCE_NOTE = f"Content-Type: text/**md** [点我](http://{ATTACKER}/n) www.{ATTACKER}/w"
 
 
@@ -56,6 +57,8 @@ def markdown_app(tmp_path_factory):
     ingest(engine, rows)
     run_rules(engine, now)
     with session_scope(make_session_factory(engine)) as session:
+        first = session.scalars(select(Alert).order_by(Alert.id)).first()
+        first.acknowledged_by = HANDLER  # typed by an operator when sign-in is off
         session.add(SourceState(name="web-form", kind="http", last_success_at=now,
                                 consecutive_failures=3, last_error=SOURCE_ERROR))  # fmt: skip
         session.add(SourceState(name="drop", kind="csv_folder", last_success_at=now,
@@ -106,6 +109,8 @@ def test_alert_headings_show_markdown_as_text(markdown_app, page):
         shown.extend(h for h in headings if h.startswith(f"#{alert_id} "))
     for product in PRODUCTS:  # literally, directive and asterisks included: not coloured, not bold
         assert any(product in h for h in shown), (product, shown)
+    _visit(page, f"{base}/alerts?alert={ids[0]}", requests)
+    assert HANDLER in page.locator("[data-testid='stMain']").inner_text().replace("\u2060", "")
     assert not [r for r in requests if ATTACKER in r]
 
 
