@@ -3,8 +3,8 @@
 A dropped file named ``a.csv\\n2026-12-03 06:00:00 ERROR forged`` (or a source error, a
 complaint id, a product name) would otherwise write a line of its own into the worker log, and
 an escape sequence or a bidi override would redraw what an operator reads in a terminal. The
-formatter escapes control characters in the message, so every record is exactly one line;
-tracebacks keep their own lines, since they come from the code, not from outside.
+formatter escapes control characters in the message, so every record starts one line of its
+own; traceback lines are indented, so an exception message cannot forge one either.
 """
 
 from __future__ import annotations
@@ -29,6 +29,15 @@ class SafeFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = escape_controls(record.message)
         return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:
+        """Traceback lines indented by four spaces (and escaped but for the line breaks): an
+        exception message carrying outside text cannot start a line that looks like a record."""
+        text = super().formatException(ei)
+        return "\n".join("    " + escape_controls(line) for line in text.split("\n"))
+
+    def formatStack(self, stack_info: str) -> str:
+        return "\n".join("    " + escape_controls(line) for line in stack_info.split("\n"))
 
 
 def install(level: str, fmt: str) -> None:

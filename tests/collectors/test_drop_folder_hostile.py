@@ -119,3 +119,23 @@ def test_worker_refuses_links_and_logs_hostile_names_on_one_line(
     engine.dispose()
     assert sum("symbolic link refused" in r for r in reasons) == (3 if with_links else 0)
     assert not re.search("root-secret", log + " ".join(reasons))
+
+
+def test_tracebacks_cannot_forge_a_record_line():
+    import logging
+
+    from config.logsafe import SafeFormatter
+
+    formatter = SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        raise ValueError("bad value\n2026-12-03 06:00:00,000 ERROR radar: forged\x1b[2J")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "radar", logging.ERROR, __file__, 1, "failed %s", ("x\ny",), sys.exc_info()
+        )
+    lines = formatter.format(record).split("\n")
+    assert lines[0].endswith("ERROR radar: failed x\\ny")
+    assert all(line.startswith("    ") for line in lines[1:]), lines
+    assert "\x1b" not in "\n".join(lines)
