@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -139,3 +141,14 @@ def test_tracebacks_cannot_forge_a_record_line():
     assert lines[0].endswith("ERROR radar: failed x\\ny")
     assert all(line.startswith("    ") for line in lines[1:]), lines
     assert "\x1b" not in "\n".join(lines)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text())
+def test_property_escaped_log_values_are_one_visible_line(value):
+    out = escape_controls(value)
+    assert "\n" not in out and "\r" not in out and "\x1b" not in out
+    assert not re.search(
+        r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", out
+    )
+    assert escape_controls(out) == out  # escapes are plain visible text
