@@ -42,6 +42,7 @@ def short_session_app(tmp_path):
         f"password_hash: '{hash_password('ceo-pw-1')}'}}\n",
         encoding="utf-8",
     )
+    log = tmp_path / "dashboard.log"
     port = free_port()
     env = {**os.environ, "RADAR_DATABASE_URL": url, "RADAR_AUTH": "password",
            "RADAR_USERS_FILE": str(users), "RADAR_SESSION_MINUTES": "1",
@@ -51,19 +52,26 @@ def short_session_app(tmp_path):
          "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
-        yield base
+        yield base, log
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
 def test_wall_returns_to_sign_in_when_the_session_expires(short_session_app, page):
-    page.goto(short_session_app, wait_until="domcontentloaded")
+    base, log = short_session_app
+    page.goto(base, wait_until="domcontentloaded")
+    page.get_by_label("用户名").fill("ceo")
+    page.get_by_label("密码").fill("wrong")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("用户名或密码错误").wait_for(timeout=30_000)
+    # The failed sign-in is in the dashboard's log, as a record of its own.
+    assert "WARNING radar.signin: failed sign-in for 'ceo' from " in log.read_text()
     page.get_by_label("用户名").fill("ceo")
     page.get_by_label("密码").fill("ceo-pw-1")
     page.get_by_role("button", name="登录").click()
