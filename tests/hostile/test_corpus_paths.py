@@ -3,7 +3,8 @@
 One CSV file carries every corpus string in every field (Markdown, formulas, control, bidi and
 zero-width characters, NUL, links, PII in many spellings, a 100,000-character text, bytes that
 are not UTF-8) and goes through ``manage.py import`` and ``manage.py backtest`` as real
-processes; the same records go through an HTTP source served on loopback. Nothing may crash,
+processes; the same records go through an HTTP source and a JSON Feed served on loopback.
+Nothing may crash,
 and what is stored holds no control character, no bidi override and no raw identifier.
 """
 
@@ -21,10 +22,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from collectors.feed import FeedCollector
 from collectors.http_api import HttpApiCollector
 from collectors.pii import fold_text
 from config.settings import PROJECT_ROOT
-from config.sources import HttpApiSource
+from config.sources import FeedSource, HttpApiSource
 from storage.models import Complaint, QuarantinedRecord
 from tests.collectors.helpers import run
 from tests.hostile.corpus import CONTROL, FORMULAS, LINKS, MARKDOWN
@@ -139,4 +141,25 @@ def test_http_source_takes_the_corpus(factory, engine):
             assert result.error == "", result.error
     finally:
         api.close()
+    assert_clean(engine)
+
+
+def test_feed_source_takes_the_corpus(factory, engine, httpserver):
+    """Social listening: posts (JSON Feed) whose titles and bodies are the corpus."""
+    now = datetime.now(UTC)
+    items = [
+        {"id": f"f-{i}", "title": value[:500], "content_text": f"{value} 联系 {PII[i % len(PII)]}",
+         "date_published": (now - timedelta(minutes=30 + i)).isoformat()}
+        for i, value in enumerate(CORPUS)
+    ]  # fmt: skip
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "舆情", "items": items}
+    httpserver.expect_request("/feed.json").respond_with_data(
+        json.dumps(feed, ensure_ascii=False), content_type="application/feed+json"
+    )
+    source = FeedSource.model_validate(
+        {"name": "weibo", "kind": "feed", "url": httpserver.url_for("/feed.json"),
+         "backoff_seconds": 0}
+    )  # fmt: skip
+    result = run(factory, "weibo", "feed", FeedCollector(source, sleep=lambda _s: None), now)
+    assert result.error == "" and result.inserted >= len(CORPUS) - 2, result
     assert_clean(engine)
