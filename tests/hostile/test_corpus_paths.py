@@ -4,8 +4,8 @@ One CSV file carries every corpus string in every field (Markdown, formulas, con
 zero-width characters, NUL, links, PII in many spellings, a 100,000-character text, bytes that
 are not UTF-8) and goes through ``manage.py import`` and ``manage.py backtest`` as real
 processes; the same records go through an HTTP source and a JSON Feed served on loopback.
-Nothing may crash,
-and what is stored holds no control character, no bidi override and no raw identifier.
+Nothing may crash, and what is stored holds no control character, no bidi override and no raw
+identifier.
 """
 
 from __future__ import annotations
