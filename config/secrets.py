@@ -62,3 +62,11 @@ def production_mode(environ: Mapping[str, str] | None = None) -> bool:
     """``RADAR_ENV=production``: weak keys stop the worker instead of being only reported."""
     env = os.environ if environ is None else environ
     return env.get("RADAR_ENV", "").lower() in {"prod", "production"}
+
+
+def ack_links_trusted(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a valid acknowledge link proves anything: not when its key is public (outside
+    the demo anyone can sign one with the demo key from this repository)."""
+    env = os.environ if environ is None else environ
+    weak = any(w.name == "RADAR_ACK_SECRET" for w in weak_secrets(env))
+    return demo_mode(env) or not weak

@@ -154,6 +154,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "生成失败，已记录日志，请把错误编号告诉管理员",
         "This could not be built; it is logged: give the administrator the error id",
     ),
+    "ack_link_disabled": (
+        "一键确认链接已停用：RADAR_ACK_SECRET 未设置或为演示值，请在告警处置页确认",
+        "One-click links are off: RADAR_ACK_SECRET is unset or the demo value; acknowledge here",
+    ),
     "weak_secrets": (
         "密钥不安全：一键确认链接可被伪造、客户哈希可被反推。请设置随机密钥（见 docs/SECURITY.md）",
         "Weak secrets: acknowledge links can be forged and customer keys reversed. "
