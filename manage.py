@@ -16,10 +16,9 @@ from config.settings import PROJECT_ROOT, get_settings
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from config.logsafe import install
+
+    install(level, "%(asctime)s %(levelname)s %(name)s: %(message)s")  # one line per record
     # httpx logs every request URL at INFO, and robot URLs carry their tokens (key=, access_token=).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler logs two INFO lines per job run (every few seconds); keep its warnings only.
@@ -69,6 +68,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     warnings += dashboard_url_warning(config, get_settings().dashboard_url)
     warnings += unreachable_people(config)
     warnings += _failing_channels(datetime.now(UTC))
+    errors, warnings = _secret_findings(errors, warnings)
     for text in warnings:
         print(f"WARN {text}", file=sys.stderr)
     for text in errors:
@@ -100,6 +100,34 @@ def _failing_channels(now) -> list[str]:
             engine.dispose()
     except Exception as exc:  # an unreachable or unmigrated database must not fail the check
         return [f"未能读取数据库，未检查通知渠道状态（{type(exc).__name__}）"]
+
+
+def _secret_findings(errors: list[str], warnings: list[str]) -> tuple[list[str], list[str]]:
+    """Shipped or weak signing keys: an error, except inside the demo (a warning there)."""
+    from config.secrets import demo_mode, weak_secrets
+
+    found = [f"secret {weak}" for weak in weak_secrets()]
+    if demo_mode():
+        return errors, warnings + found
+    return errors + found, warnings
+
+
+def _refuse_weak_secrets() -> bool:
+    """Say loudly on every worker start that a key is weak; True when the worker must not start."""
+    from config.secrets import demo_mode, production_mode, weak_secrets
+
+    weak = weak_secrets()
+    if not weak or demo_mode():
+        return False
+    log = logging.getLogger("radar.secrets")
+    for item in weak:
+        log.error("WEAK SECRET %s: acknowledge links can be forged / customer keys reversed", item)
+    if production_mode():
+        log.critical(
+            "RADAR_ENV=production: refusing to start with weak secrets (see docs/SECURITY.md)"
+        )
+        return True
+    return False
 
 
 def cmd_who_is_on_call(args: argparse.Namespace) -> int:
@@ -148,6 +176,8 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     from config.loader import ConfigError, load_config
 
     settings = get_settings()
+    if _refuse_weak_secrets():
+        return 1
     try:
         config = load_config(settings.config_dir)
     except ConfigError as exc:
@@ -171,7 +201,8 @@ def cmd_worker(_args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Worker and dashboard together; Ctrl-C stops both."""
+    """Worker and dashboard together; Ctrl-C stops both. The demo may keep the demo secrets."""
+    os.environ["RADAR_DEMO"] = "1"  # inherited by the worker and the dashboard
     settings = get_settings()
     if cmd_check_config(argparse.Namespace(config_dir=None)) != 0:
         return 1

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from config.logsafe import install as install_logging
+from config.settings import get_settings
 from dashboard.i18n import t
 from dashboard.pages import alerts, ledger, settings_view, sources, wall, weekly
 from dashboard.ui import (
@@ -16,6 +18,8 @@ from dashboard.ui import (
     user_box,
 )
 
+# One line per record in the dashboard's log too (sign-in failures name what was typed).
+install_logging(get_settings().log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
 st.set_page_config(
     page_title="投诉雷达 Complaint Radar", page_icon=":material/radar:", layout="wide"
 )

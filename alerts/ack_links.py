@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from config.secrets import DEMO_ACK_SECRET
+
 DEFAULT_TTL = timedelta(hours=24)
-_DEV_SECRET = "complaint-radar-dev-ack-secret"
+_DEV_SECRET = DEMO_ACK_SECRET
 
 
 class InvalidAckToken(ValueError):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +74,15 @@ def wait_reason(look: Look, previous: Look | None, wall_now: float, settle: floa
     return f"文件刚修改 / modified {max(age, 0):.0f}s ago: importing once unchanged for {settle:g}s"
 
 
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file, opened without following a link."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
+        return handle.read()
+
+
 def move_with_note(path: Path, folder: Path, note: str, digest: str, note_suffix: str) -> Path:
     """Move ``path`` into ``folder`` without overwriting, and write ``note`` next to it."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -101,21 +112,21 @@ class CsvFolderCollector:
         files = [
             p
             for p in self.inbox.iterdir()
-            if p.is_file()
+            if (p.is_symlink() or p.is_file())  # links are listed to be refused, see _fetch
             and not p.name.startswith((".", "~$"))
             and not p.name.lower().endswith(_SKIP_SUFFIXES)
         ]
-        return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+        return sorted(files, key=lambda p: (p.lstat().st_mtime, p.name))
 
     def _look(self, path: Path) -> Look:
-        stat = path.stat()
+        info = path.lstat()
         previous = self.looks.get(path.name)
         if previous is not None and (previous.size, previous.mtime_ns) == (
-            stat.st_size,
-            stat.st_mtime_ns,
+            info.st_size,
+            info.st_mtime_ns,
         ):
             return previous
-        return Look(stat.st_size, stat.st_mtime_ns, self.clock())
+        return Look(info.st_size, info.st_mtime_ns, self.clock())
 
     def settled(self, files: list[Path]) -> list[Path]:
         """The files safe to read now; the others are remembered with the reason they wait."""
@@ -155,13 +166,22 @@ class CsvFolderCollector:
             return Batch(records=[], cursor=cursor)
         path, has_more = files[0], len(files) > 1
         known = json.loads(cursor)["files"] if cursor else []
+        if path.is_symlink() or path.resolve().parent != self.inbox.resolve():
+            # A link could import (and echo into reasons) any file the worker can read.
+            reason = "符号链接，拒绝导入 / symbolic link refused"
+            return self._failed(path, reason, "", cursor, has_more)
         before = self.looks[path.name]
         size_mb = before.size / 1_048_576
         if size_mb > self.config.max_file_mb:
             return self._failed(
                 path, f"文件过大 / file too large: {size_mb:.0f} MB", "", cursor, has_more
             )
-        data = path.read_bytes()
+        try:
+            data = read_regular_file(path)
+        except OSError as exc:  # swapped for a link or a special file after the check above
+            return self._failed(
+                path, f"无法读取 / unreadable: {exc.strerror}", "", cursor, has_more
+            )
         after = self._look(path)
         if after is not before or len(data) != before.size:  # written to while we read it
             self.looks[path.name] = after
@@ -180,7 +200,14 @@ class CsvFolderCollector:
         try:
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise FileRejected(f"不支持的文件类型 / unsupported file type {path.suffix}")
-            table = read_table(path, self.config.encoding, self.config.sheet)
+            table = read_table(
+                path,
+                self.config.encoding,
+                self.config.sheet,
+                data,
+                max_rows=self.config.max_rows,
+                max_unpacked_bytes=self.config.max_unpacked_mb * 1_048_576,
+            )
             records = table_records(table, dict(self.config.columns), self.config.channel)
         except FileRejected as exc:
             return self._failed(path, str(exc), digest, cursor, has_more)

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,32 @@ def _table(header: list[Any], body: list[tuple[int, list[Any]]], encoding: str) 
     return table
 
 
-def read_csv(data: bytes, encoding: str = "auto") -> Table:
+def _too_many_rows(limit: int) -> FileRejected:
+    return FileRejected(f"行数超过上限 {limit:,} / more than {limit:,} rows in one file")
+
+
+def _check_unpacked(source: Path | io.BytesIO, limit: int) -> None:
+    """Refuse a workbook whose parts unpack to more than ``limit`` bytes (a compression bomb).
+
+    An 812 KB workbook can expand to a million rows; the sizes in the zip directory bound what
+    reading it may unpack (zipfile stops at the declared size), so they are checked first.
+    """
+    try:
+        with zipfile.ZipFile(source) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl reports the damaged file with its own reason
+    finally:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+    if total > limit:
+        raise FileRejected(
+            f"Excel 解压后过大 {total / 1_048_576:,.0f} MB，上限 {limit / 1_048_576:,.0f} MB / "
+            f"workbook unpacks to more than the limit"
+        )
+
+
+def read_csv(data: bytes, encoding: str = "auto", max_rows: int | None = None) -> Table:
     text, used = decode(data, encoding)
     text = text.replace("\x00", "")
     first_line = text.split("\n", 1)[0]
@@ -97,7 +123,11 @@ def read_csv(data: bytes, encoding: str = "auto") -> Table:
         header = next(reader, None)
         if header is None:
             raise FileRejected("空文件 / empty file")
-        body = [(reader.line_num, row) for row in reader]
+        body = []
+        for row in reader:
+            if max_rows is not None and len(body) >= max_rows:
+                raise _too_many_rows(max_rows)
+            body.append((reader.line_num, row))
     except csv.Error as exc:
         raise FileRejected(
             f"CSV 格式错误 / malformed CSV at line {reader.line_num}: {exc}"
@@ -105,11 +135,19 @@ def read_csv(data: bytes, encoding: str = "auto") -> Table:
     return _table(header, body, used)
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> Table:
+def read_xlsx(
+    path: Path | bytes,
+    sheet: str | None = None,
+    max_rows: int | None = None,
+    max_unpacked_bytes: int | None = None,
+) -> Table:
     # A damaged workbook fails in many ways (bad zip, XML ParseError, KeyError, TypeError...),
     # at open or while rows are read lazily: each one refuses the file instead of blocking the inbox.
+    source = io.BytesIO(path) if isinstance(path, bytes) else path
+    if max_unpacked_bytes is not None:
+        _check_unpacked(source, max_unpacked_bytes)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:
         raise FileRejected(
             f"无法打开 Excel 文件 / unreadable workbook: {type(exc).__name__}"
@@ -118,9 +156,11 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise FileRejected(f"没有工作表 {sheet!r} / no sheet {sheet!r}")
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        rows = [
-            (i, list(values)) for i, values in enumerate(worksheet.iter_rows(values_only=True), 1)
-        ]
+        rows = []
+        for i, values in enumerate(worksheet.iter_rows(values_only=True), 1):
+            if max_rows is not None and i > max_rows + 1:  # the header row and max_rows more
+                raise _too_many_rows(max_rows)  # stops reading: memory stays bounded
+            rows.append((i, list(values)))
     except FileRejected:
         raise
     except Exception as exc:
@@ -134,13 +174,24 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
     return _table(rows[0][1], rows[1:], "xlsx")
 
 
-def read_table(path: Path, encoding: str = "auto", sheet: str | None = None) -> Table:
-    """Any supported export; raises ``FileRejected`` with a reason a person can act on."""
+def read_table(
+    path: Path,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    data: bytes | None = None,
+    max_rows: int | None = None,
+    max_unpacked_bytes: int | None = None,
+) -> Table:
+    """Any supported export; raises ``FileRejected`` with a reason a person can act on.
+
+    ``data``: the file's bytes already read (the drop folder reads them without following links);
+    ``max_rows`` and ``max_unpacked_bytes`` refuse files too big to hold in one batch.
+    """
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, sheet)
+        return read_xlsx(data if data is not None else path, sheet, max_rows, max_unpacked_bytes)
     if suffix in (".csv", ".txt"):
-        return read_csv(path.read_bytes(), encoding)
+        return read_csv(data if data is not None else path.read_bytes(), encoding, max_rows)
     raise FileRejected(f"不支持的文件类型 / unsupported file type {suffix or '(none)'}")
 
 
@@ -159,8 +210,10 @@ def table_records(
     columns = resolve_columns(table.headers, overrides)
     if "received_at" not in columns:
         wanted = overrides.get("received_at", "received_at / 受理时间")
+        # The header line is file content (a linked system file's first line, say): never echoed.
         raise FileRejected(
-            f"缺少时间列 / no time column ({wanted}); 表头 / headers: {', '.join(table.headers)[:300]}"
+            f"缺少时间列 / no time column ({wanted}); 表头共 {len(table.headers)} 列 / "
+            f"{len(table.headers)} header columns"
         )
     if "channel" not in columns and not default_channel:
         raise FileRejected("缺少渠道列且未配置默认渠道 / no channel column and no default channel")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -14,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.base import NormalizedComplaint
-from collectors.pii import customer_key, mask_text
+from collectors.pii import current_salt, customer_key, fold_text, mask_text
 from collectors.products import ProductTable
 from collectors.vocabulary import normalise_channel, normalise_region
 
@@ -134,9 +133,9 @@ def _clean_label_text(value: str, limit: int) -> str:
 
 def _safe_external_id(external_id: str) -> str:
     """An id that is itself personal data (a phone as ticket number) is replaced by a keyed hash."""
-    if mask_text(external_id) == external_id:
+    if mask_text(external_id) == fold_text(external_id):
         return external_id
-    salt = os.environ.get("RADAR_PII_SALT", "complaint-radar-demo-salt").encode()
+    salt = current_salt().encode()
     return "pii-" + hmac.new(salt, external_id.encode(), hashlib.sha256).hexdigest()[:40]
 
 

@@ -134,6 +134,12 @@ class CsvFolderSource(MappedSource):
     encoding: Literal["auto", "utf-8", "utf-8-sig", "gbk", "gb18030"] = "auto"
     sheet: str | None = Field(default=None, description="Excel sheet name; default the first.")
     max_file_mb: int = Field(default=200, ge=1, le=4096)
+    max_rows: int = Field(
+        default=200_000, ge=1, le=10_000_000, description="More rows in one file: refused."
+    )
+    max_unpacked_mb: int = Field(
+        default=1024, ge=1, le=65_536, description="An Excel file unpacking to more: refused."
+    )
     settle_seconds: float = Field(
         default=10,
         ge=0,

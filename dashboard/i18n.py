@@ -165,6 +165,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "heartbeats": ("后台任务心跳", "Worker heartbeats"),
     "config_ok": ("配置检查通过", "Configuration is valid"),
     "config_bad": ("配置有错误", "Configuration has errors"),
+    "failed_with_id": (
+        "生成失败，已记录日志，请把错误编号告诉管理员",
+        "This could not be built; it is logged: give the administrator the error id",
+    ),
+    "ack_link_disabled": (
+        "一键确认链接已停用：RADAR_ACK_SECRET 未设置或为演示值，请在告警处置页确认",
+        "One-click links are off: RADAR_ACK_SECRET is unset or the demo value; acknowledge here",
+    ),
+    "weak_secrets": (
+        "密钥不安全：一键确认链接可被伪造、客户哈希可被反推。请设置随机密钥（见 docs/SECURITY.md）",
+        "Weak secrets: acknowledge links can be forged and customer keys reversed. "
+        "Set random keys (see docs/SECURITY.md)",
+    ),
     "roster": ("排班", "Roster"),
     "roster_check_ok": (
         "排班检查通过（未来 30 天、已配置节假日、下一个春节）",
@@ -177,6 +190,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "too_many_logins": (
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "Too many failed sign-ins; try again in {minutes} min",
+    ),
     "texts_hidden": ("您的角色不显示投诉原文", "Complaint texts are hidden for your role"),
     "role": ("角色", "Role"),
 }

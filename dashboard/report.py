@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from alerts.severity import SEVERITY_SHORT
 from dashboard import queries
 from dashboard.i18n import Lang, t
+from dashboard.spreadsheet import append_row
 from dashboard.timeutil import day_start
 
 PERIODS = ("this", "prev", "last_year")
@@ -147,7 +148,7 @@ def to_excel(report: WeeklyReport) -> bytes:
     header = ["指标", *(f"{PERIOD_LABELS[p]}（{report.starts[p]:%m-%d}起）" for p in PERIODS)]
     sheet.append(header)
     for row in summary_rows(report):
-        sheet.append(list(row))
+        append_row(sheet, list(row))
     for note in report.notes:
         sheet.append([t(note)])
     _style_header(sheet, 3, len(header), bold, head_fill)
@@ -155,12 +156,12 @@ def to_excel(report: WeeklyReport) -> bytes:
         ws = book.create_sheet(label)
         ws.append(["项目", *(PERIOD_LABELS[p] for p in PERIODS), "环比"])
         for row in report.by_dimension[dimension].itertuples(index=False):
-            ws.append([row.value, row.this, row.prev, row.last_year, _pct(row.this, row.prev)])
+            append_row(ws, [row.value, row.this, row.prev, row.last_year, _pct(row.this, row.prev)])
         _style_header(ws, 1, 5, bold, head_fill)
     ws = book.create_sheet("投诉最多产品")
     ws.append(["产品代码", "产品名称", "险种", "投诉量"])
     for row in report.top_products.itertuples(index=False):
-        ws.append([row.product_code, row.product_name, row.product_line, int(row.count)])
+        append_row(ws, [row.product_code, row.product_name, row.product_line, int(row.count)])
     _style_header(ws, 1, 4, bold, head_fill)
     for ws in book.worksheets:
         ws.column_dimensions["A"].width = 28
@@ -236,10 +237,12 @@ def to_image(report: WeeklyReport, fmt: str = "pdf") -> bytes:
         raise ValueError(f"format must be pdf or png, got {fmt!r}")
     import matplotlib.pyplot as plt
 
-    fig = _figure(report)
-    out = io.BytesIO()
-    try:
-        fig.savefig(out, format=fmt, dpi=110)
-    finally:
-        plt.close(fig)
+    # Labels are outside text: "$\\x$" in a category would be parsed as mathtext and raise.
+    with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+        fig = _figure(report)
+        out = io.BytesIO()
+        try:
+            fig.savefig(out, format=fmt, dpi=110)
+        finally:
+            plt.close(fig)
     return out.getvalue()

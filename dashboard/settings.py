@@ -23,7 +23,7 @@ class DashboardSettings(BaseSettings):
         default="calendar", description="Count regulatory deadlines in calendar or working days."
     )
     session_minutes: int = Field(
-        default=480, ge=5, le=7 * 24 * 60, description="Password sign-in expires after this long."
+        default=480, ge=1, le=7 * 24 * 60, description="Password sign-in expires after this long."
     )
     wall_refresh_seconds: int = Field(default=5, ge=2, le=300)
     stale_source_minutes: int = Field(

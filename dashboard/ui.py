@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -15,7 +17,9 @@ from dashboard.auth import (
     verify_password,
 )
 from dashboard.i18n import Lang, role_name, t
+from dashboard.inert import md_text
 from dashboard.settings import dashboard_settings
+from dashboard.signin_guard import THROTTLE
 
 # Static CSS only (never user data): hides Streamlit's chrome in kiosk mode.
 KIOSK_CSS = """
@@ -81,6 +85,13 @@ def current_user() -> User | None:
     return user
 
 
+def require_session() -> None:
+    """Fragments rerun on their own, without the app script that checks the sign-in: each
+    fragment calls this first, so an expired session stops showing data at once."""
+    if dashboard_settings().auth != "off" and current_user() is None:
+        st.rerun(scope="app")  # the app script then shows the sign-in page
+
+
 def operator_box() -> None:
     """With sign-in off, the operator types a name so the audit trail says who acted."""
     if dashboard_settings().auth == "off":
@@ -102,10 +113,19 @@ def login_page() -> None:
         password = st.text_input(t("password", lang()), type="password")
         submitted = st.form_submit_button(t("sign_in", lang()))
     if submitted:
+        address = st.context.ip_address
+        address = address if isinstance(address, str) and address else "unknown"
+        wait = THROTTLE.wait_seconds(username, address)
+        if wait > 0:  # not even checked: bcrypt must not become a guessing oracle
+            THROTTLE.refused(username, address, wait)
+            st.error(t("too_many_logins", lang()).format(minutes=max(1, round(wait / 60))))
+            return
         user = verify_password(load_users(dashboard_settings().users_file), username, password)
         if user is None:
+            THROTTLE.failed(username, address)
             st.error(t("bad_login", lang()))
         else:
+            THROTTLE.succeeded(username)
             st.session_state["user"] = user
             st.session_state["signed_in_at"] = datetime.now(UTC)
             st.rerun()
@@ -115,9 +135,23 @@ def user_box(user: User) -> None:
     mode = dashboard_settings().auth
     if mode == "off":
         return
-    st.sidebar.caption(f"{user.name} · {role_name(user.role, lang())}")
+    st.sidebar.caption(f"{md_text(user.name)} · {role_name(user.role, lang())}")
     if mode == "password" and st.sidebar.button(t("sign_out", lang())):
         st.session_state.pop("user", None)
         st.rerun()
     elif mode == "oidc":
         st.sidebar.button(t("sign_out", lang()), on_click=st.logout)
+
+
+def show_failure(what: str, exc: BaseException) -> str:
+    """Log ``exc`` with its traceback under a short error id; show the id, never the traceback.
+
+    A traceback shows server paths, SQL and values to whoever is looking at the page; the id
+    lets an operator find the full record in the dashboard's log.
+    """
+    error_id = uuid.uuid4().hex[:8]
+    logging.getLogger("radar.dashboard").error(
+        "%s failed (error id %s)", what, error_id, exc_info=exc
+    )
+    st.error(f"{t('failed_with_id', lang())}：{error_id}")
+    return error_id

@@ -52,11 +52,24 @@ _NEUTRAL = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# Robots make plain URLs and host names clickable: outside text gets them defanged, the usual
+# way (hxxps://evil[.]example), so a complaint cannot put a phishing link in a duty message.
+_SCHEME = re.compile(r"(?i)(?<![a-z])(h)tt(ps?)(:)(?=//)|(?<![a-z])(f)t(p)(:)(?=//)")
+_HOST_DOT = re.compile(r"(?i)(?<=[a-z0-9-])\.(?=(?:[a-z0-9-]+\.)*[a-z]{2,63}(?![a-z0-9-]))")
+_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+
+
+def defang(text: str) -> str:
+    """``https://evil.example/x`` → ``hxxps://evil[.]example/x``; dots of host names and IPs too."""
+    text = _SCHEME.sub(lambda m: f"{m[1]}xx{m[2]}:" if m[1] else f"{m[4]}x{m[5]}:", text)
+    text = _IPV4.sub(lambda m: m[0].replace(".", "[.]"), text)
+    return _HOST_DOT.sub("[.]", text)
 
 
 def plain(text: str, limit: int = 200) -> str:
-    """Untrusted text made inert on every platform: one line, no markup characters, bounded length."""
-    flat = _SPACES.sub(" ", str(text)).strip().translate(_NEUTRAL)
+    """Untrusted text made inert on every platform: one line, no markup characters, no live
+    links, bounded length."""
+    flat = defang(_SPACES.sub(" ", str(text)).strip()).translate(_NEUTRAL)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

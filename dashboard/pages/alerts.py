@@ -14,10 +14,12 @@ import streamlit as st
 from alerts import actions
 from alerts.ack_links import InvalidAckToken, verify_ack_token
 from alerts.severity import SEVERITY_COLOURS
+from config.secrets import ack_links_trusted
 from dashboard import cache, charts
 from dashboard.alert_titles import alert_title
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
+from dashboard.inert import md_text
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang
 from storage.db import session_scope
@@ -32,6 +34,9 @@ def handle_ack_link(user: User | None, now: datetime) -> None:
         return
     st.query_params.pop("ack", None)
     language = lang()
+    if not ack_links_trusted():  # signed with a public key: a forgery cannot be told apart
+        st.error(t("ack_link_disabled", language))
+        return
     try:
         claim = verify_ack_token(str(token), now)
     except InvalidAckToken:
@@ -46,10 +51,10 @@ def handle_ack_link(user: User | None, now: datetime) -> None:
         with session_scope(cache.write_factory()) as session:
             actions.acknowledge(session, claim.alert_id, actor, now)
     except actions.ActionError as exc:
-        st.warning(f"{t('ack_link_state', language)}（#{claim.alert_id}）：{exc}")
+        st.warning(f"{t('ack_link_state', language)}（#{claim.alert_id}）：{md_text(exc)}")
     else:
         cache.after_write()
-        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{actor}）")
+        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{md_text(actor)}）")
     st.session_state["alert_pick"] = claim.alert_id
 
 
@@ -163,13 +168,14 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
         alert["expected"],
         language,
     )
-    st.subheader(f"#{alert_id} {title}")
+    st.subheader(f"#{alert_id} {md_text(title)}")  # the title holds outside labels
     m = st.columns(5)
     m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))
     m[2].metric(t("count", language), int(alert["count"]))
     m[3].metric(t("expected", language), f"{alert['expected']:g}")
-    m[4].metric(t("handler", language), alert["acknowledged_by"] or "—")
+    # metric values render Markdown: the handler's name is typed by an operator
+    m[4].metric(t("handler", language), md_text(alert["acknowledged_by"]) or "—")
 
     if user is not None and user.can_act:
         _actions(alert_id, alert["state"], user, now)
@@ -246,7 +252,7 @@ def _run(action, alert_id: int, *args) -> None:
         with session_scope(cache.write_factory()) as session:
             action(session, alert_id, *args)
     except actions.ActionError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return
     cache.after_write()
     st.toast(t("done", lang()))

@@ -12,6 +12,7 @@ from dashboard import cache, queries
 from dashboard.deadlines import DAYS_BY_LEVEL, decision_due, due_status
 from dashboard.i18n import STRINGS, Lang, channel_name, t
 from dashboard.settings import dashboard_settings
+from dashboard.spreadsheet import csv_safe
 from dashboard.timeutil import SHANGHAI, day_start, fmt_local
 from dashboard.ui import current_user, lang
 
@@ -103,7 +104,9 @@ def ledger_csv(
     frame = with_deadlines(queries.ledger(engine, *span, limit=EXPORT_ROWS), now, mode)
     if urgent_only:
         frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
-    return ledger_table(frame, language, with_text).to_csv(index=False).encode("utf-8-sig")
+    table = csv_safe(ledger_table(frame, language, with_text))  # complaint fields: no formulas
+    # CRLF (RFC 4180): the writer then quotes a field holding a bare CR, which would split a row
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def render() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from config.secrets import weak_secrets
 from dashboard import cache
 from dashboard.i18n import t
 from dashboard.settings import dashboard_settings
@@ -13,6 +14,10 @@ from dashboard.ui import lang
 def render() -> None:
     language = lang()
     st.title(t("page_settings", language))
+    weak = weak_secrets()
+    if weak:  # on every visit, the demo included: a copied demo setup must not go unnoticed
+        reasons = [f"{w.name}: {w.reason_zh if language == 'zh' else w.reason_en}" for w in weak]
+        st.error(t("weak_secrets", language) + "\n\n" + "\n".join(f"- {r}" for r in reasons))
     config, issues = cache.config_check(cache.config_dir())
     if issues:
         st.error(t("config_bad", language))

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import cache, charts
 from dashboard.health import worker_alive
 from dashboard.i18n import Lang, t
+from dashboard.inert import md_text
 from dashboard.pages.common import channel_rows, loaded_config, now_utc, source_rows
 from dashboard.timeutil import fmt_local
 from dashboard.ui import lang
@@ -31,9 +32,12 @@ def render() -> None:
     else:
         bad = rows[rows["status"] != "ok"]
         for row in bad.itertuples():
-            st.error(f"{row.name}：{t('source_' + row.status, language)} {row.last_error}")
+            st.error(
+                f"{md_text(row.name)}：{t('source_' + row.status, language)} "
+                f"{md_text(row.last_error)}"
+            )
         for row in rows[(rows["status"] == "ok") & (rows["note"] != "")].itertuples():
-            st.info(f"{row.name}：{row.note}")
+            st.info(f"{md_text(row.name)}：{md_text(row.note)}")  # a note can carry an HTTP header
         table = rows.assign(
             status=[t(f"source_{s}", language) for s in rows["status"]],
             last_success_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],

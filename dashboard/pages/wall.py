@@ -11,10 +11,11 @@ from dashboard import cache, charts
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
+from dashboard.inert import md_text
 from dashboard.pages.common import failing_channels, loaded_config, now_utc, source_rows
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
-from dashboard.ui import WALL_CSS, is_kiosk, lang, static_css
+from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
 
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False}
@@ -37,6 +38,7 @@ def render() -> None:
 @st.fragment(run_every=REFRESH)
 def live_wall() -> None:
     """Everything on the wall, re-run every few seconds; elements keep their keys so nothing flickers."""
+    require_session()
     language = lang()
     now = now_utc(REFRESH)
     config = loaded_config()
@@ -148,7 +150,7 @@ def _on_duty(config, now) -> None:
         return
     st.metric(
         t("on_duty", language),
-        person.name,
+        md_text(person.name),  # metric values render Markdown too
         person.phone or None,
         delta_color="off",
         delta_arrow="off",
@@ -175,7 +177,7 @@ def _source_banner(config, now) -> None:
     alive = not beats.empty and worker_alive(beats["beat_at"].max(), now)
     if not bad.empty:
         names = "，".join(
-            f"{r.name}（{t('source_' + r.status, language)}）" for r in bad.itertuples()
+            f"{md_text(r.name)}（{t('source_' + r.status, language)}）" for r in bad.itertuples()
         )
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
     if not alive:

@@ -10,7 +10,7 @@ from dashboard import cache, charts
 from dashboard.i18n import channel_name, t
 from dashboard.report import DIMENSIONS, PERIODS, summary_rows, to_excel, to_image
 from dashboard.timeutil import SHANGHAI, change_pct, monday_of, previous_full_week
-from dashboard.ui import lang
+from dashboard.ui import lang, show_failure
 
 
 def render() -> None:
@@ -59,21 +59,21 @@ def render() -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="dl_excel",
     )
-    if d2.toggle(t("download_pdf", language), key="make_pdf"):
-        d2.download_button(
-            "PDF",
-            to_image(report, "pdf"),
-            file_name=f"complaint-radar-week-{week:%Y-%m-%d}.pdf",
-            mime="application/pdf",
-            key="dl_pdf",
-        )
-    if d3.toggle(t("download_png", language), key="make_png"):
-        d3.download_button(
-            "PNG",
-            to_image(report, "png"),
-            file_name=f"complaint-radar-week-{week:%Y-%m-%d}.png",
-            mime="image/png",
-            key="dl_png",
+    for column, fmt, mime in ((d2, "pdf", "application/pdf"), (d3, "png", "image/png")):
+        if not column.toggle(t(f"download_{fmt}", language), key=f"make_{fmt}"):
+            continue
+        try:
+            document = to_image(report, fmt)
+        except Exception as exc:  # any chart failure: an error id, never a traceback
+            with column:
+                show_failure(f"weekly {fmt}", exc)
+            continue
+        column.download_button(
+            fmt.upper(),
+            document,
+            file_name=f"complaint-radar-week-{week:%Y-%m-%d}.{fmt}",
+            mime=mime,
+            key=f"dl_{fmt}",
         )
 
     rows = summary_rows(report, language)

@@ -49,6 +49,7 @@ def mask_text(text: str) -> str:
     """The plain four passes over the whole text."""
     if not text:
         return text
+    text = pii.fold_text(text)
     text = pii._ID_CARD.sub(pii._keep_last4, text)
     text = pii._EMAIL.sub(pii._mask_email, text)
     text = pii._BANK_CARD.sub(pii._keep_last4, text)
@@ -132,7 +133,7 @@ def _clean_label_text(value: str, limit: int) -> str:
 
 def _safe_external_id(external_id: str) -> str:
     """An id that is itself personal data (a phone as ticket number) is replaced by a keyed hash."""
-    if mask_text(external_id) == external_id:
+    if mask_text(external_id) == pii.fold_text(external_id):
         return external_id
     salt = os.environ.get("RADAR_PII_SALT", "complaint-radar-demo-salt").encode()
     return "pii-" + hmac.new(salt, external_id.encode(), hashlib.sha256).hexdigest()[:40]

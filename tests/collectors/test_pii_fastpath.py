@@ -14,12 +14,15 @@ from hypothesis import strategies as st
 from collectors import pii
 from collectors.normalize import clean_label, parse_time
 
-TEXT = st.text(alphabet=st.sampled_from(list("0123456789１２ -+@._xX中a\t\u3000\xa0")), max_size=40)
+TEXT = st.text(
+    alphabet=st.sampled_from(list("0123456789１２ -+@._xX中a\t\u3000\xa0＠．\u200b")), max_size=40
+)
 
 
 def four_passes(text: str) -> str:
     if not text:
         return text
+    text = pii.fold_text(text)
     text = pii._ID_CARD.sub(pii._keep_last4, text)
     text = pii._EMAIL.sub(pii._mask_email, text)
     text = pii._BANK_CARD.sub(pii._keep_last4, text)
@@ -27,7 +30,9 @@ def four_passes(text: str) -> str:
 
 
 def fresh_key(identifier: str) -> str:
-    normalised = re.sub(r"[\s\-+]", "", identifier).upper()
+    normalised = re.sub(r"[\s\-+.()（）]", "", pii.fold_text(identifier)).upper()
+    if normalised.startswith("0086") and len(normalised) == 15:
+        normalised = normalised[2:]
     if normalised.startswith("86") and len(normalised) == 13:
         normalised = normalised[2:]
     salt = os.environ.get("RADAR_PII_SALT", pii._DEFAULT_SALT).encode()

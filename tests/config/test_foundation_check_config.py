@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 from config.loader import ConfigError, check_config, load_config
 from config.settings import PROJECT_ROOT
+from tests.config.test_weak_secrets import STRONG as STRONG_SECRETS
 
 
 @pytest.fixture
@@ -33,6 +35,8 @@ def run_check(config_dir: Path) -> subprocess.CompletedProcess:
         text=True,
         cwd=PROJECT_ROOT,
         timeout=120,
+        # real keys: with the shipped demo keys check-config fails (tests/config/test_weak_secrets.py)
+        env={**os.environ, **STRONG_SECRETS},
     )
 
 
