@@ -31,6 +31,11 @@ def check(tmp_path, **env: str) -> subprocess.CompletedProcess:
     (folder / "routes.yaml").unlink(missing_ok=True)
     clean = {k: v for k, v in os.environ.items() if k != "RADAR_DASHBOARD_URL"}
     clean |= {"T_TRAP_DING_URL": "http://127.0.0.1:9/robot", "T_TRAP_LARK_URL": "http://x/"}
+    # real signing keys: weak ones are an error of their own (tests/config/test_weak_secrets.py)
+    clean |= {
+        "RADAR_ACK_SECRET": "k3Q9vX2mL8pR4tW7zY1bN6",
+        "RADAR_PII_SALT": "s8Fj2Lq9Wm4Zx7Rt3Vb5Nc",
+    }
     return subprocess.run(
         [sys.executable, "manage.py", "check-config", "--config-dir", str(folder)],
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, env=clean | env,
