@@ -81,14 +81,19 @@ def parse_received_at(values: pd.Series, local: ZoneInfo, report: LoadReport) ->
     return parsed
 
 
-def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, LoadReport]:
-    """The CSV as a frame with tz-aware ``received_at``; extra columns are kept but unused."""
+def read_text_csv(path: Path, what: str) -> pd.DataFrame:
+    """Every cell as text (ids and codes keep their leading zeros), or a clear error."""
     if not path.exists():
-        raise BacktestInputError(f"投诉文件不存在 / file not found: {path}")
+        raise BacktestInputError(f"{what}不存在 / file not found: {path}")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise BacktestInputError(f"无法读取 CSV / cannot read {path}: {exc}") from None
+
+
+def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, LoadReport]:
+    """The CSV as a frame with tz-aware ``received_at``; extra columns are kept but unused."""
+    frame = read_text_csv(path, "投诉文件")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise BacktestInputError(
@@ -137,12 +142,7 @@ def load_counts(
     earlier (and a 5-minute count lands in its own bucket). Rows of count 0 carry nothing and
     are dropped; negative, fractional or unreadable counts are skipped and reported.
     """
-    if not path.exists():
-        raise BacktestInputError(f"计数文件不存在 / file not found: {path}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise BacktestInputError(f"无法读取 CSV / cannot read {path}: {exc}") from None
+    frame = read_text_csv(path, "计数文件")
     missing = [c for c in ("interval_start", "count") if c not in frame.columns]
     if missing:
         raise BacktestInputError(
