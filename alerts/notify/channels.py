@@ -108,6 +108,7 @@ def build_channel(config: ChannelConfig) -> Channel:
     from alerts.notify.dingtalk import DingTalkNotifier
     from alerts.notify.email import EmailNotifier
     from alerts.notify.feishu import FeishuNotifier
+    from alerts.notify.tencent import TencentSmsNotifier
     from alerts.notify.webhook import WebhookNotifier
     from alerts.notify.wecom import WeComNotifier
 
@@ -120,5 +121,6 @@ def build_channel(config: ChannelConfig) -> Channel:
         "email": EmailNotifier,
         "aliyun_sms": AliyunSmsNotifier,
         "aliyun_voice": AliyunVoiceNotifier,
+        "tencent_sms": TencentSmsNotifier,
     }
     return kinds[config.kind](config)
