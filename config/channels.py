@@ -132,6 +132,12 @@ class TencentSmsChannel(ChannelBase):
     endpoint: str = "https://sms.tencentcloudapi.com/"
     region: str = "ap-guangzhou"
     variable_limit: int = Field(default=12, ge=4, le=200)
+    ack_template_id: str | None = Field(
+        default=None,
+        pattern=r"^\d{1,12}$",
+        description="A template with a fourth variable, the reply code (回复 {4} 确认): pages "
+        "that can be acknowledged use it, and the worker pulls replies (PullSmsReplyStatus).",
+    )
     per_number_per_30_seconds: int = Field(default=1, ge=1, le=30)
     per_number_per_hour: int = Field(default=5, ge=1, le=1000)
 

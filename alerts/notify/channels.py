@@ -45,6 +45,7 @@ class OutgoingMessage:
     recipient: Recipient
     alerts: list[dict] = field(default_factory=list)
     attachments: tuple[Attachment, ...] = ()
+    reply_code: str = ""  # set by a channel that acknowledges by SMS reply (see reply_codes)
 
     @property
     def title(self) -> str:

@@ -20,16 +20,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.orm import Session
 
 from alerts.notify.aliyun import template_params
 from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
 from alerts.notify.http import env_value, request_json
 from alerts.notify.ratelimit import SlidingWindowLimiter
+from alerts.notify.reply_codes import Reply, assign_code
 from config.models import TencentSmsChannel
+from storage.models import Notification
 
 ALGORITHM = "TC3-HMAC-SHA256"
 SERVICE = "sms"
@@ -115,7 +119,30 @@ class TencentSmsNotifier:
 
     def template_values(self, message: OutgoingMessage) -> list[str]:
         values = template_params(message, self.config.variable_limit)
-        return [values["level"], values["what"], values["count"]]
+        found = [values["level"], values["what"], values["count"]]
+        return [*found, message.reply_code] if message.reply_code else found
+
+    def prepare(
+        self, session: Session, rows: list[Notification], message: OutgoingMessage, now: datetime
+    ) -> OutgoingMessage:
+        """With an acknowledgement template, a page that can be acknowledged gets a reply code,
+        stored with the claim before the request leaves."""
+        if not self.config.ack_template_id or not message.recipient.phone:
+            return message
+        return replace(message, reply_code=assign_code(session, self.name, rows, message, now))
+
+    def pull_replies(self) -> list[Reply]:
+        """Texts phones sent back (PullSmsReplyStatus): the platform hands each out once."""
+        body = {"Limit": 100, "SmsSdkAppId": self.config.sdk_app_id}
+        response = self.call("PullSmsReplyStatus", body)
+        replies = []
+        for item in response.get("PullSmsReplyStatusSet") or []:
+            if not isinstance(item, dict) or not str(item.get("ReplyUnixTime", "")).isdigit():
+                continue
+            at = datetime.fromtimestamp(int(item["ReplyUnixTime"]), UTC)
+            content = str(item.get("ReplyContent", ""))[:200]
+            replies.append(Reply(str(item.get("PhoneNumber", "")), content, at))
+        return replies
 
     def call(self, action: str, body: dict) -> dict:
         """One signed API call; returns ``Response`` or raises the classified error."""
@@ -165,7 +192,9 @@ class TencentSmsNotifier:
             "PhoneNumberSet": [e164(phone)],
             "SmsSdkAppId": self.config.sdk_app_id,
             "SignName": self.config.sign_name,
-            "TemplateId": self.config.template_id,
+            "TemplateId": (
+                self.config.ack_template_id if message.reply_code else self.config.template_id
+            ),
             "TemplateParamSet": self.template_values(message),
             "SessionContext": message.idempotency_key[:200],
         }

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -31,7 +32,8 @@ from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_robots import HOSTILE, message
 
 SECRET_ID, SECRET_KEY, APP_ID = "AKID-test", "tc-secret-0123", "1400006666"
-TEMPLATE_VARIABLES = 3
+# Approved templates and their variable counts: the page, and the page with a reply code.
+TEMPLATES = {"1110": 3, "2220": 4}
 
 
 def expected_signature(request: Request, body: bytes, timestamp: str) -> str:
@@ -54,8 +56,17 @@ def expected_signature(request: Request, body: bytes, timestamp: str) -> str:
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-def tencent_server(httpserver, sent: list[dict], limit: int = 12) -> None:
+def tencent_server(
+    httpserver,
+    sent: list[dict],
+    limit: int = 12,
+    replies: list[dict] | None = None,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """``replies``: texts phones sent back; PullSmsReplyStatus hands each out once. ``now``:
+    the clock of the per-number limit (a test's simulated clock; signatures use the real one)."""
     last_sent: dict[str, float] = {}
+    replies = replies if replies is not None else []
 
     def answer(body: dict) -> Response:  # Tencent answers HTTP 200 with the verdict inside
         body = {"Response": {**body, "RequestId": "r"}}
@@ -85,21 +96,33 @@ def tencent_server(httpserver, sent: list[dict], limit: int = 12) -> None:
             return error("AuthFailure.SignatureFailure")
         if request.headers.get("X-TC-Version") != "2021-01-11":
             return error("NoSuchVersion")
-        if request.headers.get("X-TC-Action") != "SendSms":
-            return error("InvalidAction")
+        action = request.headers.get("X-TC-Action")
         params = json.loads(body)
         if params.get("SmsSdkAppId") != APP_ID:
             return error("InvalidParameterValue.SdkAppIdNotExist")
+        if action == "PullSmsReplyStatus":
+            if not 1 <= params.get("Limit", 0) <= 100:
+                return error("InvalidParameterValue")
+            taken = replies[: params["Limit"]]
+            del replies[: len(taken)]
+            return answer({"PullSmsReplyStatusSet": taken})
+        if action != "SendSms":
+            return error("InvalidAction")
         values = params.get("TemplateParamSet")
-        if not isinstance(values, list) or len(values) != TEMPLATE_VARIABLES:
+        wanted = TEMPLATES.get(params.get("TemplateId"))
+        if wanted is None:
+            return error("FailedOperation.TemplateIncorrectOrUnapproved")
+        if not isinstance(values, list) or len(values) != wanted:
             return error("FailedOperation.TemplateParamSetNotMatchApprovedTemplate")
+        if wanted == 4 and not (values[3].isdigit() and len(values[3]) == 4):
+            return error("InvalidParameterValue.TemplateParameterFormatError")
         if any(not isinstance(v, str) or len(v) > limit for v in values):
             return error("InvalidParameterValue.TemplateParameterLengthLimit")
         [phone] = params["PhoneNumberSet"]
-        if phone in last_sent and time.time() - last_sent[phone] < 30:
+        if phone in last_sent and now() - last_sent[phone] < 30:
             status = {"Code": "LimitExceeded.PhoneNumberThirtySecondLimit", "Message": "30s"}
             return answer({"SendStatusSet": [{"PhoneNumber": phone, **status}]})
-        last_sent[phone] = time.time()
+        last_sent[phone] = now()
         sent.append(params)
         status = {"Code": "Ok", "Message": "send success", "SerialNo": f"s{len(sent)}"}
         return answer({"SendStatusSet": [{"PhoneNumber": phone, **status}]})
