@@ -152,3 +152,22 @@ def test_numbers_and_codes_are_read_the_way_phones_write_them():
     assert mobile("+8613900000001") == mobile("0086 139-0000-0001") == "13900000001"
     assert code_in("1234") == "1234" and code_in("确认 1234。") == "1234"
     assert code_in("12345") == code_in("12 34") == code_in("") == ""
+
+
+def test_one_code_answers_a_grouped_page_and_recoveries_carry_none(
+    factory, clock, monkeypatch, httpserver
+):
+    replies: list[dict] = []
+    sent: list[dict] = []
+    config = setup(httpserver, monkeypatch, clock, replies, sent)
+    with factory() as session:
+        ids = [add_alert(session, clock.now, severity=1, title=t, key={"p": t}).id for t in "甲乙"]
+    built = page(factory, config, clock)
+    [params] = sent
+    assert params["TemplateParamSet"][2] == "2"
+    text_back(replies, "13900000001", params["TemplateParamSet"][3], clock.now)
+    assert sorted(pull_and_acknowledge(factory, built, clock.now)) == ids
+    with session_scope(factory) as session:
+        resolve(session, ids[0], "system", clock.advance(minutes=1))
+    page(factory, config, clock)  # the 已恢复 notice: nothing to acknowledge, no code
+    assert [(p["TemplateId"], len(p["TemplateParamSet"])) for p in sent[1:]] == [("1110", 3)]
