@@ -12,6 +12,7 @@ from alerts.actions import resolve
 from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.reply_codes import code_in, mobile, pull_and_acknowledge
+from alerts.worker import WorkerContext, build_scheduler, notify_job, sms_replies_job
 from storage.db import session_scope
 from storage.models import Alert, AlertEvent, AlertState, SmsReplyCode
 from tests.notify.conftest import add_alert, make_config
@@ -171,3 +172,20 @@ def test_one_code_answers_a_grouped_page_and_recoveries_carry_none(
         resolve(session, ids[0], "system", clock.advance(minutes=1))
     page(factory, config, clock)  # the 已恢复 notice: nothing to acknowledge, no code
     assert [(p["TemplateId"], len(p["TemplateParamSet"])) for p in sent[1:]] == [("1110", 3)]
+
+
+def test_the_worker_pages_and_acknowledges_by_reply_on_its_own_jobs(
+    engine, clock, monkeypatch, httpserver
+):
+    replies: list[dict] = []
+    sent: list[dict] = []
+    config = setup(httpserver, monkeypatch, clock, replies, sent)
+    ctx = WorkerContext(config=config, engine=engine, clock=clock)
+    assert "sms-replies" in {job.id for job in build_scheduler(ctx).get_jobs()}
+    with ctx.factory() as session:
+        alert_id = add_alert(session, clock.now, severity=1).id
+    notify_job(ctx)
+    text_back(replies, "13900000001", sent[0]["TemplateParamSet"][3], clock.now)
+    sms_replies_job(ctx)
+    with ctx.factory() as session:
+        assert session.get(Alert, alert_id).acknowledged_by == "oncall-a"
