@@ -26,7 +26,8 @@ def _log(session: Session, alert: Alert, kind: str, actor: str, now: datetime, *
     session.add(AlertEvent(alert_id=alert.id, at=now, kind=kind, actor=actor, **kw))
 
 
-def acknowledge(session: Session, alert_id: int, actor: str, now: datetime) -> Alert:
+def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via: str = "") -> Alert:
+    """``via`` says how, when not the dashboard (e.g. "短信回复 1234") for the audit trail."""
     alert = _get(session, alert_id)
     if alert.state not in (AlertState.FIRING, AlertState.PENDING):
         raise ActionError(f"cannot acknowledge an alert that is {alert.state}")
@@ -34,7 +35,16 @@ def acknowledge(session: Session, alert_id: int, actor: str, now: datetime) -> A
     alert.state = AlertState.ACKNOWLEDGED.value
     alert.acknowledged_at = now
     alert.acknowledged_by = actor
-    _log(session, alert, "acknowledged", actor, now, from_state=before, to_state=alert.state)
+    _log(
+        session,
+        alert,
+        "acknowledged",
+        actor,
+        now,
+        from_state=before,
+        to_state=alert.state,
+        message=via,
+    )
     return alert
 
 

@@ -27,6 +27,7 @@ from alerts.engine import evaluate
 from alerts.leader import LeaderLock, leader_lock_for
 from alerts.notify.channels import Channel, build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.reply_codes import pull_and_acknowledge
 from alerts.tuning import tune_process
 from collectors.base import WORKER_STOPPING, Collector
 from collectors.registry import build_collector
@@ -209,6 +210,12 @@ def _notify(ctx: WorkerContext) -> None:
         log.info("notifications: %d sent, %d failed attempts", sent, failed)
 
 
+def sms_replies_job(ctx: WorkerContext) -> None:
+    """Acknowledge alerts by the reply codes people texted back (leader only, like notify)."""
+    if ctx.is_leader():
+        pull_and_acknowledge(ctx.factory, ctx.channels, ctx.clock())
+
+
 def heartbeat_job(ctx: WorkerContext) -> None:
     now = ctx.clock()
     with session_scope(ctx.factory) as session:
@@ -234,6 +241,7 @@ def tick(ctx: WorkerContext) -> None:
         collect_job(ctx, name)
     evaluate_job(ctx)
     notify_job(ctx)
+    sms_replies_job(ctx)
     heartbeat_job(ctx)
 
 
@@ -266,6 +274,9 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
     )
     scheduler.add_job(notify_job, "interval", seconds=15, args=[ctx], id="notify", **starts)
     scheduler.add_job(heartbeat_job, "interval", seconds=10, args=[ctx], id="heartbeat", **starts)
+    scheduler.add_job(
+        sms_replies_job, "interval", seconds=20, args=[ctx], id="sms-replies", **starts
+    )
     # PostgreSQL: monthly partitions of complaints created a few months ahead, daily.
     scheduler.add_job(
         maintain_partitions, "cron", hour=1, args=[ctx.engine, ctx.clock], id="partitions"

@@ -117,6 +117,31 @@ class AliyunVoiceChannel(ChannelBase):
     per_number_per_hour: int = Field(default=5, ge=1, le=1000)
 
 
+class TencentSmsChannel(ChannelBase):
+    """Tencent Cloud SMS (腾讯云短信 SendSms, API 3.0 with TC3-HMAC-SHA256): a signed request
+    with an approved template to the person's mobile. The template's variables are positional:
+    {1} level, {2} what, {3} count, each at most ``variable_limit`` characters (the console shows
+    the account's limit: 6 or 12 for personal accounts, none for verified companies)."""
+
+    kind: Literal["tencent_sms"]
+    secret_id_env: EnvVarName
+    secret_key_env: EnvVarName
+    sdk_app_id: str = Field(pattern=r"^\d{6,12}$", description="The SmsSdkAppId, e.g. 1400006666.")
+    sign_name: str = Field(min_length=1, description="The approved SMS signature (签名).")
+    template_id: str = Field(pattern=r"^\d{1,12}$", description="The approved template's id.")
+    endpoint: str = "https://sms.tencentcloudapi.com/"
+    region: str = "ap-guangzhou"
+    variable_limit: int = Field(default=12, ge=4, le=200)
+    ack_template_id: str | None = Field(
+        default=None,
+        pattern=r"^\d{1,12}$",
+        description="A template with a fourth variable, the reply code (回复 {4} 确认): pages "
+        "that can be acknowledged use it, and the worker pulls replies (PullSmsReplyStatus).",
+    )
+    per_number_per_30_seconds: int = Field(default=1, ge=1, le=30)
+    per_number_per_hour: int = Field(default=5, ge=1, le=1000)
+
+
 ChannelConfig = Annotated[
     LogChannel
     | WebhookChannel
@@ -125,7 +150,8 @@ ChannelConfig = Annotated[
     | FeishuChannel
     | EmailChannel
     | AliyunSmsChannel
-    | AliyunVoiceChannel,
+    | AliyunVoiceChannel
+    | TencentSmsChannel,
     Field(discriminator="kind"),
 ]
 

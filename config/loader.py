@@ -122,6 +122,8 @@ def _cross_checks(config: RadarConfig) -> list[ConfigIssue]:
             "password_env",
             "access_key_id_env",
             "access_key_secret_env",
+            "secret_id_env",
+            "secret_key_env",
         ):
             env_name = getattr(channel, field, None)
             if channel.enabled and env_name and not os.environ.get(env_name):

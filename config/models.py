@@ -10,6 +10,7 @@ from config.channels import (
     EmailChannel,
     FeishuChannel,
     LogChannel,
+    TencentSmsChannel,
     WebhookChannel,
     WeComChannel,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "SourcesFile",
     "StrictModel",
     "Team",
+    "TencentSmsChannel",
     "ThresholdRule",
     "WeComChannel",
     "WebhookChannel",

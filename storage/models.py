@@ -285,6 +285,33 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text, default="")
 
 
+class SmsReplyCode(Base):
+    """A short code sent in one SMS page for one alert: the person who got it acknowledges the
+    alert by replying it from that number (see ``alerts.notify.reply_codes``).
+
+    Written in the same transaction that claims the page, before the network call; a code
+    counts only once its notification row was handed to the platform (sent or unknown), is used
+    once (``used_at``) and is dead once its alert resolves.
+    """
+
+    __tablename__ = "sms_reply_codes"
+    __table_args__ = (
+        UniqueConstraint("message_key", "alert_id", name="uq_sms_reply_codes_message_alert"),
+        Index("ix_sms_reply_codes_lookup", "channel", "phone", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(32))
+    receiver: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(8))
+    message_key: Mapped[str] = mapped_column(String(200))
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class Silence(Base):
     """Alerts matching these label matchers in [starts_at, ends_at) are recorded but not notified."""
 

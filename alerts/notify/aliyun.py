@@ -57,18 +57,19 @@ def aliyun_signature(secret: str, params: dict[str, str], method: str = "GET") -
     return base64.b64encode(digest).decode()
 
 
-def template_params(message: OutgoingMessage) -> dict[str, str]:
-    """What the template shows: severity, what (the most severe alert, inert) and how many."""
+def template_params(message: OutgoingMessage, limit: int = VARIABLE_LIMIT) -> dict[str, str]:
+    """What the template shows: severity, what (the most severe alert, inert) and how many,
+    each at most ``limit`` characters."""
     items = message.notice.items
     if not items:
-        return {"level": "通知", "what": plain(message.notice.title, VARIABLE_LIMIT), "count": "0"}
+        return {"level": "通知", "what": plain(message.notice.title, limit), "count": "0"}
     worst = min(items, key=lambda i: (i.severity, i.alert_id))
     level = SEVERITY_LABELS.get(worst.severity, str(worst.severity)).split()[0]
     if all(i.state == "resolved" for i in items):
         level = "已恢复"
     return {
-        "level": level[:VARIABLE_LIMIT],
-        "what": plain(worst.title, VARIABLE_LIMIT),
+        "level": level[:limit],
+        "what": plain(worst.title, limit),
         "count": str(len(items)),
     }
 

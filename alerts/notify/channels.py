@@ -45,6 +45,7 @@ class OutgoingMessage:
     recipient: Recipient
     alerts: list[dict] = field(default_factory=list)
     attachments: tuple[Attachment, ...] = ()
+    reply_code: str = ""  # set by a channel that acknowledges by SMS reply (see reply_codes)
 
     @property
     def title(self) -> str:
@@ -108,6 +109,7 @@ def build_channel(config: ChannelConfig) -> Channel:
     from alerts.notify.dingtalk import DingTalkNotifier
     from alerts.notify.email import EmailNotifier
     from alerts.notify.feishu import FeishuNotifier
+    from alerts.notify.tencent import TencentSmsNotifier
     from alerts.notify.webhook import WebhookNotifier
     from alerts.notify.wecom import WeComNotifier
 
@@ -120,5 +122,6 @@ def build_channel(config: ChannelConfig) -> Channel:
         "email": EmailNotifier,
         "aliyun_sms": AliyunSmsNotifier,
         "aliyun_voice": AliyunVoiceNotifier,
+        "tencent_sms": TencentSmsNotifier,
     }
     return kinds[config.kind](config)

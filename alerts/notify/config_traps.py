@@ -21,6 +21,7 @@ NEEDS = {
     "email": ("email", "邮箱"),
     "aliyun_sms": ("phone", "手机号"),
     "aliyun_voice": ("phone", "手机号"),
+    "tencent_sms": ("phone", "手机号"),
 }
 
 

@@ -220,6 +220,9 @@ def _send_batch(
         ids = [row.id for row in rows]
         message = build_message(session, rows, config, dashboard, now)
         channel_name = rows[0].channel
+        prepare = getattr(channel, "prepare", None)
+        if prepare is not None:  # e.g. an SMS reply code, stored with the claim
+            message = prepare(session, rows, message, now)
     # Committed: from here on a crash leaves the rows "sending", never "pending".
     error: Exception | None = None
     try:

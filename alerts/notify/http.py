@@ -63,6 +63,7 @@ def request_json(
     url: str,
     *,
     json: dict[str, Any] | None = None,
+    content: bytes | None = None,
     params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     code_keys: tuple[str, ...] = ("code", "errcode"),
@@ -73,7 +74,9 @@ def request_json(
     @quick_retries(config)
     def once() -> dict[str, Any]:
         try:
-            response = client.request(method, url, json=json, params=params, headers=headers or {})
+            response = client.request(
+                method, url, json=json, content=content, params=params, headers=headers or {}
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise TransientError(f"{config.name}: {type(exc).__name__}") from None
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError) as exc:
