@@ -74,14 +74,14 @@ def situation_ids(firings: Sequence[Firing]) -> dict[int, int]:
     """Each replayed alert's situation (the lead's id), as the live engine links them: an alert
     joins the situation of an alert that was active when it was created."""
     lead: dict[int, int] = {}
-    ordered = sorted(firings, key=lambda f: (f.created, f.id))
-    for n, firing in enumerate(ordered):
-        active = [
+    active: list[Firing] = []  # created earlier and not resolved yet: few at any time
+    for firing in sorted(firings, key=lambda f: (f.created, f.id)):
+        active = [o for o in active if o.resolved is None or o.resolved > firing.created]
+        views = [
             AlertView(o.id, o.key, o.complaint_ids, lead[o.id] if lead[o.id] != o.id else None)
-            for o in ordered[:n]
-            if o.resolved is None or o.resolved > firing.created
+            for o in active
         ]
-        view = AlertView(firing.id, firing.key, firing.complaint_ids)
-        joined = lead_for(view, active)
+        joined = lead_for(AlertView(firing.id, firing.key, firing.complaint_ids), views)
         lead[firing.id] = lead[joined] if joined is not None else firing.id
+        active.append(firing)
     return lead
