@@ -55,13 +55,17 @@ class DropFile:
     def __init__(self, path: Path, encoding: str = "auto", sheet: str | None = None) -> None:
         self.path, self.sheet = path, sheet
         self.handle = open_regular(path)
-        digest = hashlib.sha256()
-        self.size = 0
-        while chunk := self.handle.read(CHUNK):
-            digest.update(chunk)
-            self.size += len(chunk)
-        self.digest = digest.hexdigest()[:32]  # 128 bits tell exports apart
-        self.encoding = "xlsx" if self.is_excel else self._encoding(encoding)
+        try:
+            digest = hashlib.sha256()
+            self.size = 0
+            while chunk := self.handle.read(CHUNK):
+                digest.update(chunk)
+                self.size += len(chunk)
+            self.digest = digest.hexdigest()[:32]  # 128 bits tell exports apart
+            self.encoding = "xlsx" if self.is_excel else self._encoding(encoding)
+        except BaseException:
+            self.handle.close()  # a refused file is moved to failed/ next: no handle left open
+            raise
 
     @property
     def is_excel(self) -> bool:

@@ -163,3 +163,18 @@ def test_a_worker_killed_mid_file_loses_and_doubles_nothing(tmp_path, inbox):
     drain(factory, _collector(inbox), inbox)  # the restarted worker
     assert len(stored_ids(factory, "drop")) == rows == counted(factory, "drop")
     engine.dispose()
+
+
+def test_a_gb18030_file_larger_than_a_read_chunk_keeps_its_text(factory, inbox):
+    """The encoding is found over 1 MB chunks: characters split between chunks still decode."""
+    rows = 30_000  # ≈ 2.4 MB: characters of two bytes fall across each chunk boundary
+    with (inbox / "gbk.csv").open("w", encoding="gb18030", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["工单号", "受理时间", "渠道", "投诉内容"])
+        for n in range(rows):
+            out.writerow([f"G{n:06d}", "2026-11-23 09:00", "热线", f"理赔太慢，第{n}次催办"])
+    drain(factory, _collector(inbox), inbox)
+    stored = complaints(factory, "drop")
+    assert len(stored) == rows
+    assert stored[-1].text == f"理赔太慢，第{rows - 1}次催办"
+    assert "encoding gb18030" in (inbox / "done" / "gbk.csv.result.txt").read_text("utf-8")
