@@ -178,3 +178,15 @@ def test_a_gb18030_file_larger_than_a_read_chunk_keeps_its_text(factory, inbox):
     assert len(stored) == rows
     assert stored[-1].text == f"理赔太慢，第{rows - 1}次催办"
     assert "encoding gb18030" in (inbox / "done" / "gbk.csv.result.txt").read_text("utf-8")
+
+
+def test_a_bad_row_in_a_later_batch_is_quarantined_and_the_rest_stored(factory, inbox):
+    path = write_csv(inbox / "one-bad.csv", ROWS)
+    lines = path.read_text("utf-8").splitlines()
+    lines[BATCH_ROWS + 500] += ",多出的字段"  # a row of the second batch has a field too many
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    drain(factory, _collector(inbox), inbox)
+    assert len(stored_ids(factory, "drop")) == ROWS - 1
+    [record] = quarantined(factory, "drop")
+    assert record.external_id == f"one-bad.csv:{BATCH_ROWS + 501}"
+    assert "too many fields" in record.reason
