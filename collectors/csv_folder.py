@@ -1,9 +1,12 @@
-"""CSV/Excel drop folder (hotline and call-centre exports): one file per batch.
+"""CSV/Excel drop folder (hotline and call-centre exports), each file in batches of rows.
 
-A file's content hash joins the cursor in the same transaction as its rows, so a file is never
-imported twice, even when it is dropped again under another name. The file is moved to done/ or
-failed/ (with a reason file) only after that commit; if the move is interrupted, the next run
-recognises the hash and just finishes the move.
+A file is read as a stream and stored a batch of rows at a time (``collectors.file_import``), so
+memory stays flat whatever the file's size. Each batch's cursor names the file's content hash and
+how many of its rows are stored; a worker killed mid-file resumes after those rows. The last
+batch puts the hash among the imported files in the same transaction as its rows, so a file is
+never imported twice, even when it is dropped again under another name. The file is moved to
+done/ or failed/ (with a reason file) only after that commit; if the move is interrupted, the
+next run recognises the hash and just finishes the move.
 
 A file still being uploaded (a slow SFTP copy straight to ``.csv``) must not be read half-written:
 a file is imported only once it has not changed for ``settle_seconds`` (its modification time is
@@ -12,11 +15,8 @@ that old, or its size and modification time have stayed the same across looks th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +24,8 @@ from datetime import datetime
 from pathlib import Path
 
 from collectors.base import Batch, BatchOutcome, PreRejected
-from collectors.files import SUPPORTED_SUFFIXES, FileRejected, read_table, table_records
+from collectors.file_import import FileImport
+from collectors.files import SUPPORTED_SUFFIXES, FileRejected
 from collectors.http_client import SourceUnavailable
 from collectors.products import ProductTable
 from config.sources import CsvFolderSource
@@ -32,11 +33,6 @@ from config.sources import CsvFolderSource
 log = logging.getLogger(__name__)
 MAX_REMEMBERED_FILES = 5_000
 _SKIP_SUFFIXES = (".tmp", ".part", ".crdownload", ".reason.txt", ".result.txt")
-
-
-def file_hash(data: bytes) -> str:
-    """Content identity of a file (128 bits is plenty to tell exports apart)."""
-    return hashlib.sha256(data).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -74,15 +70,6 @@ def wait_reason(look: Look, previous: Look | None, wall_now: float, settle: floa
     return f"文件刚修改 / modified {max(age, 0):.0f}s ago: importing once unchanged for {settle:g}s"
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The bytes of ``path`` if it is a regular file, opened without following a link."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(0, "not a regular file")
-        return handle.read()
-
-
 def move_with_note(path: Path, folder: Path, note: str, digest: str, note_suffix: str) -> Path:
     """Move ``path`` into ``folder`` without overwriting, and write ``note`` next to it."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,6 +91,7 @@ class CsvFolderCollector:
         self.inbox = Path(config.inbox)
         self.done = Path(config.done_dir) if config.done_dir else self.inbox / "done"
         self.failed = Path(config.failed_dir) if config.failed_dir else self.inbox / "failed"
+        self.current: FileImport | None = None  # the file being imported, open between batches
 
     def pending(self) -> list[Path]:
         """Files waiting in the inbox, oldest first; hidden and partial uploads are left alone."""
@@ -163,8 +151,11 @@ class CsvFolderCollector:
     def _fetch(self, cursor: str) -> Batch:
         files = self.settled(self.pending())
         if not files:
+            self._close()
             return Batch(records=[], cursor=cursor)
         path, has_more = files[0], len(files) > 1
+        if self.current is not None and self.current.file.path in files:
+            path = self.current.file.path  # finish the file begun before another one arrived
         known = json.loads(cursor)["files"] if cursor else []
         if path.is_symlink() or path.resolve().parent != self.inbox.resolve():
             # A link could import (and echo into reasons) any file the worker can read.
@@ -176,55 +167,94 @@ class CsvFolderCollector:
             return self._failed(
                 path, f"文件过大 / file too large: {size_mb:.0f} MB", "", cursor, has_more
             )
+        state = json.loads(cursor) if cursor else {}
+        known, partial = state.get("files", []), state.get("partial") or {}
+        current = self.current
+        if current is None or current.file.path != path or partial != self._partial(current):
+            self._close()
+            try:
+                current = FileImport(path, self.config.encoding, self.config.sheet)
+            except OSError as exc:  # swapped for a link or a special file after the check above
+                reason = f"无法读取 / unreadable: {exc.strerror}"
+                return self._failed(path, reason, "", cursor, has_more)
+            except FileRejected as exc:
+                return self._failed(path, str(exc), "", cursor, has_more)
+            after = self._look(path)
+            if after is not before or current.file.size != before.size:  # written while read
+                current.close()
+                self.looks[path.name] = after
+                self.waiting[path.name] = "文件在读取时被修改 / changed while being read"
+                log.info("source %s: %s changed while read; waits", self.config.name, path.name)
+                return Batch(records=[], cursor=cursor, has_more=has_more)
+            digest = current.digest
+            if digest in known:
+                current.close()
+                note = "重复文件，已导入过 / same content already imported; nothing stored"
+                return Batch(
+                    records=[],
+                    cursor=cursor,
+                    has_more=has_more,
+                    after_commit=lambda _o: self._move(
+                        path, self.done, note, digest, ".result.txt"
+                    ),
+                )
+            resume = partial.get("rows", 0) if partial.get("file") == digest else 0
+            try:
+                if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    raise FileRejected(f"不支持的文件类型 / unsupported file type {path.suffix}")
+                current.start(
+                    dict(self.config.columns),
+                    self.config.channel,
+                    self.config.max_rows,
+                    self.config.max_unpacked_mb * 1_048_576,
+                    skip=resume,
+                )
+            except FileRejected as exc:
+                current.close()
+                return self._failed(path, str(exc), digest, cursor, has_more)
+            self.current = current
+        return self._next_batch(path, current, known, has_more)
+
+    @staticmethod
+    def _partial(current: FileImport) -> dict:
+        return {"file": current.digest, "rows": current.position}
+
+    def _close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+
+    def _next_batch(
+        self, path: Path, current: FileImport, known: list[str], has_more: bool
+    ) -> Batch:
+        """The next rows of the open file; its cursor says how far the file is stored."""
         try:
-            data = read_regular_file(path)
-        except OSError as exc:  # swapped for a link or a special file after the check above
-            return self._failed(
-                path, f"无法读取 / unreadable: {exc.strerror}", "", cursor, has_more
-            )
-        after = self._look(path)
-        if after is not before or len(data) != before.size:  # written to while we read it
-            self.looks[path.name] = after
-            self.waiting[path.name] = "文件在读取时被修改 / changed while being read"
-            log.info("source %s: %s changed while read; waits", self.config.name, path.name)
-            return Batch(records=[], cursor=cursor, has_more=has_more)
-        digest = file_hash(data)
-        if digest in known:
-            note = "重复文件，已导入过 / same content already imported; nothing stored"
-            return Batch(
-                records=[],
-                cursor=cursor,
-                has_more=has_more,
-                after_commit=lambda _o: self._move(path, self.done, note, digest, ".result.txt"),
-            )
-        try:
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise FileRejected(f"不支持的文件类型 / unsupported file type {path.suffix}")
-            table = read_table(
-                path,
-                self.config.encoding,
-                self.config.sheet,
-                data,
-                max_rows=self.config.max_rows,
-                max_unpacked_bytes=self.config.max_unpacked_mb * 1_048_576,
-            )
-            records = table_records(table, dict(self.config.columns), self.config.channel)
-        except FileRejected as exc:
-            return self._failed(path, str(exc), digest, cursor, has_more)
+            records, problems, done = current.batch()
+        except FileRejected as exc:  # damaged past the rows already counted: keep them stored
+            self._close()
+            return self._failed(path, str(exc), current.digest, json.dumps({"files": known}), True)
         rejected = [
             PreRejected(
                 external_id=f"{path.name}:{line}",
                 reason=reason,
                 payload={"line": line, "values": raw},
             )
-            for line, reason, raw in table.problems
+            for line, reason, raw in problems
         ]
+        if not done:
+            cursor = json.dumps({"files": known, "partial": self._partial(current)})
+            batch = Batch(records=records, cursor=cursor, has_more=True, rejected=rejected)
+            return batch
+        self.current = None
+        current.close()
+        digest = current.digest
         new_cursor = json.dumps({"files": [*known, digest][-MAX_REMEMBERED_FILES:]})
 
         def finish(outcome: BatchOutcome) -> None:
             note = (
-                f"导入完成 / imported: {outcome.inserted} 新增 new, {outcome.duplicates} 重复 duplicate, "
-                f"{outcome.quarantined} 隔离 quarantined; encoding {table.encoding}; sha256 {digest}"
+                f"导入完成 / imported: {current.position} 行 rows; encoding "
+                f"{current.file.encoding}; sha256 {digest}; last batch {outcome.inserted} 新增 "
+                f"new, {outcome.duplicates} 重复 duplicate, {outcome.quarantined} 隔离 quarantined"
             )
             self._move(path, self.done, note, digest, ".result.txt")
 

@@ -64,27 +64,36 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _table(header: list[Any], body: list[tuple[int, list[Any]]], encoding: str) -> Table:
+def header_names(header: list[Any]) -> list[str]:
     headers = [str(h).strip() if h is not None else "" for h in header]
     if not any(headers):
         raise FileRejected("缺少表头 / the first row holds no column names")
-    table = Table(headers=headers, rows=[], encoding=encoding)
+    return headers
+
+
+def table_row(
+    headers: list[str], line: int, values: list[Any]
+) -> dict[str, Any] | tuple[int, str, Any] | None:
+    """One body row as a dict, a (line, reason, raw) problem, or None for a blank row."""
+    if all(v is None or str(v).strip() == "" for v in values):
+        return None
+    if len(values) > len(headers) and any(str(v or "").strip() for v in values[len(headers) :]):
+        reason = f"第{line}行字段数 {len(values)} 多于表头 {len(headers)} / too many fields"
+        return (line, reason, values)
+    padded = list(values) + [None] * (len(headers) - len(values))
+    row = {h: _cell(v) for h, v in zip(headers, padded, strict=False) if h}
+    row["_line"] = line
+    return row
+
+
+def _table(header: list[Any], body: list[tuple[int, list[Any]]], encoding: str) -> Table:
+    table = Table(headers=header_names(header), rows=[], encoding=encoding)
     for line, values in body:
-        if all(v is None or str(v).strip() == "" for v in values):
-            continue
-        if len(values) > len(headers) and any(str(v or "").strip() for v in values[len(headers) :]):
-            table.problems.append(
-                (
-                    line,
-                    f"第{line}行字段数 {len(values)} 多于表头 {len(headers)} / too many fields",
-                    values,
-                )
-            )
-            continue
-        padded = list(values) + [None] * (len(headers) - len(values))
-        row = {h: _cell(v) for h, v in zip(headers, padded, strict=False) if h}
-        row["_line"] = line
-        table.rows.append(row)
+        row = table_row(table.headers, line, values)
+        if isinstance(row, tuple):
+            table.problems.append(row)
+        elif row is not None:
+            table.rows.append(row)
     return table
 
 
@@ -203,28 +212,43 @@ def row_id(record: dict[str, Any], seen: dict[str, int]) -> str:
     return f"row-{digest}-{seen[digest]}"
 
 
-def table_records(
-    table: Table, overrides: dict[str, str], default_channel: str | None
-) -> list[dict[str, Any]]:
-    """Rows → record dicts through the column mapping; refuse a file that lacks the essentials."""
-    columns = resolve_columns(table.headers, overrides)
+def required_columns(
+    headers: list[str], overrides: dict[str, str], default_channel: str | None
+) -> dict[str, str]:
+    """The column mapping; refuses a file that lacks the time column or any channel."""
+    columns = resolve_columns(headers, overrides)
     if "received_at" not in columns:
         wanted = overrides.get("received_at", "received_at / 受理时间")
         # The header line is file content (a linked system file's first line, say): never echoed.
         raise FileRejected(
-            f"缺少时间列 / no time column ({wanted}); 表头共 {len(table.headers)} 列 / "
-            f"{len(table.headers)} header columns"
+            f"缺少时间列 / no time column ({wanted}); 表头共 {len(headers)} 列 / "
+            f"{len(headers)} header columns"
         )
     if "channel" not in columns and not default_channel:
         raise FileRejected("缺少渠道列且未配置默认渠道 / no channel column and no default channel")
+    return columns
+
+
+def table_records(
+    table: Table, overrides: dict[str, str], default_channel: str | None
+) -> list[dict[str, Any]]:
+    """Rows → record dicts through the column mapping; refuse a file that lacks the essentials."""
+    columns = required_columns(table.headers, overrides, default_channel)
     records = []
     seen: dict[str, int] = {}
     for row in table.rows:
-        record = apply_columns(row, columns)
-        if default_channel and not record.get("channel"):
-            record["channel"] = default_channel
-        if not record.get("id"):
-            record["id"] = row_id(record, seen)
-        record["_line"] = row["_line"]
-        records.append(record)
+        records.append(row_record(row, columns, default_channel, seen))
     return records
+
+
+def row_record(
+    row: dict[str, Any], columns: dict[str, str], default_channel: str | None, seen: dict[str, int]
+) -> dict[str, Any]:
+    """One row through the column mapping, with a content id when it has none."""
+    record = apply_columns(row, columns)
+    if default_channel and not record.get("channel"):
+        record["channel"] = default_channel
+    if not record.get("id"):
+        record["id"] = row_id(record, seen)
+    record["_line"] = row["_line"]
+    return record
