@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,10 +67,16 @@ def defang(text: str) -> str:
     return _HOST_DOT.sub("[.]", text)
 
 
+def _visible(text: str) -> str:
+    """Without control and format characters (NUL, ESC, bidi overrides, zero-width marks): text
+    that did not pass ingest (a title, a test message) must not reorder or hide a message."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def plain(text: str, limit: int = 200) -> str:
     """Untrusted text made inert on every platform: one line, no markup characters, no live
-    links, bounded length."""
-    flat = defang(_SPACES.sub(" ", str(text)).strip()).translate(_NEUTRAL)
+    links, no control or format characters, bounded length."""
+    flat = defang(_visible(_SPACES.sub(" ", str(text)).strip())).translate(_NEUTRAL)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -156,11 +156,6 @@ def test_robot_messages_of_raw_corpus_text_are_inert(httpserver, monkeypatch, ki
     assert_inert(send_all(kind, raw_items(datetime.now(UTC)), httpserver, monkeypatch))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alerts.notify.message.plain keeps NUL, ESC, bidi and zero-width characters of text "
-    "that did not pass ingest; alerts/* was outside this change",
-)
 def test_robot_messages_drop_control_characters_of_raw_text(httpserver, monkeypatch):
     bodies = send_all("wecom", raw_items(datetime.now(UTC)), httpserver, monkeypatch)
     assert control_characters(bodies) == []
