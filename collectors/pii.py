@@ -28,6 +28,9 @@ _EMAIL = re.compile(
 )
 
 _DEFAULT_SALT = DEMO_PII_SALT
+# PBKDF2 rounds of the customer key (~60 µs here). Changing it changes every key: it needs a
+# migration like 0013, so it is a constant, not a setting.
+KEY_STRETCH_ROUNDS = 200
 # Every ID card, bank card and mobile pattern needs 11+ digits with at most single separators:
 # one cheap search skips the three patterns for the many texts without such a number.
 _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){10}")
@@ -182,17 +185,35 @@ def current_salt() -> str:
 
 
 def customer_key(identifier: str | None, salt: str | None = None) -> str:
-    """A keyed hash of a customer identifier (phone, ID card, account) to link one person's complaints.
+    """A keyed, stretched hash of a customer identifier (phone, ID card, account).
 
-    The key comes from ``RADAR_PII_SALT`` so that a leaked database cannot be reversed by
-    hashing every phone number.
+    It links one person's complaints. Keyed by ``RADAR_PII_SALT`` so that a leaked database
+    alone cannot be reversed; stretched (``stretch_key``) so that with the key too, searching
+    the mobile number space costs days of CPU instead of an hour.
     """
     if not identifier:
         return ""
-    normalised = normalise_identifier(str(identifier))
-    mac = _keyed_hmac(salt if salt is not None else current_salt()).copy()
+    key = salt if salt is not None else current_salt()
+    return stretch_key(keyed_digest(normalise_identifier(str(identifier)), key), key)
+
+
+def keyed_digest(normalised: str, salt: str) -> str:
+    """The plain HMAC: the customer key of releases before the stretch (see ``stretch_key``)."""
+    mac = _keyed_hmac(salt).copy()
     mac.update(normalised.encode())
     return mac.hexdigest()[:32]
+
+
+def stretch_key(digest: str, salt: str) -> str:
+    """PBKDF2 over the HMAC digest rather than over the identifier.
+
+    Stored keys hold the HMAC digest of databases made before the stretch; stretching the
+    digest lets migration 0013 turn them into today's keys without the raw identifiers, which
+    were never stored. ``KEY_STRETCH_ROUNDS`` is bounded by ingest: each complaint pays it once.
+    """
+    return hashlib.pbkdf2_hmac(
+        "sha256", digest.encode(), salt.encode(), KEY_STRETCH_ROUNDS, 16
+    ).hex()
 
 
 def normalise_identifier(identifier: str) -> str:
