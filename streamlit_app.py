@@ -5,7 +5,7 @@ import streamlit as st
 from config.logsafe import install as install_logging
 from config.settings import get_settings
 from dashboard.i18n import t
-from dashboard.pages import alerts, ledger, settings_view, sources, wall, weekly
+from dashboard.pages import alerts, ledger, monthly, settings_view, sources, wall, weekly
 from dashboard.ui import (
     KIOSK_CSS,
     current_user,
@@ -30,6 +30,7 @@ PAGES = {
     "wall": (wall.render, "page_wall", "wall", ":material/tv:"),
     "alerts": (alerts.render, "page_alerts", "alerts", ":material/notifications_active:"),
     "weekly": (weekly.render, "page_weekly", "weekly", ":material/trending_up:"),
+    "monthly": (monthly.render, "page_monthly", "monthly", ":material/account_balance:"),
     "ledger": (ledger.render, "page_ledger", "ledger", ":material/menu_book:"),
     "sources": (sources.render, "page_sources", "sources", ":material/satellite_alt:"),
     "settings": (settings_view.render, "page_settings", "settings", ":material/settings:"),

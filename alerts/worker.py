@@ -286,6 +286,9 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
     from dashboard.weekly_job import add_weekly_report_job  # the Monday 09:00 report
 
     add_weekly_report_job(scheduler, ctx)
+    from dashboard.monthly_job import add_monthly_report_job  # the accountability month
+
+    add_monthly_report_job(scheduler, ctx)
     guard_jobs(scheduler, ctx.engine)  # a database outage: one line per attempt and growing pauses
     # A thread for every job: ten sources that do not answer must not hold back the evaluation,
     # the notifications or the heartbeat (APScheduler's default pool has ten threads).

@@ -87,6 +87,7 @@ class NormalizedComplaint:
     event_tag: str = ""
     text: str = ""
     customer_key: str = ""
+    branch: str = ""
 
 
 class Collector(Protocol):

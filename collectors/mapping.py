@@ -34,6 +34,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("投诉内容", "内容", "诉求内容", "问题描述", "描述"),
     "customer_id": ("客户号", "客户编号", "证件号码", "身份证号"),
     "customer_phone": ("客户电话", "联系电话", "手机号", "来电号码", "电话"),
+    # One header may fill both region (the province) and branch (the office itself).
+    "branch": ("分支机构", "所属分公司", "分公司", "中心支公司", "支公司", "所属机构", "机构"),
 }
 
 _BLANK = re.compile(r"[\s\u3000\ufeff]+")

@@ -30,6 +30,7 @@ LIMITS = {
     "region": 32,
     "category": 32,
     "event_tag": 64,
+    "branch": 64,
 }
 # Chinese exports write 2026年11月23日 10时03分 or 2026.11.23; fold them to ISO before parsing.
 _CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
@@ -189,6 +190,7 @@ def normalize(
         clean_label(get("event_tag"), LIMITS["event_tag"]),
         mask_text(clean_text(get("text"))[:MAX_TEXT_CHARS]),
         customer_key(clean_text(identity) if identity is not None else None, salt),
+        clean_label(get("branch"), LIMITS["branch"]),
     )
 
 

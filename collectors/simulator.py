@@ -336,6 +336,7 @@ class SimulatorCollector:
             "product_name": product.name,
             "product_line": product.line,
             "region": region,
+            "branch": f"{region}分公司",
             "category": category,
             "event_tag": event_tag,
             "text": text,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from collectors.vocabulary import CHANNELS
 from config.base import NAME_PATTERN, Dimension, StrictModel, require_unique
 
 
@@ -215,10 +216,53 @@ class SeverityChannels(StrictModel):
     media: list[str] = Field(default_factory=lambda: ["media"])
 
 
+# The channel ladder of an upgraded complaint (the same person, a higher channel) and the weight
+# each channel carries in a branch's monthly score; insurers set both in their own rules.
+DEFAULT_CHANNEL_LEVELS = {
+    "counter": 1,
+    "hotline": 1,
+    "web": 1,
+    "app": 1,
+    "social": 2,
+    "regulator": 3,
+    "media": 4,
+}
+DEFAULT_CHANNEL_WEIGHTS = {
+    "counter": 1.0,
+    "hotline": 1.0,
+    "web": 1.0,
+    "app": 1.0,
+    "social": 2.0,
+    "regulator": 5.0,
+    "media": 8.0,
+}
+
+
+class AccountabilityConfig(StrictModel):
+    """A branch's monthly accountability cycle: the cases received from ``cycle_start_day`` of
+    one month to the day before it in the next (default 21st–20th; 1 = calendar month)."""
+
+    cycle_start_day: int = Field(default=21, ge=1, le=28)
+    upgrade_window_days: int = Field(default=30, ge=1, le=366)
+    channel_levels: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_CHANNEL_LEVELS))
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_CHANNEL_WEIGHTS))
+
+    @field_validator("channel_levels", "weights")
+    @classmethod
+    def _known_channels(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown channel(s) {unknown}; known: {', '.join(CHANNELS)}")
+        if any(v < 0 for v in value.values()):
+            raise ValueError("levels and weights must not be negative")
+        return value
+
+
 class RulesFile(StrictModel):
     evaluation_interval_seconds: int = Field(default=60, ge=5, le=3600)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     severity_channels: SeverityChannels = Field(default_factory=SeverityChannels)
+    accountability: AccountabilityConfig = Field(default_factory=AccountabilityConfig)
     rules: list[RuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -24,6 +24,7 @@ RecordField = Literal[
     "text",
     "customer_id",
     "customer_phone",
+    "branch",
 ]
 CountField = Literal[
     "interval_start",

@@ -24,10 +24,10 @@ TEXT_ROLES: frozenset[str] = frozenset({"on_call", "duty_manager", "admin"})
 ADMIN_ROLES: frozenset[str] = frozenset({"duty_manager", "admin"})
 # Pages each role may open (keys are page ids in streamlit_app.py).
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
-    "admin": ("wall", "alerts", "weekly", "ledger", "sources", "settings"),
-    "duty_manager": ("wall", "alerts", "weekly", "ledger", "sources", "settings"),
+    "admin": ("wall", "alerts", "weekly", "monthly", "ledger", "sources", "settings"),
+    "duty_manager": ("wall", "alerts", "weekly", "monthly", "ledger", "sources", "settings"),
     "on_call": ("wall", "alerts", "ledger", "sources"),
-    "executive": ("wall", "weekly"),
+    "executive": ("wall", "weekly", "monthly"),
 }
 # A valid hash of a random password: unknown users cost the same time as known ones.
 _DUMMY_HASH = b"$2b$12$C6UzMDM.H6dfI/f/IKcEeO3bVAoIq3w8K5RNKM1sORWIN3o5gvU2y"

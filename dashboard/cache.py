@@ -15,8 +15,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from config.loader import ConfigIssue, RadarConfig, check_config
+from config.rules import AccountabilityConfig
 from config.settings import get_settings
 from dashboard import queries
+from dashboard.deadlines import DayMode
+from dashboard.monthly import Cycle, MonthlyReport
+from dashboard.monthly_report import build_monthly_report
 from dashboard.report import WeeklyReport, build_weekly_report
 from storage.db import make_engine, make_session_factory
 
@@ -91,6 +95,23 @@ def weekly_report(week_start: date) -> WeeklyReport:
         database_unavailable(exc)
 
 
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def _monthly(
+    url: str, cycle: Cycle, config: AccountabilityConfig, now: datetime, mode: DayMode
+) -> MonthlyReport:
+    return build_monthly_report(read_engine(url), cycle, config, now, mode)
+
+
+def monthly_report(
+    cycle: Cycle, config: AccountabilityConfig, now: datetime, mode: DayMode
+) -> MonthlyReport:
+    """``now`` (for overdue deadlines) should be floored to a few minutes so reruns share it."""
+    try:
+        return _monthly(database_url(), cycle, config, now, mode)
+    except (OperationalError, InterfaceError) as exc:
+        database_unavailable(exc)
+
+
 @st.cache_data(ttl=30, max_entries=4, show_spinner=False)
 def config_check(config_dir: str) -> tuple[RadarConfig | None, list[ConfigIssue]]:
     return check_config(Path(config_dir))
@@ -117,3 +138,4 @@ def after_write() -> None:
     _live.clear()
     _slow.clear()
     _weekly.clear()
+    _monthly.clear()

@@ -215,6 +215,45 @@ STATE_NAMES: dict[str, tuple[str, str]] = {
     "resolved": ("已解除", "Resolved"),
 }
 
+# The monthly accountability report (dashboard/pages/monthly.py, dashboard/monthly_report.py).
+STRINGS |= {
+    "page_monthly": ("月度考核", "Monthly accountability"),
+    "m_title": (
+        "投诉雷达月度考核 {name}（{start} 至 {end}）",
+        "Complaint Radar month {name} ({start} to {end})",
+    ),
+    "m_cycle": ("考核周期", "Cycle"),
+    "m_branch": ("分支机构", "Branch"),
+    "m_received": ("受理", "Received"),
+    "m_counted": ("计入考核", "Counted"),
+    "m_upgraded": ("升级投诉", "Upgraded"),
+    "m_overdue": ("逾期未决", "Overdue decisions"),
+    "m_score": ("加权分", "Weighted score"),
+    "m_weight": ("权重", "Weight"),
+    "m_prev": ("上期", "Previous cycle"),
+    "m_last_year": ("去年同期", "Same cycle last year"),
+    "m_mom": ("环比", "vs previous"),
+    "m_yoy": ("同比", "vs last year"),
+    "m_total": ("合计", "Total"),
+    "m_no_branch": ("未标注机构", "No branch given"),
+    "m_sheet_summary": ("机构汇总", "Branches"),
+    "m_sheet_channels": ("机构×渠道", "Branch x channel"),
+    "m_sheet_weights": ("渠道权重", "Channel weights"),
+    "m_empty": ("本考核周期没有投诉。", "No complaints in this cycle."),
+    "m_by_channel": ("各机构分渠道计入件数", "Counted complaints per branch and channel"),
+    "m_text_totals": (
+        "受理 {received} 件，计入考核 {counted} 件，升级投诉 {upgraded} 件，逾期未决 {overdue} 件；环比 {mom}，同比 {yoy}",
+        "{received} received, {counted} counted, {upgraded} upgraded, {overdue} overdue; {mom} vs previous, {yoy} vs last year",
+    ),
+    "m_text_top": ("加权分最高：", "Highest weighted scores: "),
+    "m_rules": (
+        "计入规则：同一客户同一产品在同一渠道只计一次；升到更高渠道（升级投诉）或换渠道各计一次；满意与否都计入。权重见配置 rules.yaml → accountability。",
+        "Counting: one customer and product counts once per channel; each higher channel (upgraded) or other channel counts again, satisfied or not. Weights: rules.yaml → accountability.",
+    ),
+    "m_download_xlsx": ("下载 Excel", "Download Excel"),
+    "m_download_pdf": ("下载 PDF", "Download PDF"),
+}
+
 # The four levels of China's emergency classification (alerts.severity names them in Chinese).
 _SEVERITY_EN = {1: "Ⅰ extremely serious", 2: "Ⅱ major", 3: "Ⅲ serious", 4: "Ⅳ general"}
 SEVERITY_NAMES: dict[int, tuple[str, str]] = {

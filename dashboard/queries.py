@@ -378,6 +378,7 @@ LEDGER_COLUMNS = [
     "product_name",
     "product_line",
     "region",
+    "branch",
     "category",
     "status",
     "is_complex",
@@ -393,6 +394,7 @@ def ledger(
     since: datetime,
     until: datetime,
     statuses: Sequence[str] = (),
+    branches: Sequence[str] = (),
     limit: int = 2000,
 ) -> pd.DataFrame:
     """Complaints received in [since, until): undecided first, oldest first (the first to fall
@@ -402,6 +404,8 @@ def ledger(
     )
     if statuses:
         query = query.where(Complaint.status.in_(list(statuses)))
+    if branches:
+        query = query.where(Complaint.branch.in_(list(branches)))
     decided = Complaint.decided_at.is_not(None)
     query = query.order_by(decided, Complaint.received_at, Complaint.id).limit(limit)
     with Session(engine) as session:
@@ -412,15 +416,16 @@ RECEIPT_COLUMNS = ["day", "extension_level", "is_complex", "decided", "count"]
 
 
 def ledger_receipts(
-    engine: Engine, since: datetime, until: datetime, statuses: Sequence[str] = ()
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    statuses: Sequence[str] = (),
+    branches: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Every complaint in [since, until) counted per local receipt day, extension level,
     complexity and whether it is decided: a deadline depends on nothing else, so the ledger's
     overdue and due-soon figures cover all complaints, not only the rows its table shows."""
-    if engine.dialect.name == "sqlite":  # stored as UTC text; Shanghai keeps +8 all year
-        day = func.date(Complaint.received_at, "+8 hours")
-    else:
-        day = func.date(func.timezone(DISPLAY_TIMEZONE, Complaint.received_at))
+    day = local_day(engine)
     decided = Complaint.decided_at.is_not(None)
     keys = (day, Complaint.extension_level, Complaint.is_complex, decided)
     query = select(*keys, func.count()).where(
@@ -428,11 +433,27 @@ def ledger_receipts(
     )
     if statuses:
         query = query.where(Complaint.status.in_(list(statuses)))
+    if branches:
+        query = query.where(Complaint.branch.in_(list(branches)))
     with Session(engine) as session:
         rows = session.execute(query.group_by(*keys)).all()
     frame = _frame(rows, RECEIPT_COLUMNS)
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     return frame
+
+
+def local_day(engine: Engine) -> Any:
+    """The local receipt day of a complaint as a SQL expression (grouping by deadline day)."""
+    if engine.dialect.name == "sqlite":  # stored as UTC text; Shanghai keeps +8 all year
+        return func.date(Complaint.received_at, "+8 hours")
+    return func.date(func.timezone(DISPLAY_TIMEZONE, Complaint.received_at))
+
+
+def complaint_branches(engine: Engine) -> list[str]:
+    """The branches named by stored complaints (a few dozen), for the ledger's filter."""
+    query = select(Complaint.branch).where(Complaint.branch != "").distinct()
+    with Session(engine) as session:
+        return sorted(session.scalars(query))
 
 
 def complaint_statuses(engine: Engine) -> list[str]:

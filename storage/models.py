@@ -88,6 +88,8 @@ class Complaint(Base):
     event_tag: Mapped[str] = mapped_column(String(64), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     customer_key: Mapped[str] = mapped_column(String(64), default="")
+    # The branch office accountable for the complaint (分公司 / 中心支公司): the monthly report's key.
+    branch: Mapped[str] = mapped_column(String(64), default="", server_default="")
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
     is_multichannel: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -113,6 +115,7 @@ INGESTED_COLUMNS = (
     "event_tag",
     "text",
     "customer_key",
+    "branch",
 )
 # complaint_counts' key besides bucket_start: what every count is broken down by.
 COUNT_DIMENSIONS = (

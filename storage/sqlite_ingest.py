@@ -160,6 +160,7 @@ def stage_new_complaints(
                 c.event_tag,
                 c.text,
                 c.customer_key,
+                c.branch,
             )
         )
     connection.exec_driver_sql(_CREATE_STAGE)

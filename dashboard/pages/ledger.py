@@ -82,6 +82,7 @@ def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool) -> pd.Dat
             t("channel", language): [channel_name(c, language) for c in frame["channel"]],
             t("product", language): frame["product_name"],
             t("region", language): frame["region"],
+            t("m_branch", language): frame["branch"],
             t("category", language): frame["category"],
         }
     )
@@ -92,7 +93,7 @@ def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool) -> pd.Dat
 
 def ledger_csv(
     engine: Engine,
-    span: tuple[datetime, datetime, tuple[str, ...]],
+    span: tuple[datetime, datetime, tuple[str, ...], tuple[str, ...]],
     now: datetime,
     mode: str,
     language: Lang,
@@ -126,7 +127,10 @@ def render() -> None:
     statuses = st.multiselect(
         t("status", language), cache.slow("complaint_statuses"), key="ledger_status"
     )
-    span = (day_start(start), day_start(end + timedelta(days=1)), tuple(statuses))
+    branches = st.multiselect(
+        t("m_branch", language), cache.slow("complaint_branches"), key="ledger_branch"
+    )
+    span = (day_start(start), day_start(end + timedelta(days=1)), tuple(statuses), tuple(branches))
     frame = cache.slow("ledger", *span, TABLE_ROWS)
     if frame.empty:
         st.info(t("no_data", language))

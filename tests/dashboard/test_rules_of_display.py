@@ -86,6 +86,6 @@ def test_password_sign_in_with_bcrypt(tmp_path):
     assert auth.verify_password(users, "nobody", "s3cret") is None
     boss = auth.user_for_email(users, "boss@example.com")
     assert boss is not None and not boss.can_act and not boss.can_read_texts
-    assert boss.pages == ("wall", "weekly")
+    assert boss.pages == ("wall", "weekly", "monthly")
     assert auth.load_users(tmp_path / "missing.yaml").users == []
     assert auth.anonymous("  李娜 ").username == "李娜"

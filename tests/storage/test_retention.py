@@ -18,7 +18,7 @@ class _C:
         self.source, self.external_id, self.received_at, self.collected_at = "s", f"x{i}", at, at
         self.channel, self.product_code, self.product_name, self.product_line = "web", "P1", "", ""
         self.region, self.category, self.event_tag, self.text = "", "", "", text
-        self.customer_key = ""
+        self.customer_key, self.branch = "", ""
 
 
 def test_old_texts_and_payloads_are_blanked_and_counts_kept(factory, clock):

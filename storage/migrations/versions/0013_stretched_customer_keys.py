@@ -1,7 +1,7 @@
 """complaints: customer keys stretched with PBKDF2 over the stored HMAC digest
 
 Revision ID: 0013_stretched_customer_keys
-Revises: 0010_sms_reply_codes
+Revises: 0012_branch_dimension
 Create Date: 2026-12-03
 
 A customer key was a plain HMAC of the identifier: with RADAR_PII_SALT, every mobile number's
@@ -23,7 +23,7 @@ from alembic import op
 from config.secrets import DEMO_PII_SALT
 
 revision = "0013_stretched_customer_keys"
-down_revision = "0010_sms_reply_codes"
+down_revision = "0012_branch_dimension"
 branch_labels = None
 depends_on = None
 

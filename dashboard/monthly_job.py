@@ -1,0 +1,110 @@
+"""The closing-day report of the accountability month: queued once on the cycle's closing day
+(by default the 21st, 09:00 local) for the cycle that ended the day before.
+
+Built like the Monday report (dashboard/weekly_job.py): a check at start-up and every few
+minutes queues the report in the notifications outbox unless it is already there, so a worker
+that was down at 09:00 still sends it, and the outbox's unique keys keep a restart from
+sending it twice. A first deployment does not send a cycle closed long before it started.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.notify.channels import Attachment
+from alerts.notify.outbox import message_payload, queue_message, queued_keys
+from alerts.roster import receiver_for
+from dashboard.monthly import Cycle, cycle_of, previous_cycle
+from dashboard.monthly_report import build_monthly_report, summary_text, to_excel
+from dashboard.settings import dashboard_settings
+from dashboard.timeutil import SHANGHAI, day_start
+from storage.db import session_scope
+from storage.models import Notification
+
+if TYPE_CHECKING:
+    from alerts.worker import WorkerContext
+
+log = logging.getLogger("radar.monthly")
+SEND_AT = timedelta(hours=9)
+CHECK_EVERY_MINUTES = 5
+FIRST_REPORT_GRACE = timedelta(days=1)
+KEY_PREFIX = "monthly-report:"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def due_at(cycle: Cycle) -> datetime:
+    """09:00 local on the cycle's closing day (the day after its last day)."""
+    return day_start(cycle.closing_day) + SEND_AT
+
+
+def last_closed_cycle(now: datetime, start_day: int) -> Cycle:
+    """The most recent cycle whose last day is over at ``now``."""
+    return previous_cycle(cycle_of(now.astimezone(SHANGHAI).date(), start_day), start_day)
+
+
+def report_key(cycle: Cycle, channel: str) -> str:
+    return f"{KEY_PREFIX}{cycle.name}:{channel}"
+
+
+def ever_queued(session: Session) -> bool:
+    query = select(Notification.id).where(Notification.idempotency_key.startswith(KEY_PREFIX))
+    return session.scalar(query.limit(1)) is not None
+
+
+def queue_monthly_report(ctx: WorkerContext) -> int:
+    """Queue the last closed cycle's report on every channel where it is due and not yet
+    queued; returns the rows queued."""
+    now = ctx.clock()
+    config = ctx.config.rules.accountability
+    cycle = last_closed_cycle(now, config.cycle_start_day)
+    if now < due_at(cycle) or not ctx.channels:
+        return 0
+    keys = {name: report_key(cycle, name) for name in ctx.channels}
+    with session_scope(ctx.factory) as session:
+        done = queued_keys(session, list(keys.values()))
+        first_ever = not done and not ever_queued(session)
+    missing = [name for name, key in keys.items() if key not in done]
+    if not missing:
+        return 0
+    if first_ever and now > due_at(cycle) + FIRST_REPORT_GRACE:
+        log.info("no monthly report queued before; %s's is skipped as stale", cycle.name)
+        return 0
+    mode = dashboard_settings().deadline_days
+    report = build_monthly_report(ctx.engine, cycle, config, now, mode)
+    head, _, body = summary_text(report).partition("\n")
+    workbook = Attachment(f"投诉雷达月度考核-{cycle.name}.xlsx", XLSX, to_excel(report))
+    url = f"{ctx.dashboard_url.rstrip('/')}/monthly"
+    payload = message_payload(head, body, url, (workbook,))
+    person, _gap = receiver_for(ctx.config.roster, now)
+    queued = 0
+    with session_scope(ctx.factory) as session:
+        for name in missing:
+            receiver = person.id if person else ""
+            queued += queue_message(session, keys[name], receiver, name, payload, now)
+    log.info("monthly report for %s queued on %d channel(s)", cycle.name, queued)
+    return queued
+
+
+def monthly_report_job(ctx: WorkerContext) -> None:
+    """Only the leading worker queues; the notify job delivers (see weekly_report_job)."""
+    if ctx.is_leader():
+        queue_monthly_report(ctx)
+
+
+def add_monthly_report_job(scheduler: BaseScheduler, ctx: WorkerContext) -> None:
+    scheduler.add_job(
+        monthly_report_job,
+        "interval",
+        minutes=CHECK_EVERY_MINUTES,
+        args=[ctx],
+        id="monthly-report",
+        name="monthly report",
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=None,
+    )

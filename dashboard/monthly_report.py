@@ -1,0 +1,198 @@
+"""The monthly accountability report: built from the database for one cycle, and written as
+Excel (openpyxl), PDF (matplotlib, offline) and plain text for the closing-day message."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from sqlalchemy import Engine
+
+from config.rules import AccountabilityConfig
+from dashboard import monthly_queries as mq
+from dashboard.deadlines import DayMode
+from dashboard.i18n import Lang, channel_name, t
+from dashboard.monthly import (
+    TOTAL,
+    Cycle,
+    MonthlyReport,
+    cycle_of,
+    previous_cycle,
+    same_cycle_last_year,
+    tally,
+    upgraded_ids,
+)
+from dashboard.spreadsheet import append_row
+from dashboard.timeutil import day_start
+
+SUMMARY_HEADERS = (
+    "m_branch",
+    "m_received",
+    "m_counted",
+    "repeat",
+    "m_upgraded",
+    "multichannel",
+    "m_overdue",
+    "m_score",
+    "m_prev",
+    "m_last_year",
+    "m_mom",
+    "m_yoy",
+)
+
+
+def span(cycle: Cycle) -> tuple[datetime, datetime]:
+    """The cycle as UTC instants [local midnight of its first day, of the day after its last)."""
+    return day_start(cycle.start), day_start(cycle.end + timedelta(days=1))
+
+
+def build_monthly_report(
+    engine: Engine,
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    mode: DayMode = "calendar",
+) -> MonthlyReport:
+    since, until = span(cycle)
+    window = timedelta(days=config.upgrade_window_days)
+    rows = mq.cycle_rows(engine, since, until)
+    earlier = mq.keyed_rows(engine, since - window, since)
+    keyed = rows[rows["customer_key"] != ""][list(mq.KEYED_COLUMNS)]
+    upgraded = upgraded_ids(pd.concat([earlier, keyed]), config.channel_levels, window)
+    previous = previous_cycle(cycle, config.cycle_start_day)
+    last_year = same_cycle_last_year(cycle, config.cycle_start_day)
+    summary, by_channel = tally(
+        rows,
+        upgraded & set(rows["id"]),
+        mq.overdue_by_branch(engine, since, until, now, mode),
+        config.weights,
+        mq.branch_totals(engine, *span(previous)),
+        mq.branch_totals(engine, *span(last_year)),
+    )
+    return MonthlyReport(cycle, previous, last_year, summary, by_channel, dict(config.weights))
+
+
+def default_cycle(engine: Engine, config: AccountabilityConfig, now: datetime) -> Cycle:
+    """The cycle holding the newest complaint (a fresh demo's data), else today's."""
+    day = mq.latest_receipt_day(engine) or now.date()
+    return cycle_of(day, config.cycle_start_day)
+
+
+def branch_label(branch: str, lang: Lang) -> str:
+    if branch == TOTAL:
+        return t("m_total", lang)
+    return branch or t("m_no_branch", lang)
+
+
+def pct_text(value: float | None, lang: Lang) -> str:
+    return t("no_data", lang) if value is None or pd.isna(value) else f"{value * 100:+.1f}%"
+
+
+def title(report: MonthlyReport, lang: Lang) -> str:
+    c = report.cycle
+    return t("m_title", lang).format(name=c.name, start=c.start, end=c.end)
+
+
+def to_excel(report: MonthlyReport, lang: Lang = "zh") -> bytes:
+    """Summary per branch, branch × channel and the weights used: numbers stay numbers."""
+    book = Workbook()
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE3EE")
+    ws = book.active
+    ws.title = t("m_sheet_summary", lang)
+    ws.append([title(report, lang)])
+    ws.append([])
+    ws.append([t(h, lang) for h in SUMMARY_HEADERS])
+    for row in report.summary.itertuples(index=False):
+        values = [branch_label(row.branch, lang), *row[1:10]]
+        values += [None if v is None or pd.isna(v) else round(v, 4) for v in (row.mom, row.yoy)]
+        append_row(ws, values)
+    for col in range(1, len(SUMMARY_HEADERS) + 1):
+        ws.cell(row=3, column=col).font = bold
+        ws.cell(row=3, column=col).fill = fill
+    for r in range(4, ws.max_row + 1):
+        for col in (11, 12):
+            ws.cell(row=r, column=col).number_format = "0.0%"
+    ws.column_dimensions["A"].width = 24
+    sheet = book.create_sheet(t("m_sheet_channels", lang))
+    channels = list(report.by_channel.columns)
+    sheet.append([t("m_branch", lang), *(channel_name(c, lang) for c in channels)])
+    for branch, counts in report.by_channel.iterrows():
+        append_row(sheet, [branch_label(str(branch), lang), *(int(v) for v in counts)])
+    weights = book.create_sheet(t("m_sheet_weights", lang))
+    weights.append([t("channel", lang), t("m_weight", lang)])
+    for code, weight in report.weights.items():
+        weights.append([channel_name(code, lang), float(weight)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
+    """One page: weighted score per branch and the summary table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rc = {
+        "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans"],
+        "axes.unicode_minus": False,
+        "text.parse_math": False,  # branch names are outside text
+        "text.usetex": False,
+    }
+    body = report.summary[report.summary["branch"] != TOTAL].head(15)
+    with plt.rc_context(rc):
+        fig, (chart, table) = plt.subplots(2, 1, figsize=(11.7, 16.5))
+        fig.suptitle(title(report, lang), fontsize=16)
+        labels = [branch_label(b, lang) for b in body["branch"]]
+        chart.barh(labels, body["score"], color="#3e63dd")
+        chart.invert_yaxis()
+        chart.set_title(t("m_score", lang))
+        for i, v in enumerate(body["score"]):
+            chart.annotate(f"{v:.1f}", (v, i), va="center")
+        table.axis("off")
+        cells = [
+            [branch_label(r.branch, lang), *map(str, r[1:10]), pct_text(r.mom, lang)]
+            for r in report.summary.itertuples(index=False)
+        ] or [[t("no_data", lang)] + [""] * 10]
+        grid = table.table(
+            cellText=cells, colLabels=[t(h, lang) for h in SUMMARY_HEADERS[:11]], loc="upper center"
+        )
+        grid.auto_set_font_size(False)
+        grid.set_fontsize(8)
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
+        out = io.BytesIO()
+        try:
+            fig.savefig(out, format="pdf")
+        finally:
+            plt.close(fig)
+    return out.getvalue()
+
+
+def summary_text(report: MonthlyReport, lang: Lang = "zh") -> str:
+    """Plain text for the closing-day message (no markup: branch names are outside text)."""
+    total = report.summary[report.summary["branch"] == TOTAL]
+    lines = [title(report, lang)]
+    if total.empty:
+        lines.append(t("m_empty", lang))
+        return "\n".join(lines)
+    row = total.iloc[0]
+    lines.append(
+        t("m_text_totals", lang).format(
+            received=int(row["received"]),
+            counted=int(row["counted"]),
+            upgraded=int(row["upgraded"]),
+            overdue=int(row["overdue"]),
+            mom=pct_text(row["mom"], lang),
+            yoy=pct_text(row["yoy"], lang),
+        )
+    )
+    top = report.summary[report.summary["branch"] != TOTAL].head(3)
+    lines.append(
+        t("m_text_top", lang)
+        + "、".join(f"{branch_label(r.branch, lang)} {r.score:.1f}" for r in top.itertuples())
+    )
+    return "\n".join(lines)

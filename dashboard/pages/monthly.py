@@ -1,0 +1,119 @@
+"""月度考核: a branch's accountability cycle (default 21st–20th) per branch and channel, with
+repeat, upgraded and multi-channel complaints, overdue decisions and weighted scores."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from config.rules import AccountabilityConfig
+from dashboard import cache
+from dashboard.i18n import Lang, channel_name, t
+from dashboard.monthly import TOTAL, MonthlyReport, cycle_named, cycle_of, previous_cycle
+from dashboard.monthly_report import (
+    SUMMARY_HEADERS,
+    branch_label,
+    default_cycle,
+    pct_text,
+    title,
+    to_excel,
+    to_pdf,
+)
+from dashboard.pages.common import loaded_config, now_utc
+from dashboard.settings import dashboard_settings
+from dashboard.ui import lang, show_failure
+
+log = logging.getLogger("radar.dashboard")
+CYCLES_OFFERED = 24
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def accountability() -> AccountabilityConfig:
+    config = loaded_config()
+    return config.rules.accountability if config is not None else AccountabilityConfig()
+
+
+def render() -> None:
+    language = lang()
+    st.title(t("page_monthly", language))
+    try:
+        _render(language)
+    except Exception as exc:  # a page never shows a traceback
+        show_failure("monthly page", exc)
+
+
+def _render(language: Lang) -> None:
+    config = accountability()
+    now = now_utc(300)
+    start_day = config.cycle_start_day
+    latest = default_cycle(cache.read_engine(cache.database_url()), config, now)
+    newest = cycle_of(now.date(), start_day)
+    names, cycle = [], newest
+    for _ in range(CYCLES_OFFERED):
+        names.append(cycle.name)
+        cycle = previous_cycle(cycle, start_day)
+    if latest.name not in names:
+        names.insert(0, latest.name)
+    picked = st.selectbox(t("m_cycle", language), names, index=names.index(latest.name))
+    report = cache.monthly_report(
+        cycle_named(picked, start_day), config, now, dashboard_settings().deadline_days
+    )
+    st.caption(title(report, language))
+    if report.empty:
+        st.info(t("m_empty", language))
+        return
+    _headline(report, language)
+    _downloads(report, language)
+    st.dataframe(summary_frame(report, language), hide_index=True, use_container_width=True)
+    st.subheader(t("m_by_channel", language))
+    st.dataframe(channel_frame(report, language), use_container_width=True)
+    st.caption(t("m_rules", language))
+
+
+def _headline(report: MonthlyReport, language: Lang) -> None:
+    total = report.summary[report.summary["branch"] == TOTAL].iloc[0]
+    cols = st.columns(5)
+    cols[0].metric(t("m_received", language), f"{int(total['received']):,}")
+    cols[1].metric(t("m_counted", language), f"{int(total['counted']):,}")
+    cols[2].metric(t("m_upgraded", language), int(total["upgraded"]))
+    cols[3].metric(t("m_overdue", language), int(total["overdue"]))
+    cols[4].metric(t("m_mom", language), pct_text(total["mom"], language), delta_color="off")
+
+
+def _downloads(report: MonthlyReport, language: Lang) -> None:
+    left, right = st.columns(2)
+    stem = f"complaint-radar-month-{report.cycle.name}-{language}"
+    left.download_button(
+        t("m_download_xlsx", language),
+        to_excel(report, language),
+        file_name=f"{stem}.xlsx",
+        mime=XLSX,
+        key="dl_month_xlsx",
+    )
+    right.download_button(
+        t("m_download_pdf", language),
+        to_pdf(report, language),
+        file_name=f"{stem}.pdf",
+        mime="application/pdf",
+        key="dl_month_pdf",
+    )
+
+
+def summary_frame(report: MonthlyReport, language: Lang) -> pd.DataFrame:
+    """The summary with localized headers and labels; changes as text (无数据, not 0 %)."""
+    frame = report.summary.copy()
+    frame["branch"] = [branch_label(b, language) for b in frame["branch"]]
+    frame["mom"] = [pct_text(v, language) for v in frame["mom"]]
+    frame["yoy"] = [pct_text(v, language) for v in frame["yoy"]]
+    frame.columns = [t(h, language) for h in SUMMARY_HEADERS]
+    return frame
+
+
+def channel_frame(report: MonthlyReport, language: Lang) -> pd.DataFrame:
+    frame = report.by_channel.copy()
+    frame.index = [branch_label(str(b), language) for b in frame.index]
+    frame.index.name = t("m_branch", language)
+    frame.columns = [channel_name(str(c), language) for c in frame.columns]
+    return frame

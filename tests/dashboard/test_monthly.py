@@ -1,0 +1,233 @@
+"""The branch's accountability month: cycle dates at the 20th/21st, month and year ends; upgraded
+complaints across channels and cycle boundaries; once-per-channel counting; overdue decisions
+over the 调休 of National Day; the report on SQLite and PostgreSQL, in Excel and PDF."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collectors.mapping import resolve_columns
+from collectors.normalize import normalize
+from config.rules import AccountabilityConfig
+from dashboard import queries
+from dashboard.monthly import (
+    TOTAL,
+    Cycle,
+    counted_mask,
+    cycle_named,
+    cycle_of,
+    previous_cycle,
+    same_cycle_last_year,
+    upgraded_ids,
+)
+from dashboard.monthly_report import build_monthly_report, summary_text, to_excel, to_pdf
+from dashboard.timeutil import SHANGHAI
+from storage.models import Complaint
+from tests.dashboard.seed import complaint, ingest
+
+LEVELS = AccountabilityConfig().channel_levels
+WINDOW = timedelta(days=30)
+
+
+def local(y: int, m: int, d: int, h: int = 10) -> datetime:
+    return datetime(y, m, d, h, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "end"),
+    [
+        (date(2026, 12, 20), date(2026, 11, 21), date(2026, 12, 20)),
+        (date(2026, 12, 21), date(2026, 12, 21), date(2027, 1, 20)),
+        (date(2027, 1, 5), date(2026, 12, 21), date(2027, 1, 20)),
+        (date(2027, 2, 28), date(2027, 2, 21), date(2027, 3, 20)),
+        (date(2027, 3, 1), date(2027, 2, 21), date(2027, 3, 20)),
+    ],
+)
+def test_the_cycle_runs_from_the_21st_to_the_20th(day, start, end):
+    cycle = cycle_of(day, 21)
+    assert (cycle.start, cycle.end) == (start, end)
+    assert cycle.closing_day == end + timedelta(days=1)
+    assert cycle_named(cycle.name, 21) == cycle
+
+
+def test_calendar_months_and_neighbours():
+    february = cycle_of(date(2028, 2, 15), 1)
+    assert (february.start, february.end, february.name) == (
+        date(2028, 2, 1),
+        date(2028, 2, 29),
+        "2028-02",
+    )
+    assert cycle_named("2028-02", 1) == february
+    assert previous_cycle(february, 1) == Cycle(date(2028, 1, 1), date(2028, 1, 31))
+    assert same_cycle_last_year(cycle_of(date(2026, 12, 1), 21), 21) == Cycle(
+        date(2025, 11, 21), date(2025, 12, 20)
+    )
+    with pytest.raises(ValueError, match="1–28"):
+        cycle_of(date(2026, 1, 1), 31)
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        cycle_named("December", 21)
+
+
+def rows(*items: tuple) -> pd.DataFrame:
+    """(id, customer, product, channel, received_at)."""
+    return pd.DataFrame(
+        items, columns=["id", "customer_key", "product_code", "channel", "received_at"]
+    )
+
+
+def test_an_escalation_to_a_higher_channel_is_upgraded_even_across_the_cycle_boundary():
+    frame = rows(
+        (1, "k1", "P", "hotline", local(2026, 12, 20, 23)),  # last hour of the cycle
+        (2, "k1", "P", "regulator", local(2026, 12, 21, 9)),  # first morning of the next
+        (3, "k1", "P", "media", local(2026, 12, 22)),  # higher again
+        (4, "k1", "P", "hotline", local(2026, 12, 23)),  # back down: not an upgrade
+        (5, "k1", "Q", "regulator", local(2026, 12, 22)),  # another product
+        (6, "", "P", "regulator", local(2026, 12, 22)),  # no customer key
+        (7, "k2", "P", "web", local(2026, 12, 1)),
+        (8, "k2", "P", "app", local(2026, 12, 2)),  # same level: another channel, not higher
+        (9, "k3", "P", "hotline", local(2026, 10, 1)),
+        (10, "k3", "P", "regulator", local(2026, 11, 15)),  # 45 days later: outside the window
+    )
+    assert upgraded_ids(frame, LEVELS, WINDOW) == {2, 3}
+
+
+def test_the_channel_order_comes_from_configuration():
+    frame = rows(
+        (1, "k", "P", "regulator", local(2026, 12, 1)), (2, "k", "P", "hotline", local(2026, 12, 2))
+    )
+    assert upgraded_ids(frame, LEVELS, WINDOW) == set()
+    assert upgraded_ids(frame, {"regulator": 1, "hotline": 2}, WINDOW) == {2}
+    assert upgraded_ids(frame, {"hotline": 2}, WINDOW) == set()  # no level: takes no part
+
+
+def test_a_customer_counts_once_per_channel():
+    frame = rows(
+        (1, "k", "P", "hotline", local(2026, 12, 1)),
+        (2, "k", "P", "hotline", local(2026, 12, 3)),  # again on the hotline: not counted
+        (3, "k", "P", "web", local(2026, 12, 4)),  # another channel: counted
+        (4, "", "P", "hotline", local(2026, 12, 4)),
+        (5, "", "P", "hotline", local(2026, 12, 4)),  # unkeyed: each counts
+    )
+    assert counted_mask(frame).tolist() == [True, False, True, True, True]
+
+
+def test_a_branch_column_fills_both_branch_and_region():
+    columns = resolve_columns(["工单号", "受理时间", "渠道", "分公司"], {})
+    assert columns["branch"] == columns["region"] == "分公司"
+    record = normalize(
+        {
+            "id": "1",
+            "received_at": "2026-12-01 10:00",
+            "channel": "热线",
+            "branch": " 广州中心支公司\u200b ",
+            "region": "广东",
+        },
+        "files",
+        datetime(2026, 12, 2, tzinfo=UTC),
+    )
+    assert record.branch == "广州中心支公司" and record.region == "广东"
+
+
+CYCLE = Cycle(date(2026, 11, 21), date(2026, 12, 20))
+CONFIG = AccountabilityConfig()
+
+
+def _seed(engine) -> None:
+    gz, sz = {"branch": "广州分公司"}, {"branch": "深圳分公司"}
+    ingest(
+        engine,
+        [
+            # Guangzhou, this cycle: one customer from the hotline to the regulator, a repeat
+            # on the hotline, and two strangers on the web.
+            complaint(1, local(2026, 11, 21, 0), "hotline", customer_key="a", **gz),
+            complaint(2, local(2026, 11, 25), "hotline", customer_key="a", **gz),
+            complaint(3, local(2026, 12, 1), "regulator", customer_key="a", **gz),
+            complaint(4, local(2026, 12, 20, 23), "web", **gz),
+            complaint(5, local(2026, 12, 21, 1), "web", **gz),  # next cycle
+            # Shenzhen: hotline in the previous cycle, media in this one: upgraded.
+            complaint(6, local(2026, 11, 10), "hotline", customer_key="b", **sz),
+            complaint(7, local(2026, 11, 22), "media", customer_key="b", **sz),
+            complaint(8, local(2025, 12, 1), "hotline", **sz),  # same cycle last year
+            complaint(9, local(2026, 11, 30), "app"),  # no branch given
+        ],
+    )
+
+
+def test_the_report_counts_branches_and_channels(engine):
+    _seed(engine)
+    with Session(engine) as session:
+        assert session.scalar(select(Complaint.branch).where(Complaint.external_id == "c1")) == (
+            "广州分公司"
+        )
+    report = build_monthly_report(engine, CYCLE, CONFIG, local(2026, 12, 21, 12))
+    summary = report.summary.set_index("branch")
+    gz, sz, total = (summary.loc[b].to_dict() for b in ("广州分公司", "深圳分公司", TOTAL))
+    # Customer a: hotline, hotline again (a repeat, not counted again), regulator (upgraded).
+    assert [gz[k] for k in ("received", "counted", "repeat", "upgraded", "multichannel")] == [
+        4, 3, 2, 1, 3,
+    ]  # fmt: skip
+    assert gz["overdue"] == 3  # all but the one received on the 20th, at noon on the 21st
+    assert gz["score"] == 1 + 5 + 1  # hotline once, regulator, web
+    assert [sz[k] for k in ("received", "upgraded", "prev", "last_year", "score")] == [
+        1, 1, 1, 1, 8,
+    ]  # fmt: skip
+    assert sz["mom"] == 0 and sz["yoy"] == 0
+    assert gz["prev"] == 0 and pd.isna(gz["mom"])  # no earlier cycle: no change, never 0 %
+    assert summary.loc[""].received == 1
+    assert total["received"] == 6 and list(report.summary["branch"])[-1] == TOTAL
+    assert report.by_channel.loc["广州分公司", "hotline"] == 1
+    text = summary_text(report)
+    assert "受理 6 件" in text and "升级投诉 2 件" in text
+
+
+def test_overdue_decisions_count_working_days_over_national_day(engine):
+    # Received on Friday 25 September 2026, undecided: 15 calendar days end on 10 October; 15
+    # working days run past the National Day holiday and its 调休.
+    ingest(engine, [complaint(1, local(2026, 9, 25), "hotline", branch="广州分公司")])
+    cycle = Cycle(date(2026, 9, 21), date(2026, 10, 20))
+    now = local(2026, 10, 12)
+    by_calendar = build_monthly_report(engine, cycle, CONFIG, now, "calendar")
+    by_working = build_monthly_report(engine, cycle, CONFIG, now, "working")
+    assert by_calendar.summary.set_index("branch").loc["广州分公司"].overdue == 1
+    assert by_working.summary.set_index("branch").loc["广州分公司"].overdue == 0
+
+
+def test_excel_and_pdf_follow_the_language(sqlite_engine):
+    _seed(sqlite_engine)
+    report = build_monthly_report(sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21, 12))
+    book = load_workbook(io.BytesIO(to_excel(report, "en")))
+    assert book.sheetnames == ["Branches", "Branch x channel", "Channel weights"]
+    sheet = book["Branches"]
+    assert [c.value for c in sheet[3]][:4] == ["Branch", "Received", "Counted", "Repeat complaints"]
+    values = {row[0]: row for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert values["Total"][1] == 6 and isinstance(values["Total"][1], int)
+    assert values["No branch given"][1] == 1
+    channels = [c.value for c in book["Branch x channel"][1]]
+    assert channels[0] == "Branch" and {"Hotline", "Regulator", "Media"} <= set(channels)
+    zh = load_workbook(io.BytesIO(to_excel(report, "zh")))
+    assert zh.sheetnames[0] == "机构汇总"
+    assert to_pdf(report, "en").startswith(b"%PDF")
+
+
+def test_an_empty_cycle_says_so(sqlite_engine):
+    report = build_monthly_report(sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21))
+    assert report.empty and "没有投诉" in summary_text(report)
+    assert to_pdf(report).startswith(b"%PDF")
+
+
+def test_the_ledger_filters_by_branch(engine):
+    _seed(engine)
+    since, until = local(2025, 1, 1), local(2027, 1, 1)
+    assert queries.complaint_branches(engine) == ["广州分公司", "深圳分公司"]
+    shenzhen = queries.ledger(engine, since, until, branches=("深圳分公司",))
+    assert sorted(shenzhen["external_id"]) == ["c6", "c7", "c8"]
+    assert set(shenzhen["branch"]) == {"深圳分公司"}
+    receipts = queries.ledger_receipts(engine, since, until, branches=("深圳分公司",))
+    assert int(receipts["count"].sum()) == 3
