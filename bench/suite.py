@@ -119,6 +119,7 @@ def _dashboard(kind: str, options: Options) -> list[Figure]:
         figures = [
             render_figure(engine, "wall", f"Wall screen ({kind})", spec.total),
             render_figure(engine, "weekly", f"Weekly report ({kind})", spec.total),
+            render_figure(engine, "monthly", f"Monthly report ({kind})", spec.total),
         ]
         for figure in figures:
             figure.name += f"-{kind}"
