@@ -99,14 +99,6 @@ def upgraded_ids(rows: pd.DataFrame, levels: Mapping[str, int], window: timedelt
     return out
 
 
-def counted_mask(rows: pd.DataFrame) -> pd.Series:
-    """Which complaints count: one per customer, product and channel in the cycle (a repeat on
-    the same channel adds nothing); complaints without a customer key all count."""
-    unkeyed = rows["customer_key"] == ""
-    first = ~rows.sort_values("received_at").duplicated(["customer_key", "product_code", "channel"])
-    return unkeyed | first.reindex(rows.index)
-
-
 SUMMARY_COLUMNS = (
     "branch",
     "received",
@@ -148,38 +140,31 @@ TOTAL = "__total__"
 
 
 def tally(
-    rows: pd.DataFrame,
-    upgraded: set[int],
+    counts: pd.DataFrame,
+    upgraded: Mapping[str, int],
     overdue: Mapping[str, int],
     weights: Mapping[str, float],
     prev_totals: Mapping[str, int],
     last_year_totals: Mapping[str, int],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-branch summary and branch × channel counts of one cycle's complaints.
+    """Per-branch summary and branch × channel counted complaints of one cycle.
 
-    ``rows``: id, branch, channel, product_code, customer_key, received_at, is_repeat,
-    is_multichannel. A complaint without a branch is kept under "" (shown as 未标注)."""
-    frame = rows.copy()
-    frame["counted"] = counted_mask(frame) if not frame.empty else pd.Series(dtype=bool)
-    frame["upgraded"] = frame["id"].isin(upgraded)
-    frame["weight"] = frame["channel"].map(lambda c: float(weights.get(c, 1.0)))
-    frame["score"] = frame["weight"].where(frame["counted"], 0.0)
-    grouped = frame.groupby("branch", sort=True)
-    summary = pd.DataFrame(
-        {
-            "received": grouped.size(),
-            "counted": grouped["counted"].sum(),
-            "repeat": grouped["is_repeat"].sum(),
-            "upgraded": grouped["upgraded"].sum(),
-            "multichannel": grouped["is_multichannel"].sum(),
-            "score": grouped["score"].sum(),
-        }
-    )
+    ``counts``: branch, channel, received, counted, repeat, multichannel (one row per pair).
+    Weighted score = counted complaints × their channel's weight (1 for an unweighted one).
+    A complaint without a branch is kept under "" (shown as 未标注机构)."""
+    frame = counts.copy()
+    frame["score"] = frame["counted"] * frame["channel"].map(lambda c: float(weights.get(c, 1.0)))
+    columns = ["received", "counted", "repeat", "multichannel", "score"]
+    summary = frame.groupby("branch", sort=True)[columns].sum()
     branches = sorted(set(summary.index) | set(prev_totals) | set(last_year_totals))
     summary = summary.reindex(branches, fill_value=0)
-    summary["overdue"] = [int(overdue.get(b, 0)) for b in branches]
-    summary["prev"] = [int(prev_totals.get(b, 0)) for b in branches]
-    summary["last_year"] = [int(last_year_totals.get(b, 0)) for b in branches]
+    for name, values in (
+        ("upgraded", upgraded),
+        ("overdue", overdue),
+        ("prev", prev_totals),
+        ("last_year", last_year_totals),
+    ):
+        summary[name] = [int(values.get(b, 0)) for b in branches]
     summary = summary.reset_index(names="branch")
     summary = summary[summary["received"] + summary["prev"] + summary["last_year"] > 0]
     summary = summary.sort_values(["score", "branch"], ascending=[False, True])
@@ -197,12 +182,11 @@ def tally(
         summary[column] = summary[column].astype(int)
     summary["score"] = summary["score"].astype(float).round(1)
     summary = summary[list(SUMMARY_COLUMNS)]
-    counted = frame[frame["counted"]]
     by_channel = (
-        counted.pivot_table(index="branch", columns="channel", values="id", aggfunc="count")
+        frame.pivot_table(index="branch", columns="channel", values="counted", aggfunc="sum")
         .fillna(0)
         .astype(int)
-        if not counted.empty
+        if not frame.empty
         else pd.DataFrame()
     )
     return summary, by_channel

@@ -58,15 +58,14 @@ def build_monthly_report(
 ) -> MonthlyReport:
     since, until = span(cycle)
     window = timedelta(days=config.upgrade_window_days)
-    rows = mq.cycle_rows(engine, since, until)
-    earlier = mq.keyed_rows(engine, since - window, since)
-    keyed = rows[rows["customer_key"] != ""][list(mq.KEYED_COLUMNS)]
-    upgraded = upgraded_ids(pd.concat([earlier, keyed]), config.channel_levels, window)
+    escalations = mq.escalation_rows(engine, since - window, until)
+    upgraded = upgraded_ids(escalations, config.channel_levels, window)
+    in_cycle = escalations[escalations["id"].isin(upgraded) & (escalations["received_at"] >= since)]
     previous = previous_cycle(cycle, config.cycle_start_day)
     last_year = same_cycle_last_year(cycle, config.cycle_start_day)
     summary, by_channel = tally(
-        rows,
-        upgraded & set(rows["id"]),
+        mq.branch_channel_counts(engine, since, until),
+        in_cycle.groupby("branch").size().to_dict(),
         mq.overdue_by_branch(engine, since, until, now, mode),
         config.weights,
         mq.branch_totals(engine, *span(previous)),

@@ -87,14 +87,14 @@ def _downloads(report: MonthlyReport, language: Lang) -> None:
     stem = f"complaint-radar-month-{report.cycle.name}-{language}"
     left.download_button(
         t("m_download_xlsx", language),
-        to_excel(report, language),
+        lambda: to_excel(report, language),  # built when clicked, not on every rerun
         file_name=f"{stem}.xlsx",
         mime=XLSX,
         key="dl_month_xlsx",
     )
     right.download_button(
         t("m_download_pdf", language),
-        to_pdf(report, language),
+        lambda: to_pdf(report, language),
         file_name=f"{stem}.pdf",
         mime="application/pdf",
         key="dl_month_pdf",

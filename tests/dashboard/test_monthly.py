@@ -20,7 +20,6 @@ from dashboard import queries
 from dashboard.monthly import (
     TOTAL,
     Cycle,
-    counted_mask,
     cycle_named,
     cycle_of,
     previous_cycle,
@@ -105,17 +104,6 @@ def test_the_channel_order_comes_from_configuration():
     assert upgraded_ids(frame, LEVELS, WINDOW) == set()
     assert upgraded_ids(frame, {"regulator": 1, "hotline": 2}, WINDOW) == {2}
     assert upgraded_ids(frame, {"hotline": 2}, WINDOW) == set()  # no level: takes no part
-
-
-def test_a_customer_counts_once_per_channel():
-    frame = rows(
-        (1, "k", "P", "hotline", local(2026, 12, 1)),
-        (2, "k", "P", "hotline", local(2026, 12, 3)),  # again on the hotline: not counted
-        (3, "k", "P", "web", local(2026, 12, 4)),  # another channel: counted
-        (4, "", "P", "hotline", local(2026, 12, 4)),
-        (5, "", "P", "hotline", local(2026, 12, 4)),  # unkeyed: each counts
-    )
-    assert counted_mask(frame).tolist() == [True, False, True, True, True]
 
 
 def test_a_branch_column_fills_both_branch_and_region():
