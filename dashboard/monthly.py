@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 
@@ -81,22 +82,18 @@ def upgraded_ids(rows: pd.DataFrame, levels: Mapping[str, int], window: timedelt
     if keyed.empty:
         return set()
     keyed = keyed.sort_values(["customer_key", "product_code", "received_at", "id"])
-    ids = keyed["id"].tolist()
-    people = list(zip(keyed["customer_key"], keyed["product_code"], strict=True))
-    times = keyed["received_at"].tolist()
-    level = [levels.get(channel) for channel in keyed["channel"]]
-    out: set[int] = set()
-    for i in range(1, len(ids)):
-        if level[i] is None:
-            continue
-        j = i - 1
-        # One person's complaints about one product are a handful: the look-back is short.
-        while j >= 0 and people[j] == people[i] and times[i] - times[j] <= window:
-            if level[j] is not None and level[j] < level[i]:
-                out.add(ids[i])
-                break
-            j -= 1
-    return out
+    person = keyed.groupby(["customer_key", "product_code"], sort=False).ngroup().to_numpy()
+    times = pd.to_datetime(keyed["received_at"], utc=True).to_numpy("datetime64[ns]")
+    level = keyed["channel"].map(levels).to_numpy(dtype=float)  # NaN: no level, never lower
+    upgraded = np.zeros(len(keyed), dtype=bool)
+    # Compare each complaint with the one k places earlier, k = 1, 2, …: sorted by person and
+    # time, once no pair k apart is the same person within the window, none further apart is.
+    for k in range(1, len(keyed)):
+        near = (person[k:] == person[:-k]) & (times[k:] - times[:-k] <= np.timedelta64(window))
+        if not near.any():
+            break
+        upgraded[k:] |= near & (level[:-k] < level[k:])
+    return set(keyed["id"].to_numpy()[upgraded].tolist())
 
 
 SUMMARY_COLUMNS = (

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.deadlines import DayMode, decision_due
@@ -44,31 +44,30 @@ def branch_channel_counts(engine: Engine, since: datetime, until: datetime) -> p
     return frame
 
 
-def escalation_rows(engine: Engine, since: datetime, until: datetime) -> pd.DataFrame:
-    """Complaints in [since, until) of the customers who, for one product, used two or more
-    channels in that span: the only ones that can be upgraded (the rest are never loaded)."""
-    keyed = (
-        Complaint.received_at >= since,
-        Complaint.received_at < until,
-        Complaint.customer_key != "",
-    )
-    pairs = (
-        select(Complaint.customer_key, Complaint.product_code)
-        .where(*keyed)
-        .group_by(Complaint.customer_key, Complaint.product_code)
-        .having(func.count(func.distinct(Complaint.channel)) > 1)
-        .subquery()
-    )
-    query = (
-        select(*(getattr(Complaint, c) for c in ESCALATION_COLUMNS))
-        .join(
-            pairs,
-            and_(
-                Complaint.customer_key == pairs.c.customer_key,
-                Complaint.product_code == pairs.c.product_code,
-            ),
+def escalation_rows(
+    engine: Engine, since: datetime, until: datetime, lookback: datetime, levels: dict[str, int]
+) -> pd.DataFrame:
+    """The complaints since ``lookback`` of every customer who reached a channel above the
+    lowest level in [since, until): the only ones that can hold an upgrade. A cycle's hotline
+    and web complaints (most of them) are never loaded; the customers are found by index."""
+    lowest = min(levels.values(), default=0)
+    higher = [channel for channel, level in levels.items() if level > lowest]
+    if not higher:
+        return pd.DataFrame(columns=ESCALATION_COLUMNS)
+    customers = (
+        select(Complaint.customer_key)
+        .where(
+            Complaint.received_at >= since,
+            Complaint.received_at < until,
+            Complaint.customer_key != "",
+            Complaint.channel.in_(higher),
         )
-        .where(*keyed)
+        .distinct()
+    )
+    query = select(*(getattr(Complaint, c) for c in ESCALATION_COLUMNS)).where(
+        Complaint.customer_key.in_(customers),
+        Complaint.received_at >= lookback,
+        Complaint.received_at < until,
     )
     with Session(engine) as session:
         return pd.DataFrame(session.execute(query).all(), columns=ESCALATION_COLUMNS)

@@ -58,7 +58,7 @@ def build_monthly_report(
 ) -> MonthlyReport:
     since, until = span(cycle)
     window = timedelta(days=config.upgrade_window_days)
-    escalations = mq.escalation_rows(engine, since - window, until)
+    escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
     upgraded = upgraded_ids(escalations, config.channel_levels, window)
     in_cycle = escalations[escalations["id"].isin(upgraded) & (escalations["received_at"] >= since)]
     previous = previous_cycle(cycle, config.cycle_start_day)
