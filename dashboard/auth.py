@@ -98,8 +98,9 @@ def user_for_email(users: UsersFile, email: str) -> User | None:
 
 
 def anonymous(operator: str) -> User:
-    """With sign-in off everyone acts as admin; the audit trail records the typed operator name."""
-    name = operator.strip()[:64] or "dashboard"
+    """With sign-in off everyone acts as admin; the audit trail records the typed operator name
+    (empty until typed: the console then asks for it rather than log a made-up name)."""
+    name = operator.strip()[:64]
     return User(name, name, "admin")
 
 

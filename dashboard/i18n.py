@@ -215,6 +215,28 @@ STATE_NAMES: dict[str, tuple[str, str]] = {
     "resolved": ("已解除", "Resolved"),
 }
 
+# The alert console: one alert per link, who acts, the timeline.
+STRINGS |= {
+    "alert_missing": ("告警 #{id} 不存在", "Alert #{id} does not exist"),
+    "alert_resolved_banner": (
+        "告警 #{id} 已于 {at} 由 {by} 解除，以下为其记录。",
+        "Alert #{id} was resolved at {at} by {by}; its record is below.",
+    ),
+    "alert_outside_filter": (
+        "告警 #{id} 不在当前筛选结果中，仍显示它（链接指向它）。",
+        "Alert #{id} is outside the current filters; it is shown because the link names it.",
+    ),
+    "next_open_alert": ("下一条未处理告警", "Next open alert"),
+    "operator_needed": (
+        "请先填写操作人姓名，处置记录需要写明是谁。",
+        "Type your name as operator first: the audit trail records who acted.",
+    ),
+    "operator_placeholder": ("您的姓名", "Your name"),
+    "timeline": ("经过", "Timeline"),
+    "alert_list": ("告警列表", "Alerts"),
+    "filter_all": ("全部", "All"),
+}
+
 # The monthly accountability report (dashboard/pages/monthly.py, dashboard/monthly_report.py).
 STRINGS |= {
     "page_monthly": ("月度考核", "Monthly accountability"),

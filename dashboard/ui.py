@@ -68,7 +68,7 @@ def current_user() -> User | None:
     """Who is using the dashboard, or None when sign-in is required and has not happened."""
     mode = dashboard_settings().auth
     if mode == "off":
-        return anonymous(st.session_state.get("operator", "") or "值班员")
+        return anonymous(str(st.session_state.get("operator", "")).strip())
     if mode == "oidc":
         if not st.user.is_logged_in:
             return None
@@ -95,7 +95,9 @@ def require_session() -> None:
 def operator_box() -> None:
     """With sign-in off, the operator types a name so the audit trail says who acted."""
     if dashboard_settings().auth == "off":
-        st.sidebar.text_input(t("operator", lang()), value="值班员", key="operator")
+        st.sidebar.text_input(
+            t("operator", lang()), key="operator", placeholder=t("operator_placeholder", lang())
+        )
 
 
 def login_page() -> None:

@@ -16,12 +16,14 @@ from alerts.ack_links import InvalidAckToken, verify_ack_token
 from alerts.severity import SEVERITY_COLOURS
 from config.secrets import ack_links_trusted
 from dashboard import cache, charts
+from dashboard.alert_timeline import actor_name, timeline
 from dashboard.alert_titles import alert_title
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
 from dashboard.inert import md_text
+from dashboard.pages.common import loaded_config
 from dashboard.timeutil import age_text, fmt_local
-from dashboard.ui import current_user, lang
+from dashboard.ui import current_user, lang, show_failure
 from storage.db import session_scope
 
 SILENCE_CHOICES = (30, 60, 120, 240, 480, 1440)
@@ -55,7 +57,7 @@ def handle_ack_link(user: User | None, now: datetime) -> None:
     else:
         cache.after_write()
         st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{md_text(actor)}）")
-    st.session_state["alert_pick"] = claim.alert_id
+    _show(claim.alert_id)
 
 
 def _signed_in() -> bool:
@@ -87,25 +89,59 @@ def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             t("state", language): [state_name(s, language) for s in frame["state"]],
             t("started", language): [fmt_local(v) for v in frame["started_at"]],
             t("age", language): [
-                age_text((r or now) - s, language)
+                age_text((r if pd.notna(r) else now) - s, language)
                 for s, r in zip(frame["started_at"], frame["resolved_at"], strict=True)
             ],
             t("count", language): frame["count"],
-            t("handler", language): frame["acknowledged_by"],
+            t("handler", language): [
+                actor_name(a, roster_names(), language) if a else ""
+                for a in frame["acknowledged_by"]
+            ],
             t("silenced", language): frame["silenced"],
             "_severity": frame["severity"],
         }
     )
 
 
+def roster_names() -> dict[str, str]:
+    """Roster ids as people's names: an ack by link is stored as "li-na", shown as 李娜."""
+    config = loaded_config()
+    return {p.id: p.name for p in config.roster.people} if config is not None else {}
+
+
+def _show(alert_id: int) -> None:
+    """The link names the alert: ``?alert=N`` is the one truth about which alert is shown."""
+    st.query_params["alert"] = str(alert_id)
+    st.session_state["alert_select"] = alert_id
+
+
+def _picked() -> None:
+    st.query_params["alert"] = str(st.session_state["alert_select"])
+
+
+def _wanted() -> int | None:
+    value = st.query_params.get("alert")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def render() -> None:
     language = lang()
+    st.title(t("page_alerts", language))
+    try:
+        _render(language)
+    except Exception as exc:  # a page never shows a traceback
+        show_failure("alert console", exc)
+
+
+def _render(language: Lang) -> None:
     user = current_user()
     now = datetime.now(UTC)
-    st.title(t("page_alerts", language))
     handle_ack_link(user, now)
-
-    with st.expander(t("filters", language), expanded=True):
+    wanted = _wanted()
+    with st.expander(t("filters", language), expanded=False):
         c1, c2, c3, c4 = st.columns(4)
         states = c1.multiselect(
             t("states", language),
@@ -113,51 +149,76 @@ def render() -> None:
             default=["pending", "firing", "acknowledged"],
             format_func=lambda s: state_name(s, language),
             key="f_states",
+            placeholder=t("filter_all", language),
         )
         severities = c2.multiselect(
             t("severity", language),
             [1, 2, 3, 4],
             format_func=lambda s: severity_name(s, language),
             key="f_severity",
+            placeholder=t("filter_all", language),
         )
-        rules = c3.multiselect(t("rules", language), cache.slow("alert_rules"), key="f_rules")
+        rules = c3.multiselect(
+            t("rules", language),
+            cache.slow("alert_rules"),
+            key="f_rules",
+            placeholder=t("filter_all", language),
+        )
         days = c4.number_input(t("period_days", language), 1, 90, 7, key="f_days")
     since = (now - timedelta(days=int(days))).replace(second=0, microsecond=0)
     frame = cache.live("list_alerts", since, tuple(states), tuple(severities), tuple(rules))
-    if frame.empty:
+    ids = [int(i) for i in frame["id"]]
+    if wanted is not None and cache.live("alert_detail", wanted) is None:
+        st.error(t("alert_missing", language).format(id=wanted))
+        wanted = None
+    if not ids and wanted is None:
         st.info(t("no_alerts_found", language))
         return
-    table = _alert_table(frame, now)
-    st.dataframe(
-        table.style.apply(_severity_style, axis=1),
-        hide_index=True,
-        column_order=[c for c in table.columns if c != "_severity"],
-        key="alert_list",
-    )
-
-    ids = [int(i) for i in frame["id"]]
-    wanted = st.session_state.get("alert_pick") or st.query_params.get("alert")
-    try:
-        index = ids.index(int(wanted)) if wanted is not None else 0
-    except ValueError:
-        index = 0
+    current = wanted if wanted is not None else ids[0]
+    if current not in ids:
+        st.caption(t("alert_outside_filter", language).format(id=current))
+    options = ids if current in ids else [current, *ids]
     by_id = dict(zip(ids, titles(frame, language), strict=True))
-    alert_id = st.selectbox(
+    if st.session_state.get("alert_select") != current:
+        st.session_state["alert_select"] = current
+    st.query_params["alert"] = str(current)
+    st.selectbox(
         t("choose_alert", language),
-        ids,
-        index=index,
+        options,
         format_func=lambda i: f"#{i} {by_id.get(i, '')}",
         key="alert_select",
+        on_change=_picked,
     )
-    st.session_state["alert_pick"] = alert_id
-    _detail(int(alert_id), user, now)
+    _detail(current, user, now, frame)
+    if not frame.empty:
+        st.markdown(f"**{t('alert_list', language)}**")
+        table = _alert_table(frame, now)
+        st.dataframe(
+            table.style.apply(_severity_style, axis=1),
+            hide_index=True,
+            column_order=[c for c in table.columns if c != "_severity"],
+            key="alert_list",
+        )
 
 
-def _detail(alert_id: int, user: User | None, now: datetime) -> None:
+def _next_open(frame: pd.DataFrame, alert_id: int) -> int | None:
+    active = frame[frame["state"].isin(["pending", "firing", "acknowledged"])]
+    others = [int(i) for i in active["id"] if int(i) != alert_id]
+    return others[0] if others else None
+
+
+def _resolved_banner(alert_id: int, alert: dict, events: pd.DataFrame, language: Lang) -> None:
+    resolved = events[events["kind"] == "resolved"]
+    who = actor_name(resolved["actor"].iloc[-1], roster_names(), language) if len(resolved) else ""
+    at = fmt_local(alert["resolved_at"], "%m-%d %H:%M")
+    st.success(t("alert_resolved_banner", language).format(id=alert_id, at=at, by=who or "—"))
+
+
+def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame) -> None:
     language = lang()
     detail = cache.live("alert_detail", alert_id)
     if detail is None:
-        st.warning(f"#{alert_id}?")
+        st.error(t("alert_missing", language).format(id=alert_id))
         return
     alert, evidence = detail.alert, detail.alert["evidence"]
     title = alert_title(
@@ -169,18 +230,25 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
         language,
     )
     st.subheader(f"#{alert_id} {md_text(title)}")  # the title holds outside labels
+    if alert["state"] == "resolved":
+        _resolved_banner(alert_id, alert, detail.events, language)
+        following = _next_open(frame, alert_id)
+        if following is not None:
+            st.button(
+                t("next_open_alert", language), key="next_open", on_click=_show, args=(following,)
+            )
+    if user is not None and user.can_act:
+        _actions(alert_id, alert["state"], user, now)
+    elif user is not None:
+        st.info(t("no_permission_act", language))
     m = st.columns(5)
     m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))
     m[2].metric(t("count", language), int(alert["count"]))
     m[3].metric(t("expected", language), f"{alert['expected']:g}")
     # metric values render Markdown: the handler's name is typed by an operator
-    m[4].metric(t("handler", language), md_text(alert["acknowledged_by"]) or "—")
-
-    if user is not None and user.can_act:
-        _actions(alert_id, alert["state"], user, now)
-    else:
-        st.info(t("no_permission_act", language))
+    handler = actor_name(alert["acknowledged_by"], roster_names(), language)
+    m[4].metric(t("handler", language), md_text(handler) if alert["acknowledged_by"] else "—")
     _situation(alert_id, alert["parent_alert_id"], now)
 
     start = alert["started_at"]
@@ -222,9 +290,10 @@ def _detail(alert_id: int, user: User | None, now: datetime) -> None:
         st.dataframe(samples, hide_index=True, key="alert_samples")
     else:
         st.info(t("texts_hidden", language))
-    st.markdown(f"**{t('audit', language)}**")
-    events = detail.events.assign(at=[fmt_local(v, "%m-%d %H:%M:%S") for v in detail.events["at"]])
-    st.dataframe(events, hide_index=True, key="alert_audit")
+    st.markdown(f"**{t('timeline', language)}**")
+    st.dataframe(
+        timeline(detail.events, roster_names(), language), hide_index=True, key="alert_audit"
+    )
 
 
 def _situation(alert_id: int, lead_id: int | None, now: datetime) -> None:
@@ -259,22 +328,35 @@ def _run(action, alert_id: int, *args) -> None:
     st.rerun()
 
 
+def _take_operator() -> None:
+    st.session_state["operator"] = st.session_state.get("operator_inline", "")
+
+
 def _actions(alert_id: int, state: str, user: User, now: datetime) -> None:
     language = lang()
     actor = user.username
-    c1, c2, c3 = st.columns([1, 1, 2])
-    if state in ("pending", "firing") and c1.button(
+    if not actor:  # sign-in off and no operator typed: ask, never log a made-up name
+        st.warning(t("operator_needed", language))
+        st.text_input(  # here too: on a phone the sidebar is folded away
+            t("operator", language),
+            key="operator_inline",
+            placeholder=t("operator_placeholder", language),
+            on_change=_take_operator,
+        )
+        return
+    row = st.container(horizontal=True)  # one row of buttons, also on a phone
+    if state in ("pending", "firing") and row.button(
         t("acknowledge", language), key="act_ack", type="primary"
     ):
         _run(actions.acknowledge, alert_id, actor, now)
-    if state != "resolved" and c2.button(t("resolve", language), key="act_resolve"):
+    if state != "resolved" and row.button(t("resolve", language), key="act_resolve"):
         _run(actions.resolve, alert_id, actor, now)
-    with c3.popover(t("silence", language)):
+    with row.popover(t("silence", language)):
         minutes = st.selectbox(t("silence_minutes", language), SILENCE_CHOICES, key="silence_min")
         reason = st.text_input(t("note", language), key="silence_note")
         if st.button(t("silence", language), key="act_silence"):
             _run(actions.silence_alert, alert_id, actor, now, int(minutes), reason)
-    with st.form("note_form", clear_on_submit=True):
+    with row.popover(t("add_note", language)), st.form("note_form", clear_on_submit=True):
         note = st.text_area(t("note", language), key="note_text")
         if st.form_submit_button(t("add_note", language)):
             _run(actions.add_note, alert_id, actor, now, note)

@@ -118,7 +118,7 @@ def test_console_in_english(seeded):
     at.session_state["lang"] = "en"
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "Severity" in d.value.columns)
     assert {"Severity", "Alert", "State", "Started", "Handled by"} <= set(table.columns)
     assert set(table["Severity"]) <= {severity_name(k, "en") for k in SEVERITY_LABELS}
     assert set(table["State"]) == {"Firing"}
@@ -378,8 +378,8 @@ def test_console_shows_the_alerts_of_one_situation(seeded):
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert f"与 #{lead_id} 属同一情况" in captions
-    # the alert list comes first, then the situation's table
-    situation = [d.value for d in at.dataframe if "ID" in d.value.columns][1]
+    # the situation's table comes with the alert, the list of every alert after it
+    situation = [d.value for d in at.dataframe if "ID" in d.value.columns][0]
     assert list(situation["ID"]) == [lead_id, child_id]  # the lead first
     assert "[点此](http://evil.example)" in " ".join(map(str, situation["告警"]))  # as text
 

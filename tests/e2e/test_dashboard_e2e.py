@@ -81,6 +81,10 @@ def test_acknowledging_in_the_console_changes_the_database(dashboard_app, page):
     target = next((a for a in firing if a.key.get("product_code") == "E2E-001"), firing[0])
     page.goto(f"{dashboard_app.url}/alerts?alert={target.id}")
     page.get_by_text(f"#{target.id}", exact=False).first.wait_for(timeout=30_000)
+    page.get_by_text("请先填写操作人姓名").wait_for(timeout=30_000)  # no name, no action
+    operator = page.get_by_label("操作人")
+    operator.fill("李娜")
+    operator.press("Enter")
     page.get_by_role("button", name="确认", exact=True).click()
     deadline = time.monotonic() + 30
     state = "firing"
@@ -90,8 +94,10 @@ def test_acknowledging_in_the_console_changes_the_database(dashboard_app, page):
         time.sleep(0.3)
     assert state == "acknowledged"
     with Session(dashboard_app.engine) as session:
-        assert session.get(Alert, target.id).acknowledged_by == "值班员"
-    page.get_by_text("已确认").first.wait_for(timeout=30_000)
+        assert session.get(Alert, target.id).acknowledged_by == "李娜"
+    state_metric = page.locator('[data-testid="stMetricValue"]', has_text="已确认")
+    state_metric.first.wait_for(timeout=30_000)
+    page.get_by_text("李娜 确认了告警").wait_for(state="attached", timeout=30_000)  # in words
     screenshot(page, "alerts")
 
 

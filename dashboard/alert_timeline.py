@@ -1,0 +1,79 @@
+"""An alert's audit trail in words ("22:04 李娜 确认了告警"), not raw event columns.
+
+Pure: the console passes the events, the roster's display names and the language. Messages
+and actor names are outside text: they are returned as plain strings for ``st.text`` or a
+dataframe, never as Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from dashboard.i18n import Lang
+from dashboard.timeutil import fmt_local
+
+# kind → (Chinese, English) verb phrase; {m} is the event's message when it says more.
+PHRASES: dict[str, tuple[str, str]] = {
+    "created": ("系统创建告警", "the system opened the alert"),
+    "fired": ("告警触发（{m}）", "the alert fired ({m})"),
+    "updated": ("计数更新（{m}）", "the count changed ({m})"),
+    "resolved": ("告警解除", "the alert was resolved"),
+    "acknowledged": ("确认了告警", "acknowledged the alert"),
+    "note": ("备注：{m}", "noted: {m}"),
+    "silenced": ("静默（{m}）", "silenced it ({m})"),
+    "notified": ("已通知：{m}", "notified: {m}"),
+    "notify_failed": ("通知失败：{m}", "a notification failed: {m}"),
+    "notify_unknown": ("通知结果未知：{m}", "a notification's outcome is unknown: {m}"),
+    "notify_fallback": ("改用备用渠道：{m}", "fell back to another channel: {m}"),
+    "notify_cancelled": ("取消通知：{m}", "a notification was cancelled: {m}"),
+    "notify_suppressed": ("未通知：{m}", "not notified: {m}"),
+    "escalated": ("升级通知：{m}", "escalated: {m}"),
+    "escalation_gap": ("无法升级：{m}", "could not escalate: {m}"),
+    "inhibited": ("被抑制：{m}", "inhibited: {m}"),
+    "linked": ("并入同一情况：{m}", "joined a situation: {m}"),
+    "severity_raised": ("级别提高：{m}", "severity raised: {m}"),
+    "stable": ("计数平稳：{m}", "the count is steady: {m}"),
+}
+SYSTEM = {"", "system"}
+_MESSAGE_SLOT = re.compile(r"\s*[（(：:]?\s*\{m\}[）)]?")
+
+
+def actor_name(actor: str | None, names: Mapping[str, str], lang: Lang) -> str:
+    """A roster id ("li-na") as the person's name ("李娜"); the system as 系统 / system."""
+    actor = (actor or "").strip()
+    if actor in SYSTEM:
+        return "系统" if lang == "zh" else "system"
+    return names.get(actor, actor)
+
+
+def sentence(kind: str, actor: str, message: str, lang: Lang) -> str:
+    pair = PHRASES.get(kind)
+    message = (message or "").strip()
+    if pair is None:  # a kind added later: still readable
+        return f"{kind}：{message}" if message else kind
+    phrase = pair[0] if lang == "zh" else pair[1]
+    if "{m}" not in phrase:
+        aside = (f"（{message}）" if lang == "zh" else f" ({message})") if message else ""
+        text = phrase + aside
+    elif message:
+        text = phrase.replace("{m}", message)
+    else:
+        text = _MESSAGE_SLOT.sub("", phrase).strip()
+    return f"{actor} {text}"
+
+
+def timeline(events: pd.DataFrame, names: Mapping[str, str], lang: Lang) -> pd.DataFrame:
+    """Two columns, time and what happened, oldest first (``events`` from alert_detail)."""
+    when = "时间" if lang == "zh" else "Time"
+    what = "经过" if lang == "zh" else "What happened"
+    rows = [
+        (
+            fmt_local(e.at, "%m-%d %H:%M:%S"),
+            sentence(e.kind, actor_name(e.actor, names, lang), e.message, lang),
+        )
+        for e in events.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows, columns=[when, what])

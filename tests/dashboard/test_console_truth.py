@@ -1,0 +1,123 @@
+"""The alert console shows the alert its link names, whatever its state; never a traceback;
+the audit trail in words with people's names; nobody acts without saying who they are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from alerts import actions
+from alerts.ack_links import sign_ack_token
+from dashboard.alert_timeline import sentence, timeline
+from storage.db import make_session_factory, session_scope
+from storage.models import Alert
+from tests.dashboard.test_pages import app_env, page_script, seeded  # noqa: F401  (fixtures)
+
+
+def _ids(engine) -> list[int]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Alert.id).order_by(Alert.id)))
+
+
+def _resolve(engine, alert_id: int, who: str = "王值班") -> None:
+    with session_scope(make_session_factory(engine)) as session:
+        actions.resolve(session, alert_id, who, datetime.now(UTC))
+
+
+def _console(operator: str = "王值班", **params: str) -> AppTest:
+    at = AppTest.from_string(page_script("alerts"), default_timeout=60)
+    at.session_state["operator"] = operator
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def _shown(at: AppTest) -> str:
+    return at.subheader[0].value
+
+
+def test_adding_resolved_to_the_status_filter_shows_every_alert(seeded):  # noqa: F811
+    first, second = _ids(seeded)
+    _resolve(seeded, first)
+    at = _console()
+    at.multiselect(key="f_states").set_value(["firing", "acknowledged", "resolved"]).run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "状态" in d.value.columns)
+    assert set(table["ID"]) == {first, second}
+    assert set(table["状态"]) == {"已解除", "告警中"}
+
+
+def test_a_link_shows_the_alert_it_names_even_after_it_was_resolved(seeded):  # noqa: F811
+    first, second = _ids(seeded)
+    _resolve(seeded, first)
+    at = _console(alert=str(first))
+    assert not at.exception
+    assert _shown(at).startswith(f"#{first} ")
+    assert any(f"#{first} 已于" in s.value and "王值班" in s.value for s in at.success)
+    assert not [b for b in at.button if b.key == "act_ack"]  # no 确认 of another alert
+    at.button(key="next_open").click().run()
+    assert _shown(at).startswith(f"#{second} ")
+    assert at.query_params["alert"] == str(second)
+
+
+def test_resolving_stays_on_the_alert_and_says_so(seeded):  # noqa: F811
+    first, _second = _ids(seeded)
+    at = _console(alert=str(first))
+    at.button(key="act_resolve").click().run()
+    assert _shown(at).startswith(f"#{first} ")
+    assert any("已于" in s.value for s in at.success)
+
+
+def test_an_unknown_alert_is_said_to_be_missing(seeded):  # noqa: F811
+    at = _console(alert="999999")
+    assert not at.exception
+    assert any("告警 #999999 不存在" in e.value for e in at.error)
+
+
+def test_nobody_acts_without_a_name(seeded):  # noqa: F811
+    at = _console(operator="")
+    assert not at.exception
+    assert any("操作人" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key in ("act_ack", "act_resolve")]
+
+
+def test_an_ack_by_link_reads_with_the_persons_name(seeded, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("RADAR_ACK_SECRET", "k3Q9vX2mL8pR4tW7zY1b")
+    first, _second = _ids(seeded)
+    at = _console(operator="", ack=sign_ack_token(first, "li-na", datetime.now(UTC)))
+    assert _shown(at).startswith(f"#{first} ")
+    story = next(d.value for d in at.dataframe if "经过" in d.value.columns)
+    assert "李娜 确认了告警" in list(story["经过"])
+    assert any(m.value == "李娜" for m in at.metric)
+
+
+def test_timeline_sentences_in_both_languages():
+    events = pd.DataFrame(
+        [
+            (datetime(2026, 12, 1, 14, 4, tzinfo=UTC), "created", "system", "产品激增"),
+            (datetime(2026, 12, 1, 14, 5, tzinfo=UTC), "acknowledged", "li-na", ""),
+            (datetime(2026, 12, 1, 14, 6, tzinfo=UTC), "note", "王值班", "已通知理赔部"),
+            (datetime(2026, 12, 1, 14, 7, tzinfo=UTC), "fired", "system", ""),
+        ],
+        columns=["at", "kind", "actor", "message"],
+    )
+    zh = timeline(events, {"li-na": "李娜"}, "zh")
+    assert list(zh.columns) == ["时间", "经过"]
+    assert list(zh["经过"]) == [
+        "系统 系统创建告警（产品激增）",
+        "李娜 确认了告警",
+        "王值班 备注：已通知理赔部",
+        "系统 告警触发",
+    ]
+    assert zh["时间"][1] == "12-01 22:05:00"  # Shanghai time
+    en = timeline(events, {"li-na": "李娜"}, "en")
+    assert list(en["What happened"])[1:] == [
+        "李娜 acknowledged the alert",
+        "王值班 noted: 已通知理赔部",
+        "system the alert fired",
+    ]
+    assert sentence("future_kind", "系统", "x", "zh") == "future_kind：x"
