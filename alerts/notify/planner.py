@@ -164,11 +164,15 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     )
     created = 0
     for alert in session.scalars(query).all():
+        silenced = is_silenced(alert, silences)
         if alert.state == AlertState.RESOLVED:
-            created += _plan_resolved(session, alert, now, due)
+            # Held while silenced, not dropped: those told it fired hear it is over once the
+            # silence ends (within RESOLVED_LOOKBACK), never during it.
+            if not silenced:
+                created += _plan_resolved(session, alert, now, due)
             continue
         labels = alert_labels(alert)
-        if is_silenced(alert, silences):
+        if silenced:
             _event_once(session, alert, "notify_suppressed", "已静默：记录但不通知", now)
             continue
         parent = inhibited_by(session, alert)

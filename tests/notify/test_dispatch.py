@@ -213,6 +213,32 @@ def test_silenced_alert_is_held_back_until_the_silence_ends(factory, clock):
     assert len(recorder.sent) == 1
 
 
+def test_no_resolved_notice_during_a_silence_then_one_after_it(factory, clock):
+    config = make_config(routes={"group_wait_seconds": 0})
+    recorder = Recorder()
+    with factory() as session:
+        alert_id = add_alert(session, clock.now, key={"product_code": "P7"}).id
+    tick(factory, config, {"log": recorder}, clock)
+    assert len(recorder.sent) == 1  # told it fired
+    clock.advance(minutes=5)
+    with session_scope(factory) as session:  # silenced for an hour, then resolved at once
+        session.add(Silence(matchers={"product_code": "P7"}, starts_at=clock.now,
+                            ends_at=clock.now + timedelta(hours=1), created_by="li",
+                            comment="处理中", created_at=clock.now))  # fmt: skip
+        alert = session.get(Alert, alert_id)
+        alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
+    for _ in range(6):  # ten-minute ticks through the silence
+        tick(factory, config, {"log": recorder}, clock)
+        clock.advance(minutes=10)
+    assert len(recorder.sent) == 1, [m.notice.title for m in recorder.sent]
+    clock.advance(minutes=5)  # the silence has ended
+    tick(factory, config, {"log": recorder}, clock)
+    tick(factory, config, {"log": recorder}, clock)
+    assert len(recorder.sent) == 2 and recorder.sent[1].notice.title.startswith(
+        "【投诉预警已恢复】"
+    )
+
+
 def test_mute_window_on_chinese_holidays_defers_and_does_not_drop(factory, clock):
     # 2026-10-01 is National Day; 2026-10-10 is a Saturday 调休 workday.
     clock.now = clock.now.replace(month=10, day=1, hour=16)  # 00:00 on 10-02 Shanghai
