@@ -96,12 +96,20 @@ def _where(session: Session, alert: Alert) -> str:
     if not ids:
         return where_of(alert.key or {})
     rows = session.execute(
-        select(Complaint.product_name, Complaint.region).where(Complaint.id.in_(ids))
+        select(Complaint.product_name, Complaint.region, Complaint.text)
+        .where(Complaint.id.in_(ids))
+        .order_by(Complaint.id)
     ).all()
-    names = Counter(name for name, _ in rows if name)
-    regions = Counter(region for _, region in rows if region)
+    names = Counter(name for name, _, _ in rows if name)
+    regions = Counter(region for _, region, _ in rows if region)
     name = names.most_common(1)[0][0] if names else ""
-    return where_of(alert.key or {}, name, [r for r, _ in regions.most_common()])
+    return where_of(
+        alert.key or {},
+        name,
+        [r for r, _ in regions.most_common()],
+        products=[n for n, _ in names.most_common()],
+        sample=next((text for _, _, text in rows if text), ""),
+    )
 
 
 def _sample(session: Session, alert: Alert) -> str:

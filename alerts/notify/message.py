@@ -137,12 +137,24 @@ class Notice:
         return bool(self.items) and all(i.state == "resolved" for i in self.items)
 
 
-def where_of(key: dict, product_name: str = "", regions: list[str] | None = None) -> str:
+def where_of(
+    key: dict,
+    product_name: str = "",
+    regions: list[str] | None = None,
+    products: list[str] | None = None,
+    sample: str = "",
+) -> str:
     """The alert key as readable Chinese: 产品 车险A（CAR-0101） · 地区 上海. The product's name
-    and the complaints' regions come from the complaints when the key has only the code."""
+    and the complaints' regions come from the complaints when the key has only the code. A text
+    cluster's key is an internal id: it is said in words (an excerpt of the text, the products)."""
     parts = []
     for k, v in key.items():
-        if k == "product_code" and product_name and product_name != v:
+        if k == "cluster":
+            parts.append(f"雷同文本「{plain(sample, 20)}」" if sample else "雷同文本")
+            if products:
+                extra = f" 等 {len(products)} 个" if len(products) > 3 else ""
+                parts.append(f"产品 {'、'.join(plain(p, 20) for p in products[:3])}{extra}")
+        elif k == "product_code" and product_name and product_name != v:
             parts.append(f"产品 {product_name}（{v}）")
         else:
             parts.append(f"{DIMENSION_NAMES.get(k, k)} {v or '—'}")

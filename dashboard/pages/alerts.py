@@ -13,6 +13,7 @@ import streamlit as st
 
 from alerts import actions
 from alerts.ack_links import InvalidAckToken, verify_ack_token
+from alerts.findings import expected_text
 from alerts.severity import SEVERITY_COLOURS
 from config.secrets import ack_links_trusted
 from dashboard import cache, charts
@@ -245,7 +246,9 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))
     m[2].metric(t("count", language), int(alert["count"]))
-    m[3].metric(t("expected", language), f"{alert['expected']:g}")
+    expected = alert["expected"]
+    shown = f"{expected:g}" if alert["rule_kind"] == "threshold" else expected_text(expected)
+    m[3].metric(t("expected", language), shown)  # a baseline to one decimal, 26.0 not 26.007
     # metric values render Markdown: the handler's name is typed by an operator
     handler = actor_name(alert["acknowledged_by"], roster_names(), language)
     m[4].metric(t("handler", language), md_text(handler) if alert["acknowledged_by"] else "—")

@@ -121,3 +121,19 @@ def test_timeline_sentences_in_both_languages():
         "system the alert fired",
     ]
     assert sentence("future_kind", "系统", "x", "zh") == "future_kind：x"
+
+
+def test_a_baseline_reads_to_one_decimal(seeded):  # noqa: F811
+    with session_scope(make_session_factory(seeded)) as session:
+        lead = session.scalars(select(Alert).order_by(Alert.id)).first()
+        surge = Alert(
+            fingerprint="surge-fp", rule="product-surge", rule_kind="surge", key=lead.key,
+            title="产品激增", severity=3, state="firing", started_at=lead.started_at,
+            fired_at=lead.started_at, last_seen_at=lead.started_at, count=124,
+            expected=26.007, evidence={},
+        )  # fmt: skip
+        session.add(surge)
+        session.flush()
+        surge_id = surge.id
+    at = _console(alert=str(surge_id))
+    assert {m.label: m.value for m in at.metric}["基线/阈值"] == "26.0"
