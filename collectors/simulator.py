@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +24,11 @@ from config.models import SimulatorSource
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_MINUTES_PER_FETCH = 24 * 60
+# Returning customers: a share of the background and most of a campaign's complainants come from
+# a small pool per product, so repeat and multi-channel complaints appear as they do for real.
+RETURNING = 0.08
+CAMPAIGN_RETURNING = 0.7
+CUSTOMER_POOL = 40
 
 # Relative complaint volume by hour of day (Asia/Shanghai): quiet nights, peaks mid-morning and afternoon.
 HOUR_PROFILE = np.array(
@@ -323,6 +329,9 @@ class SimulatorCollector:
         text: str | None = None,
     ) -> dict[str, Any]:
         phone = f"1{int(rng.integers(3, 10))}{int(rng.integers(0, 10**9)):09d}"
+        returning = CAMPAIGN_RETURNING if "-e" in external_id else RETURNING  # sim-…-e<k>-…
+        if returning_customer(external_id, returning):  # a customer of this product complains again
+            phone = pool_phone(product.code, external_id)
         if text is None:
             templates = TEXTS[category]
             text = templates[int(rng.integers(len(templates)))].format(
@@ -342,6 +351,19 @@ class SimulatorCollector:
             "text": text,
             "customer_phone": phone,
         }
+
+
+def returning_customer(external_id: str, share: float) -> bool:
+    """Whether a complaint comes from a product's returning customers, decided from its id (so
+    the random stream, and everything else generated, stays as it was)."""
+    return zlib.crc32(external_id.encode()) % 10_000 < share * 10_000
+
+
+def pool_phone(product_code: str, external_id: str) -> str:
+    """One of a product's ``CUSTOMER_POOL`` returning customers: complaining again, or on
+    another channel, they make repeat and multi-channel complaints as real ones do."""
+    slot = zlib.crc32(f"slot:{external_id}".encode()) % CUSTOMER_POOL
+    return f"139{zlib.crc32(f'{product_code}:{slot}'.encode()) % 10**8:08d}"
 
 
 def _pick(rng: np.random.Generator, weights: dict[str, float]) -> str:

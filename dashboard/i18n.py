@@ -237,6 +237,28 @@ STRINGS |= {
     "filter_all": ("全部", "All"),
 }
 
+# The weekly report's exports (dashboard/report.py).
+STRINGS |= {
+    "weekly_title": (
+        "投诉雷达周报 {start} 至 {end}",
+        "Complaint Radar weekly report {start} to {end}",
+    ),
+    "summary": ("汇总", "Summary"),
+    "metric": ("指标", "Metric"),
+    "item": ("项目", "Item"),
+    "wow": ("环比", "Week over week"),
+    "product_code": ("产品代码", "Product code"),
+    "product_line": ("险种", "Product line"),
+    "alert_summary_line": (
+        "本周触发告警 {raised} 条{levels}，确认用时中位数 {ack} 分钟",
+        "Alerts raised this week: {raised}{levels}; median time to acknowledge {ack} min",
+    ),
+    "week_empty": (
+        "这一周没有投诉数据。最近一次投诉在 {day} 所在的周。",
+        "No complaints in this week. The newest complaint is in the week of {day}.",
+    ),
+}
+
 # The monthly accountability report (dashboard/pages/monthly.py, dashboard/monthly_report.py).
 STRINGS |= {
     "page_monthly": ("月度考核", "Monthly accountability"),

@@ -4,7 +4,7 @@ where the report needs totals only, rows only where a customer must be followed 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
@@ -109,10 +109,3 @@ def overdue_by_branch(
         if decision_due(noon, int(level), mode) < now:
             out[branch] += int(count)
     return dict(out)
-
-
-def latest_receipt_day(engine: Engine) -> date | None:
-    """The local day of the newest complaint: the default cycle is the one holding it."""
-    with Session(engine) as session:
-        newest = session.scalar(select(func.max(Complaint.received_at)))
-    return None if newest is None else newest.astimezone(SHANGHAI).date()

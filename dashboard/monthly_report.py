@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from config.rules import AccountabilityConfig
 from dashboard import monthly_queries as mq
+from dashboard import queries
 from dashboard.deadlines import DayMode
 from dashboard.i18n import Lang, channel_name, t
 from dashboard.monthly import (
@@ -76,7 +77,7 @@ def build_monthly_report(
 
 def default_cycle(engine: Engine, config: AccountabilityConfig, now: datetime) -> Cycle:
     """The cycle holding the newest complaint (a fresh demo's data), else today's."""
-    day = mq.latest_receipt_day(engine) or now.date()
+    day = queries.latest_receipt_day(engine) or now.date()
     return cycle_of(day, config.cycle_start_day)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
@@ -447,6 +448,13 @@ def local_day(engine: Engine) -> Any:
     if engine.dialect.name == "sqlite":  # stored as UTC text; Shanghai keeps +8 all year
         return func.date(Complaint.received_at, "+8 hours")
     return func.date(func.timezone(DISPLAY_TIMEZONE, Complaint.received_at))
+
+
+def latest_receipt_day(engine: Engine) -> date | None:
+    """The local day of the newest complaint: reports open on the period holding it."""
+    with Session(engine) as session:
+        newest = session.scalar(select(func.max(Complaint.received_at)))
+    return None if newest is None else newest.astimezone(ZoneInfo(DISPLAY_TIMEZONE)).date()
 
 
 def complaint_branches(engine: Engine) -> list[str]:

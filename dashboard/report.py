@@ -15,18 +15,12 @@ from sqlalchemy import Engine
 
 from alerts.severity import SEVERITY_SHORT
 from dashboard import queries
-from dashboard.i18n import Lang, t
+from dashboard.i18n import Lang, channel_name, severity_name, t
 from dashboard.spreadsheet import append_row
-from dashboard.timeutil import day_start
+from dashboard.timeutil import change_pct, day_start
 
 PERIODS = ("this", "prev", "last_year")
-PERIOD_LABELS = {"this": "本周", "prev": "上周", "last_year": "去年同期"}
-DIMENSIONS = {
-    "category": "按类别",
-    "channel": "按渠道",
-    "product_line": "按险种",
-    "region": "按地区",
-}
+DIMENSIONS = ("category", "channel", "product_line", "region")
 
 
 @dataclass(frozen=True)
@@ -94,21 +88,42 @@ def _pct(current: int, previous: int) -> str:
     return f"{(current - previous) / previous * 100:+.1f}%"
 
 
-def summary_rows(report: WeeklyReport, lang: Lang = "zh") -> list[tuple[str, str, str, str]]:
-    """(metric, this week, previous week, same week last year) as display strings."""
+DIMENSION_KEYS = {
+    "category": "by_category",
+    "channel": "by_channel",
+    "product_line": "by_product_line",
+    "region": "by_region",
+}
+PERIOD_KEYS = {"this": "this_week", "prev": "prev_week", "last_year": "last_year"}
+Cell = int | float | None  # None: no data for that period (never a fake 0)
+
+
+def has_data(report: WeeklyReport, period: str) -> bool:
+    return report.totals[period] > 0
+
+
+def summary_rows(report: WeeklyReport, lang: Lang = "zh") -> list[tuple[str, Cell, Cell, Cell]]:
+    """(metric, this week, previous week, same week last year) as numbers; None where the
+    period holds no complaints at all (a fresh installation has no last year)."""
     r, a = report.repeats, report.alerts
-
-    def ack(p: str) -> str:
-        median = a[p].median_ack_minutes
-        return "—" if median is None else f"{median:.1f}"
-
-    return [
-        (t("total", lang), *(str(report.totals[p]) for p in PERIODS)),
-        (t("repeat", lang), *(str(r[p].repeat) for p in PERIODS)),
-        (t("multichannel", lang), *(str(r[p].multichannel) for p in PERIODS)),
-        (t("alerts_raised", lang), *(str(a[p].raised) for p in PERIODS)),
-        (t("ack_time", lang), *(ack(p) for p in PERIODS)),
+    metrics = [
+        ("total", lambda p: report.totals[p]),
+        ("repeat", lambda p: r[p].repeat),
+        ("multichannel", lambda p: r[p].multichannel),
+        ("alerts_raised", lambda p: a[p].raised),
+        ("ack_time", lambda p: a[p].median_ack_minutes),
     ]
+    return [
+        (t(key, lang), *(value(p) if has_data(report, p) else None for p in PERIODS))
+        for key, value in metrics
+    ]
+
+
+def cell_text(value: Cell, lang: Lang = "zh") -> str:
+    """A summary cell for the page: thousands separators, one decimal, 无数据 for None."""
+    if value is None:
+        return t("no_data", lang)
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
 def summary_text(report: WeeklyReport, dashboard_url: str = "") -> str:
@@ -136,30 +151,45 @@ def summary_text(report: WeeklyReport, dashboard_url: str = "") -> str:
     return "\n".join(lines)
 
 
-def to_excel(report: WeeklyReport) -> bytes:
-    """A workbook with a summary sheet and one sheet per breakdown."""
+def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
+    """A workbook with a summary sheet and one sheet per breakdown, in the page's language;
+    numbers are stored as numbers, channels by their names."""
     book = Workbook()
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE3EE")
     sheet = book.active
-    sheet.title = "汇总"
-    sheet.append([f"投诉雷达周报 {report.week_start:%Y-%m-%d} 至 {report.week_end:%Y-%m-%d}"])
+    sheet.title = t("summary", lang)
+    sheet.append([title(report, lang)])
     sheet.append([])
-    header = ["指标", *(f"{PERIOD_LABELS[p]}（{report.starts[p]:%m-%d}起）" for p in PERIODS)]
+    header = [t("metric", lang), *(period_label(report, p, lang) for p in PERIODS)]
     sheet.append(header)
-    for row in summary_rows(report):
-        append_row(sheet, list(row))
+    for row in summary_rows(report, lang):
+        append_row(sheet, [row[0], *(t("no_data", lang) if v is None else v for v in row[1:])])
     for note in report.notes:
-        sheet.append([t(note)])
+        sheet.append([t(note, lang)])
     _style_header(sheet, 3, len(header), bold, head_fill)
-    for dimension, label in DIMENSIONS.items():
-        ws = book.create_sheet(label)
-        ws.append(["项目", *(PERIOD_LABELS[p] for p in PERIODS), "环比"])
+    for dimension, key in DIMENSION_KEYS.items():
+        ws = book.create_sheet(t(key, lang))
+        ws.append([t("item", lang), *(t(PERIOD_KEYS[p], lang) for p in PERIODS), t("wow", lang)])
         for row in report.by_dimension[dimension].itertuples(index=False):
-            append_row(ws, [row.value, row.this, row.prev, row.last_year, _pct(row.this, row.prev)])
+            label = channel_name(row.value, lang) if dimension == "channel" else row.value
+            change = change_pct(row.this, row.prev)
+            append_row(
+                ws,
+                [
+                    label,
+                    row.this,
+                    row.prev,
+                    row.last_year,
+                    None if change is None else change / 100,
+                ],
+            )
+            ws.cell(row=ws.max_row, column=5).number_format = "+0.0%;-0.0%;0.0%"
         _style_header(ws, 1, 5, bold, head_fill)
-    ws = book.create_sheet("投诉最多产品")
-    ws.append(["产品代码", "产品名称", "险种", "投诉量"])
+    ws = book.create_sheet(t("top_products_week", lang))
+    ws.append(
+        [t("product_code", lang), t("product", lang), t("product_line", lang), t("count", lang)]
+    )
     for row in report.top_products.itertuples(index=False):
         append_row(ws, [row.product_code, row.product_name, row.product_line, int(row.count)])
     _style_header(ws, 1, 4, bold, head_fill)
@@ -172,6 +202,15 @@ def to_excel(report: WeeklyReport) -> bytes:
     return out.getvalue()
 
 
+def title(report: WeeklyReport, lang: Lang = "zh") -> str:
+    return t("weekly_title", lang).format(start=report.week_start, end=report.week_end)
+
+
+def period_label(report: WeeklyReport, period: str, lang: Lang) -> str:
+    start = report.starts[period]
+    return f"{t(PERIOD_KEYS[period], lang)} ({start:%m-%d})"
+
+
 def _style_header(ws, row: int, width: int, font: Font, fill: PatternFill) -> None:
     for col in range(1, width + 1):
         cell = ws.cell(row=row, column=col)
@@ -179,8 +218,9 @@ def _style_header(ws, row: int, width: int, font: Font, fill: PatternFill) -> No
         cell.fill = fill
 
 
-def _figure(report: WeeklyReport):
-    """A one-page matplotlib figure with the report's charts (Agg backend: no display needed)."""
+def _figure(report: WeeklyReport, lang: Lang):
+    """A one-page matplotlib figure with the report's charts and its alert summary (Agg backend:
+    no display needed), in the page's language."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -195,16 +235,16 @@ def _figure(report: WeeklyReport):
     ]
     plt.rcParams["axes.unicode_minus"] = False
     fig, axes = plt.subplots(3, 2, figsize=(11.7, 16.5))
-    fig.suptitle(
-        f"投诉雷达周报 {report.week_start:%Y-%m-%d} 至 {report.week_end:%Y-%m-%d}", fontsize=18
-    )
-    labels = [PERIOD_LABELS[p] for p in PERIODS]
+    fig.suptitle(title(report, lang), fontsize=18)
+    fig.text(0.5, 0.955, alert_summary(report, lang), ha="center", fontsize=11)
+    labels = [t(PERIOD_KEYS[p], lang) for p in PERIODS]
     totals = [report.totals[p] for p in PERIODS]
     ax = axes[0][0]
     ax.bar(labels, totals, color=["#3e63dd", "#8da4ef", "#c2c9d6"])
-    ax.set_title("投诉总量")
+    ax.set_title(t("total", lang))
     for i, v in enumerate(totals):
-        ax.annotate(str(v), (i, v), ha="center", va="bottom")
+        ax.annotate(f"{v:,}" if v or has_data(report, PERIODS[i]) else t("no_data", lang),
+                    (i, v), ha="center", va="bottom")  # fmt: skip
     for ax, dimension in zip(
         [axes[0][1], axes[1][0], axes[1][1], axes[2][0]], DIMENSIONS, strict=True
     ):
@@ -216,22 +256,39 @@ def _figure(report: WeeklyReport):
                 [p + (k - 1) * width for p in positions],
                 frame[period],
                 height=width,
-                label=PERIOD_LABELS[period],
+                label=t(PERIOD_KEYS[period], lang),
             )
-        ax.set_yticks(list(positions), [str(v) for v in frame["value"]])
+        names = [
+            channel_name(str(v), lang) if dimension == "channel" else str(v) for v in frame["value"]
+        ]
+        ax.set_yticks(list(positions), names)
         ax.invert_yaxis()
-        ax.set_title(DIMENSIONS[dimension])
+        ax.set_title(t(DIMENSION_KEYS[dimension], lang))
         ax.legend(fontsize=8)
     ax = axes[2][1]
     top = report.top_products.head(10)
     ax.barh([str(n) for n in top["product_name"]], top["count"], color="#e5484d")
     ax.invert_yaxis()
-    ax.set_title("投诉最多产品（本周）")
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    ax.set_title(t("top_products_week", lang))
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig
 
 
-def to_image(report: WeeklyReport, fmt: str = "pdf") -> bytes:
+def alert_summary(report: WeeklyReport, lang: Lang = "zh") -> str:
+    """One line for the PDF: alerts raised by level and the median time to acknowledge."""
+    alerts = report.alerts["this"]
+    levels = ", ".join(
+        f"{severity_name(k, lang).split()[0]} {v}" for k, v in sorted(alerts.by_severity.items())
+    )
+    ack = alerts.median_ack_minutes
+    return t("alert_summary_line", lang).format(
+        raised=alerts.raised,
+        levels=f" ({levels})" if levels else "",
+        ack=t("no_data", lang) if ack is None else f"{ack:.0f}",
+    )
+
+
+def to_image(report: WeeklyReport, fmt: str = "pdf", lang: Lang = "zh") -> bytes:
     """The charts as a PDF or PNG document."""
     if fmt not in ("pdf", "png"):
         raise ValueError(f"format must be pdf or png, got {fmt!r}")
@@ -239,7 +296,7 @@ def to_image(report: WeeklyReport, fmt: str = "pdf") -> bytes:
 
     # Labels are outside text: "$\\x$" in a category would be parsed as mathtext and raise.
     with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
-        fig = _figure(report)
+        fig = _figure(report, lang)
         out = io.BytesIO()
         try:
             fig.savefig(out, format=fmt, dpi=110)

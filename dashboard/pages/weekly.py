@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
 from dashboard import cache, charts
-from dashboard.i18n import channel_name, t
-from dashboard.report import DIMENSIONS, PERIODS, summary_rows, to_excel, to_image
+from dashboard.i18n import Lang, channel_name, t
+from dashboard.report import (
+    DIMENSION_KEYS,
+    DIMENSIONS,
+    PERIOD_KEYS,
+    PERIODS,
+    cell_text,
+    has_data,
+    summary_rows,
+    to_excel,
+    to_image,
+)
 from dashboard.timeutil import SHANGHAI, change_pct, monday_of, previous_full_week
 from dashboard.ui import lang, show_failure
+
+
+def default_week(now: datetime) -> date:
+    """The last full week if it holds complaints, else the week of the newest complaint: a
+    fresh demo opens on its data, not on an empty week."""
+    week = previous_full_week(now)
+    if cache.weekly_report(week).totals["this"] > 0:
+        return week
+    newest = cache.slow("latest_receipt_day")
+    return monday_of(newest) if newest is not None else week
 
 
 def render() -> None:
     language = lang()
     st.title(t("page_weekly", language))
-    today = datetime.now(UTC).astimezone(SHANGHAI).date()
-    picked = st.date_input(t("week", language), previous_full_week(datetime.now(UTC)), key="week")
-    week = monday_of(picked if picked else today)
+    try:
+        _render(language)
+    except Exception as exc:  # a page never shows a traceback
+        show_failure("weekly page", exc)
+
+
+def _render(language: Lang) -> None:
+    now = datetime.now(UTC)
+    picked = st.date_input(t("week", language), default_week(now), key="week", format="YYYY-MM-DD")
+    week = monday_of(picked if picked else now.astimezone(SHANGHAI).date())
     report = cache.weekly_report(week)
-    labels = {
-        p: t(k, language)
-        for p, k in zip(PERIODS, ("this_week", "prev_week", "last_year"), strict=True)
-    }
+    labels = {p: t(PERIOD_KEYS[p], language) for p in PERIODS}
     st.caption(f"{week:%Y-%m-%d} — {report.week_end:%Y-%m-%d}")
+    if not has_data(report, "this"):
+        newest = cache.slow("latest_receipt_day")
+        st.info(t("week_empty", language).format(day=newest or "—"))
+        return
 
     totals = report.totals
     cols = st.columns(5)
@@ -36,7 +64,8 @@ def render() -> None:
         delta_color="inverse",
     )
     cols[1].metric(
-        t("last_year", language), f"{totals['last_year']:,}" if totals["last_year"] else "—"
+        t("last_year", language),
+        f"{totals['last_year']:,}" if has_data(report, "last_year") else t("no_data", language),
     )
     cols[2].metric(t("repeat", language), report.repeats["this"].repeat)
     cols[3].metric(t("multichannel", language), report.repeats["this"].multichannel)
@@ -50,12 +79,12 @@ def render() -> None:
     for note in report.notes:
         st.caption(t(note, language))
 
-    excel = to_excel(report)
     d1, d2, d3 = st.columns(3)
+    stem = f"complaint-radar-week-{week:%Y-%m-%d}-{language}"
     d1.download_button(
         t("download_excel", language),
-        excel,
-        file_name=f"complaint-radar-week-{week:%Y-%m-%d}.xlsx",
+        lambda: to_excel(report, language),  # built when clicked
+        file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="dl_excel",
     )
@@ -63,7 +92,7 @@ def render() -> None:
         if not column.toggle(t(f"download_{fmt}", language), key=f"make_{fmt}"):
             continue
         try:
-            document = to_image(report, fmt)
+            document = to_image(report, fmt, language)
         except Exception as exc:  # any chart failure: an error id, never a traceback
             with column:
                 show_failure(f"weekly {fmt}", exc)
@@ -71,7 +100,7 @@ def render() -> None:
         column.download_button(
             fmt.upper(),
             document,
-            file_name=f"complaint-radar-week-{week:%Y-%m-%d}.{fmt}",
+            file_name=f"{stem}.{fmt}",
             mime=mime,
             key=f"dl_{fmt}",
         )
@@ -80,15 +109,13 @@ def render() -> None:
     st.table(
         {
             "": [r[0] for r in rows],
-            **{labels[p]: [r[i + 1] for r in rows] for i, p in enumerate(PERIODS)},
+            **{
+                labels[p]: [cell_text(r[i + 1], language) for r in rows]
+                for i, p in enumerate(PERIODS)
+            },
         }
     )
-    titles = {
-        "category": t("by_category", language),
-        "channel": t("by_channel", language),
-        "product_line": t("by_product_line", language),
-        "region": t("by_region", language),
-    }
+    titles = {d: t(key, language) for d, key in DIMENSION_KEYS.items()}
     for i, dimension in enumerate(DIMENSIONS):
         frame = report.by_dimension[dimension].head(12)
         if dimension == "channel":

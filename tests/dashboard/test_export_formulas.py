@@ -57,7 +57,7 @@ def test_weekly_workbook_holds_no_formula(engine):
     assert hyperlink.quotePrefix
     counts = [
         ws.cell(row=r, column=4).value
-        for ws in [book["投诉最多产品"]]
+        for ws in [book["本周投诉最多产品"]]
         for r in range(2, ws.max_row + 1)
     ]
     assert counts and all(isinstance(v, int) for v in counts)

@@ -9,7 +9,16 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from dashboard.report import build_weekly_report, period_starts, summary_text, to_excel, to_image
+from dashboard.report import (
+    alert_summary,
+    build_weekly_report,
+    cell_text,
+    period_starts,
+    summary_rows,
+    summary_text,
+    to_excel,
+    to_image,
+)
 from dashboard.timeutil import day_start
 from tests.dashboard.seed import complaint, ingest, seed_burst
 
@@ -55,7 +64,11 @@ def test_excel_opens_with_openpyxl(engine):
     assert book.sheetnames[:2] == ["汇总", "按类别"]
     summary = book["汇总"]
     assert summary["A4"].value == "投诉总量"
-    assert [summary["B4"].value, summary["C4"].value, summary["D4"].value] == ["6", "3", "1"]
+    assert [summary["B4"].value, summary["C4"].value, summary["D4"].value] == [
+        6,
+        3,
+        1,
+    ]  # numbers, not text
 
 
 def test_pdf_and_png_render_offline(engine):
@@ -65,3 +78,25 @@ def test_pdf_and_png_render_offline(engine):
     assert to_image(report, "png").startswith(b"\x89PNG")
     with pytest.raises(ValueError):
         to_image(report, "gif")
+
+
+def test_exports_follow_the_language_and_say_no_data(engine):
+    _seed(engine)
+    report = build_weekly_report(engine, WEEK)
+    book = load_workbook(io.BytesIO(to_excel(report, "en")))
+    assert book.sheetnames == [
+        "Summary", "By category", "By channel", "By product line", "By region",
+        "Top products this week",
+    ]  # fmt: skip
+    summary = book["Summary"]
+    assert summary["A1"].value == "Complaint Radar weekly report 2026-11-16 to 2026-11-22"
+    assert summary["A4"].value == "Total complaints" and summary["B4"].value == 6
+    channels = [row[0] for row in book["By channel"].iter_rows(min_row=2, values_only=True)]
+    assert set(channels) == {"Hotline", "Web form", "Social media"}  # names, not codes
+    pdf = to_image(report, "pdf", "en")
+    assert pdf.startswith(b"%PDF")
+    quiet = build_weekly_report(engine, WEEK + timedelta(days=7 * 60))  # no last year, nothing
+    rows = summary_rows(quiet)
+    assert all(value is None for row in rows for value in row[1:])
+    assert cell_text(None) == "无数据" and cell_text(1234) == "1,234"
+    assert "Alerts raised this week: 0" in alert_summary(quiet, "en")

@@ -188,7 +188,7 @@ def test_email_carries_the_excel_report_and_a_dead_robot_does_not_send_the_mail_
         [attachment] = list(mail.iter_attachments())
         assert attachment.get_filename() == "投诉雷达周报-2026-11-16.xlsx"
         book = load_workbook(io.BytesIO(attachment.get_content()))
-        assert book["汇总"]["B4"].value == "6"
+        assert book["汇总"]["B4"].value == 6
     assert all(not b.get("attachments") for b in hook.bodies)  # robots: text + link only
 
 
