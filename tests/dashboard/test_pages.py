@@ -379,7 +379,7 @@ def test_console_shows_the_alerts_of_one_situation(seeded):
     captions = " ".join(c.value for c in at.caption)
     assert f"与 #{lead_id} 属同一情况" in captions
     # the situation's table comes with the alert, the list of every alert after it
-    situation = [d.value for d in at.dataframe if "ID" in d.value.columns][0]
+    situation = next(d.value for d in at.dataframe if "ID" in d.value.columns)
     assert list(situation["ID"]) == [lead_id, child_id]  # the lead first
     assert "[点此](http://evil.example)" in " ".join(map(str, situation["告警"]))  # as text
 
