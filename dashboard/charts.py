@@ -215,32 +215,59 @@ def alerts_table_figure(
     return _layout(fig, "", height)
 
 
-def key_trend_figure(
+BUCKET = pd.Timedelta(minutes=5)
+
+
+def window_counts(trend: pd.DataFrame, window_minutes: int) -> pd.Series:
+    """Complaints in the ``window_minutes`` before each 5-minute bucket's end: the quantity the
+    rule compared with its expectation (empty buckets count as 0, not as missing)."""
+    if trend.empty:
+        return pd.Series(dtype=float)
+    times = pd.to_datetime(trend["bucket_start"], utc=True)
+    series = pd.Series(trend["count"].to_numpy(), index=times).groupby(level=0).sum()
+    grid = pd.date_range(series.index.min(), series.index.max(), freq=BUCKET)
+    series = series.reindex(grid, fill_value=0)
+    width = max(1, int(window_minutes // 5))
+    counts = series.rolling(width, min_periods=1).sum()
+    counts.index = counts.index + BUCKET  # a value holds up to the end of its bucket
+    return counts
+
+
+def evidence_figure(
     trend: pd.DataFrame,
-    started_at: datetime | None = None,
-    threshold: float | None = None,
-    title: str = "",
+    window_minutes: int,
+    expected: float,
+    started_at: datetime | None,
+    labels: Mapping[str, str],
     height: int = 320,
 ) -> go.Figure:
-    """An alert's series around it, with the moment it started and its expected level marked."""
-    times = pd.to_datetime(trend["bucket_start"], utc=True).dt.tz_convert(SHANGHAI)
+    """The alert's count and its expectation in one unit: complaints per rule window, drawn
+    as a line over time against the expected level for that window (5-minute bars beside it
+    would peak far below a 24-hour expectation and look as if nothing crossed)."""
+    counts = window_counts(trend, window_minutes)
+    times = counts.index.tz_convert(SHANGHAI)
     fig = go.Figure(
-        go.Bar(x=times, y=trend["count"], marker_color="#3e9bff", name=plain(title or "count"))
-    )
+        go.Scatter(
+            x=times, y=counts.to_numpy(), mode="lines", line={"color": "#3e9bff", "width": 3},
+            name=plain(labels["count"]),
+        )
+    )  # fmt: skip
+    if len(times):
+        fig.add_trace(
+            go.Scatter(
+                x=[times[0], times[-1]], y=[expected, expected], mode="lines",
+                line={"color": "#ffb224", "dash": "dot", "width": 2},
+                name=plain(labels["expected"]),
+            )
+        )  # fmt: skip
     if started_at is not None:
         x = started_at.astimezone(SHANGHAI)
         fig.add_shape(
-            type="line",
-            x0=x,
-            x1=x,
-            y0=0,
-            y1=1,
-            yref="paper",
+            type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
             line={"color": "#e5484d", "dash": "dash", "width": 2},
-        )
-    if threshold:
-        fig.add_hline(y=threshold, line={"color": "#ffb224", "dash": "dot"})
-    return _layout(fig, title, height)
+        )  # fmt: skip
+    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    return _layout(fig, labels["title"], height)
 
 
 def comparison_figure(

@@ -234,6 +234,10 @@ STRINGS |= {
     "operator_placeholder": ("您的姓名", "Your name"),
     "timeline": ("经过", "Timeline"),
     "alert_list": ("告警列表", "Alerts"),
+    "evidence_chart": (
+        "每 {w} 投诉数与基线（同一口径）",
+        "Complaints per {w} against the expected level",
+    ),
     "filter_all": ("全部", "All"),
 }
 

@@ -202,6 +202,23 @@ def _render(language: Lang) -> None:
         )
 
 
+def evidence_window_minutes(evidence: dict) -> int:
+    """The rule's counting window, from the evidence's since/until (60 when unknown)."""
+    try:
+        since = datetime.fromisoformat(evidence["since"])
+        until = datetime.fromisoformat(evidence["until"])
+    except (KeyError, TypeError, ValueError):
+        return 60
+    return max(5, int((until - since).total_seconds() // 60))
+
+
+def window_text(minutes: int, language: Lang) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} 小时" if language == "zh" else f"{hours} h"
+    return f"{minutes} 分钟" if language == "zh" else f"{minutes} min"
+
+
 def _next_open(frame: pd.DataFrame, alert_id: int) -> int | None:
     active = frame[frame["state"].isin(["pending", "firing", "acknowledged"])]
     others = [int(i) for i in active["id"] if int(i) != alert_id]
@@ -256,15 +273,22 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
 
     start = alert["started_at"]
     end = alert["resolved_at"] or now
+    window = evidence_window_minutes(evidence)
     trend = cache.live(
         "key_trend",
         {k: str(v) for k, v in alert["key"].items()},
-        start - timedelta(hours=6),
+        start - timedelta(minutes=window) - timedelta(hours=6),
         end + timedelta(hours=1),
     )
+    labels = {
+        "title": t("evidence_chart", language).format(w=window_text(window, language)),
+        "count": t("count", language),
+        "expected": t("expected", language),
+    }
     st.plotly_chart(
-        charts.key_trend_figure(trend, start, alert["expected"], t("trend_around", language)),
+        charts.evidence_figure(trend, window, alert["expected"], start, labels),
         key="alert_trend",
+        config={"displayModeBar": False},  # the toolbar covered the title on a phone
     )
     ids = [int(i) for i in evidence.get("complaint_ids", [])]
     st.caption(f"{t('evidence', language)}：{len(ids)} / {alert['count']}")

@@ -94,11 +94,21 @@ def test_alerts_table_colours_rows_by_severity_and_shows_age():
     ]
 
 
-def test_key_trend_marks_start_and_expected_level():
-    trend = pd.DataFrame({"bucket_start": [NOW, NOW + timedelta(minutes=5)], "count": [2, 9]})
-    fig = charts.key_trend_figure(trend, NOW, 5.0, "x")
-    assert list(fig.data[0].y) == [2, 9]
-    assert len(fig.layout.shapes) == 2  # the start line and the expected level
+def test_evidence_draws_count_and_expectation_in_the_same_unit():
+    # A 24-hour rule: 124 complaints against an expectation of 26, in 5-minute buckets that
+    # never exceed 17. Drawn per 24 hours, the count clearly crosses the expected level.
+    buckets = [NOW + timedelta(minutes=5 * i) for i in range(0, 288, 3)]  # every 15 min
+    counts = [0] * (len(buckets) - 8) + [17, 16, 15, 17, 16, 15, 14, 14]
+    trend = pd.DataFrame({"bucket_start": buckets, "count": counts})
+    window = charts.window_counts(trend, 24 * 60)
+    assert window.iloc[-1] == sum(counts) == 124
+    assert len(window) == 288 - 2  # empty buckets on the grid count as 0
+    labels = {"title": "每 24 小时投诉数与基线", "count": "数量", "expected": "基线"}
+    fig = charts.evidence_figure(trend, 24 * 60, 26.0, NOW, labels)
+    line, expected = fig.data
+    assert max(line.y) == 124 and list(expected.y) == [26.0, 26.0]
+    assert len(fig.layout.shapes) == 1  # the start
+    assert charts.window_counts(trend.iloc[:0], 60).empty
 
 
 def test_comparison_and_throughput_figures():
