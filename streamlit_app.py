@@ -1,5 +1,7 @@
 """Complaint Radar dashboard entry: page navigation only; the pages live in dashboard/pages/."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from config.logsafe import install as install_logging
@@ -20,9 +22,9 @@ from dashboard.ui import (
 
 # One line per record in the dashboard's log too (sign-in failures name what was typed).
 install_logging(get_settings().log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-st.set_page_config(
-    page_title="投诉雷达 Complaint Radar", page_icon=":material/radar:", layout="wide"
-)
+# A local file: a material-icon favicon is fetched from a font host and fails offline.
+FAVICON = Path(__file__).parent / "dashboard" / "assets" / "favicon.png"
+st.set_page_config(page_title="投诉雷达 Complaint Radar", page_icon=str(FAVICON), layout="wide")
 if "ack" in st.query_params:  # keep a one-click acknowledge token across sign-in
     st.session_state["pending_ack"] = st.query_params["ack"]
 

@@ -3,6 +3,8 @@ language, on a desktop and a phone."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from openpyxl import load_workbook
 
@@ -37,5 +39,23 @@ def test_weekly_opens_on_data_and_exports_in_its_language(
         assert isinstance(book[sheet]["B4"].value, int)
         assert "Traceback" not in page.inner_text("body")
         screenshot(page, f"weekly-{lang}-{viewport['width']}")
+    finally:
+        context.close()
+
+
+def test_no_page_fetches_anything_from_outside(dashboard_app, browser):
+    """A duty room may be offline: the favicon, fonts and scripts all come from the app."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
+    try:
+        for path in ("/", "/alerts", "/weekly", "/monthly"):
+            page.goto(f"{dashboard_app.url}{path}")
+            page.locator('[data-testid="stMetric"], h1').first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1_500)  # late requests: icons, fonts, charts
+        icon = page.locator("link[rel~='icon']").first.get_attribute("href") or ""
+        assert not icon.startswith("http") or urlsplit(icon).hostname == "127.0.0.1", icon
+        assert hosts <= {"127.0.0.1", ""}, hosts
     finally:
         context.close()
