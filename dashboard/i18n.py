@@ -239,6 +239,8 @@ STRINGS |= {
         "Complaints per {w} against the expected level",
     ),
     "filter_all": ("全部", "All"),
+    "date_from": ("起", "From"),
+    "date_to": ("止", "To"),
 }
 
 # The weekly report's exports (dashboard/report.py).

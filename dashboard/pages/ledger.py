@@ -122,13 +122,22 @@ def render() -> None:
     )
     today = now.astimezone(SHANGHAI).date()
     c1, c2 = st.columns(2)
-    start = c1.date_input("起 / from", today - timedelta(days=30), key="ledger_from")
-    end = c2.date_input("止 / to", today, key="ledger_to")
+    start = c1.date_input(
+        t("date_from", language), today - timedelta(days=30), key="ledger_from", format="YYYY-MM-DD"
+    )
+    end = c2.date_input(t("date_to", language), today, key="ledger_to", format="YYYY-MM-DD")
     statuses = st.multiselect(
-        t("status", language), cache.slow("complaint_statuses"), key="ledger_status"
+        t("status", language),
+        cache.slow("complaint_statuses"),
+        key="ledger_status",
+        format_func=lambda v: t(f"complaint_{v}", language) if f"complaint_{v}" in STRINGS else v,
+        placeholder=t("filter_all", language),
     )
     branches = st.multiselect(
-        t("m_branch", language), cache.slow("complaint_branches"), key="ledger_branch"
+        t("m_branch", language),
+        cache.slow("complaint_branches"),
+        key="ledger_branch",
+        placeholder=t("filter_all", language),
     )
     span = (day_start(start), day_start(end + timedelta(days=1)), tuple(statuses), tuple(branches))
     frame = cache.slow("ledger", *span, TABLE_ROWS)

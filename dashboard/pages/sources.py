@@ -66,7 +66,12 @@ def render() -> None:
     )
     st.subheader(t("quarantine", language))
     names = sorted(set(rows["name"])) if not rows.empty else []
-    source = st.selectbox(t("page_sources", language), ["", *names], key="q_source")
+    source = st.selectbox(
+        t("page_sources", language),
+        ["", *names],
+        key="q_source",
+        format_func=lambda v: v or t("filter_all", language),
+    )
     records = cache.live("quarantined", source or None, 200)
     st.dataframe(
         localized(
