@@ -97,3 +97,68 @@ def silence_alert(
     alert.silenced = True
     _log(session, alert, "silenced", actor, now, message=f"{minutes} min: {comment}")
     return silence
+
+
+# Labels a silence may match on (alerts.silences.alert_labels), in the order people read them.
+SILENCE_LABELS = (
+    "rule",
+    "severity",
+    "product_code",
+    "product_line",
+    "region",
+    "channel",
+    "category",
+    "event_tag",
+    "source",
+    "cluster",
+)
+MAX_SILENCE = timedelta(days=7)
+
+
+def create_silence(
+    session: Session,
+    matchers: dict[str, list[str]],
+    starts_at: datetime,
+    ends_at: datetime,
+    actor: str,
+    comment: str,
+    now: datetime,
+) -> Silence:
+    """A silence as an object (Alertmanager's): label matchers, a start and an end, an author
+    and a reason. Every matching alert in that time is recorded but nobody is paged."""
+    wanted = {k: [str(v) for v in vs if str(v).strip()] for k, vs in matchers.items()}
+    wanted = {k: vs for k, vs in wanted.items() if vs}
+    if not wanted:
+        raise ActionError("a silence needs at least one matcher (it would silence everything)")
+    unknown = sorted(set(wanted) - set(SILENCE_LABELS))
+    if unknown:
+        raise ActionError(f"unknown label(s) {unknown}; use {', '.join(SILENCE_LABELS)}")
+    if ends_at <= starts_at or ends_at <= now:
+        raise ActionError("a silence must end after it starts, and in the future")
+    if ends_at - starts_at > MAX_SILENCE:
+        raise ActionError("a silence lasts at most 7 days: review it and set another")
+    if not comment.strip():
+        raise ActionError("say why (the reason is shown to everyone on duty)")
+    silence = Silence(
+        matchers={k: vs[0] if len(vs) == 1 else vs for k, vs in wanted.items()},
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+        comment=comment.strip()[:2000],
+        created_at=now,
+    )
+    session.add(silence)
+    session.flush()  # its id, for the caller and the list
+    return silence
+
+
+def end_silence(session: Session, silence_id: int, actor: str, now: datetime) -> Silence:
+    """End a silence now; its row stays (who made it, why, and who ended it early)."""
+    silence = session.get(Silence, silence_id)
+    if silence is None:
+        raise ActionError(f"silence {silence_id} does not exist")
+    if silence.ends_at <= now:
+        raise ActionError("the silence has already ended")
+    silence.ends_at = max(now, silence.starts_at)
+    silence.comment = f"{silence.comment}\n— {actor} ended it early at {now:%Y-%m-%d %H:%M} UTC"
+    return silence

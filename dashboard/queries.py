@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
+from alerts.silences import active_silences, alert_labels, matches
 from config.settings import DISPLAY_TIMEZONE
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
 from storage.models import (
@@ -25,6 +26,7 @@ from storage.models import (
     Complaint,
     ComplaintCount,
     QuarantinedRecord,
+    Silence,
     SourceState,
     WorkerHeartbeat,
 )
@@ -511,3 +513,62 @@ def alert_stats(engine: Engine, since: datetime, until: datetime) -> AlertStats:
             waits.append(max(0.0, (acked_at - fired_at).total_seconds() / 60))
     median = float(pd.Series(waits).median()) if waits else None
     return AlertStats(len(rows), dict(sorted(by_severity.items())), len(waits), median)
+
+
+SILENCE_COLUMNS = ["id", "matchers", "starts_at", "ends_at", "created_by", "comment", "status"]
+
+
+def silences(engine: Engine, now: datetime, ended_within: timedelta = WEEK) -> pd.DataFrame:
+    """Silences active or to come, then those ended in the last week: newest first."""
+    query = (
+        select(Silence)
+        .where(Silence.ends_at > now - ended_within)
+        .order_by(Silence.ends_at <= now, Silence.starts_at.desc())
+    )
+    with Session(engine) as session:
+        rows = [
+            [
+                s.id, dict(s.matchers), s.starts_at, s.ends_at, s.created_by, s.comment,
+                "ended" if s.ends_at <= now else "active" if s.starts_at <= now else "pending",
+            ]
+            for s in session.scalars(query)
+        ]  # fmt: skip
+    return pd.DataFrame(rows, columns=SILENCE_COLUMNS)
+
+
+def silence_preview(engine: Engine, matchers: dict[str, Sequence[str]]) -> pd.DataFrame:
+    """The active alerts a silence with these matchers would catch, before it is made."""
+    wanted = {k: list(v) for k, v in matchers.items() if v}
+    if not wanted:
+        return _alert_rows([])
+    active = [s.value for s in ACTIVE_ALERT_STATES]
+    with Session(engine) as session:
+        alerts = session.scalars(select(Alert).where(Alert.state.in_(active))).all()
+        return _alert_rows([a for a in alerts if matches(wanted, alert_labels(a))])
+
+
+def silenced_until(
+    engine: Engine, alert_id: int, now: datetime
+) -> tuple[datetime, str, str] | None:
+    """(end, author, reason) of the active silence that catches this alert longest, or None."""
+    with Session(engine) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            return None
+        labels = alert_labels(alert)
+        caught = [s for s in active_silences(session, now) if matches(s.matchers, labels)]
+        last = max(caught, key=lambda s: s.ends_at, default=None)
+        return None if last is None else (last.ends_at, last.created_by, last.comment)
+
+
+def alert_labels_in_use(engine: Engine, since: datetime) -> dict[str, list[str]]:
+    """The values each silence label takes on alerts since ``since``: the choices offered."""
+    with Session(engine) as session:
+        alerts = session.scalars(
+            select(Alert).where(Alert.started_at >= since).order_by(Alert.id.desc()).limit(500)
+        ).all()
+        values: dict[str, set[str]] = {}
+        for alert in alerts:
+            for name, value in alert_labels(alert).items():
+                values.setdefault(name, set()).add(value)
+    return {name: sorted(v) for name, v in values.items()}

@@ -23,6 +23,7 @@ from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
 from dashboard.inert import md_text
 from dashboard.pages.common import loaded_config
+from dashboard.pages.silences_panel import render_silences
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang, show_failure
 from storage.db import session_scope
@@ -191,6 +192,7 @@ def _render(language: Lang) -> None:
         on_change=_picked,
     )
     _detail(current, user, now, frame)
+    render_silences(user, now, language)
     if not frame.empty:
         st.markdown(f"**{t('alert_list', language)}**")
         table = _alert_table(frame, now)
@@ -255,6 +257,14 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
             st.button(
                 t("next_open_alert", language), key="next_open", on_click=_show, args=(following,)
             )
+    silence = cache.live("silenced_until", alert_id, now.replace(second=0, microsecond=0))
+    if silence is not None and alert["state"] != "resolved":
+        end, by, why = silence
+        st.warning(
+            t("silenced_until", language).format(
+                at=fmt_local(end), by=md_text(by), why=md_text(why.split("\n")[0])
+            )
+        )
     if user is not None and user.can_act:
         _actions(alert_id, alert["state"], user, now)
     elif user is not None:

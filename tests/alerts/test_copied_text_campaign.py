@@ -180,6 +180,7 @@ def row_for(r: dict) -> SimpleNamespace:
         collected_at=r["received_at"], channel=r["channel"], product_code=r["product_code"],
         product_name=r["product_name"], product_line=r["product_line"], region=r["region"],
         category=r["category"], event_tag=r["event_tag"], text=r["text"], customer_key="",
+        branch="",
     )  # fmt: skip
 
 

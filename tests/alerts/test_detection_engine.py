@@ -45,6 +45,7 @@ class Row:
             "x",
             "",
         )
+        self.branch = ""
 
 
 def add(session, rows) -> None:
