@@ -112,6 +112,25 @@ def monthly_report(
         database_unavailable(exc)
 
 
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def _why(url: str, alert_id: int):
+    from sqlalchemy.orm import Session
+
+    from alerts.why_data import why_of
+
+    with Session(read_engine(url)) as session:
+        return why_of(session, alert_id)
+
+
+def why(alert_id: int):
+    """(Why, earliest complaints) of an alert, cached per alert: word segmentation is the
+    slowest thing the console does."""
+    try:
+        return _why(database_url(), alert_id)
+    except (OperationalError, InterfaceError) as exc:
+        database_unavailable(exc)
+
+
 @st.cache_data(ttl=30, max_entries=4, show_spinner=False)
 def config_check(config_dir: str) -> tuple[RadarConfig | None, list[ConfigIssue]]:
     return check_config(Path(config_dir))

@@ -263,6 +263,26 @@ STRINGS |= {
     "label_event": ("事件", "Event"),
     "label_source": ("来源", "Source"),
     "label_cluster": ("文本簇", "Text cluster"),
+    "why_title": ("为何激增", "Why is this surging?"),
+    "why_caption": (
+        "本次 {n} 件与该对象近四周 {base} 件相比：",
+        "Its {n} complaints against the key's {base} of the last four weeks:",
+    ),
+    "why_nothing": (
+        "本次 {n} 件与近四周 {base} 件相比，没有明显不同的词语或分布。",
+        "Its {n} complaints do not differ clearly from the key's {base} of the last four weeks.",
+    ),
+    "why_word": ("词语", "Word"),
+    "why_now": ("本次件数", "In this alert"),
+    "why_usual": ("近四周件数", "Last four weeks"),
+    "why_label": ("维度", "Label"),
+    "why_value": ("值", "Value"),
+    "why_share": ("本次占比", "Share now"),
+    "why_expected_share": ("平时占比", "Usual share"),
+    "why_guess": (
+        "来源未给类别的投诉，按关键词推测为「{category}」（置信度 {confidence}，命中：{words}）；不改动来源的值。",
+        "Complaints without a category read as “{category}” by keywords ({confidence}, matched: {words}); the source's value is not changed.",
+    ),
     "date_from": ("起", "From"),
     "date_to": ("止", "To"),
 }

@@ -96,6 +96,7 @@ class NoticeItem:
     ack_url: str = ""
     reason: str = ""  # 首次通知 / 升级 / 提醒
     sample: str = ""
+    why: str = ""  # alerts.why.summary_line: 广州 · “定损金额”×14 (outside words)
     expected_label: str = "预期"  # 阈值 for a fixed threshold: never call a threshold a baseline
     # the other alerts of its situation (alerts.situations): (id, untrusted title), how many
     related: tuple[tuple[int, str], ...] = ()
@@ -184,6 +185,8 @@ def _item_lines(item: NoticeItem, link: Callable[[str, str], str]) -> list[str]:
     if item.related:
         parts = "；".join(f"#{i} {plain(title, 40)}" for i, title in item.related)
         lines.append(f"同一情况另有 {item.related_total} 条告警：{parts}")
+    if item.why:
+        lines.append(f"特征：{plain(item.why, 80)}")
     if item.sample:
         lines.append(f"样例：{plain(item.sample, 60)}")
     links = [link("详情", item.detail_url)]

@@ -26,6 +26,7 @@ from dashboard.pages.common import loaded_config
 from dashboard.pages.silences_panel import render_silences
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang, show_failure
+from dashboard.why_panel import render_why
 from storage.db import session_scope
 
 SILENCE_CHOICES = (30, 60, 120, 240, 480, 1440)
@@ -280,6 +281,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     handler = actor_name(alert["acknowledged_by"], roster_names(), language)
     m[4].metric(t("handler", language), md_text(handler) if alert["acknowledged_by"] else "—")
     _situation(alert_id, alert["parent_alert_id"], now)
+    render_why(alert_id, user, language)
 
     start = alert["started_at"]
     end = alert["resolved_at"] or now
