@@ -65,10 +65,14 @@ def plain(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
-def _layout(fig: go.Figure, title: str = "", height: int = 320, font_size: int = 16) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str = "", height: int | None = 320, font_size: int = 16
+) -> go.Figure:
+    """``height`` None: the chart fills its container (the wall sizes its rows to the screen)."""
     fig.update_layout(
         title={"text": plain(title), "font": {"size": font_size + 4}} if title else None,
         height=height,
+        autosize=height is None,
         margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
         paper_bgcolor=BACKGROUND,
         plot_bgcolor=BACKGROUND,
@@ -82,7 +86,7 @@ def _layout(fig: go.Figure, title: str = "", height: int = 320, font_size: int =
 def channel_trend_figure(
     trend: pd.DataFrame,
     lang: Lang = "zh",
-    height: int = 360,
+    height: int | None = 360,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> go.Figure:
@@ -121,7 +125,7 @@ def bar_figure(
     labels: list[str],
     values: list[int],
     title: str = "",
-    height: int = 360,
+    height: int | None = 360,
     colour: str = "#3e9bff",
 ) -> go.Figure:
     """Horizontal bars, largest on top: top products, events, regions, channels."""
@@ -139,7 +143,7 @@ def bar_figure(
 
 
 def province_grid_figure(
-    counts: Mapping[str, int], title: str = "", height: int = 420
+    counts: Mapping[str, int], title: str = "", height: int | None = 420
 ) -> go.Figure:
     """A tile grid of China's provinces coloured by count; unknown regions are left out."""
     cols = max(c for c, _ in PROVINCE_TILES.values()) + 1
@@ -172,7 +176,7 @@ def _related_text(related: int, lang: Lang) -> str:
 
 
 def alerts_table_figure(
-    alerts: pd.DataFrame, now: datetime, lang: Lang = "zh", height: int = 360
+    alerts: pd.DataFrame, now: datetime, lang: Lang = "zh", height: int | None = 360
 ) -> go.Figure:
     """Active alerts as a big-font table, each row in its severity colour (Ⅰ red … Ⅳ blue);
     a ``related`` column (``alert_groups.fold_related``) is written after the title."""

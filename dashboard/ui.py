@@ -33,9 +33,29 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSideb
 # Large numbers readable from five metres on the wall screen.
 WALL_CSS = """
 <style>
-[data-testid="stMetricValue"] {font-size: 4.2rem !important; line-height: 1.1;}
-[data-testid="stMetricLabel"] p {font-size: 1.4rem !important;}
-[data-testid="stMetricDelta"] {font-size: 1.2rem !important;}
+[data-testid="stMetricValue"] {font-size: 3.4rem !important; line-height: 1.05;}
+[data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}
+[data-testid="stMetricDelta"] {font-size: 1.1rem !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 0.4rem;}
+[data-testid="stAlert"] > div {padding: 0.45rem 0.9rem;}
+[data-testid="stMainBlockContainer"] {padding-bottom: 0.5rem !important;}
+/* Charts take a share of the screen's height: the wall fits any TV, never scrolls. */
+[data-testid="stPlotlyChart"] {height: 27vh !important;}
+[data-testid="stFullScreenFrame"]:has(> [data-testid="stPlotlyChart"]),
+[data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"])
+{height: auto !important; min-height: 0 !important; max-height: none !important; flex: none !important;}
+[data-testid="stPlotlyChart"] > div, .js-plotly-plot, .plot-container, .svg-container
+{height: 100% !important;}
+@media (max-height: 900px) {
+  [data-testid="stMetricValue"] {font-size: 2.4rem !important;}
+  [data-testid="stMetricLabel"] p {font-size: 1rem !important;}
+  [data-testid="stPlotlyChart"] {height: 25vh !important;}
+}
+@media (min-height: 1600px) {
+  [data-testid="stMetricValue"] {font-size: 6.4rem !important;}
+  [data-testid="stMetricLabel"] p {font-size: 2.4rem !important;}
+  [data-testid="stMetricDelta"] {font-size: 2rem !important;}
+}
 </style>
 """
 

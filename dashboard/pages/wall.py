@@ -18,7 +18,7 @@ from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
 
 REFRESH = dashboard_settings().wall_refresh_seconds
-CHART_CONFIG = {"displayModeBar": False, "staticPlot": False}
+CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
 
 
 def _delta(current: int, previous: int) -> str | None:
@@ -86,12 +86,11 @@ def live_wall() -> None:
 
     left, right = st.columns([1.2, 1])
     with left:
-        st.subheader(t("active_alerts", language))
         if alerts.empty:
             st.success(t("no_active_alerts", language))
         else:
             situations = fold_related(alerts)
-            height = min(80 + 70 * len(situations), 440)  # titles wrap to two lines
+            height = None
             st.plotly_chart(
                 charts.alerts_table_figure(situations, now, language, height=height),
                 key="wall_alerts",
@@ -101,7 +100,7 @@ def live_wall() -> None:
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
         trend = cache.live("channel_trend", since, until)
         st.plotly_chart(
-            charts.channel_trend_figure(trend, language, 380, since, until),
+            charts.channel_trend_figure(trend, language, None, since, until),
             key="wall_trend",
             config=CHART_CONFIG,
         )
@@ -113,7 +112,10 @@ def live_wall() -> None:
     a, b, c = st.columns([1, 1, 1.2])
     a.plotly_chart(
         charts.bar_figure(
-            list(products["product_name"]), list(products["count"]), t("top_products", language)
+            list(products["product_name"]),
+            list(products["count"]),
+            t("top_products", language),
+            height=None,
         ),
         key="wall_products",
         config=CHART_CONFIG,
@@ -124,13 +126,16 @@ def live_wall() -> None:
             list(events["count"]),
             t("top_events", language),
             colour="#e5484d",
+            height=None,
         ),
         key="wall_events",
         config=CHART_CONFIG,
     )
     c.plotly_chart(
         charts.province_grid_figure(
-            dict(zip(regions["value"], regions["count"], strict=True)), t("province_grid", language)
+            dict(zip(regions["value"], regions["count"], strict=True)),
+            t("province_grid", language),
+            height=None,
         ),
         key="wall_provinces",
         config=CHART_CONFIG,
