@@ -148,3 +148,67 @@ def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
             "settle_reload": settle_at,
         },
     )
+
+
+# Each page's main content: what a person came to see, not the page's frame.
+FIRST_SCREEN = {
+    "wall": ("/?kiosk=1", ".js-plotly-plot"),
+    "alerts": ("/alerts", "[data-testid='stMetric'], [data-testid='stAlert']"),  # or: none
+    "weekly": ("/weekly", "[data-testid='stMetric']"),
+    "monthly": ("/monthly", "[data-testid='stMetric']"),
+    "ledger": ("/ledger", "[data-testid='stMetric']"),
+    "sources": ("/sources", "[data-testid='stDataFrame'], [data-testid='stAlert']"),
+}
+
+
+def first_screen_figures(engine: Engine, complaints: int, runs: int = 3) -> list[Figure]:
+    """Seconds from navigation until each page's main content is visible in headless Chromium,
+    a fresh browser context (no cache) per run; the server's query cache is cold on the first
+    run only, as for the first person of the morning and everyone after."""
+    from playwright.sync_api import sync_playwright
+
+    url = engine.url.render_as_string(hide_password=False)
+    port = _free_port()
+    env = dict(os.environ, RADAR_DATABASE_URL=url, RADAR_AUTH="off")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    figures = []
+    try:
+        _wait_http(port, process)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+            for name, (path, selector) in FIRST_SCREEN.items():
+                timings = []
+                for _ in range(runs):
+                    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+                    page = context.new_page()
+                    started = time.perf_counter()
+                    page.goto(f"http://127.0.0.1:{port}{path}")
+                    page.locator(selector).first.wait_for(timeout=60_000)
+                    timings.append(time.perf_counter() - started)
+                    context.close()
+                figures.append(
+                    Figure(
+                        name=f"first-screen-{name}",
+                        label=f"First screen of {path}, {complaints:,} complaints (browser)",
+                        value=statistics.median(timings),
+                        unit="s",
+                        target=2.0,
+                        higher_is_better=False,
+                        details={"runs_s": [round(t, 2) for t in timings]},
+                    )
+                )
+            browser.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return figures

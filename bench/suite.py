@@ -141,6 +141,19 @@ def _dashboard_memory(options: Options) -> list[Figure]:
         engine.dispose()
 
 
+def _first_screen(options: Options) -> list[Figure]:
+    """Every page in a real browser on the large history (SQLite): ≤ 2 s to its main content."""
+    from bench.dashboard import first_screen_figures
+    from bench.history import sqlite_history
+
+    spec = list(_history_specs(options).values())[-1]
+    engine = sqlite_history(spec)
+    try:
+        return first_screen_figures(engine, spec.total, options.size(3, 1))
+    finally:
+        engine.dispose()
+
+
 def _latency(options: Options) -> list[Figure]:
     from bench.latency import measure
 
@@ -156,6 +169,7 @@ BENCHMARKS: dict[str, Callable[[Options], list[Figure]]] = {
     "dashboard-sqlite": partial(_dashboard, "sqlite"),
     "dashboard-postgres": partial(_dashboard, "postgres"),
     "dashboard-memory": _dashboard_memory,
+    "first-screen": _first_screen,
     "latency": _latency,
 }
 
