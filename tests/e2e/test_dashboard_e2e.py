@@ -97,10 +97,10 @@ def test_acknowledging_in_the_console_changes_the_database(dashboard_app, page):
         assert session.get(Alert, target.id).acknowledged_by == "李娜"
     state_metric = page.locator('[data-testid="stMetricValue"]', has_text="已确认")
     state_metric.first.wait_for(timeout=30_000)
-    page.get_by_text("为何激增").wait_for(timeout=30_000)  # the why-panel under the summary
-    assert "“集体”×20" in page.inner_text("body")  # 集体投诉: 投诉 is a stop word
-    page.get_by_text("经过", exact=True).scroll_into_view_if_needed()  # grids render when seen
-    page.get_by_text("李娜 确认了告警").wait_for(state="attached", timeout=30_000)  # in words
+    page.get_by_text("为何激增").first.wait_for(timeout=30_000)  # the why-panel under the summary
+    page.get_by_text("“集体”×20").first.wait_for(timeout=30_000)  # 集体投诉: 投诉 is a stop word
+    page.get_by_text("经过", exact=True).first.scroll_into_view_if_needed()  # grids draw when seen
+    page.get_by_text("李娜 确认了告警").first.wait_for(state="attached", timeout=30_000)  # in words
     screenshot(page, "alerts")
 
 
