@@ -9,28 +9,21 @@ sending it twice. A first deployment does not send a cycle closed long before it
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from alerts.notify.channels import Attachment
-from alerts.notify.outbox import message_payload, queue_message, queued_keys
-from alerts.roster import receiver_for
 from dashboard.monthly import Cycle, cycle_of, previous_cycle
 from dashboard.monthly_report import build_monthly_report, summary_text, to_excel
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import SHANGHAI, day_start
-from storage.db import session_scope
-from storage.models import Notification
+from dashboard.weekly_job import ReportMessage, queue_report
 
 if TYPE_CHECKING:
     from alerts.worker import WorkerContext
 
-log = logging.getLogger("radar.monthly")
 SEND_AT = timedelta(hours=9)
 CHECK_EVERY_MINUTES = 5
 FIRST_REPORT_GRACE = timedelta(days=1)
@@ -52,43 +45,23 @@ def report_key(cycle: Cycle, channel: str) -> str:
     return f"{KEY_PREFIX}{cycle.name}:{channel}"
 
 
-def ever_queued(session: Session) -> bool:
-    query = select(Notification.id).where(Notification.idempotency_key.startswith(KEY_PREFIX))
-    return session.scalar(query.limit(1)) is not None
-
-
 def queue_monthly_report(ctx: WorkerContext) -> int:
     """Queue the last closed cycle's report on every channel where it is due and not yet
     queued; returns the rows queued."""
     now = ctx.clock()
     config = ctx.config.rules.accountability
     cycle = last_closed_cycle(now, config.cycle_start_day)
-    if now < due_at(cycle) or not ctx.channels:
-        return 0
+
+    def build() -> ReportMessage:
+        report = build_monthly_report(
+            ctx.engine, cycle, config, now, dashboard_settings().deadline_days
+        )
+        head, _, body = summary_text(report).partition("\n")
+        name = f"投诉雷达月度考核-{cycle.name}.xlsx"
+        return ReportMessage(head, body, "/monthly", Attachment(name, XLSX, to_excel(report)))
+
     keys = {name: report_key(cycle, name) for name in ctx.channels}
-    with session_scope(ctx.factory) as session:
-        done = queued_keys(session, list(keys.values()))
-        first_ever = not done and not ever_queued(session)
-    missing = [name for name, key in keys.items() if key not in done]
-    if not missing:
-        return 0
-    if first_ever and now > due_at(cycle) + FIRST_REPORT_GRACE:
-        log.info("no monthly report queued before; %s's is skipped as stale", cycle.name)
-        return 0
-    mode = dashboard_settings().deadline_days
-    report = build_monthly_report(ctx.engine, cycle, config, now, mode)
-    head, _, body = summary_text(report).partition("\n")
-    workbook = Attachment(f"投诉雷达月度考核-{cycle.name}.xlsx", XLSX, to_excel(report))
-    url = f"{ctx.dashboard_url.rstrip('/')}/monthly"
-    payload = message_payload(head, body, url, (workbook,))
-    person, _gap = receiver_for(ctx.config.roster, now)
-    queued = 0
-    with session_scope(ctx.factory) as session:
-        for name in missing:
-            receiver = person.id if person else ""
-            queued += queue_message(session, keys[name], receiver, name, payload, now)
-    log.info("monthly report for %s queued on %d channel(s)", cycle.name, queued)
-    return queued
+    return queue_report(ctx, KEY_PREFIX, keys, due_at(cycle), FIRST_REPORT_GRACE, build)
 
 
 def monthly_report_job(ctx: WorkerContext) -> None:

@@ -13,6 +13,8 @@ A worker that has never queued a report (a first deployment) sends last week's o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -48,47 +50,69 @@ def report_key(week: date, channel: str) -> str:
     return f"{KEY_PREFIX}{week.isoformat()}:{channel}"
 
 
-def ever_queued(session: Session) -> bool:
-    """Whether any weekly report was ever queued here (on any channel, in any status)."""
-    query = select(Notification.id).where(Notification.idempotency_key.startswith(KEY_PREFIX))
+def ever_queued(session: Session, prefix: str = KEY_PREFIX) -> bool:
+    """Whether any report with this key prefix was ever queued here (any channel, any status)."""
+    query = select(Notification.id).where(Notification.idempotency_key.startswith(prefix))
     return session.scalar(query.limit(1)) is not None
 
 
-def queue_weekly_report(ctx: WorkerContext) -> int:
-    """Queue last week's report on every channel where it is due and not yet queued; returns
-    the rows queued (0 before Monday 09:00, and on every check after the first)."""
+@dataclass(frozen=True)
+class ReportMessage:
+    title: str
+    body: str
+    path: str  # the dashboard page it links to, e.g. "/weekly"
+    attachment: Attachment
+
+
+def queue_report(
+    ctx: WorkerContext,
+    prefix: str,
+    keys: dict[str, str],
+    due: datetime,
+    grace: timedelta,
+    build: Callable[[], ReportMessage],
+) -> int:
+    """Queue a scheduled report on every channel (``keys``: channel → idempotency key) where it
+    is due and not yet queued. A first deployment (nothing with ``prefix`` ever queued) skips a
+    report more than ``grace`` overdue. Returns the rows queued; ``build`` runs only then."""
     now = ctx.clock()
-    week = previous_full_week(now)
-    if now < due_at(week) or not ctx.channels:
+    if now < due or not ctx.channels:
         return 0
-    keys = {name: report_key(week, name) for name in ctx.channels}
     with session_scope(ctx.factory) as session:
         done = queued_keys(session, list(keys.values()))
-        first_ever = not done and not ever_queued(session)
+        first_ever = not done and not ever_queued(session, prefix)
     missing = [name for name, key in keys.items() if key not in done]
     if not missing:
         return 0
-    if first_ever and now > due_at(week) + FIRST_REPORT_GRACE:
-        log.info(
-            "no weekly report queued before; the one for %s (due %s) is skipped as stale, "
-            "the next goes out %s",
-            week,
-            due_at(week).isoformat(),
-            due_at(week + timedelta(days=7)).isoformat(),
-        )
+    if first_ever and now > due + grace:
+        log.info("no %s report queued before; the one due %s is skipped as stale", prefix, due)
         return 0
-    report = build_weekly_report(ctx.engine, week)
-    head, _, body = summary_text(report).partition("\n")
-    workbook = Attachment(f"投诉雷达周报-{week.isoformat()}.xlsx", XLSX, to_excel(report))
-    payload = message_payload(head, body, f"{ctx.dashboard_url.rstrip('/')}/weekly", (workbook,))
+    message = build()
+    link = f"{ctx.dashboard_url.rstrip('/')}{message.path}"
+    payload = message_payload(message.title, message.body, link, (message.attachment,))
     person, _gap = receiver_for(ctx.config.roster, now)
     queued = 0
     with session_scope(ctx.factory) as session:
         for name in missing:
             receiver = person.id if person else ""
             queued += queue_message(session, keys[name], receiver, name, payload, now)
-    log.info("weekly report for %s queued on %d channel(s)", week, queued)
+    log.info("%s report queued on %d channel(s)", prefix.rstrip(":"), queued)
     return queued
+
+
+def queue_weekly_report(ctx: WorkerContext) -> int:
+    """Queue last week's report on every channel where it is due and not yet queued; returns
+    the rows queued (0 before Monday 09:00, and on every check after the first)."""
+    week = previous_full_week(ctx.clock())
+
+    def build() -> ReportMessage:
+        report = build_weekly_report(ctx.engine, week)
+        head, _, body = summary_text(report).partition("\n")
+        name = f"投诉雷达周报-{week.isoformat()}.xlsx"
+        return ReportMessage(head, body, "/weekly", Attachment(name, XLSX, to_excel(report)))
+
+    keys = {name: report_key(week, name) for name in ctx.channels}
+    return queue_report(ctx, KEY_PREFIX, keys, due_at(week), FIRST_REPORT_GRACE, build)
 
 
 def weekly_report_job(ctx: WorkerContext) -> None:
