@@ -14,6 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
@@ -91,15 +93,9 @@ def _wait_http(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     raise TimeoutError("streamlit did not start")
 
 
-def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
-    """Growth of Streamlit's RSS after it settles (the first fifth of the reloads), in percent."""
-    from playwright.sync_api import sync_playwright
-
-    if not os.access(CHROMIUM, os.X_OK):
-        raise RuntimeError(
-            f"no browser at {CHROMIUM}: ./bench.sh installs Debian's chromium "
-            "(or set RADAR_BENCH_CHROMIUM)"
-        )
+@contextmanager
+def _serving(engine: Engine) -> Iterator[tuple[int, subprocess.Popen]]:
+    """``streamlit run`` on the engine's database, sign-in off: (port, process); stopped after."""
     url = engine.url.render_as_string(hide_password=False)
     port = _free_port()
     env = dict(os.environ, RADAR_DATABASE_URL=url, RADAR_AUTH="off")
@@ -111,24 +107,36 @@ def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    samples: list[float] = []
     try:
         _wait_http(port, process)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/?kiosk=1")
-            for _ in range(refreshes):
-                page.reload()
-                page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
-                samples.append(rss_mb(process.pid))
-            browser.close()
+        yield port, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
+    """Growth of Streamlit's RSS after it settles (the first fifth of the reloads), in percent."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        raise RuntimeError(
+            f"no browser at {CHROMIUM}: ./bench.sh installs Debian's chromium "
+            "(or set RADAR_BENCH_CHROMIUM)"
+        )
+    samples: list[float] = []
+    with _serving(engine) as (port, process), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/?kiosk=1")
+        for _ in range(refreshes):
+            page.reload()
+            page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+            samples.append(rss_mb(process.pid))
+        browser.close()
     settle_at = max(1, refreshes // 5)
     settled = samples[settle_at - 1]
     peak_after = max(samples[settle_at - 1 :])
@@ -167,48 +175,29 @@ def first_screen_figures(engine: Engine, complaints: int, runs: int = 3) -> list
     run only, as for the first person of the morning and everyone after."""
     from playwright.sync_api import sync_playwright
 
-    url = engine.url.render_as_string(hide_password=False)
-    port = _free_port()
-    env = dict(os.environ, RADAR_DATABASE_URL=url, RADAR_AUTH="off")
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
-        "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     figures = []
-    try:
-        _wait_http(port, process)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-            for name, (path, selector) in FIRST_SCREEN.items():
-                timings = []
-                for _ in range(runs):
-                    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-                    page = context.new_page()
-                    started = time.perf_counter()
-                    page.goto(f"http://127.0.0.1:{port}{path}")
-                    page.locator(selector).first.wait_for(timeout=60_000)
-                    timings.append(time.perf_counter() - started)
-                    context.close()
-                figures.append(
-                    Figure(
-                        name=f"first-screen-{name}",
-                        label=f"First screen of {path}, {complaints:,} complaints (browser)",
-                        value=statistics.median(timings),
-                        unit="s",
-                        target=2.0,
-                        higher_is_better=False,
-                        details={"runs_s": [round(t, 2) for t in timings]},
-                    )
+    with _serving(engine) as (port, _process), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        for name, (path, selector) in FIRST_SCREEN.items():
+            timings = []
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 1920, "height": 1080})
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}{path}")
+                page.locator(selector).first.wait_for(timeout=60_000)
+                timings.append(time.perf_counter() - started)
+                context.close()
+            figures.append(
+                Figure(
+                    name=f"first-screen-{name}",
+                    label=f"First screen of {path}, {complaints:,} complaints (browser)",
+                    value=statistics.median(timings),
+                    unit="s",
+                    target=2.0,
+                    higher_is_better=False,
+                    details={"runs_s": [round(t, 2) for t in timings]},
                 )
-            browser.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            )
+        browser.close()
     return figures
