@@ -84,6 +84,7 @@ def titles(frame: pd.DataFrame, language: Lang) -> list[str]:
 
 def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     language = lang()
+    names = roster_names()
     return pd.DataFrame(
         {
             "ID": frame["id"],
@@ -97,8 +98,7 @@ def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             ],
             t("count", language): frame["count"],
             t("handler", language): [
-                actor_name(a, roster_names(), language) if a else ""
-                for a in frame["acknowledged_by"]
+                actor_name(a, names, language) if a else "" for a in frame["acknowledged_by"]
             ],
             t("silenced", language): frame["silenced"],
             "_severity": frame["severity"],
