@@ -15,6 +15,7 @@ from alerts import actions
 from dashboard import cache
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, t
+from dashboard.inert import md_text
 from dashboard.timeutil import fmt_local
 from storage.db import session_scope
 
@@ -65,7 +66,7 @@ def _write(action, *args) -> bool:
         with session_scope(cache.write_factory()) as session:
             action(session, *args)
     except actions.ActionError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))  # messages may quote labels
         return False
     cache.after_write()
     return True
