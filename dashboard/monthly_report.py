@@ -13,14 +13,12 @@ from sqlalchemy import Engine
 
 from config.rules import AccountabilityConfig
 from dashboard import monthly_queries as mq
-from dashboard import queries
 from dashboard.deadlines import DayMode
 from dashboard.i18n import Lang, channel_name, t
 from dashboard.monthly import (
     TOTAL,
     Cycle,
     MonthlyReport,
-    cycle_of,
     previous_cycle,
     same_cycle_last_year,
     tally,
@@ -73,12 +71,6 @@ def build_monthly_report(
         mq.branch_totals(engine, *span(last_year)),
     )
     return MonthlyReport(cycle, previous, last_year, summary, by_channel, dict(config.weights))
-
-
-def default_cycle(engine: Engine, config: AccountabilityConfig, now: datetime) -> Cycle:
-    """The cycle holding the newest complaint (a fresh demo's data), else today's."""
-    day = queries.latest_receipt_day(engine) or now.date()
-    return cycle_of(day, config.cycle_start_day)
 
 
 def branch_label(branch: str, lang: Lang) -> str:

@@ -15,7 +15,6 @@ from dashboard.monthly import TOTAL, MonthlyReport, cycle_named, cycle_of, previ
 from dashboard.monthly_report import (
     SUMMARY_HEADERS,
     branch_label,
-    default_cycle,
     pct_text,
     title,
     to_excel,
@@ -48,7 +47,7 @@ def _render(language: Lang) -> None:
     config = accountability()
     now = now_utc(300)
     start_day = config.cycle_start_day
-    latest = default_cycle(cache.read_engine(cache.database_url()), config, now)
+    latest = cycle_of(cache.slow("latest_receipt_day") or now.date(), start_day)  # of the data
     newest = cycle_of(now.date(), start_day)
     names, cycle = [], newest
     for _ in range(CYCLES_OFFERED):

@@ -100,7 +100,15 @@ def test_html_and_script_in_complaints_never_run(hostile_app, page):
     with Session(engine) as session:
         alert_id = session.scalar(select(Alert.id))
     assert alert_id, "the hostile complaints form an alert"
-    for path in ["/", "/alerts", f"/alerts?alert={alert_id}", "/ledger", "/sources", "/weekly"]:
+    for path in [
+        "/",
+        "/alerts",
+        f"/alerts?alert={alert_id}",
+        "/ledger",
+        "/sources",
+        "/weekly",
+        "/monthly",
+    ]:
         dialogs = _visit(page, base + path)
         assert dialogs == [], (path, dialogs)
         assert page.evaluate("window.__pwned") is None, path
@@ -134,7 +142,7 @@ def test_sql_in_query_parameters_does_nothing(hostile_app, page):
 PASSWORD = "dashPassw0rd4Zx"
 
 
-@pytest.mark.parametrize("name", ["wall", "alerts", "ledger", "sources", "weekly"])
+@pytest.mark.parametrize("name", ["wall", "alerts", "ledger", "sources", "weekly", "monthly"])
 def test_database_unavailable_is_a_clear_notice_not_a_stack_trace(name, monkeypatch):
     url = f"postgresql+psycopg://radar:{PASSWORD}@127.0.0.1:{closed_port()}/radar"
     monkeypatch.setenv("RADAR_DATABASE_URL", url)
