@@ -86,7 +86,7 @@ def _downloads(report: MonthlyReport, language: Lang) -> None:
     stem = f"complaint-radar-month-{report.cycle.name}-{language}"
     left.download_button(
         t("m_download_xlsx", language),
-        lambda: to_excel(report, language),  # built when clicked, not on every rerun
+        to_excel(report, language),  # small (a row per branch): ready before the click
         file_name=f"{stem}.xlsx",
         mime=XLSX,
         key="dl_month_xlsx",
