@@ -85,6 +85,10 @@ WITHIN_HOUR_PSEUDO = 24.0  # complaints per hour of prior weight on an even with
 # single arrivals, must not make its next event look routine (tuning streams: 1.00-1.06 where
 # complaints arrive one by one, 1.2-2 with repost threads)
 CLUSTERED = 1.15
+# complaints of prior weight on the all-key hour-of-day shape when a key's own shape is learnt
+# (``hour_factors``): a key needs a few weeks of a few complaints a day before its own evening
+# or lunchtime peak moves its expectation
+HOUR_SHAPE_PSEUDO = 60.0
 
 
 def nb_upper_p_scalar(x: float, mu: float, dispersion: float) -> float:
@@ -136,6 +140,28 @@ def hourly_profile(hourly: np.ndarray, day_types: list[int]) -> np.ndarray:
     # a small floor keeps hours that were empty in history from having zero expectation
     floor = max(profile[WORKDAY].mean() * 0.02, 1e-3)
     return np.maximum(profile, floor)
+
+
+def hour_factors(hourly: np.ndarray, shape: np.ndarray, pseudo: float) -> np.ndarray:
+    """Per key, how much busier each local hour is than the all-key shape says (keys × 24).
+
+    ``hourly`` is keys × days × 24, ``shape`` days × 24 (each hour's share of its day). A
+    product sold through an evening app or bought at lunchtime peaks when the company does
+    not; judged against the company's office hours its ordinary evening looks like a surge,
+    and its quiet office hours make its level look low. The observed over the expected count
+    of each hour (and its two neighbours: peaks are hours wide) is shrunk towards 1 with
+    ``pseudo`` complaints spread as the company's shape, so a sparse key keeps the company's.
+    """
+    y = np.asarray(hourly, dtype=float)
+    if y.size == 0:
+        return np.ones((y.shape[0], 24))
+    observed = y.sum(axis=1)
+    expected = (y.sum(axis=2, keepdims=True) * shape[None, :, :]).sum(axis=1)
+    observed = observed + np.roll(observed, 1, axis=1) + np.roll(observed, -1, axis=1)
+    expected = expected + np.roll(expected, 1, axis=1) + np.roll(expected, -1, axis=1)
+    mean_shape = shape.mean(axis=0)
+    prior = pseudo * (mean_shape + np.roll(mean_shape, 1) + np.roll(mean_shape, -1))
+    return (observed + prior[None, :]) / (expected + prior[None, :])
 
 
 def within_hour_shape(fine: np.ndarray) -> np.ndarray:
@@ -208,6 +234,9 @@ class SurgeEvaluator:
         self._quiet: dict[str, np.ndarray] = {}  # per pool: alerts.stats.quiet_hour_counts
         self._unseen_day = 0.0  # extra level dispersion today: see UNSEEN_DAY_DISPERSION
         self._clustering: list[float] = []  # per baseline key: alerts.stats.clustering_index
+        self._factors = np.ones((0, 24))  # per baseline key: hour_factors
+        self._key_cum: dict[int, list[float]] = {}  # per baseline row: its own _cum_list
+        self._grid_parts: list[tuple[np.ndarray, np.ndarray]] = []  # per grid day: profile, shape
 
     # -- baseline, refreshed once per local day and after late history ----------------------
     def history_changed(self, before: datetime) -> None:
@@ -250,9 +279,11 @@ class SurgeEvaluator:
         # expected total per 5-minute bucket from yesterday's midnight to tomorrow's
         self._grid_start = day_start - DAY
         per_bucket = []
+        self._grid_parts = []
         for d in range(3):
             kind = cal.day_type((self._grid_start + d * DAY).date())
             per_bucket.append((profile[kind][:, None] * shape).ravel())
+            self._grid_parts.append((profile[kind], shape))
         self._cum_expected = np.concatenate([[0.0], np.cumsum(np.concatenate(per_bucket))])
         self._cum_list = self._cum_expected.tolist()
 
@@ -272,12 +303,15 @@ class SurgeEvaluator:
         days = len(types)
         by_scale = np.zeros((2, len(self._index)))
         clustering = np.ones(len(self._index))
+        factors = np.ones((len(self._index), 24))
         self._pool_default = {}
         self._quiet = {}
         if len(keys):
             shape = profile[types] / profile[types].sum(axis=1, keepdims=True)
             hourly = hourly.reshape(len(keys), days, 24)
             rows = np.array([self._index.get(key, -1) for key in keys])
+            known = rows >= 0
+            factors[rows[known]] = hour_factors(hourly[known], shape, HOUR_SHAPE_PSEUDO)
             # keys of one channel share their pooled value: a sparse social key is as bursty
             # as social keys are, not as the hotline keys that dominate the rule's total
             names = [self._channel_of(key) for key in keys]
@@ -296,6 +330,8 @@ class SurgeEvaluator:
                     )  # fmt: skip
         self._within = [tuple(pair) for pair in by_scale.T.tolist()]
         self._clustering = clustering.tolist()
+        self._factors = factors
+        self._key_cum = {}
 
     def _channel_of(self, key: Key) -> str:
         """The pool a key's burstiness is shared with: its channel, or one pool for the rule."""
@@ -307,6 +343,27 @@ class SurgeEvaluator:
         if row is not None:
             return (*self._within[row], self._clustering[row])
         return self._pool_default.get(self._channel_of(key), (0.0, 0.0, 1.0))
+
+    def _cum_of(self, row: int | None) -> list[float]:
+        """The cumulative expected all-key count per grid bucket as this key's hours see it:
+        the company's, each hour scaled by the key's ``hour_factors`` normalised so the key's
+        day holds its share of the company's day, and never below the company's hour. Raising
+        only: an evening product's evening is expected, while an hour the key was merely quiet
+        in (noise, or a few weeks without night-time complaints) does not become one where any
+        burst pages (docs/DETECTION.md has the figures of both ways)."""
+        if row is None or not len(self._factors):
+            return self._cum_list
+        cum = self._key_cum.get(row)
+        if cum is None:
+            factor = self._factors[row]
+            parts = []
+            for hours, within in self._grid_parts:
+                scaled = hours * factor * (hours.sum() / (hours * factor).sum())
+                scaled = np.maximum(scaled, hours)
+                parts.append((scaled[:, None] * within).ravel())
+            cum = np.concatenate([[0.0], np.cumsum(np.concatenate(parts))]).tolist()
+            self._key_cum[row] = cum
+        return cum
 
     def _window_hours(self, i: int, j: int) -> float:
         """How many hours' worth of independent bursts the expected count of buckets [i, j) of
@@ -359,6 +416,7 @@ class SurgeEvaluator:
         expected_w: list[float] = []
         spans: list[tuple[int, int]] = []  # each candidate's window as grid buckets [i, j)
         ref_counts: list[int] = []
+        ref_starts: list[int] = []  # each candidate's local-level reference start bucket
         ref_expected: list[float] = []
         for window in rule.windows_minutes:
             since, _ = window_bounds(now, window)
@@ -374,7 +432,6 @@ class SurgeEvaluator:
             x_list += [counts[key] for key in window_keys]
             tested += [(since, window)] * n
             i = min(max((since - grid) // BUCKET, 0), last)
-            expected_w += [cum[j] - cum[i]] * n
             spans += [(i, j)] * n
             if local is not None:
                 assert midnight is not None
@@ -383,13 +440,19 @@ class SurgeEvaluator:
                 ref_since = min(max(since - back, midnight), since)
                 ref_counts += counts_of(reader, group_by, ref_since, since, window_keys, filters)
                 r = min(max((ref_since - grid) // BUCKET, 0), last)
-                ref_expected += [cum[i] - cum[r]] * n
+                ref_starts += [r] * n
         if not keys:
             return {}
         # the per-key arithmetic over all candidates: the same IEEE operations key by key or
         # elementwise, so the same numbers (a few keys: plain floats; thousands at 10×: arrays)
         index = self._index
         rows = [index.get(k) for k in keys]
+        for n, row in enumerate(rows):
+            own = self._cum_of(row)
+            i, j = spans[n]
+            expected_w.append(own[j] - own[i])
+            if local is not None:
+                ref_expected.append(own[i] - own[ref_starts[n]])
         others_list = [total_n - counts_n.get(k, 0) for k in keys]
         min_excess, min_ratio = rule.min_excess, rule.min_ratio
         if len(keys) <= SCALAR_KEYS:
