@@ -39,9 +39,13 @@ class MemoryAlertStore:
         self.active: dict[str, dict[str, Alert]] = {}
         self.alerts: list[Alert] = []
         self.events: list[tuple[int, str, datetime]] = []
+        self.resolved: dict[tuple[str, str], Alert] = {}  # the latest per (rule, fingerprint)
 
     def active_for_rule(self, rule: str) -> Iterable[Alert]:
         return list(self.active.get(rule, {}).values())
+
+    def last_resolved(self, rule: str, fingerprint: str) -> Alert | None:
+        return self.resolved.get((rule, fingerprint))
 
     def add(self, alert: Alert) -> None:
         alert.id = len(self.alerts) + 1
@@ -52,6 +56,9 @@ class MemoryAlertStore:
         self.events.append((alert.id, transition.kind, now))
         if transition.to_state == AlertState.RESOLVED:
             self.active.get(alert.rule, {}).pop(alert.fingerprint, None)
+            self.resolved[(alert.rule, alert.fingerprint)] = alert
+        elif transition.kind == "reopened":
+            self.active.setdefault(alert.rule, {})[alert.fingerprint] = alert
 
 
 def parse_tick(value: str) -> timedelta:

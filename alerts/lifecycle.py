@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import select
+
 from alerts.findings import Finding
 from alerts.situations import AlertView, lead_for
 from storage.models import Alert, AlertEvent, AlertState
@@ -19,7 +21,7 @@ from storage.queries import active_alerts
 
 @dataclass(frozen=True)
 class Transition:
-    kind: str  # created, fired, updated, severity_raised, resolved
+    kind: str  # created, fired, updated, severity_raised, resolved, reopened
     from_state: str
     to_state: str
     message: str = ""
@@ -54,6 +56,40 @@ def new_alert(finding: Finding, now: datetime) -> Alert:
         evidence=finding.evidence(),
         silenced=False,
         parent_alert_id=None,
+        episode=0,
+        episode_at=None,
+    )
+
+
+def reopens(alert: Alert, rule: RuleTiming, now: datetime) -> bool:
+    """Whether a finding about a resolved alert's fingerprint reopens it rather than opening a
+    new one: a person resolved it after it fired while its condition still held (the
+    lifecycle resolves only after ``resolve_after_minutes`` below it), no longer ago than
+    that. It is the same incident; a new alert would split its history and tell the on-call
+    "已恢复" and "首次通知" at once. To stop hearing of it, people silence it."""
+    return (
+        alert.state == AlertState.RESOLVED
+        and alert.fired_at is not None
+        and alert.below_since is None
+        and alert.resolved_at is not None
+        and now - alert.resolved_at <= timedelta(minutes=rule.resolve_after_minutes)
+    )
+
+
+def reopen(alert: Alert, now: datetime) -> Transition:
+    """The resolved alert fires again as its next episode; acknowledging is asked anew."""
+    alert.state = AlertState.FIRING.value
+    alert.episode = (alert.episode or 0) + 1
+    alert.episode_at = now
+    alert.resolved_at = None
+    alert.acknowledged_at = None
+    alert.acknowledged_by = ""
+    alert.below_since = None
+    return Transition(
+        "reopened",
+        AlertState.RESOLVED.value,
+        alert.state,
+        f"条件仍成立，第 {alert.episode + 1} 次触发",
     )
 
 
@@ -110,6 +146,8 @@ def _resolve(alert: Alert, now: datetime, why: str) -> list[Transition]:
 class AlertStore(Protocol):
     def active_for_rule(self, rule: str) -> Iterable[Alert]: ...
 
+    def last_resolved(self, rule: str, fingerprint: str) -> Alert | None: ...
+
     def add(self, alert: Alert) -> None: ...
 
     def record(self, alert: Alert, transition: Transition, now: datetime) -> None: ...
@@ -123,6 +161,13 @@ def apply_findings(
     active = {a.fingerprint: a for a in store.active_for_rule(rule.name)}
     for finding in findings:
         alert = active.pop(finding.fingerprint, None)
+        if alert is None:
+            last = store.last_resolved(rule.name, finding.fingerprint)
+            if last is not None and reopens(last, rule, now):
+                alert = last
+                reopened = reopen(alert, now)
+                store.record(alert, reopened, now)
+                changes.append((alert, reopened))
         if alert is None:
             alert = new_alert(finding, now)
             store.add(alert)
@@ -147,6 +192,15 @@ class SqlAlertStore:
 
     def active_for_rule(self, rule: str) -> list[Alert]:
         return active_alerts(self.session, rule)
+
+    def last_resolved(self, rule: str, fingerprint: str) -> Alert | None:
+        return self.session.scalar(
+            select(Alert)
+            .where(Alert.rule == rule, Alert.fingerprint == fingerprint)
+            .where(Alert.state == AlertState.RESOLVED.value)
+            .order_by(Alert.resolved_at.desc(), Alert.id.desc())
+            .limit(1)
+        )
 
     def add(self, alert: Alert) -> None:
         self.session.add(alert)

@@ -21,6 +21,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "fired": ("告警触发（{m}）", "the alert fired ({m})"),
     "updated": ("计数更新（{m}）", "the count changed ({m})"),
     "resolved": ("告警解除", "the alert was resolved"),
+    "reopened": ("条件仍成立，告警重新打开（{m}）", "the condition still held: reopened ({m})"),
     "acknowledged": ("确认了告警", "acknowledged the alert"),
     "note": ("备注：{m}", "noted: {m}"),
     "silenced": ("静默（{m}）", "silenced it ({m})"),

@@ -53,6 +53,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit": ("处置记录", "Audit trail"),
     "acknowledge": ("确认", "Acknowledge"),
     "resolve": ("解除", "Resolve"),
+    "resolve_help": (
+        "若告警条件仍成立，下一次评估会重新打开同一告警（第 2 次触发）；不想再收到通知请用静默",
+        "If the condition still holds, the next evaluation reopens this alert (its 2nd firing); "
+        "to stop hearing of it, silence it",
+    ),
     "add_note": ("添加备注", "Add note"),
     "note": ("备注", "Note"),
     "silence": ("静默", "Silence"),

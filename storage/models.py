@@ -238,6 +238,9 @@ class Alert(Base):
     evidence: Mapped[dict[str, Any]]
     silenced: Mapped[bool] = mapped_column(Boolean, default=False)
     parent_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    # 0 until a re-trigger reopens it (alerts.lifecycle.reopens); notifications are keyed by it
+    episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    episode_at: Mapped[datetime | None]  # when the current episode began (None: the first)
 
     events: Mapped[list[AlertEvent]] = relationship(
         back_populates="alert", order_by="AlertEvent.id", cascade="all, delete-orphan"

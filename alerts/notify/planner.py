@@ -1,7 +1,9 @@
 """Decide which notifications are due and write one row each, keyed so that planning twice is a no-op.
 
 Key: ``alert:state:L<level>:R<round>:<route receiver>:<channel>`` — round 0 is the first message of
-an escalation level, rounds 1.. are reminders. The person (from the roster) goes in ``receiver``.
+an escalation level, rounds 1.. are reminders; a reopened alert's ``alert`` part carries its
+episode (``12e1``), and its episode's messages are counted from ``Alert.episode_at`` on. The
+person (from the roster) goes in ``receiver``.
 Escalation steps and suppressions are written to the alert's audit trail (AlertEvent).
 """
 
@@ -44,17 +46,21 @@ class Key:
     round: int
     route_receiver: str
     channel: str
+    episode: int = 0
 
     def __str__(self) -> str:
+        alert = f"{self.alert_id}e{self.episode}" if self.episode else str(self.alert_id)
         return (
-            f"{self.alert_id}:{self.state}:L{self.level}:R{self.round}:"
-            f"{self.route_receiver}:{self.channel}"
+            f"{alert}:{self.state}:L{self.level}:R{self.round}:{self.route_receiver}:{self.channel}"
         )
 
     @classmethod
     def parse(cls, text: str) -> Key:
-        alert_id, state, level, rnd, receiver, channel = text.split(":", 5)
-        return cls(int(alert_id), state, int(level[1:]), int(rnd[1:]), receiver, channel)
+        alert, state, level, rnd, receiver, channel = text.split(":", 5)
+        alert_id, _, episode = alert.partition("e")
+        return cls(
+            int(alert_id), state, int(level[1:]), int(rnd[1:]), receiver, channel, int(episode or 0)
+        )
 
 
 def idempotency_key(
@@ -75,12 +81,21 @@ def escalation_level(
     return min(int(elapsed / timedelta(minutes=step)), len(ROLES) - 1)
 
 
-def first_notified(session: Session, alert_id: int) -> datetime | None:
-    """When the first message about this firing alert was planned (None: not yet)."""
+def episode_rows(alert: Alert):
+    """Where-clauses for the notifications of the alert's current episode."""
+    clauses = [Notification.alert_id == alert.id]
+    if alert.episode_at is not None:
+        clauses.append(Notification.created_at >= alert.episode_at)
+    return clauses
+
+
+def first_notified(session: Session, alert: Alert) -> datetime | None:
+    """When the first message about this firing alert (this episode) was planned (None: not
+    yet)."""
     return session.scalar(
         select(Notification.created_at)
         .where(
-            Notification.alert_id == alert_id,
+            *episode_rows(alert),
             Notification.alert_state == AlertState.FIRING.value,
             Notification.escalation_level == 0,
         )
@@ -206,7 +221,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
                 continue
             note = f"{reason}（{GAP_NOTE}）" if gap else reason
             new_level = state == AlertState.FIRING and round_ == 0 and level > 0
-            if new_level and not _level_started(session, alert.id, level):
+            if new_level and not _level_started(session, alert, level):
                 session.add(
                     AlertEvent(
                         alert_id=alert.id,
@@ -218,7 +233,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
                     )
                 )
             for name, channel in targets:
-                key = Key(alert.id, state, level, round_, name, channel)
+                key = Key(alert.id, state, level, round_, name, channel, alert.episode)
                 created += _add_row(session, key, person.id, now, due, note)
     return created + plan_handover(session, config, now, dashboard_url)
 
@@ -233,10 +248,11 @@ def _steps(
         if round_ == 0:
             return []
         return [(alert.state, 0, round_, 0, f"已确认但未恢复，第 {round_} 次提醒")]
-    first = first_notified(session, alert.id)
+    first = first_notified(session, alert)
     level = escalation_level(alert, routes.escalation_minutes, first, now)
     step = routes.escalation_minutes.get(alert.severity, 0)
-    steps = [(alert.state, 0, 0, 0, "首次通知")]
+    opening = f"第 {alert.episode + 1} 次触发" if alert.episode else "首次通知"
+    steps = [(alert.state, 0, 0, 0, opening)]
     for n in range(1, level + 1):
         role = ROLE_LABELS[ROLES[n]]
         steps.append((alert.state, n, 0, n, f"{step * n} 分钟未确认，升级至{role}"))
@@ -249,12 +265,12 @@ def _steps(
     return steps
 
 
-def _level_started(session: Session, alert_id: int, level: int) -> bool:
+def _level_started(session: Session, alert: Alert, level: int) -> bool:
     return (
         session.scalar(
             select(Notification.id)
             .where(
-                Notification.alert_id == alert_id,
+                *episode_rows(alert),
                 Notification.alert_state == AlertState.FIRING.value,
                 Notification.escalation_level == level,
             )
@@ -272,7 +288,7 @@ def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime)
     told = session.execute(
         select(Notification.idempotency_key, Notification.receiver, Notification.channel)
         .where(
-            Notification.alert_id == alert.id,
+            *episode_rows(alert),
             Notification.alert_state == AlertState.FIRING.value,
             Notification.status == NotificationStatus.SENT.value,
         )
@@ -281,7 +297,7 @@ def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime)
     done = set(
         session.execute(
             select(Notification.receiver, Notification.channel).where(
-                Notification.alert_id == alert.id,
+                *episode_rows(alert),
                 Notification.alert_state == AlertState.RESOLVED.value,
             )
         ).all()
@@ -293,8 +309,9 @@ def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime)
         done.add((person, channel))
         key = Key.parse(text.split(">", 1)[0])  # a fallback row's key is "<original key>><channel>"
         resolved = Key(
-            alert.id, AlertState.RESOLVED.value, key.level, 0, key.route_receiver, channel
-        )
+            alert.id, AlertState.RESOLVED.value, key.level, 0, key.route_receiver, channel,
+            alert.episode,
+        )  # fmt: skip
         taken = session.scalar(
             select(Notification.receiver).where(Notification.idempotency_key == str(resolved))
         )

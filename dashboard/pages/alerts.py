@@ -388,7 +388,9 @@ def _actions(alert_id: int, state: str, user: User, now: datetime) -> None:
         t("acknowledge", language), key="act_ack", type="primary"
     ):
         _run(actions.acknowledge, alert_id, actor, now)
-    if state != "resolved" and row.button(t("resolve", language), key="act_resolve"):
+    if state != "resolved" and row.button(
+        t("resolve", language), key="act_resolve", help=t("resolve_help", language)
+    ):
         _run(actions.resolve, alert_id, actor, now)
     with row.popover(t("silence", language)):
         minutes = st.selectbox(t("silence_minutes", language), SILENCE_CHOICES, key="silence_min")

@@ -27,6 +27,10 @@ class MemoryStore:
     def active_for_rule(self, rule):
         return [a for a in self.alerts if a.rule == rule and a.state != AlertState.RESOLVED]
 
+    def last_resolved(self, rule, fingerprint):
+        done = [a for a in self.alerts if a.fingerprint == fingerprint and a.resolved_at]
+        return max(done, key=lambda a: a.resolved_at, default=None)
+
     def add(self, alert):
         alert.id = len(self.alerts) + 1
         self.alerts.append(alert)
