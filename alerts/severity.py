@@ -9,6 +9,33 @@ from typing import Any
 SEVERITY_LABELS = {1: "Ⅰ级 特别重大", 2: "Ⅱ级 重大", 3: "Ⅲ级 较大", 4: "Ⅳ级 一般"}
 SEVERITY_SHORT = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 SEVERITY_COLOURS = {1: "#e5484d", 2: "#f76b15", 3: "#ffc53d", 4: "#3e63dd"}
+# Text on a severity fill, chosen for a WCAG contrast of at least 4.5:1 (white on amber was
+# 1.6:1, white on orange 3.0:1): dark text on the light fills, white on a deeper red and blue.
+SEVERITY_FILLS = {1: "#c62828", 2: "#f76b15", 3: "#ffc53d", 4: "#3451c7"}
+SEVERITY_TEXT = {1: "#ffffff", 2: "#111111", 3: "#111111", 4: "#ffffff"}
+# An acknowledged alert: someone is on it, so it steps back (its colour as a border-like tint
+# on the wall's dark background, light text), while firing ones keep the full fill.
+ACKNOWLEDGED_FILL, ACKNOWLEDGED_TEXT = "#2a3242", "#e6e9ef"
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.x relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def severity_style(severity: int, acknowledged: bool = False) -> tuple[str, str]:
+    """(fill, text) colours of an alert row: full colour while firing, muted once acknowledged."""
+    if acknowledged:
+        return ACKNOWLEDGED_FILL, ACKNOWLEDGED_TEXT
+    return SEVERITY_FILLS.get(severity, "#555555"), SEVERITY_TEXT.get(severity, "#ffffff")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from alerts.severity import SEVERITY_COLOURS, SEVERITY_SHORT
+from alerts.severity import SEVERITY_SHORT, severity_style
 from dashboard.alert_titles import alert_title
 from dashboard.i18n import Lang, channel_name, state_name, t
 from dashboard.timeutil import SHANGHAI, age_text
@@ -23,41 +23,6 @@ BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#3e9bff", "#46c37b", "#ffb224", "#e5484d", "#a371f7", "#2ec8c8", "#f76b15"]
 BACKGROUND = "rgba(0,0,0,0)"
-
-# Tile positions (column, row) of the 31 provinces: a grid that keeps China's rough shape.
-PROVINCE_TILES: dict[str, tuple[int, int]] = {
-    "黑龙江": (8, 0),
-    "内蒙古": (6, 1),
-    "吉林": (8, 1),
-    "新疆": (1, 2),
-    "北京": (6, 2),
-    "天津": (7, 2),
-    "辽宁": (8, 2),
-    "甘肃": (3, 3),
-    "宁夏": (4, 3),
-    "山西": (5, 3),
-    "河北": (6, 3),
-    "山东": (7, 3),
-    "西藏": (1, 4),
-    "青海": (2, 4),
-    "陕西": (4, 4),
-    "河南": (5, 4),
-    "江苏": (6, 4),
-    "四川": (3, 5),
-    "重庆": (4, 5),
-    "湖北": (5, 5),
-    "安徽": (6, 5),
-    "上海": (7, 5),
-    "云南": (3, 6),
-    "贵州": (4, 6),
-    "湖南": (5, 6),
-    "江西": (6, 6),
-    "浙江": (7, 6),
-    "广西": (4, 7),
-    "广东": (5, 7),
-    "福建": (6, 7),
-    "海南": (5, 8),
-}
 
 
 def plain(value: object) -> str:
@@ -136,38 +101,14 @@ def bar_figure(
             orientation="h",
             marker_color=colour,
             text=list(values)[::-1],
-            textposition="auto",
+            textposition="outside",  # beside the bar at full size, never shrunk or turned
+            textangle=0,
+            constraintext="none",  # Plotly would shrink the value to the bar's thickness
+            cliponaxis=False,
         )
     )
-    return _layout(fig, title, height)
-
-
-def province_grid_figure(
-    counts: Mapping[str, int], title: str = "", height: int | None = 420
-) -> go.Figure:
-    """A tile grid of China's provinces coloured by count; unknown regions are left out."""
-    cols = max(c for c, _ in PROVINCE_TILES.values()) + 1
-    rows = max(r for _, r in PROVINCE_TILES.values()) + 1
-    z: list[list[float | None]] = [[None] * cols for _ in range(rows)]
-    text: list[list[str]] = [[""] * cols for _ in range(rows)]
-    for province, (col, row) in PROVINCE_TILES.items():
-        z[row][col] = int(counts.get(province, 0))
-        text[row][col] = f"{province}<br>{int(counts.get(province, 0))}"
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 14},
-            colorscale=[[0, "#1b2536"], [0.5, "#c2410c"], [1, "#e5484d"]],
-            showscale=False,
-            xgap=4,
-            ygap=4,
-            hoverinfo="text",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
-    fig.update_xaxes(visible=False)
+    fig.update_xaxes(visible=False)  # the values are written on the bars
+    fig.update_yaxes(tickfont={"size": 16})
     return _layout(fig, title, height)
 
 
@@ -178,11 +119,13 @@ def _related_text(related: int, lang: Lang) -> str:
 def alerts_table_figure(
     alerts: pd.DataFrame, now: datetime, lang: Lang = "zh", height: int | None = 360
 ) -> go.Figure:
-    """Active alerts as a big-font table, each row in its severity colour (Ⅰ red … Ⅳ blue);
-    a ``related`` column (``alert_groups.fold_related``) is written after the title."""
+    """Active alerts as a big-font table, each firing row in its severity colour (Ⅰ red … Ⅳ
+    blue, text at 4.5:1 contrast or more), acknowledged rows muted; a ``related`` column (``alert_groups.fold_related``) is written after the title."""
     headers = [t(k, lang) for k in ("severity", "title", "state", "age", "handler", "count")]
     columns: list[list[str]] = [[] for _ in headers]
-    fills: list[str] = []
+    # the severity cell keeps its colour; an acknowledged alert's other cells step back
+    level_style: list[tuple[str, str]] = []
+    row_style: list[tuple[str, str]] = []
     for row in alerts.itertuples(index=False):
         since = row.fired_at if pd.notna(row.fired_at) else row.started_at
         values = [
@@ -196,7 +139,8 @@ def alerts_table_figure(
         ]
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-        fills.append(SEVERITY_COLOURS.get(int(row.severity), "#555555"))
+        level_style.append(severity_style(int(row.severity)))
+        row_style.append(severity_style(int(row.severity), str(row.state) == "acknowledged"))
     fig = go.Figure(
         go.Table(
             columnwidth=[1, 6, 2, 2, 2, 1],
@@ -209,8 +153,13 @@ def alerts_table_figure(
             },
             cells={
                 "values": columns,
-                "fill_color": [fills] * len(headers),
-                "font": {"size": 20, "color": "#ffffff"},
+                "fill_color": [[f for f, _ in level_style]]
+                + [[f for f, _ in row_style]] * (len(headers) - 1),
+                "font": {
+                    "size": 22,
+                    "color": [[c for _, c in level_style]]
+                    + [[c for _, c in row_style]] * (len(headers) - 1),
+                },
                 "align": "left",
                 "height": 36,
             },

@@ -25,7 +25,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "trend_by_channel": ("各渠道实时趋势（5分钟）", "Live trend by channel (5 min)"),
     "top_products": ("24小时投诉最多产品", "Top products, last 24 h"),
     "top_events": ("24小时热点事件", "Top events, last 24 h"),
-    "province_grid": ("各省投诉分布（24小时）", "Complaints by province (24 h)"),
+    "province_grid": ("投诉最多地区（24小时）", "Top regions (24 h)"),
     "source_health": ("数据源健康", "Source health"),
     "on_duty": ("当前值班", "On duty now"),
     "nobody_on_duty": ("排班空缺！", "Roster gap!"),

@@ -98,7 +98,7 @@ def dimension_totals(
         .group_by(column)
         .order_by(total.desc(), column)
     )
-    if dimension == "event_tag":
+    if dimension in ("event_tag", "region"):  # "no tag" and "no region" are not a value
         query = query.where(column != "")
     if limit:
         query = query.limit(limit)

@@ -14,7 +14,7 @@ import streamlit as st
 from alerts import actions
 from alerts.ack_links import InvalidAckToken, verify_ack_token
 from alerts.findings import expected_text
-from alerts.severity import SEVERITY_COLOURS
+from alerts.severity import severity_style
 from config.secrets import ack_links_trusted
 from dashboard import cache, charts
 from dashboard.alert_timeline import actor_name, timeline
@@ -70,9 +70,9 @@ def _signed_in() -> bool:
 
 
 def _severity_style(row: pd.Series) -> list[str]:
-    colour = SEVERITY_COLOURS.get(int(row["_severity"]), "#555555")
+    fill, text = severity_style(int(row["_severity"]))
     column = t("severity", lang())
-    return [f"background-color: {colour}; color: white" if c == column else "" for c in row.index]
+    return [f"background-color: {fill}; color: {text}" if c == column else "" for c in row.index]
 
 
 def titles(frame: pd.DataFrame, language: Lang) -> list[str]:

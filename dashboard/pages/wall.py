@@ -100,16 +100,19 @@ def live_wall() -> None:
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
         trend = cache.live("channel_trend", since, until)
         st.plotly_chart(
-            charts.channel_trend_figure(trend, language, None, since, until),
+            charts.channel_trend_figure(trend, language, None, since, until).update_xaxes(
+                tickformat="%H:%M"  # six hours: the clock is enough (no English month names)
+            ),
             key="wall_trend",
             config=CHART_CONFIG,
         )
 
     day_ago = now - timedelta(hours=24)
-    products = cache.live("top_products", day_ago, now + timedelta(minutes=5), 8)
-    events = cache.live("dimension_totals", "event_tag", day_ago, now + timedelta(minutes=5), 8)
-    regions = cache.live("dimension_totals", "region", day_ago, now + timedelta(minutes=5))
-    a, b, c = st.columns([1, 1, 1.2])
+    rows = 6  # what a TV shows in type that reads from three metres
+    products = cache.live("top_products", day_ago, now + timedelta(minutes=5), rows)
+    events = cache.live("dimension_totals", "event_tag", day_ago, now + timedelta(minutes=5), rows)
+    regions = cache.live("dimension_totals", "region", day_ago, now + timedelta(minutes=5), rows)
+    a, b, c = st.columns(3)
     a.plotly_chart(
         charts.bar_figure(
             list(products["product_name"]),
@@ -132,9 +135,11 @@ def live_wall() -> None:
         config=CHART_CONFIG,
     )
     c.plotly_chart(
-        charts.province_grid_figure(
-            dict(zip(regions["value"], regions["count"], strict=True)),
+        charts.bar_figure(  # ranked, in large type: a tile map's 31 labels are unreadable at 3 m
+            list(regions["value"]),
+            list(regions["count"]),
             t("province_grid", language),
+            colour="#f76b15",
             height=None,
         ),
         key="wall_provinces",

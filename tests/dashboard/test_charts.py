@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from alerts.severity import ACKNOWLEDGED_FILL, contrast_ratio, severity_style
 from dashboard import charts
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -52,15 +53,6 @@ def test_bar_figure_puts_the_largest_on_top_and_escapes_labels():
     assert list(fig.data[0].y) == ["b", "&lt;b&gt;a&lt;/b&gt;"]
 
 
-def test_province_grid_places_every_province_once():
-    fig = charts.province_grid_figure({"广东": 9, "火星": 3})
-    z = fig.data[0].z
-    cells = [v for row in z for v in row if v is not None]
-    assert len(cells) == 31 == len(charts.PROVINCE_TILES)
-    col, row = charts.PROVINCE_TILES["广东"]
-    assert z[row][col] == 9 and sum(cells) == 9  # unknown regions are left out
-
-
 def _alerts() -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -86,7 +78,25 @@ def test_alerts_table_colours_rows_by_severity_and_shows_age():
     assert list(age) == ["1小时20分", "5分钟"]
     assert list(handler) == ["—", "zhang-wei"]
     assert list(count) == ["120", "12"]
-    assert list(cells.fill.color[0]) == ["#e5484d", "#3e63dd"]
+    # the severity cell keeps its colour; the acknowledged row's other cells step back
+    assert list(cells.fill.color[0]) == ["#c62828", "#3451c7"]
+    assert list(cells.fill.color[1]) == ["#c62828", ACKNOWLEDGED_FILL]
+    for fills, inks in zip(cells.fill.color, cells.font.color, strict=True):
+        for fill, ink in zip(fills, inks, strict=True):
+            assert contrast_ratio(fill, ink) >= 4.5, (fill, ink)
+
+
+def test_every_severity_reads_at_wcag_contrast_and_acknowledged_looks_different():
+    for level in (1, 2, 3, 4):
+        fill, ink = severity_style(level)
+        assert contrast_ratio(fill, ink) >= 4.5
+        assert severity_style(level, acknowledged=True) != (fill, ink)
+    assert contrast_ratio("#ffc53d", "#ffffff") < 2  # the old white on amber: why this exists
+
+
+def test_bar_values_read_horizontally():
+    fig = charts.bar_figure(["车险A", "寿险B"], [12, 3], "热门产品")
+    assert fig.data[0].textangle == 0
     english = charts.alerts_table_figure(_alerts(), NOW, "en").data[0].cells.values[1]
     assert list(english) == [
         "Product &lt;b&gt;P&lt;/b&gt; · Channel Hotline: 120 complaints, expected 2.0",

@@ -45,13 +45,15 @@ def test_channel_trend_and_dimension_totals(engine):
             complaint(1, NOW - timedelta(minutes=1), "hotline", region="浙江"),
             complaint(2, NOW - timedelta(minutes=2), "hotline", region="浙江", event_tag="台风"),
             complaint(3, NOW - timedelta(minutes=7), "web", region="广东"),
+            complaint(4, NOW - timedelta(minutes=8), "web", region=""),
         ],
     )
     trend = queries.channel_trend(engine, NOW - timedelta(hours=1), NOW + timedelta(minutes=5))
     assert list(trend.columns) == ["bucket_start", "channel", "count"]
-    assert trend["count"].sum() == 3
+    assert trend["count"].sum() == 4
     assert set(trend["channel"]) == {"hotline", "web"}
     regions = queries.dimension_totals(engine, "region", NOW - timedelta(hours=1), NOW)
+    # a complaint without a region is not a region of its own on the wall
     assert list(zip(regions["value"], regions["count"], strict=True)) == [("浙江", 2), ("广东", 1)]
     events = queries.dimension_totals(engine, "event_tag", NOW - timedelta(hours=1), NOW)
     assert list(events["value"]) == ["台风"]  # untagged complaints are no event
