@@ -52,3 +52,16 @@ def expected_text(expected: float) -> str:
     """An expected count for a title: "<0.1" rather than "0.0" for a key that almost never sees
     a complaint (0.0 would read as "none expected, so any count alerts")."""
     return f"{expected:.1f}" if expected >= 0.05 else "<0.1"
+
+
+def alert_start(evidence: dict[str, Any] | None, fallback: datetime) -> datetime:
+    """When an alert's situation began: its first complaint counted (``first_at``, kept at its
+    earliest while the alert lives), else when the alert opened. Every page and message says
+    this one time, so "开始" and "持续" agree everywhere."""
+    first = (evidence or {}).get("first_at")
+    if not first:
+        return fallback
+    try:
+        return min(datetime.fromisoformat(str(first)), fallback)
+    except ValueError:
+        return fallback

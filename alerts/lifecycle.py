@@ -105,7 +105,14 @@ def step(
         alert.count, alert.expected, alert.score = finding.count, finding.expected, finding.score
         alert.title = finding.title
         reported = int((alert.evidence or {}).get("reported_count", finding.count))
+        first = [
+            v
+            for v in ((alert.evidence or {}).get("first_at"), finding.details.get("first_at"))
+            if v
+        ]
         alert.evidence = {**finding.evidence(), "reported_count": reported}
+        if first:  # the start is the earliest complaint ever counted, not the window's edge
+            alert.evidence["first_at"] = min(first, key=datetime.fromisoformat)
         if before != AlertState.PENDING and finding.count >= max(reported * 1.5, reported + 5):
             # the audit trail notes real growth, not every tick's small change
             alert.evidence["reported_count"] = finding.count

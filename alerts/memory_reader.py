@@ -412,7 +412,7 @@ class MemoryReader:
         cols = self.columns
         return ComplaintRef(
             int(r), self.external_ids[r], cols["region"][r], cols["channel"][r],
-            cols["product_code"][r],
+            cols["product_code"][r], datetime.fromtimestamp(self.times[r] / 1e9, UTC),
         )  # fmt: skip
 
     def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]:

@@ -130,6 +130,7 @@ class SqlReader(SqlCountReader):
             Complaint.region,
             Complaint.channel,
             Complaint.product_code,
+            Complaint.received_at,
         ).where(Complaint.received_at >= since, Complaint.received_at < until)
         for dimension, value in key.items():
             query = query.where(getattr(Complaint, dimension) == value)

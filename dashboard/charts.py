@@ -127,7 +127,7 @@ def alerts_table_figure(
     level_style: list[tuple[str, str]] = []
     row_style: list[tuple[str, str]] = []
     for row in alerts.itertuples(index=False):
-        since = row.fired_at if pd.notna(row.fired_at) else row.started_at
+        since = row.started_at  # when the situation began (queries._alert_values)
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
             plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
+from alerts.findings import alert_start
 from alerts.silences import active_silences, alert_labels, matches
 from config.settings import DISPLAY_TIMEZONE
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
@@ -163,10 +164,16 @@ ALERT_COLUMNS = [
 ]
 
 
+def _alert_values(alert: Alert) -> dict[str, Any]:
+    """An alert's columns, ``started_at`` being when its situation began (its first complaint
+    counted, ``alerts.findings.alert_start``): the one start every page and message shows."""
+    values = {col: getattr(alert, col) for col in ALERT_COLUMNS}
+    values["started_at"] = alert_start(alert.evidence, alert.started_at)
+    return values
+
+
 def _alert_rows(alerts: Sequence[Alert]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [[getattr(a, col) for col in ALERT_COLUMNS] for a in alerts], columns=ALERT_COLUMNS
-    )
+    return pd.DataFrame([_alert_values(a) for a in alerts], columns=ALERT_COLUMNS)
 
 
 def active_alerts(engine: Engine) -> pd.DataFrame:
@@ -220,7 +227,7 @@ def alert_detail(engine: Engine, alert_id: int) -> AlertDetail | None:
         alert = session.get(Alert, alert_id)
         if alert is None:
             return None
-        data = {col: getattr(alert, col) for col in ALERT_COLUMNS}
+        data = _alert_values(alert)
         data.update(
             key=dict(alert.key or {}), evidence=dict(alert.evidence), rule_kind=alert.rule_kind
         )

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.ack_links import ack_url
+from alerts.findings import alert_start
 from alerts.notify.channels import (
     Channel,
     DeliveryError,
@@ -156,7 +157,7 @@ def _item(
         expected=alert.expected,
         where=_where(session, alert),
         expected_label="阈值" if alert.rule_kind == "threshold" else "预期",
-        since=alert.fired_at or alert.started_at,
+        since=alert_start(alert.evidence, alert.fired_at or alert.started_at),
         detail_url=f"{dashboard.rstrip('/')}/alerts?alert={alert.id}",
         ack_url=ack_url(dashboard, alert.id, row.receiver, now) if acknowledgeable else "",
         reason=row.message.split("（", 1)[0] if row.alert_state != AlertState.RESOLVED else "",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.calendar import HolidayCalendar
+from alerts.findings import alert_start
 from alerts.notify.message import STATE_NAMES, plain
 from alerts.notify.outbox import message_payload, queue_message
 from alerts.notify.routing import (
@@ -51,7 +52,8 @@ def shift_start(config: RadarConfig, now: datetime) -> datetime | None:
 
 def _line(alert: Alert) -> str:
     level = SEVERITY_LABELS.get(alert.severity, str(alert.severity)).split()[0]
-    since = (alert.fired_at or alert.started_at).astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    start = alert_start(alert.evidence, alert.fired_at or alert.started_at)
+    since = start.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
     state = STATE_NAMES.get(alert.state, alert.state)
     return f"[{level}] {plain(alert.title, 60)}（{state}，自 {since}）"
 

@@ -38,6 +38,7 @@ class ComplaintRef(NamedTuple):
     region: str = ""
     channel: str = ""
     product_code: str = ""
+    received_at: datetime | None = None  # the first ref's is the alert's start
 
 
 class TextRow(NamedTuple):
@@ -197,6 +198,7 @@ def build_finding(
     """A finding with severity graded from its evidence (count, spread, regulator, media)."""
     refs = [r if isinstance(r, ComplaintRef) else ComplaintRef(*r) for r in refs]
     stats = evidence_stats(count, refs, context.severity_channels)
+    first = min((r.received_at for r in refs if r.received_at is not None), default=None)
     return Finding(
         rule=rule.name,
         rule_kind=rule.kind,
@@ -215,6 +217,7 @@ def build_finding(
             "channels": stats.channels,
             "regulator": stats.regulator,
             "media": stats.media,
+            **({"first_at": first.isoformat()} if first is not None else {}),
             **(details or {}),
         },
     )

@@ -173,7 +173,9 @@ class CopiedTextEvaluator:
         for row, text in zip(rows, texts, strict=True):
             if text is None:
                 continue
-            ref = ComplaintRef(row.id, row.external_id, row.region, row.channel, row.product_code)
+            ref = ComplaintRef(
+                row.id, row.external_id, row.region, row.channel, row.product_code, row.received_at
+            )
             node = self._node_for(text[1], signatures.get(text[1]), row.id)
             self._live[node] = self._live.get(node, 0) + 1
             root = self._find(node)

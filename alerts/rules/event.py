@@ -65,8 +65,9 @@ class EventEvaluator:
             for event, words in self.rule.keywords.items():
                 if any(word in row.text for word in words):
                     ref = ComplaintRef(
-                        row.id, row.external_id, row.region, row.channel, row.product_code
-                    )
+                        row.id, row.external_id, row.region, row.channel, row.product_code,
+                        row.received_at,
+                    )  # fmt: skip
                     bisect.insort(self._hits[event], (row.received_at, ref), key=lambda h: h[0])
         self._texts = moved
         for hits in self._hits.values():

@@ -75,7 +75,7 @@ def test_alerts_table_colours_rows_by_severity_and_shows_age():
     assert list(severity) == ["Ⅰ", "Ⅳ"]
     assert title[0].startswith("&lt;img")
     assert list(state) == ["告警中", "已确认"]
-    assert list(age) == ["1小时20分", "5分钟"]
+    assert list(age) == ["1小时30分", "5分钟"]  # from the situation's start, not the firing
     assert list(handler) == ["—", "zhang-wei"]
     assert list(count) == ["120", "12"]
     # the severity cell keeps its colour; the acknowledged row's other cells step back
