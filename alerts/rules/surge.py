@@ -156,7 +156,7 @@ def hour_factors(hourly: np.ndarray, shape: np.ndarray, pseudo: float) -> np.nda
     if y.size == 0:
         return np.ones((y.shape[0], 24))
     observed = y.sum(axis=1)
-    expected = (y.sum(axis=2, keepdims=True) * shape[None, :, :]).sum(axis=1)
+    expected = y.sum(axis=2) @ shape  # each day's count spread as the company's hours
     observed = observed + np.roll(observed, 1, axis=1) + np.roll(observed, -1, axis=1)
     expected = expected + np.roll(expected, 1, axis=1) + np.roll(expected, -1, axis=1)
     mean_shape = shape.mean(axis=0)
@@ -447,8 +447,9 @@ class SurgeEvaluator:
         # elementwise, so the same numbers (a few keys: plain floats; thousands at 10×: arrays)
         index = self._index
         rows = [index.get(k) for k in keys]
+        key_cum = self._key_cum
         for n, row in enumerate(rows):
-            own = self._cum_of(row)
+            own = (key_cum.get(row) or self._cum_of(row)) if row is not None else cum
             i, j = spans[n]
             expected_w.append(own[j] - own[i])
             if local is not None:
