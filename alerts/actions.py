@@ -109,6 +109,7 @@ SILENCE_LABELS = (
     "channel",
     "category",
     "event_tag",
+    "branch",
     "source",
     "cluster",
 )

@@ -128,7 +128,7 @@ def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.Dat
 # key columns a count file may carry (the stored counts' dimensions) and a name for the product
 COUNT_KEY_COLUMNS = (
     "source", "channel", "product_code", "product_name", "product_line", "region", "category",
-    "event_tag",
+    "event_tag", "branch",
 )  # fmt: skip
 
 

@@ -41,6 +41,7 @@ class RawCount:
     region: str = ""
     category: str = ""
     event_tag: str = ""
+    branch: str = ""  # the branch office (分公司) the counts are from, when the source says
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ COUNT_ALIASES: dict[str, tuple[str, ...]] = {
     "region": ("地区", "省份"),
     "category": ("投诉类别", "类别"),
     "event_tag": ("事件标签", "事件"),
+    "branch": ("分支机构", "所属分公司", "分公司", "中心支公司", "支公司", "所属机构", "机构"),
 }
 
 
@@ -98,6 +99,9 @@ def to_raw_count(
         for f in ("channel", "product_code", "product_name", "product_line")
     ]
     identity += [clean_label(raw[f], 128) for f in ("region", "category", "event_tag")]
+    branch = clean_label(raw["branch"], LIMITS["branch"])
+    if branch:  # rows without a branch keep the key they had before branches were counted
+        identity.append(branch)
     raw_key = hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
     return RawCount(
         raw_key=raw_key,
@@ -110,6 +114,7 @@ def to_raw_count(
         region=normalise_region(clean_label(raw["region"], 64))[: LIMITS["region"]],
         category=clean_label(raw["category"], LIMITS["category"]),
         event_tag=clean_label(raw["event_tag"], LIMITS["event_tag"]),
+        branch=branch,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Dimension = Literal[
-    "source", "channel", "product_code", "product_line", "region", "category", "event_tag"
+    "source", "channel", "product_code", "product_line", "region", "category", "event_tag", "branch"
 ]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
 EnvVarName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]

@@ -37,6 +37,7 @@ CountField = Literal[
     "region",
     "category",
     "event_tag",
+    "branch",
 ]
 
 

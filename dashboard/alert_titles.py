@@ -21,6 +21,7 @@ _DIMENSIONS_EN = {
     "region": "Region",
     "category": "Category",
     "event_tag": "Event",
+    "branch": "Branch",
     "keyword": "Keyword",
     "cluster": "Text cluster",
 }

@@ -104,6 +104,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "product": ("产品", "Product"),
     "region": ("地区", "Region"),
     "category": ("类别", "Category"),
+    "branch": ("分支机构", "Branch"),
     "text": ("内容", "Text"),
     "col_name": ("名称", "Name"),
     "col_last_sent_at": ("最近发出", "Last sent"),

@@ -126,6 +126,7 @@ COUNT_DIMENSIONS = (
     "region",
     "category",
     "event_tag",
+    "branch",
 )
 
 
@@ -147,6 +148,7 @@ class ComplaintCount(Base):
     region: Mapped[str] = mapped_column(String(32), default="")
     category: Mapped[str] = mapped_column(String(32), default="")
     event_tag: Mapped[str] = mapped_column(String(64), default="")
+    branch: Mapped[str] = mapped_column(String(64), default="", server_default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -167,6 +169,7 @@ class CountDelivery(Base):
     region: Mapped[str] = mapped_column(String(32), default="")
     category: Mapped[str] = mapped_column(String(32), default="")
     event_tag: Mapped[str] = mapped_column(String(64), default="")
+    branch: Mapped[str] = mapped_column(String(64), default="", server_default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[datetime]
 

@@ -27,6 +27,7 @@ DIMENSION_NAMES = {
     "channel": "渠道",
     "category": "类别",
     "event_tag": "事件",
+    "branch": "分支机构",
     "source": "来源",
 }
 STATE_NAMES = {"firing": "告警中", "acknowledged": "已确认未恢复", "resolved": "已恢复"}

@@ -33,6 +33,7 @@ DIMENSION_LABELS = {
     "region": "地区",
     "category": "类别",
     "event_tag": "事件",
+    "branch": "分支机构",
     "keyword": "关键词",
     "cluster": "文本簇",
 }

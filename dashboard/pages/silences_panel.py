@@ -29,6 +29,7 @@ LABEL_KEYS = {
     "channel": "channel",
     "category": "category",
     "event_tag": "label_event",
+    "branch": "branch",
     "source": "label_source",
     "cluster": "label_cluster",
 }

@@ -58,14 +58,15 @@ def test_counts_roll_up_into_five_minute_buckets(session):
 def test_count_upsert_adds_and_subtracts_with_any_label(session):
     """Labels travel as JSON on PostgreSQL: quotes, backslashes, emoji and CJK come back as sent."""
     labels = ['产品"A"', "back\\slash", "粤 🚗", ""]  # product code, line, region, category
-    key = (T0.replace(minute=0), "s1", "hotline", *labels, "tag\n")
-    other = (T0.replace(minute=5), "s1", "web", "P2", "", "", "", "")
+    key = (T0.replace(minute=0), "s1", "hotline", *labels, "tag\n", "深圳分公司")
+    other = (T0.replace(minute=5), "s1", "web", "P2", "", "", "", "", "")
     add_counts(session, Counter({key: 3, other: 1}))
     add_counts(session, Counter({key: -1, other: 0}))  # a corrected count-only delivery
     session.commit()
     columns = (ComplaintCount.bucket_start, ComplaintCount.source, ComplaintCount.channel,
                ComplaintCount.product_code, ComplaintCount.product_line, ComplaintCount.region,
-               ComplaintCount.category, ComplaintCount.event_tag, ComplaintCount.count)  # fmt: skip
+               ComplaintCount.category, ComplaintCount.event_tag, ComplaintCount.branch,
+               ComplaintCount.count)  # fmt: skip
     rows = sorted(tuple(r) for r in session.execute(select(*columns)))
     assert rows == [(*key, 2), (*other, 1)]
 
