@@ -24,6 +24,9 @@ moderate surges on busy keys become visible without alerting on their ordinary b
 A CUSUM stage (Page 1954) over rolling 24-hour counts against a baseline that ends
 ``cusum_guard_days`` ago catches slow rises over days that no single window shows; it sums
 NB normal scores (alerts/stats.nb_normal_scores) so over-dispersed keys do not drift upwards.
+Each key's own busy hours (``hour_factors``) raise its expectation where it peaks when the
+company does not, and a count that is one repost thread on a clustered channel must also be
+improbable as such (``alerts.stats.borel_tail_p``): docs/DETECTION.md has both.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from alerts.rules.threshold import describe_key
 from alerts.stats import (
     MAX_CONDITIONED_SHARE,
     Baseline,
+    borel_tail_p,
     burst_dispersion,
     cluster_tail_p,
     clustering_index,
@@ -81,8 +85,9 @@ SCALAR_KEYS = 24  # candidates up to this many are computed with floats, more wi
 BUCKETS_PER_HOUR = 12
 WITHIN_HOUR_PSEUDO = 24.0  # complaints per hour of prior weight on an even within-hour spread
 # a pool whose quiet hours vary this much more than single arrivals would (alerts.stats
-# .clustering_index) has its own cluster-size tail tested too: past events alone, in a pool of
-# single arrivals, must not make its next event look routine (tuning streams: 1.00-1.06 where
+# .clustering_index) has its own cluster-size tails tested too (the pool's quiet hours, and a
+# Borel thread size: alerts.stats.borel_tail_p): past events alone, in a pool of single
+# arrivals, must not make its next event look routine (tuning streams: 1.00-1.06 where
 # complaints arrive one by one, 1.2-2 with repost threads)
 CLUSTERED = 1.15
 # complaints of prior weight on the all-key hour-of-day shape when a key's own shape is learnt
@@ -234,6 +239,7 @@ class SurgeEvaluator:
         self._quiet: dict[str, np.ndarray] = {}  # per pool: alerts.stats.quiet_hour_counts
         self._unseen_day = 0.0  # extra level dispersion today: see UNSEEN_DAY_DISPERSION
         self._clustering: list[float] = []  # per baseline key: alerts.stats.clustering_index
+        self._thread_channels: dict[str, float] = {}  # channel -> φ where it is clustered
         self._factors = np.ones((0, 24))  # per baseline key: hour_factors
         self._key_cum: dict[int, list[float]] = {}  # per baseline row: its own _cum_list
         self._grid_parts: list[tuple[np.ndarray, np.ndarray]] = []  # per grid day: profile, shape
@@ -332,6 +338,17 @@ class SurgeEvaluator:
         self._clustering = clustering.tolist()
         self._factors = factors
         self._key_cum = {}
+        self._thread_channels = {}
+        if "channel" not in rule.group_by and len(keys):
+            # a rule not keyed by channel still sees one channel's repost thread (social media)
+            by, rows_c = reader.series([*rule.group_by, "channel"], since, until, 60, rule.filters)
+            if len(by):
+                rows_c = rows_c.reshape(len(by), days, 24)
+                channel_of = np.array([key[-1] for key in by])
+                for name in sorted(set(channel_of.tolist())):
+                    phi = clustering_index(rows_c[channel_of == name], shape)
+                    if phi >= CLUSTERED:
+                        self._thread_channels[name] = phi
 
     def _channel_of(self, key: Key) -> str:
         """The pool a key's burstiness is shared with: its channel, or one pool for the rule."""
@@ -343,6 +360,23 @@ class SurgeEvaluator:
         if row is not None:
             return (*self._within[row], self._clustering[row])
         return self._pool_default.get(self._channel_of(key), (0.0, 0.0, 1.0))
+
+    def _thread_p(
+        self, reader: CountReader, key: Key, since: datetime, until: datetime, x: float, mu: float
+    ) -> float:
+        """When most of a window's complaints came on one clustered channel (a repost thread
+        on social media), how likely that channel's threads alone make its share of the count
+        (``borel_tail_p``, the key's whole expectation as the thread rate: generous)."""
+        rule = self.rule
+        by_channel = reader.window_counts([*rule.group_by, "channel"], since, until, rule.filters)
+        best, channel = 0, ""
+        for name in self._thread_channels:
+            n = by_channel.get((*key, name), 0)
+            if n > best:
+                best, channel = n, name
+        if best * 2 < x:
+            return 0.0
+        return borel_tail_p(best, mu, self._thread_channels[channel])
 
     def _cum_of(self, row: int | None) -> list[float]:
         """The cumulative expected all-key count per grid bucket as this key's hours see it:
@@ -507,6 +541,9 @@ class SurgeEvaluator:
             pool = self._channel_of(keys[n])
             if self._pool_default.get(pool, (0.0, 0.0, 1.0))[2] >= CLUSTERED:
                 p = max(p, cluster_tail_p(x_n, mu_n, self._quiet.get(pool, np.zeros(0))))
+                p = max(p, borel_tail_p(x_n, mu_n, phi[n]))
+            elif self._thread_channels and p < alpha:
+                p = max(p, self._thread_p(reader, keys[n], tested[n][0], until, x_n, mu_n))
             if p >= alpha:
                 continue
             key = keys[n]
