@@ -89,7 +89,7 @@ def reopen(alert: Alert, now: datetime) -> Transition:
         "reopened",
         AlertState.RESOLVED.value,
         alert.state,
-        f"条件仍成立，第 {alert.episode + 1} 次触发",
+        f"第 {alert.episode + 1} 次触发",
     )
 
 

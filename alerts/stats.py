@@ -252,7 +252,8 @@ def conditional_expected(
     return np.where(share > MAX_CONDITIONED_SHARE, share * mean_total, conditioned)
 
 
-MAX_CLUSTER = 1000  # beyond this a Borel tail is negligible for any branching ratio used here
+# beyond this a Borel tail is negligible: φ ≤ MAX_CLUSTERING keeps n ≤ 0.68, P(S ≥ 1000) < 1e-25
+MAX_CLUSTER = 1000
 
 
 def borel_tail_p(x: float, mu: float, phi: float) -> float:
@@ -262,12 +263,10 @@ def borel_tail_p(x: float, mu: float, phi: float) -> float:
     a Poisson branching process), n from the clustering index φ = 1/(1 - n)². The Borel tail
     is what a thread of six or ten on a key expecting 0.01 really has; the NB, even counted in
     clusters, puts almost nothing there. 0 where complaints arrive one by one (φ ≈ 1)."""
-    n = 1.0 - 1.0 / math.sqrt(max(phi, 1.0))
-    if n < 0.02 or x <= 1 or mu <= 0:
+    n = 1.0 - 1.0 / math.sqrt(min(max(phi, 1.0), MAX_CLUSTERING))
+    if n < 0.02 or x <= 1 or x > MAX_CLUSTER or mu <= 0:
         return 0.0
-    n = min(n, 0.95)
-    upto = int(min(math.ceil(x), MAX_CLUSTER))
-    s = np.arange(1, upto, dtype=float)
+    s = np.arange(1, math.ceil(x), dtype=float)
     log_pmf = -n * s + (s - 1) * np.log(n * s) - special.gammaln(s + 1)
-    tail = max(0.0, 1.0 - float(np.exp(log_pmf).sum())) if upto <= MAX_CLUSTER else 0.0
+    tail = max(0.0, 1.0 - float(np.exp(log_pmf).sum()))
     return -math.expm1(-mu * (1.0 - n) * tail)

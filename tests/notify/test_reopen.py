@@ -89,6 +89,9 @@ def test_resolving_while_the_condition_holds_reopens_the_same_alert(
     assert again.acknowledged_by == "" and again.resolved_at is None
     trail = kinds(factory, first.id)
     assert trail[trail.index("resolved") + 1] == "reopened"
+    with factory() as session:
+        query = select(AlertEvent.message).where(AlertEvent.kind == "reopened")
+        assert session.scalars(query).all() == ["第 2 次触发"]  # the timeline adds the why
     # no 已恢复 in between, no 首次通知 of a second alert
     assert reasons(received) == ["首次通知", "第 2 次触发"]
 
