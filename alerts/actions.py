@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.silences import alert_labels
@@ -73,6 +74,40 @@ def add_note(session: Session, alert_id: int, actor: str, now: datetime, note: s
         raise ActionError("note is empty")
     alert = _get(session, alert_id)
     _log(session, alert, "note", actor, now, message=note.strip()[:4000])
+    return alert
+
+
+def merge(session: Session, alert_id: int, actor: str, now: datetime, into_id: int) -> Alert:
+    """Put an alert into another's situation, as the engine does on its own (alerts.situations):
+    from now on it is paged through that situation's lead, which takes the worse severity."""
+    if alert_id == into_id:
+        raise ActionError("不能并入自身")
+    alert, target = _get(session, alert_id), _get(session, into_id)
+    if AlertState.RESOLVED in (alert.state, target.state):
+        raise ActionError("已解除的告警不能合并")
+    lead = session.get(Alert, target.parent_alert_id) if target.parent_alert_id else target
+    lead = lead or target
+    if lead.id == alert.id:
+        raise ActionError(f"#{into_id} 已并入本告警")
+    for member in session.scalars(select(Alert).where(Alert.parent_alert_id == alert.id)):
+        member.parent_alert_id = lead.id  # its own attached alerts follow it
+    alert.parent_alert_id = lead.id
+    _log(session, alert, "linked", actor, now, from_state=alert.state, to_state=alert.state,
+         message=f"由 {actor} 并入告警 #{lead.id}，由其统一通知")  # fmt: skip
+    if alert.severity < lead.severity:
+        _log(session, lead, "severity_raised", actor, now, from_state=lead.state,
+             to_state=lead.state, message=f"{lead.severity} → {alert.severity}（并入 #{alert.id}）")  # fmt: skip
+        lead.severity = alert.severity
+    return alert
+
+
+def escalate_now(session: Session, alert_id: int, actor: str, now: datetime) -> Alert:
+    """Page the next escalation level now instead of after its minutes (the planner counts the
+    ``escalate_now`` events of the alert's current episode)."""
+    alert = _get(session, alert_id)
+    if alert.state != AlertState.FIRING:
+        raise ActionError("只有未确认的告警可以立即升级")
+    _log(session, alert, "escalate_now", actor, now, from_state=alert.state, to_state=alert.state)
     return alert
 
 

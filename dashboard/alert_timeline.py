@@ -32,6 +32,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "notify_cancelled": ("取消通知：{m}", "a notification was cancelled: {m}"),
     "notify_suppressed": ("未通知：{m}", "not notified: {m}"),
     "escalated": ("升级通知：{m}", "escalated: {m}"),
+    "escalate_now": ("要求立即升级", "asked to escalate now"),
     "escalation_gap": ("无法升级：{m}", "could not escalate: {m}"),
     "inhibited": ("被抑制：{m}", "inhibited: {m}"),
     "linked": ("并入同一情况：{m}", "joined a situation: {m}"),

@@ -53,6 +53,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit": ("处置记录", "Audit trail"),
     "acknowledge": ("确认", "Acknowledge"),
     "resolve": ("解除", "Resolve"),
+    "escalate_now": ("立即升级", "Escalate now"),
+    "escalate_now_help": (
+        "不等升级时限，立即通知上一级（值班经理，再按一次通知负责人）",
+        "Page the next level now instead of after the escalation minutes",
+    ),
+    "merge": ("并入告警", "Merge into"),
+    "merge_into": ("并入的告警编号 #", "Alert number to merge into #"),
     "resolve_help": (
         "若告警条件仍成立，下一次评估会重新打开同一告警（第 2 次触发）；不想再收到通知请用静默",
         "If the condition still holds, the next evaluation reopens this alert (its 2nd firing); "

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -249,13 +249,15 @@ def _steps(
             return []
         return [(alert.state, 0, round_, 0, f"已确认但未恢复，第 {round_} 次提醒")]
     first = first_notified(session, alert)
-    level = escalation_level(alert, routes.escalation_minutes, first, now)
+    timed = escalation_level(alert, routes.escalation_minutes, first, now)
+    level = min(max(timed, _escalated_by_hand(session, alert)), len(ROLES) - 1)
     step = routes.escalation_minutes.get(alert.severity, 0)
     opening = f"第 {alert.episode + 1} 次触发" if alert.episode else "首次通知"
     steps = [(alert.state, 0, 0, 0, opening)]
     for n in range(1, level + 1):
         role = ROLE_LABELS[ROLES[n]]
-        steps.append((alert.state, n, 0, n, f"{step * n} 分钟未确认，升级至{role}"))
+        why = f"{step * n} 分钟未确认" if n <= timed else "值班人员要求立即"
+        steps.append((alert.state, n, 0, n, f"{why}，升级至{role}"))
     round_ = reminder_round(first, routes.repeat_minutes, now)
     if round_ > 0:
         reason = f"仍未确认，第 {round_} 次提醒"
@@ -263,6 +265,27 @@ def _steps(
         if level > 0:  # whoever is on call now hears of it too (the night shift that took over)
             steps.append((alert.state, 0, round_, 0, reason))
     return steps
+
+
+def _escalated_by_hand(session: Session, alert: Alert) -> int:
+    """The level people asked for in this episode: each ``actions.escalate_now`` asks for one
+    level above the highest one paged before it (0: nobody asked)."""
+    query = select(AlertEvent.at).where(
+        AlertEvent.alert_id == alert.id, AlertEvent.kind == "escalate_now"
+    )
+    if alert.episode_at is not None:
+        query = query.where(AlertEvent.at >= alert.episode_at)
+    asked = 0
+    for at in session.scalars(query):
+        paged = session.scalar(
+            select(func.max(Notification.escalation_level)).where(
+                *episode_rows(alert),
+                Notification.alert_state == AlertState.FIRING.value,
+                Notification.created_at < at,
+            )
+        )
+        asked = max(asked, (paged or 0) + 1)
+    return asked
 
 
 def _level_started(session: Session, alert: Alert, level: int) -> bool:

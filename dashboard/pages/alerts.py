@@ -401,3 +401,14 @@ def _actions(alert_id: int, state: str, user: User, now: datetime) -> None:
         note = st.text_area(t("note", language), key="note_text")
         if st.form_submit_button(t("add_note", language)):
             _run(actions.add_note, alert_id, actor, now, note)
+    if state == "firing" and row.button(
+        t("escalate_now", language), key="act_escalate", help=t("escalate_now_help", language)
+    ):
+        _run(actions.escalate_now, alert_id, actor, now)
+    if state != "resolved":
+        with row.popover(t("merge", language)):
+            into = st.number_input(
+                t("merge_into", language), min_value=1, step=1, value=None, key="merge_into"
+            )
+            if st.button(t("merge", language), key="act_merge") and into is not None:
+                _run(actions.merge, alert_id, actor, now, int(into))

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Alert
+from storage.models import Alert, AlertEvent
 from tests.e2e.conftest import screenshot
 
 VIEWS = [
@@ -43,5 +43,36 @@ def test_the_linked_alert_can_be_acted_on_without_scrolling(
         body = page.inner_text("body")
         assert "Traceback" not in body
         screenshot(page, f"incident-{lang}-{viewport['width']}")
+    finally:
+        context.close()
+
+
+def test_escalate_now_from_the_incident_page(dashboard_app, browser):
+    with Session(dashboard_app.engine) as session:
+        target = session.scalars(
+            select(Alert).where(Alert.state == "firing").order_by(Alert.id)
+        ).first()
+    assert target is not None, "the seeded surge should have raised an alert"
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/alerts?alert={target.id}&lang=zh")
+        page.get_by_role("heading", name=f"#{target.id}").first.wait_for(timeout=30_000)
+        operator = page.get_by_role("textbox", name="操作人")
+        operator.last.fill("李娜")
+        operator.last.press("Enter")
+        page.get_by_role("button", name="立即升级", exact=True).click(timeout=30_000)
+        query = select(AlertEvent.actor).where(
+            AlertEvent.alert_id == target.id, AlertEvent.kind == "escalate_now"
+        )
+        actors: list[str] = []
+        for _ in range(60):  # the click's rerun writes the event
+            with Session(dashboard_app.engine) as session:
+                actors = list(session.scalars(query))
+            if actors:
+                break
+            page.wait_for_timeout(500)
+        assert actors == ["李娜"]
+        assert "Traceback" not in page.inner_text("body")
     finally:
         context.close()
