@@ -83,7 +83,18 @@ def channel_trend_figure(
                     line={"width": 3, "color": PALETTE[i % len(PALETTE)]},
                 )
             )
+    if trend.empty:
+        empty_state(fig, t("no_data", lang))
     return _layout(fig, t("trend_by_channel", lang), height)
+
+
+def empty_state(fig: go.Figure, text: str) -> go.Figure:
+    """A panel with nothing to draw says so in words, without empty axes."""
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(text=plain(text), showarrow=False, font={"size": 22, "color": "#8b93a7"},
+                       xref="paper", yref="paper", x=0.5, y=0.5)  # fmt: skip
+    return fig
 
 
 def bar_figure(
@@ -92,8 +103,11 @@ def bar_figure(
     title: str = "",
     height: int | None = 360,
     colour: str = "#3e9bff",
+    empty_text: str = "无数据",
 ) -> go.Figure:
     """Horizontal bars, largest on top: top products, events, regions, channels."""
+    if not len(values):
+        return _layout(empty_state(go.Figure(), empty_text), title, height)
     fig = go.Figure(
         go.Bar(
             x=list(values)[::-1],

@@ -94,6 +94,14 @@ def test_every_severity_reads_at_wcag_contrast_and_acknowledged_looks_different(
     assert contrast_ratio("#ffc53d", "#ffffff") < 2  # the old white on amber: why this exists
 
 
+def test_an_empty_panel_says_so_without_empty_axes():
+    for fig in (charts.bar_figure([], [], "热点事件", empty_text="无数据"),
+                charts.channel_trend_figure(_trend().iloc[0:0], "zh")):  # fmt: skip
+        assert [a.text for a in fig.layout.annotations] == ["无数据"]
+        assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert charts.bar_figure(["车险A"], [3]).layout.annotations == ()
+
+
 def test_bar_values_read_horizontally():
     fig = charts.bar_figure(["车险A", "寿险B"], [12, 3], "热门产品")
     assert fig.data[0].textangle == 0
