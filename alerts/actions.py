@@ -13,13 +13,22 @@ from storage.models import Alert, AlertEvent, AlertState, Silence
 
 
 class ActionError(ValueError):
-    """The action does not apply to the alert in its current state."""
+    """The action does not apply to the alert in its current state (said in Chinese, then
+    English: the page shows it as it is)."""
+
+
+STATE_WORDS = {
+    "pending": "待确认",
+    "firing": "告警中",
+    "acknowledged": "已确认",
+    "resolved": "已解除",
+}
 
 
 def _get(session: Session, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise ActionError(f"alert {alert_id} does not exist")
+        raise ActionError(f"告警 #{alert_id} 不存在 / alert {alert_id} does not exist")
     return alert
 
 
@@ -31,7 +40,9 @@ def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via:
     """``via`` says how, when not the dashboard (e.g. "短信回复 1234") for the audit trail."""
     alert = _get(session, alert_id)
     if alert.state not in (AlertState.FIRING, AlertState.PENDING):
-        raise ActionError(f"cannot acknowledge an alert that is {alert.state}")
+        raise ActionError(
+            f"告警已是{STATE_WORDS.get(alert.state, alert.state)}，无需确认 / cannot acknowledge an alert that is {alert.state}"
+        )
     before = alert.state
     alert.state = AlertState.ACKNOWLEDGED.value
     alert.acknowledged_at = now
@@ -52,7 +63,7 @@ def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via:
 def resolve(session: Session, alert_id: int, actor: str, now: datetime, note: str = "") -> Alert:
     alert = _get(session, alert_id)
     if alert.state == AlertState.RESOLVED:
-        raise ActionError("alert is already resolved")
+        raise ActionError("告警已解除 / alert is already resolved")
     before = alert.state
     alert.state = AlertState.RESOLVED.value
     alert.resolved_at = now
@@ -71,7 +82,7 @@ def resolve(session: Session, alert_id: int, actor: str, now: datetime, note: st
 
 def add_note(session: Session, alert_id: int, actor: str, now: datetime, note: str) -> Alert:
     if not note.strip():
-        raise ActionError("note is empty")
+        raise ActionError("备注为空 / note is empty")
     alert = _get(session, alert_id)
     _log(session, alert, "note", actor, now, message=note.strip()[:4000])
     return alert
@@ -116,7 +127,7 @@ def silence_alert(
 ) -> Silence:
     """Silence this alert's rule and key for a while; it stays recorded but is not notified."""
     if minutes <= 0:
-        raise ActionError("silence duration must be positive")
+        raise ActionError("静默时长须大于 0 / silence duration must be positive")
     alert = _get(session, alert_id)
     labels = alert_labels(alert)
     matchers = {k: v for k, v in labels.items() if k not in ("severity", "rule_kind")}
@@ -165,16 +176,24 @@ def create_silence(
     wanted = {k: [str(v) for v in vs if str(v).strip()] for k, vs in matchers.items()}
     wanted = {k: vs for k, vs in wanted.items() if vs}
     if not wanted:
-        raise ActionError("a silence needs at least one matcher (it would silence everything)")
+        raise ActionError(
+            "静默至少要有一个匹配条件（否则会静默全部告警） / a silence needs at least one matcher (it would silence everything)"
+        )
     unknown = sorted(set(wanted) - set(SILENCE_LABELS))
     if unknown:
-        raise ActionError(f"unknown label(s) {unknown}; use {', '.join(SILENCE_LABELS)}")
+        raise ActionError(f"未知标签 / unknown label(s) {unknown}; use {', '.join(SILENCE_LABELS)}")
     if ends_at <= starts_at or ends_at <= now:
-        raise ActionError("a silence must end after it starts, and in the future")
+        raise ActionError(
+            "静默须在开始之后、且在将来结束 / a silence must end after it starts, and in the future"
+        )
     if ends_at - starts_at > MAX_SILENCE:
-        raise ActionError("a silence lasts at most 7 days: review it and set another")
+        raise ActionError(
+            "静默最长 7 天，到期请复核后另设 / a silence lasts at most 7 days: review it and set another"
+        )
     if not comment.strip():
-        raise ActionError("say why (the reason is shown to everyone on duty)")
+        raise ActionError(
+            "请写明原因（值班人员都能看到） / say why (the reason is shown to everyone on duty)"
+        )
     silence = Silence(
         matchers={k: vs[0] if len(vs) == 1 else vs for k, vs in wanted.items()},
         starts_at=starts_at,
@@ -192,9 +211,9 @@ def end_silence(session: Session, silence_id: int, actor: str, now: datetime) ->
     """End a silence now; its row stays (who made it, why, and who ended it early)."""
     silence = session.get(Silence, silence_id)
     if silence is None:
-        raise ActionError(f"silence {silence_id} does not exist")
+        raise ActionError(f"静默 #{silence_id} 不存在 / silence {silence_id} does not exist")
     if silence.ends_at <= now:
-        raise ActionError("the silence has already ended")
+        raise ActionError("静默已结束 / the silence has already ended")
     silence.ends_at = max(now, silence.starts_at)
     silence.comment = f"{silence.comment}\n— {actor} ended it early at {now:%Y-%m-%d %H:%M} UTC"
     return silence
