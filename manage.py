@@ -172,8 +172,9 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
-    from alerts.worker import WorkerContext, run_worker
     from config.loader import ConfigError, load_config
+    from worker.context import WorkerContext
+    from worker.main import run_worker
 
     settings = get_settings()
     if _refuse_weak_secrets():
@@ -251,7 +252,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from collectors.backfill import import_file, parse_mapping
     from collectors.files import FileRejected
-    from collectors.products import ProductTable
+    from domain.products import ProductTable
     from storage.db import make_session_factory
 
     sources = _configured_sources()
@@ -277,7 +278,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from alerts.backtest_cli import backtest_command
+    from alerts.backtest.cli import backtest_command
 
     rules = Path(args.rules) if args.rules else PROJECT_ROOT / "config" / "rules.yaml"
     source = Path(args.counts or args.complaints)
@@ -321,7 +322,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 def cmd_rekey_products(args: argparse.Namespace) -> int:
     """Move stored complaints and counts to the product codes the sources' alias tables now give."""
-    from collectors.products import ProductTable
+    from domain.products import ProductTable
     from storage.db import make_session_factory, session_scope
     from storage.rekey import describe, rekey_sources
 

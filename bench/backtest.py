@@ -35,7 +35,7 @@ def stream_csv(scale: int) -> Path:
 
 
 def measure(scale: int, target: float) -> Figure:
-    from alerts.backtest import default_jobs
+    from alerts.backtest.replay import default_jobs
 
     source = stream_csv(scale)
     rows = sum(1 for _ in source.open(encoding="utf-8")) - 1

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alerts.backtest import run_backtest
-from alerts.backtest_io import load_complaints
+from alerts.backtest.io import load_complaints
+from alerts.backtest.replay import run_backtest
 from bench.generator import NEW_KINDS, ORIGINAL_KINDS, Stream, Variety, generate
 from bench.scoring import Score, combine, score
 from config.loader import load_file

@@ -22,7 +22,7 @@ import chinese_calendar
 import numpy as np
 import pandas as pd
 
-from collectors.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
+from domain.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHANNELS = {"hotline": 0.42, "web": 0.18, "app": 0.18, "social": 0.1, "counter": 0.06,

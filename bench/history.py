@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from bench.databases import CACHE_DIR, POSTGRES_URL, schema_engine
 from collectors.simulator import HOUR_PROFILE
-from collectors.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
+from domain.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
 from storage.db import make_engine
 from storage.migrate import upgrade_to_head
 from storage.partitions import add_months, month_of, partition_name

@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from alerts.tuning import tuned_process
 from bench.figures import Figure
 from bench.records import raw_records
 from collectors.base import Batch
@@ -31,6 +30,7 @@ from storage.models import INGESTED_COLUMNS as _COLUMNS  # the reference writes 
 from storage.models import Complaint
 from storage.pg_ingest import insert_rows_postgres
 from storage.sqlite_ingest import column_defaults, insert_new_complaints_sqlite
+from worker.tuning import tuned_process
 
 BATCH = 1000  # the CSV/SQL collectors' default batch size
 # Path and reference are each measured this many times and the median reported: on a shared VM

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alerts.backtest import run_backtest
-from alerts.backtest_io import load_counts
+from alerts.backtest.io import load_counts
+from alerts.backtest.replay import run_backtest
 from bench.peers import INTERVAL, PEERS, peer_alerts
 from bench.scoring import SeriesLabels, WindowScore, score_windows
 from config.rules import RulesFile

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from collectors.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
+from domain.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHANNEL_LABELS = ["热线", "网页表单", "App", "微博", "监管转办", "柜面"]

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select, text
 
-from alerts.engine import evaluate
+from alerts.state.engine import evaluate
 from bench.figures import Figure
 from bench.history import END, HistorySpec
 from config.loader import load_config

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from collectors.files import read_table, table_records
-from collectors.products import ProductTable
 from collectors.runner import GROUP_RECORDS, normalize_all, rejected
+from domain.products import ProductTable
 from storage.db import session_scope
 from storage.ingest import ingest_complaints, quarantine
 

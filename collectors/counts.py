@@ -17,16 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args
 
-from collectors.base import Batch, PreRejected, RawCount
+from collectors.base import Batch
 from collectors.files import FileRejected, read_table
 from collectors.http_api import load_cursor, newest
 from collectors.http_client import HttpFetcher, SourceUnavailable
 from collectors.mapping import get_path, header_key
 from collectors.normalize import LIMITS, RecordRejected, clean_label, parse_time
 from collectors.pagination import next_page, page_params
-from collectors.products import ProductTable
-from collectors.vocabulary import normalise_channel, normalise_region
 from config.sources import CountField, CountsSource
+from domain.products import ProductTable
+from domain.records import PreRejected, RawCount
+from domain.vocabulary import normalise_channel, normalise_region
 
 # The count fields a source may map, as declared for sources.yaml (one list, one place).
 COUNT_FIELDS: tuple[str, ...] = get_args(CountField)

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from collectors.base import Batch, BatchOutcome, PreRejected
+from collectors.base import Batch, BatchOutcome
 from collectors.file_import import FileImport
 from collectors.files import SUPPORTED_SUFFIXES, FileRejected
 from collectors.http_client import SourceUnavailable
-from collectors.products import ProductTable
 from config.sources import CsvFolderSource
+from domain.products import ProductTable
+from domain.records import PreRejected
 
 log = logging.getLogger(__name__)
 MAX_REMEMBERED_FILES = 5_000

@@ -20,8 +20,8 @@ import feedparser
 from collectors.base import Batch
 from collectors.http_api import newest
 from collectors.http_client import HttpFetcher, SourceUnavailable
-from collectors.products import ProductTable
 from config.sources import FeedRule, FeedSource
+from domain.products import ProductTable
 
 
 class _TextOnly(HTMLParser):

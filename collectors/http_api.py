@@ -17,8 +17,8 @@ from collectors.http_client import HttpFetcher, SourceUnavailable
 from collectors.mapping import get_path, map_json
 from collectors.normalize import RecordRejected, parse_time
 from collectors.pagination import next_page, page_params
-from collectors.products import ProductTable
 from config.sources import HttpApiSource
+from domain.products import ProductTable
 
 
 def load_cursor(cursor: str) -> dict[str, Any]:

@@ -12,10 +12,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from collectors.base import NormalizedComplaint
 from collectors.pii import current_salt, customer_key, fold_text, mask_text
-from collectors.products import ProductTable
-from collectors.vocabulary import normalise_channel, normalise_region
+from domain.products import ProductTable
+from domain.records import NormalizedComplaint
+from domain.vocabulary import normalise_channel, normalise_region
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TEXT_CHARS = 20_000

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from collectors.base import WORKER_STOPPING, Batch, BatchOutcome, Collector, NormalizedComplaint
+from collectors.base import WORKER_STOPPING, Batch, BatchOutcome, Collector
 from collectors.normalize import RecordRejected, normalize
 from collectors.pii import current_salt, mask_text
-from collectors.products import ProductTable
+from domain.products import ProductTable
+from domain.records import NormalizedComplaint
 from storage.db import session_scope
 from storage.gil_gate import GIL_GATE
 from storage.ingest import Rejected, deliver_counts, ingest_complaints, quarantine

@@ -19,8 +19,8 @@ import chinese_calendar
 import numpy as np
 
 from collectors.base import Batch
-from collectors.vocabulary import PROVINCES
 from config.models import SimulatorSource
+from domain.vocabulary import PROVINCES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_MINUTES_PER_FETCH = 24 * 60

@@ -25,8 +25,8 @@ from sqlalchemy import Engine, bindparam, create_engine, text
 from collectors.base import Batch
 from collectors.http_client import SourceUnavailable
 from collectors.mapping import apply_columns, resolve_columns
-from collectors.products import ProductTable
 from config.sources import SqlSource
+from domain.products import ProductTable
 
 
 def encode_value(value: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from collectors.vocabulary import CHANNELS
 from config.base import NAME_PATTERN, Dimension, StrictModel, require_unique
+from domain.vocabulary import CHANNELS
 
 
 class SeverityStep(StrictModel):

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
-from collectors.vocabulary import CHANNELS, normalise_channel
 from config.base import NAME_PATTERN, EnvVarName, StrictModel, require_unique
+from domain.vocabulary import CHANNELS, normalise_channel
 
 RecordField = Literal[
     "id",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from alerts.findings import expected_text
+from alerts.detect.findings import expected_text
 from dashboard.i18n import Lang, channel_name
 
 _DIMENSIONS_EN = {

@@ -39,7 +39,7 @@ def read_engine(url: str) -> Engine:
 
 @st.cache_resource(show_spinner=False)
 def write_engine(url: str) -> Engine:
-    """Only alert actions (through alerts/actions.py) write, on their own engine."""
+    """Only alert actions (through alerts/state/actions.py) write, on their own engine."""
     return make_engine(url)
 
 
@@ -116,7 +116,7 @@ def monthly_report(
 def _why(url: str, alert_id: int):
     from sqlalchemy.orm import Session
 
-    from alerts.why_data import why_of
+    from alerts.detect.why_data import why_of
 
     with Session(read_engine(url)) as session:
         return why_of(session, alert_id)

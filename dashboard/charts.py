@@ -13,10 +13,10 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from alerts.severity import SEVERITY_SHORT, severity_style
 from dashboard.alert_titles import alert_title
 from dashboard.i18n import Lang, channel_name, state_name, t
 from dashboard.timeutil import SHANGHAI, age_text
+from domain.severity import SEVERITY_SHORT, severity_style
 
 BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
 

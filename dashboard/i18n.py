@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from alerts.severity import SEVERITY_LABELS
+from domain.severity import SEVERITY_LABELS
 
 Lang = Literal["zh", "en"]
 
@@ -361,7 +361,7 @@ STRINGS |= {
     "m_download_pdf": ("下载 PDF", "Download PDF"),
 }
 
-# The four levels of China's emergency classification (alerts.severity names them in Chinese).
+# The four levels of China's emergency classification (domain.severity names them in Chinese).
 _SEVERITY_EN = {1: "Ⅰ extremely serious", 2: "Ⅱ major", 3: "Ⅲ serious", 4: "Ⅳ general"}
 SEVERITY_NAMES: dict[int, tuple[str, str]] = {
     level: (label, _SEVERITY_EN[level]) for level, label in SEVERITY_LABELS.items()

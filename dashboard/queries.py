@@ -16,12 +16,12 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from alerts.findings import alert_start
-from alerts.silences import active_silences, alert_labels, matches
+from alerts.detect.findings import alert_start
+from alerts.state.silences import active_silences, alert_labels, matches
 from config.settings import DISPLAY_TIMEZONE
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
+from domain.states import ACTIVE_ALERT_STATES
 from storage.models import (
-    ACTIVE_ALERT_STATES,
     Alert,
     AlertEvent,
     Complaint,
@@ -166,7 +166,7 @@ ALERT_COLUMNS = [
 
 def _alert_values(alert: Alert) -> dict[str, Any]:
     """An alert's columns, ``started_at`` being when its situation began (its first complaint
-    counted, ``alerts.findings.alert_start``): the one start every page and message shows."""
+    counted, ``alerts.detect.findings.alert_start``): the one start every page and message shows."""
     values = {col: getattr(alert, col) for col in ALERT_COLUMNS}
     values["started_at"] = alert_start(alert.evidence, alert.started_at)
     return values
@@ -250,7 +250,7 @@ def alert_detail(engine: Engine, alert_id: int) -> AlertDetail | None:
 
 
 def situation_alerts(engine: Engine, alert_id: int) -> pd.DataFrame:
-    """Every alert of this alert's situation (``alerts.situations``): its lead first, then the
+    """Every alert of this alert's situation (``alerts.state.situations``): its lead first, then the
     alerts attached to the lead, oldest first. Empty when the alert stands alone."""
     with Session(engine) as session:
         alert = session.get(Alert, alert_id)

@@ -13,11 +13,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import Engine
 
-from alerts.severity import SEVERITY_SHORT
 from dashboard import queries
 from dashboard.i18n import Lang, channel_name, severity_name, t
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import change_pct, day_start
+from domain.severity import SEVERITY_SHORT
 
 PERIODS = ("this", "prev", "last_year")
 DIMENSIONS = ("category", "channel", "product_line", "region")

@@ -1,18 +1,18 @@
 """为何激增: the alert's distinctive words, over-represented labels, a suggested category and
-its earliest complaints (``alerts/why.py``), under its summary on the incident page."""
+its earliest complaints (``alerts/detect/why.py``), under its summary on the incident page."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from alerts.why import LABEL_NAMES, summary_line
-from collectors.vocabulary import CHANNELS
+from alerts.detect.why import LABEL_NAMES, summary_line
 from dashboard import cache
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, t
 from dashboard.timeutil import fmt_local
 from dashboard.ui import show_failure
+from domain.vocabulary import CHANNELS
 
 LABELS_EN = {"category": "Category", "region": "Region", "channel": "Channel", "branch": "Branch"}
 

@@ -19,13 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from domain.buckets import BUCKET, bucket_start
 from storage import partitions
 from storage.gil_gate import GIL_GATE
 from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
 from storage.models import INGESTED_COLUMNS as _COMPLAINT_COLUMNS
 from storage.sqlite_ingest import move_staged, sqlite_time, stage_new_complaints
 
-BUCKET = timedelta(minutes=5)
 REPEAT_WINDOW = timedelta(days=30)
 # Keeps each statement under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK = 500
@@ -35,12 +35,6 @@ CHUNK = 500
 class IngestResult:
     inserted: int
     duplicates: int
-
-
-def bucket_start(moment: datetime) -> datetime:
-    """The start of the 5-minute bucket holding ``moment`` (UTC)."""
-    moment = moment.astimezone(UTC)
-    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
 
 
 def _dialect_insert(session: Session, table):

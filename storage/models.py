@@ -7,7 +7,6 @@ dimensions behave the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.states import AlertState, NotificationStatus
 from storage.types import JSONType, UTCDateTime
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big tables.
@@ -32,28 +32,6 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
-
-
-class AlertState(enum.StrEnum):
-    PENDING = "pending"
-    FIRING = "firing"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-ACTIVE_ALERT_STATES = (AlertState.PENDING, AlertState.FIRING, AlertState.ACKNOWLEDGED)
-
-
-class NotificationStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = (
-        "sending"  # claimed and committed before the network call (see alerts/notify/delivery.py)
-    )
-    SENT = "sent"
-    FAILED = "failed"
-    UNKNOWN = "unknown"  # the worker died mid-send on a channel that cannot drop duplicates
-    SUPPRESSED = "suppressed"
-    CANCELLED = "cancelled"  # no longer applied at send time (acknowledged or resolved meanwhile)
 
 
 class Complaint(Base):
@@ -241,7 +219,7 @@ class Alert(Base):
     evidence: Mapped[dict[str, Any]]
     silenced: Mapped[bool] = mapped_column(Boolean, default=False)
     parent_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
-    # 0 until a re-trigger reopens it (alerts.lifecycle.reopens); notifications are keyed by it
+    # 0 until a re-trigger reopens it (alerts.state.lifecycle.reopens); notifications are keyed by it
     episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     episode_at: Mapped[datetime | None]  # when the current episode began (None: the first)
 

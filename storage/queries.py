@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import TextClause, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from domain.states import ACTIVE_ALERT_STATES
 from storage.ingest import COUNT_DIMENSIONS
-from storage.models import ACTIVE_ALERT_STATES, Alert, Complaint, ComplaintCount
+from storage.models import Alert, Complaint, ComplaintCount
 from storage.types import UTCDateTime
 
 

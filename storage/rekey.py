@@ -1,6 +1,6 @@
 """Move a source's stored complaints and counts to the product codes its alias table now gives.
 
-Ingest resolves products through the source's alias table (``collectors.products``), and an
+Ingest resolves products through the source's alias table (``domain.products``), and an
 unknown product is keyed by its name. When an alias is added later, the complaints and counts
 stored before keep the old key: the product's history is split in two series, and its surge
 baseline starts again from nothing. This module rewrites the old keys once, in one transaction,
@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from collectors.products import ProductTable
+from domain.products import ProductTable
 from storage.ingest import CHUNK, REPEAT_WINDOW, add_counts, flag_repeats
 from storage.models import COUNT_DIMENSIONS, Complaint, ComplaintCount, CountDelivery
 

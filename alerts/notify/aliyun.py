@@ -26,8 +26,8 @@ from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentErro
 from alerts.notify.http import env_value, request_json
 from alerts.notify.message import plain
 from alerts.notify.ratelimit import SlidingWindowLimiter
-from alerts.severity import SEVERITY_LABELS
 from config.models import AliyunSmsChannel, AliyunVoiceChannel
+from domain.severity import SEVERITY_LABELS
 
 RATE_LIMIT_CODES = {"isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "Throttling"}
 PERMANENT_CODES = {

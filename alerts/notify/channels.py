@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from alerts.notify.message import Notice, render_text
-from config.models import ChannelConfig, LogChannel
+from config.models import LogChannel
 
 log = logging.getLogger("radar.notify")
 
@@ -103,25 +103,4 @@ class LogNotifier:
         log.warning("NOTIFY → %s: %s", message.recipient.name, render_text(message.notice))
 
 
-def build_channel(config: ChannelConfig) -> Channel:
-    """The channel object for one configured channel."""
-    from alerts.notify.aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
-    from alerts.notify.dingtalk import DingTalkNotifier
-    from alerts.notify.email import EmailNotifier
-    from alerts.notify.feishu import FeishuNotifier
-    from alerts.notify.tencent import TencentSmsNotifier
-    from alerts.notify.webhook import WebhookNotifier
-    from alerts.notify.wecom import WeComNotifier
-
-    kinds: dict[str, type] = {
-        "log": LogNotifier,
-        "webhook": WebhookNotifier,
-        "wecom": WeComNotifier,
-        "dingtalk": DingTalkNotifier,
-        "feishu": FeishuNotifier,
-        "email": EmailNotifier,
-        "aliyun_sms": AliyunSmsNotifier,
-        "aliyun_voice": AliyunVoiceNotifier,
-        "tencent_sms": TencentSmsNotifier,
-    }
-    return kinds[config.kind](config)
+# END

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from alerts.notify.channels import DeliveryError, OutgoingMessage, Recipient, build_channel
+from alerts.notify.channels import DeliveryError, OutgoingMessage, Recipient
 from alerts.notify.message import Notice
-from alerts.roster import SHANGHAI, on_call, receiver_for, roster_gaps
-from alerts.roster_periods import check_periods, merged, names_of
+from alerts.notify.registry import build_channel
+from alerts.notify.roster import SHANGHAI, on_call, receiver_for, roster_gaps
+from alerts.notify.roster_periods import check_periods, merged, names_of
 from config.loader import RadarConfig
 from config.roster import ROLE_LABELS, ROLES
 
@@ -44,7 +45,7 @@ def who_is_on_call(config: RadarConfig, at: datetime) -> str:
 
 def roster_findings(config: RadarConfig, now: datetime) -> tuple[list[str], list[str]]:
     """(errors, warnings) over the next 30 days, every configured holiday period ahead and the
-    whole next Spring Festival (see ``alerts.roster_periods``): an on-call gap is a warning when
+    whole next Spring Festival (see ``alerts.notify.roster_periods``): an on-call gap is a warning when
     a default receiver covers it, an error when nobody would be told; manager/head gaps warn."""
     errors: list[str] = []
     warnings: list[str] = []

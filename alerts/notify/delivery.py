@@ -24,8 +24,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.ack_links import ack_url
-from alerts.findings import alert_start
+from alerts.detect.findings import alert_start
+from alerts.detect.why import explain, summary_line
+from alerts.detect.why_data import why_rows
+from alerts.notify.ack_links import ack_url
 from alerts.notify.channels import (
     Channel,
     DeliveryError,
@@ -38,20 +40,12 @@ from alerts.notify.fallback import failed_note, falls_back_now, payload_with_not
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
 from alerts.notify.recheck import cancel_outdated
-from alerts.why import explain, summary_line
-from alerts.why_data import why_rows
-from collectors.vocabulary import CHANNELS
 from config.loader import RadarConfig
+from domain.states import ACTIVE_ALERT_STATES, AlertState
+from domain.vocabulary import CHANNELS
 from storage.db import session_scope
 from storage.installation import installation_id
-from storage.models import (
-    ACTIVE_ALERT_STATES,
-    Alert,
-    AlertEvent,
-    AlertState,
-    Complaint,
-    Notification,
-)
+from storage.models import Alert, AlertEvent, Complaint, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -125,7 +119,7 @@ def _sample(session: Session, alert: Alert) -> str:
 
 
 def _why(session: Session, alert: Alert) -> str:
-    """What sets the alert's complaints apart, in a few words (alerts.why): the on-call reads
+    """What sets the alert's complaints apart, in a few words (alerts.detect.why): the on-call reads
     "mostly 广州, '定损金额' ×14" without opening the dashboard. Never blocks a page."""
     try:
         mine, baseline = why_rows(session, alert)

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.calendar import HolidayCalendar
-from alerts.findings import alert_start
+from alerts.detect.findings import alert_start
 from alerts.notify.message import STATE_NAMES, plain
 from alerts.notify.outbox import message_payload, queue_message
+from alerts.notify.roster import SHANGHAI, on_call
 from alerts.notify.routing import (
     effective_receivers,
     effective_route,
@@ -24,11 +24,12 @@ from alerts.notify.routing import (
     muted_by,
     route_receivers,
 )
-from alerts.roster import SHANGHAI, on_call
-from alerts.severity import SEVERITY_LABELS
-from alerts.silences import active_silences, alert_labels, is_silenced
+from alerts.state.silences import active_silences, alert_labels, is_silenced
 from config.loader import RadarConfig
-from storage.models import Alert, AlertState
+from domain.calendar import HolidayCalendar
+from domain.severity import SEVERITY_LABELS
+from domain.states import AlertState
+from storage.models import Alert
 
 LOOKBACK = timedelta(hours=24)  # how far back the start of the current shift is searched
 STEP = timedelta(minutes=5)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts.findings import expected_text
-from alerts.severity import SEVERITY_LABELS
+from alerts.detect.findings import expected_text
+from domain.severity import SEVERITY_LABELS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DIMENSION_NAMES = {
@@ -97,9 +97,9 @@ class NoticeItem:
     ack_url: str = ""
     reason: str = ""  # 首次通知 / 升级 / 提醒
     sample: str = ""
-    why: str = ""  # alerts.why.summary_line: 广州 · “定损金额”×14 (outside words)
+    why: str = ""  # alerts.detect.why.summary_line: 广州 · “定损金额”×14 (outside words)
     expected_label: str = "预期"  # 阈值 for a fixed threshold: never call a threshold a baseline
-    # the other alerts of its situation (alerts.situations): (id, untrusted title), how many
+    # the other alerts of its situation (alerts.state.situations): (id, untrusted title), how many
     related: tuple[tuple[int, str], ...] = ()
     related_total: int = 0
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from alerts.notify.channels import Attachment, OutgoingMessage, Recipient
 from alerts.notify.message import Notice
-from storage.models import Notification, NotificationStatus
+from domain.states import NotificationStatus
+from storage.models import Notification
 
 MESSAGE = "message"
 

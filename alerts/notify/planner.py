@@ -17,8 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerts.calendar import HolidayCalendar
 from alerts.notify.handover import plan_handover
+from alerts.notify.roster import receiver_for
 from alerts.notify.routing import (
     effective_receivers,
     effective_route,
@@ -27,11 +27,12 @@ from alerts.notify.routing import (
     muted_by,
     route_receivers,
 )
-from alerts.roster import receiver_for
-from alerts.silences import active_silences, alert_labels, is_silenced
+from alerts.state.silences import active_silences, alert_labels, is_silenced
 from config.loader import RadarConfig
 from config.roster import ROLE_LABELS, ROLES
-from storage.models import Alert, AlertEvent, AlertState, Notification, NotificationStatus
+from domain.calendar import HolidayCalendar
+from domain.states import AlertState, NotificationStatus
+from storage.models import Alert, AlertEvent, Notification
 
 log = logging.getLogger(__name__)
 RESOLVED_LOOKBACK = timedelta(days=2)

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from alerts.notify.outbox import MESSAGE
-from storage.models import Alert, AlertEvent, AlertState, Notification, NotificationStatus
+from domain.states import AlertState, NotificationStatus
+from storage.models import Alert, AlertEvent, Notification
 
 CANCELLED = NotificationStatus.CANCELLED.value
 

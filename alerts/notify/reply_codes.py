@@ -8,7 +8,7 @@ Why it is safe to act on a text message:
   only once (``used_at``), so restarts and repeated replies never acknowledge twice;
 - a code dies when its alert resolves, and is never handed out again while a live code of the
   same number uses it, so a reply names exactly the alerts of the page it answers;
-- the acknowledgement itself goes through ``alerts.actions.acknowledge``, the only writer of
+- the acknowledgement itself goes through ``alerts.state.actions.acknowledge``, the only writer of
   alert actions, so the audit trail says who (the receiver) and how (短信回复).
 """
 
@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.actions import ActionError, acknowledge
 from alerts.notify.channels import Channel, DeliveryError, OutgoingMessage
+from alerts.state.actions import ActionError, acknowledge
+from domain.states import AlertState
 from storage.db import session_scope
-from storage.models import Alert, AlertState, Notification, SmsReplyCode
+from storage.models import Alert, Notification, SmsReplyCode
 
 log = logging.getLogger(__name__)
 

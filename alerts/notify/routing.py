@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.calendar import WORKDAY, HolidayCalendar
-from alerts.silences import alert_labels, matches
+from alerts.state.silences import alert_labels, matches
 from config.loader import RadarConfig
 from config.routes import InhibitRule, MuteWindow, Receiver, Route, TimeWindow
-from storage.models import Alert, AlertEvent, AlertState
+from domain.calendar import WORKDAY, HolidayCalendar
+from domain.states import AlertState
+from storage.models import Alert, AlertEvent
 
 log = logging.getLogger(__name__)
 DEFAULT_RECEIVER = "default"

@@ -1,6 +1,6 @@
 """告警处置: the alert console for on-call staff; filters, one alert's evidence, and actions.
 
-Writes go only through ``alerts/actions.py``, which records each action with who and when.
+Writes go only through ``alerts/state/actions.py``, which records each action with who and when.
 Complaint texts are shown as data (``st.dataframe``), never as HTML.
 """
 
@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from alerts import actions
-from alerts.ack_links import InvalidAckToken, verify_ack_token
-from alerts.findings import expected_text
-from alerts.severity import severity_style
+from alerts.detect.findings import expected_text
+from alerts.notify.ack_links import InvalidAckToken, verify_ack_token
+from alerts.state import actions
 from config.secrets import ack_links_trusted
 from dashboard import cache, charts
 from dashboard.alert_timeline import actor_name, timeline
@@ -27,6 +26,7 @@ from dashboard.pages.silences_panel import render_silences
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang, show_failure
 from dashboard.why_panel import render_why
+from domain.severity import severity_style
 from storage.db import session_scope
 
 SILENCE_CHOICES = (30, 60, 120, 240, 480, 1440)

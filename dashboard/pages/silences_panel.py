@@ -1,7 +1,7 @@
 """静默管理 on the alert console: silences as objects, as in Alertmanager — matchers, start and
 end, author and reason; a list; end one early; and a preview of the alerts a new one catches.
 
-Writes go through ``alerts/actions.py``; matchers and reasons are outside text, shown as data.
+Writes go through ``alerts/state/actions.py``; matchers and reasons are outside text, shown as data.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from alerts import actions
+from alerts.state import actions
 from dashboard import cache
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, t

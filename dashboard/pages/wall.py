@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from alerts import roster as roster_mod
+from alerts.notify import roster as roster_mod
 from dashboard import cache, charts
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive

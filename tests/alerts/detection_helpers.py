@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from alerts.memory_reader import MemoryReader
+from alerts.detect.memory_reader import MemoryReader
 
 COLUMNS = ["id", "received_at", "channel", "product_code", "product_name", "product_line",
            "region", "category", "event_tag", "text"]  # fmt: skip

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.ack_links import InvalidAckToken, ack_url, sign_ack_token, verify_ack_token
+from alerts.notify.ack_links import InvalidAckToken, ack_url, sign_ack_token, verify_ack_token
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

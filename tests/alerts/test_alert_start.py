@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from alerts.engine import evaluate
-from alerts.findings import alert_start
+from alerts.detect.findings import alert_start
+from alerts.state.engine import evaluate
 from dashboard import charts, queries
 from storage.db import session_scope
 from storage.models import Alert

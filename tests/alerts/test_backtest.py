@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alerts.backtest import clock_ticks, parse_tick, run_backtest
-from alerts.backtest_io import load_complaints
+from alerts.backtest.io import load_complaints
+from alerts.backtest.replay import clock_ticks, parse_tick, run_backtest
 from config.rules import RulesFile
 from config.settings import PROJECT_ROOT
 from tests.alerts.detection_helpers import COLUMNS, complaint
@@ -167,7 +167,7 @@ def test_tick_parsing_and_clock():
 def test_received_at_parsed_in_bulk_equals_one_by_one():
     from zoneinfo import ZoneInfo
 
-    from alerts.backtest_io import LoadReport, parse_moment, parse_received_at
+    from alerts.backtest.io import LoadReport, parse_moment, parse_received_at
 
     local = ZoneInfo("Asia/Shanghai")
     usual = ["2026-01-16T00:02:01+08:00", "2026-03-01T23:59:59.123456Z",

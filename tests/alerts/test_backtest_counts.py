@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alerts.backtest import run_backtest
-from alerts.backtest_io import BacktestInputError, load_counts
-from alerts.memory_reader import MemoryReader
+from alerts.backtest.io import BacktestInputError, load_counts
+from alerts.backtest.replay import run_backtest
+from alerts.detect.memory_reader import MemoryReader
 from config.loader import load_file
 from config.rules import RulesFile
 from config.settings import PROJECT_ROOT

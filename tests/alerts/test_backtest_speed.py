@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alerts.backtest import rule_weight, run_backtest, share_rules
-from alerts.memory_reader import MemoryReader
-from alerts.rules.surge import nb_upper_p_scalar
-from alerts.stats import nb_upper_p
+from alerts.backtest.replay import rule_weight, run_backtest, share_rules
+from alerts.detect.memory_reader import MemoryReader
+from alerts.detect.rules.surge import nb_upper_p_scalar
+from alerts.detect.stats import nb_upper_p
 from config.rules import RulesFile
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

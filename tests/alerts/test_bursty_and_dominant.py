@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alerts.rules.surge import SurgeEvaluator
-from alerts.stats import burst_dispersion, conditional_expected, within_day_dispersion
+from alerts.detect.rules.surge import SurgeEvaluator
+from alerts.detect.stats import burst_dispersion, conditional_expected, within_day_dispersion
 from tests.alerts.detection_helpers import COLUMNS, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
 
@@ -120,7 +120,7 @@ def test_bursty_social_channel_pages_on_a_real_wave_not_on_its_ordinary_ones():
 
 
 def test_burst_tail_is_heavier_than_the_gamma_for_bursty_keys_only():
-    from alerts.rules.surge import burst_tail_p, nb_upper_p_scalar
+    from alerts.detect.rules.surge import burst_tail_p, nb_upper_p_scalar
 
     # a social key (burst 0.3) at 4x its level in a half hour: ordinary for it
     tail = burst_tail_p(116, 26.3, 0.3)
@@ -145,7 +145,7 @@ def clustered_hourly(days: int, per_day: float, mean_cluster: float, seed: int) 
 
 
 def test_clustering_index_is_one_for_single_arrivals_and_grows_with_clusters():
-    from alerts.stats import clustering_index
+    from alerts.detect.stats import clustering_index
 
     shape = np.tile(SHAPE, (28, 1))
     single = clustering_index(clustered_hourly(28, 3, 1.0, 4), shape)

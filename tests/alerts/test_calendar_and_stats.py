@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from alerts.calendar import HOLIDAY, RESTDAY, WORKDAY, HolidayCalendar
-from alerts.rules.surge import hourly_profile
-from alerts.stats import cusum, fit_baseline, nb_upper_p
+from alerts.detect.rules.surge import hourly_profile
+from alerts.detect.stats import cusum, fit_baseline, nb_upper_p
 from config.rules import CalendarConfig, HolidayEntry
+from domain.calendar import HOLIDAY, RESTDAY, WORKDAY, HolidayCalendar
 
 
 def test_spring_festival_and_make_up_workdays_from_the_library():

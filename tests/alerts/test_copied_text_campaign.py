@@ -17,10 +17,10 @@ import pandas as pd
 import yaml
 from sqlalchemy import select
 
-from alerts.backtest import run_backtest
-from alerts.backtest_io import load_complaints
-from alerts.engine import evaluate
-from alerts.rules.copied_text import MAX_NEIGHBOURS, CopiedTextEvaluator
+from alerts.backtest.io import load_complaints
+from alerts.backtest.replay import run_backtest
+from alerts.detect.rules.copied_text import MAX_NEIGHBOURS, CopiedTextEvaluator
+from alerts.state.engine import evaluate
 from config.rules import RulesFile
 from config.settings import PROJECT_ROOT
 from storage.ingest import ingest_complaints

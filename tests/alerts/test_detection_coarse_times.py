@@ -12,7 +12,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from alerts.rules.surge import SurgeEvaluator, within_hour_shape
+from alerts.detect.rules.surge import SurgeEvaluator, within_hour_shape
 from tests.alerts.detection_helpers import background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import PRODUCTS, START, shipped
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from alerts.engine import evaluate
+from alerts.state.engine import evaluate
 from config.rules import RulesFile
 from config.sources import SourcesFile
 from storage.ingest import ingest_complaints

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from alerts.rules.surge import SurgeEvaluator, local_level
-from alerts.stats import nb_normal_scores
+from alerts.detect.rules.surge import SurgeEvaluator, local_level
+from alerts.detect.stats import nb_normal_scores
 from config.loader import load_file
 from config.rules import RulesFile, SurgeRule
 from config.settings import PROJECT_ROOT

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alerts.rules.copied_text import CopiedTextEvaluator
-from alerts.rules.event import EventEvaluator
-from alerts.rules.surge import SurgeEvaluator
-from alerts.rules.threshold import ThresholdEvaluator
+from alerts.detect.rules.copied_text import CopiedTextEvaluator
+from alerts.detect.rules.event import EventEvaluator
+from alerts.detect.rules.surge import SurgeEvaluator
+from alerts.detect.rules.threshold import ThresholdEvaluator
 from config.rules import CopiedTextRule, EventRule, SurgeRule, ThresholdRule
 from tests.alerts.detection_helpers import background, complaint, reader_for, replay
 
@@ -158,7 +158,7 @@ def test_copied_text_wave_is_one_cluster_and_templates_are_not():
 
 
 def test_a_tiny_expected_count_is_written_as_below_a_tenth_not_zero():
-    from alerts.findings import expected_text
+    from alerts.detect.findings import expected_text
 
     assert (expected_text(0.0004), expected_text(0.05), expected_text(4.26)) == (
         "<0.1",

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from datasketch import MinHash
 
-from alerts.memory_reader import MemoryReader
-from alerts.rules import text_signatures
-from alerts.rules.base import counts_of
-from alerts.rules.copied_text import normalise, shingles
-from alerts.rules.surge import local_level, local_level_array
-from alerts.rules.text_signatures import SignatureMaker
+from alerts.detect.memory_reader import MemoryReader
+from alerts.detect.rules import text_signatures
+from alerts.detect.rules.base import counts_of
+from alerts.detect.rules.copied_text import normalise, shingles
+from alerts.detect.rules.surge import local_level, local_level_array
+from alerts.detect.rules.text_signatures import SignatureMaker
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 WORDS = "理赔退保销售误导客服电话没人接保费上涨请尽快处理要求赔偿损失"
@@ -152,7 +152,7 @@ def test_sliding_window_counts_equal_plain_counts_tick_by_tick(monkeypatch):
     data = frame(600, seed=11)
     reader = MemoryReader(data)
     # a small rebuild limit, so that both the moved and the rebuilt counts are exercised
-    monkeypatch.setattr("alerts.memory_reader.REBUILD_ROWS", 12)
+    monkeypatch.setattr("alerts.detect.memory_reader.REBUILD_ROWS", 12)
     cases = [(["product_code"], 60, None, 3), (["product_code", "region"], 240, None, 1),
              ([], 90, {"channel": ["web"]}, 1), (["region"], 30, {"product_code": ["P1"]}, 2)]  # fmt: skip
     now = T0
@@ -190,8 +190,8 @@ def test_complaint_refs_are_the_key_rows_in_window_order():
 
 @pytest.mark.parametrize("local", [None, 720])
 def test_surge_expectations_with_floats_equal_the_array_ones(local):
-    from alerts.rules.surge import SurgeEvaluator
-    from alerts.stats import Baseline
+    from alerts.detect.rules.surge import SurgeEvaluator
+    from alerts.detect.stats import Baseline
     from config.rules import SurgeRule
 
     rng = np.random.default_rng(9)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.findings import Finding
-from alerts.lifecycle import apply_findings
-from storage.models import AlertState
+from alerts.detect.findings import Finding
+from alerts.state.lifecycle import apply_findings
+from domain.states import AlertState
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

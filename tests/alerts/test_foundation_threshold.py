@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alerts.rules.threshold import ThresholdEvaluator, describe_key, keys_over_threshold
+from alerts.detect.rules.threshold import ThresholdEvaluator, describe_key, keys_over_threshold
 from config.models import ThresholdRule
 
 

@@ -6,20 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from alerts.worker import WorkerContext, collect_job, tick
 from collectors.normalize import normalize
 from config.loader import RadarConfig
 from config.models import ChannelsFile, RosterFile, RulesFile, SourcesFile
+from domain.states import AlertState
 from storage.ingest import ingest_complaints
-from storage.models import (
-    Alert,
-    AlertEvent,
-    AlertState,
-    Complaint,
-    Notification,
-    SourceState,
-    WorkerHeartbeat,
-)
+from storage.models import Alert, AlertEvent, Complaint, Notification, SourceState, WorkerHeartbeat
+from worker.context import WorkerContext
+from worker.main import collect_job, tick
 
 
 def make_config() -> RadarConfig:

@@ -7,8 +7,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-import alerts.rules.surge as surge
-from alerts.rules.surge import SurgeEvaluator, hour_factors
+import alerts.detect.rules.surge as surge
+from alerts.detect.rules.surge import SurgeEvaluator, hour_factors
 from tests.alerts.detection_helpers import START, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
 

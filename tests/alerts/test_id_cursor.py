@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.id_cursor import MAX_LISTED_IDS, Hole, IdCursor, advance
-from alerts.sql_reader import SqlReader
+from alerts.detect.id_cursor import MAX_LISTED_IDS, Hole, IdCursor, advance
+from alerts.detect.sql_reader import SqlReader
 from storage.ingest import ingest_complaints
 from storage.models import Complaint
 from tests.storage.test_ingest import T0, make

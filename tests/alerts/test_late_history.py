@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from alerts.rules.base import REFIT_LATE_HISTORY
-from alerts.rules.event import EventEvaluator
-from alerts.rules.surge import SurgeEvaluator
+from alerts.detect.rules.base import REFIT_LATE_HISTORY
+from alerts.detect.rules.event import EventEvaluator
+from alerts.detect.rules.surge import SurgeEvaluator
 from config.rules import EventRule, SurgeRule
 from tests.alerts.detection_helpers import (
     AFTER,

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from alerts.leader import PostgresAdvisoryLock
 from config.settings import PROJECT_ROOT
 from storage.db import make_engine, make_session_factory
 from storage.models import WorkerHeartbeat
 from tests.conftest import POSTGRES_URL
+from worker.leader import PostgresAdvisoryLock
 
 pytestmark = pytest.mark.postgres
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from alerts.evaluators import EvaluatorSet
-from alerts.memory_reader import MemoryReader
-from alerts.sql_reader import SqlReader
+from alerts.detect.evaluators import EvaluatorSet
+from alerts.detect.memory_reader import MemoryReader
+from alerts.detect.sql_reader import SqlReader
 from config.loader import load_file
 from config.rules import RulesFile
 from config.settings import PROJECT_ROOT

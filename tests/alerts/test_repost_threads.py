@@ -9,8 +9,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from alerts.rules.surge import SurgeEvaluator
-from alerts.stats import borel_tail_p
+from alerts.detect.rules.surge import SurgeEvaluator
+from alerts.detect.stats import borel_tail_p
 from tests.alerts.detection_helpers import START, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
 

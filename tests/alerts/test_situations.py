@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlalchemy import select
 
-from alerts.backtest import run_backtest
-from alerts.engine import evaluate
+from alerts.backtest.replay import run_backtest
 from alerts.notify.dispatch import plan
-from alerts.situations import AlertView, Firing, lead_for, same_situation, situation_ids
+from alerts.state.engine import evaluate
+from alerts.state.situations import AlertView, Firing, lead_for, same_situation, situation_ids
 from config.rules import RulesFile
 from storage.ingest import ingest_complaints
 from storage.models import Alert, AlertEvent, Notification

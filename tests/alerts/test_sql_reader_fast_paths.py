@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import delete
 
-from alerts.id_cursor import IdCursor
-from alerts.sql_reader import SqlReader
+from alerts.detect.id_cursor import IdCursor
+from alerts.detect.sql_reader import SqlReader
 from storage.ingest import ingest_complaints
 from storage.models import Complaint
 from tests.alerts.test_detection_engine import Row

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerts.sql_reader import SqlReader
-from collectors.base import RawCount
+from alerts.detect.sql_reader import SqlReader
+from domain.records import RawCount
 from storage.ingest import deliver_counts, ingest_complaints
 from tests.storage.test_ingest import T0, make
 

@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from alerts.notify.delivery import _why as delivery_why
-from alerts.notify.message import Notice, NoticeItem, render_text
-from alerts.why import (
+from alerts.detect.why import (
     distinctive_terms,
     explain,
     guess_category,
@@ -17,7 +15,9 @@ from alerts.why import (
     summary_line,
     words,
 )
-from alerts.why_data import why_of
+from alerts.detect.why_data import why_of
+from alerts.notify.delivery import _why as delivery_why
+from alerts.notify.message import Notice, NoticeItem, render_text
 from storage.db import make_session_factory, session_scope
 from storage.models import Alert, Complaint
 from tests.dashboard.seed import complaint, ingest

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.worker import WorkerContext, tick
 from collectors.normalize import normalize
 from config.loader import load_config
 from storage.ingest import ingest_complaints
@@ -13,6 +12,8 @@ from storage.models import Alert
 from tests.alerts.detection_helpers import AFTER, FIT, LATE, late_history_rows
 from tests.reliability.helpers import ComplaintApi
 from tests.reliability.scenario import radar_config
+from worker.context import WorkerContext
+from worker.main import tick
 
 
 def test_a_source_back_with_weeks_of_history_refits_the_baseline(engine, clock, tmp_path):

@@ -10,16 +10,16 @@ import weakref
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from alerts.tuning import tune_process, tuned_process
 from storage.models import Complaint, WorkerHeartbeat
 from tests.reliability.helpers import ComplaintApi, WorkerProcess, wait_for
 from tests.reliability.scenario import radar_config, source_state
+from worker.tuning import tune_process, tuned_process
 
 
 def test_the_worker_tunes_thread_switching_and_garbage_collection(tmp_path):
     """A PostgreSQL store's round trips wait for the GIL while a helper thread normalises, and
     ingest allocates per complaint: the worker shortens the switch interval from Python's 5 ms
-    and collects young objects less often, with its start-up objects frozen (alerts.tuning)."""
+    and collects young objects less often, with its start-up objects frozen (worker.tuning)."""
     url = f"sqlite:///{tmp_path / 'radar.db'}"
     worker = WorkerProcess(url, radar_config(tmp_path / "config", []), tmp_path / "worker.log")
     try:

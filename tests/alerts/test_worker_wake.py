@@ -9,19 +9,12 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import collectors.runner as runner
-from alerts.worker import (
-    WorkerContext,
-    _running,
-    build_scheduler,
-    collect_job,
-    evaluate_job,
-    stop_scheduler,
-    wake,
-)
 from collectors.base import Batch
 from storage.db import make_session_factory
 from tests.alerts.test_foundation_worker import make_config
 from tests.collectors.helpers import PagedSource, record, stored_ids
+from worker.context import WorkerContext
+from worker.main import _running, build_scheduler, collect_job, evaluate_job, stop_scheduler, wake
 
 
 def _start_paused(scheduler: BackgroundScheduler) -> None:

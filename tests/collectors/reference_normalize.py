@@ -13,10 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors import pii
-from collectors.base import NormalizedComplaint
 from collectors.pii import customer_key
-from collectors.products import ProductTable
-from collectors.vocabulary import normalise_channel, normalise_region
+from domain.products import ProductTable
+from domain.records import NormalizedComplaint
+from domain.vocabulary import normalise_channel, normalise_region
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_TEXT_CHARS = 20_000

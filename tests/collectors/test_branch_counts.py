@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from alerts.engine import evaluate
+from alerts.state.engine import evaluate
 from collectors.counts import to_raw_count
-from collectors.products import ProductTable
 from config.rules import RulesFile
 from config.sources import CountsSource
+from domain.products import ProductTable
 from storage.models import Alert, ComplaintCount
 from tests.alerts.test_detection_engine import Row, add
 from tests.collectors.helpers import NOW, run

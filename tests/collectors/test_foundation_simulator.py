@@ -11,8 +11,8 @@ from collectors.simulator import (
     day_factor,
     product_catalogue,
 )
-from collectors.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
 from config.models import SimulatorSource
+from domain.vocabulary import CATEGORIES, PRODUCT_LINES, PROVINCES
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from collectors.base import Batch
 from collectors.normalize import RecordRejected, normalize, parse_time
-from collectors.products import ProductTable
 from collectors.runner import collect_once
 from config.sources import ProductAlias
+from domain.products import ProductTable
 from storage.models import Complaint, QuarantinedRecord
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from alerts.engine import evaluate
-from collectors.base import NormalizedComplaint
+from alerts.state.engine import evaluate
 from config.models import RulesFile
+from domain.records import NormalizedComplaint
 from storage.db import make_session_factory, session_scope
 from storage.ingest import ingest_complaints
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from alerts.severity import ACKNOWLEDGED_FILL, contrast_ratio, severity_style
 from dashboard import charts
+from domain.severity import ACKNOWLEDGED_FILL, contrast_ratio, severity_style
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 

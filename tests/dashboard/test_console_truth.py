@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from alerts import actions
-from alerts.ack_links import sign_ack_token
+from alerts.notify.ack_links import sign_ack_token
+from alerts.state import actions
 from dashboard.alert_timeline import sentence, timeline
 from storage.db import make_session_factory, session_scope
 from storage.models import Alert

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alerts.worker import build_scheduler, notify_job
 from dashboard.monthly import cycle_of
-from dashboard.monthly_job import due_at, last_closed_cycle, monthly_report_job
 from tests.conftest import Clock
 from tests.dashboard.test_monthly import _seed
 from tests.dashboard.test_weekly_job import HOOK, hook, rows, worker  # noqa: F401  (fixture)
+from worker.main import build_scheduler, notify_job
+from worker.monthly_job import due_at, last_closed_cycle, monthly_report_job
 
 CLOSING_NINE = datetime(2026, 12, 21, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai on the 21st
 KEY = "monthly-report:2026-12:hook"

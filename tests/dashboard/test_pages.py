@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from alerts.ack_links import sign_ack_token
+from alerts.notify.ack_links import sign_ack_token
 from config.settings import get_settings
 from dashboard.auth import hash_password
 from dashboard.settings import dashboard_settings
@@ -110,8 +110,8 @@ def test_wall_in_english(seeded):
 
 
 def test_console_in_english(seeded):
-    from alerts.severity import SEVERITY_LABELS
     from dashboard.i18n import severity_name
+    from domain.severity import SEVERITY_LABELS
 
     assert {k: severity_name(k) for k in SEVERITY_LABELS} == SEVERITY_LABELS  # one naming
     at = AppTest.from_string(page_script("alerts"), default_timeout=60)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from alerts import actions
+from alerts.state import actions
 from dashboard import queries
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine

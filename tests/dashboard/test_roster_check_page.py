@@ -10,7 +10,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from alerts.roster_periods import spring_festival
+from alerts.notify.roster_periods import spring_festival
 from config.settings import PROJECT_ROOT, get_settings
 from tests.dashboard.test_pages import app_env, page_script  # noqa: F401  (fixture)
 

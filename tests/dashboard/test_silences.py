@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from alerts import actions
+from alerts.state import actions
 from dashboard import queries
 from dashboard.pages.silences_panel import matchers_text
 from storage.db import make_session_factory, session_scope

@@ -16,14 +16,15 @@ from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 
 from alerts.notify.delivery import batch_key
-from alerts.worker import WorkerContext, build_scheduler, notify_job
-from dashboard.weekly_job import due_at, queue_weekly_report, weekly_report_job
 from storage.installation import installation_id
 from storage.models import Notification
 from tests.conftest import Clock
 from tests.dashboard.test_report import WEEK, _seed
 from tests.notify.conftest import make_config
 from tests.notify.test_email import smtp  # noqa: F401  (the real aiosmtpd server fixture)
+from worker.context import WorkerContext
+from worker.main import build_scheduler, notify_job
+from worker.weekly_job import due_at, queue_weekly_report, weekly_report_job
 
 MONDAY_NINE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai
 KEY = "weekly-report:2026-11-16"

@@ -51,8 +51,9 @@ def free_port() -> int:
 
 def seed_through_worker(engine: Engine) -> None:
     """Three hours of simulator history and one surge, through WorkerContext + tick()."""
-    from alerts.worker import WorkerContext, tick
     from tests.dashboard.seed import complaint, ingest
+    from worker.context import WorkerContext
+    from worker.main import tick
 
     config = load_config(PROJECT_ROOT / "config")
     simulator = SimulatorSource(

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from config.settings import PROJECT_ROOT
+from domain.states import ACTIVE_ALERT_STATES
 from storage.db import make_engine
-from storage.models import ACTIVE_ALERT_STATES, Alert, Complaint
+from storage.models import Alert, Complaint
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e

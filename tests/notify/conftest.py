@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from config.loader import RadarConfig
 from config.models import ChannelsFile, RosterFile, RulesFile, SourcesFile
 from config.routes import RoutesFile
-from storage.models import Alert, AlertState
+from domain.states import AlertState
+from storage.models import Alert
 
 ROSTER = {
     "people": [

@@ -15,11 +15,13 @@ import pytest
 from werkzeug import Request, Response
 
 from alerts.notify.aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
-from alerts.notify.channels import PermanentError, RateLimited, Recipient, build_channel
+from alerts.notify.channels import PermanentError, RateLimited, Recipient
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
 from config.models import AliyunSmsChannel, AliyunVoiceChannel
+from domain.states import AlertState
 from storage.db import session_scope
-from storage.models import Alert, AlertState
+from storage.models import Alert
 from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_robots import HOSTILE, message
 

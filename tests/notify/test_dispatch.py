@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select
 from werkzeug import Request, Response
 
-from alerts.actions import acknowledge
-from alerts.notify.channels import LogNotifier, OutgoingMessage, build_channel
+from alerts.notify.channels import LogNotifier, OutgoingMessage
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
+from alerts.state.actions import acknowledge
+from domain.states import AlertState
 from storage.db import session_scope
-from storage.models import Alert, AlertEvent, AlertState, Notification, Silence
+from storage.models import Alert, AlertEvent, Notification, Silence
 from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_email import free_port
 

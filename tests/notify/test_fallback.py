@@ -10,8 +10,8 @@ from email import message_from_bytes, policy
 from sqlalchemy import select
 from werkzeug import Request, Response
 
-from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
 from storage.db import session_scope
 from storage.models import AlertEvent, Notification
 from tests.notify.conftest import add_alert, make_config

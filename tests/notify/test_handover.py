@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 from werkzeug import Request, Response
 
-from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
+from domain.states import AlertState
 from storage.db import session_scope
-from storage.models import Alert, AlertState
+from storage.models import Alert
 from tests.notify.conftest import ROSTER, add_alert, make_config
 
 DAY_AND_NIGHT = {

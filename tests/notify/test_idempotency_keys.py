@@ -8,10 +8,10 @@ import json
 from sqlalchemy import func, select
 from werkzeug import Request, Response
 
-from alerts.notify.channels import build_channel
 from alerts.notify.delivery import batch_key
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.outbox import message_payload, queue_message
+from alerts.notify.registry import build_channel
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.installation import installation_id
 from storage.migrate import upgrade_to_head

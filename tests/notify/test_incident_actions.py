@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from alerts.actions import ActionError, escalate_now, merge, resolve
+from alerts.state.actions import ActionError, escalate_now, merge, resolve
 from storage.db import session_scope
 from storage.models import Alert, AlertEvent
 from tests.notify.conftest import add_alert, make_config

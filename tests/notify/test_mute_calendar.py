@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alerts.calendar import HolidayCalendar
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.routing import is_holiday
+from domain.calendar import HolidayCalendar
 from storage.db import session_scope
 from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_dispatch import Recorder

@@ -10,10 +10,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from werkzeug import Request, Response
 
-from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
+from domain.states import AlertState
 from storage.db import session_scope
-from storage.models import Alert, AlertState, Complaint
+from storage.models import Alert, Complaint
 from tests.dashboard.seed import complaint, ingest
 from tests.notify.conftest import add_alert, make_config
 

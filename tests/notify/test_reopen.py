@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from alerts.actions import acknowledge, resolve
-from alerts.findings import Finding
-from alerts.lifecycle import SqlAlertStore, apply_findings
+from alerts.detect.findings import Finding
+from alerts.state.actions import acknowledge, resolve
+from alerts.state.lifecycle import SqlAlertStore, apply_findings
 from dashboard.alert_timeline import sentence
 from storage.db import session_scope
 from storage.models import Alert, AlertEvent, Notification

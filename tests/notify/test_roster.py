@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from alerts.notify.commands import parse_when, roster_findings, who_is_on_call
-from alerts.roster import SHANGHAI, on_call, receiver_for, roster_gaps
+from alerts.notify.roster import SHANGHAI, on_call, receiver_for, roster_gaps
 from config.models import RosterFile
 from config.settings import PROJECT_ROOT
 from tests.notify.conftest import make_config

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from alerts.notify.commands import roster_findings
-from alerts.roster_periods import LUNAR_NEW_YEAR, check_periods, spring_festival
+from alerts.notify.roster_periods import LUNAR_NEW_YEAR, check_periods, spring_festival
 from config.rules import CalendarConfig
 from tests.notify.conftest import make_config
 from tests.notify.test_roster import at

@@ -10,9 +10,9 @@ import time
 from sqlalchemy import select
 from werkzeug import Request, Response
 
-from alerts.actions import acknowledge, resolve
-from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
+from alerts.state.actions import acknowledge, resolve
 from storage.db import session_scope
 from storage.models import AlertEvent, Notification
 from tests.notify.conftest import add_alert, make_config

@@ -8,15 +8,17 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from alerts.actions import resolve
-from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
 from alerts.notify.reply_codes import code_in, mobile, pull_and_acknowledge
-from alerts.worker import WorkerContext, build_scheduler, notify_job, sms_replies_job
+from alerts.state.actions import resolve
+from domain.states import AlertState
 from storage.db import session_scope
-from storage.models import Alert, AlertEvent, AlertState, SmsReplyCode
+from storage.models import Alert, AlertEvent, SmsReplyCode
 from tests.notify.conftest import add_alert, make_config
 from tests.notify.test_tencent import SECRET_ID, SECRET_KEY, channel_config, tencent_server
+from worker.context import WorkerContext
+from worker.main import build_scheduler, notify_job, sms_replies_job
 
 
 def setup(httpserver, monkeypatch, clock, replies, sent, secret=SECRET_KEY):

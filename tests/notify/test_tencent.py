@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug import Request, Response
 
-from alerts.notify.channels import PermanentError, RateLimited, Recipient, build_channel
+from alerts.notify.channels import PermanentError, RateLimited, Recipient
 from alerts.notify.dispatch import deliver_due, plan
+from alerts.notify.registry import build_channel
 from alerts.notify.tencent import (
     TencentSmsNotifier,
     classify,

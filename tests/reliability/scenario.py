@@ -12,15 +12,8 @@ from sqlalchemy.orm import Session
 
 from collectors.simulator import SimulatorCollector
 from config.models import SimulatorSource
-from storage.models import (
-    ACTIVE_ALERT_STATES,
-    Alert,
-    AlertEvent,
-    Complaint,
-    ComplaintCount,
-    Notification,
-    SourceState,
-)
+from domain.states import ACTIVE_ALERT_STATES
+from storage.models import Alert, AlertEvent, Complaint, ComplaintCount, Notification, SourceState
 from tests.reliability.helpers import write_config
 
 

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from alerts.dbguard import DatabaseGuard
+from worker.dbguard import DatabaseGuard
 
 
 class Clock:

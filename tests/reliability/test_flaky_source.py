@@ -13,7 +13,6 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.worker import WorkerContext, tick
 from config.loader import load_config
 from storage.models import Alert, QuarantinedRecord
 from tests.reliability.helpers import ComplaintApi, WorkerProcess, wait_for
@@ -24,6 +23,8 @@ from tests.reliability.scenario import (
     source_state,
     stored_ids,
 )
+from worker.context import WorkerContext
+from worker.main import tick
 
 OUTAGE = ["refused", "timeout", "500", "429", "garbage", "wrong_shape", "reset"]
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.notify.planner import GAP_NOTE
-from alerts.worker import WorkerContext, tick
 from config.loader import load_config
 from storage.models import AlertEvent, Notification
 from tests.reliability.helpers import ComplaintApi, WebhookReceiver
 from tests.reliability.scenario import assert_alerts_consistent, radar_config, threshold_rule
+from worker.context import WorkerContext
+from worker.main import tick
 
 
 def _api_with_group_event(clock) -> ComplaintApi:

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import deliver_due
+from alerts.notify.registry import build_channel
 from config.loader import load_config
 from storage.db import make_engine, make_session_factory
 from storage.models import Notification

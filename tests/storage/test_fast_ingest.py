@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from collectors.base import NormalizedComplaint
+from domain.records import NormalizedComplaint
 from storage import ingest
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from collectors.base import NormalizedComplaint
-from storage.ingest import Rejected, add_counts, bucket_start, ingest_complaints, quarantine
+from domain.buckets import bucket_start
+from domain.records import NormalizedComplaint
+from storage.ingest import Rejected, add_counts, ingest_complaints, quarantine
 from storage.models import Complaint, ComplaintCount, QuarantinedRecord
 
 T0 = datetime(2026, 11, 23, 2, 3, tzinfo=UTC)

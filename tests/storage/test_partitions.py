@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, column, create_engine, insert, select, table, text
 
-from collectors.base import NormalizedComplaint
+from domain.records import NormalizedComplaint
 from storage.db import make_engine, make_session_factory, session_scope
 from storage.ingest import ingest_complaints
 from storage.migrate import alembic_config, upgrade_to_head

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from collectors.base import NormalizedComplaint
+from domain.records import NormalizedComplaint
 from storage import pg_ingest
 from storage.db import make_session_factory
 from storage.ingest import ingest_complaints

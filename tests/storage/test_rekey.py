@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from collectors.base import NormalizedComplaint, RawCount
-from collectors.products import ProductTable
 from config.settings import PROJECT_ROOT
 from config.sources import ProductAlias
+from domain.products import ProductTable
+from domain.records import NormalizedComplaint, RawCount
 from storage.ingest import deliver_counts, ingest_complaints
 from storage.models import Complaint, ComplaintCount, CountDelivery
 from storage.rekey import apply_rekey, plan_rekey

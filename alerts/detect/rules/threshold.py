@@ -11,8 +11,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from alerts.findings import Finding
-from alerts.rules.base import (
+from alerts.detect.findings import Finding
+from alerts.detect.rules.base import (
     CountReader,
     RuleContext,
     build_finding,
@@ -20,8 +20,8 @@ from alerts.rules.base import (
     refs_for,
     window_bounds,
 )
-from collectors.vocabulary import CHANNELS
 from config.rules import ThresholdRule
+from domain.vocabulary import CHANNELS
 
 log = logging.getLogger(__name__)
 

@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 
 from alerts.notify.channels import Attachment
 from alerts.notify.outbox import message_payload, queue_message, queued_keys
-from alerts.roster import receiver_for
+from alerts.notify.roster import receiver_for
 from dashboard.report import build_weekly_report, summary_text, to_excel
 from dashboard.timeutil import day_start, previous_full_week
 from storage.db import session_scope
 from storage.models import Notification
 
 if TYPE_CHECKING:
-    from alerts.worker import WorkerContext
+    from worker.context import WorkerContext
 
 log = logging.getLogger("radar.weekly")
 SEND_AT = timedelta(hours=9)  # after Shanghai midnight on Monday

@@ -10,8 +10,8 @@ import numpy as np
 from sqlalchemy import BigInteger, Integer, cast, func, select, true
 from sqlalchemy.orm import Session
 
-from alerts.id_cursor import IdCursor, advance, running_at_read, running_writers, writers_of
-from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
+from alerts.detect.id_cursor import IdCursor, advance, running_at_read, running_writers, writers_of
+from alerts.detect.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from config.sources import SourcesFile
 from storage.models import Complaint, ComplaintCount, CountDelivery, SourceState
 from storage.queries import SqlCountReader
@@ -145,7 +145,7 @@ class SqlReader(SqlCountReader):
 
         The first call only places the cursors. Whoever stored the rows (any worker,
         ``manage.py import``), the evaluation sees them, also those a PostgreSQL transaction
-        committed after higher ids were read (``alerts.id_cursor``).
+        committed after higher ids were read (``alerts.detect.id_cursor``).
         """
         earliest: list[datetime] = []
         running = running_writers(self.session)

@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from alerts.findings import Finding
-from alerts.id_cursor import IdCursor
-from alerts.rules.base import (
+from alerts.detect.findings import Finding
+from alerts.detect.id_cursor import IdCursor
+from alerts.detect.rules.base import (
     MAX_REFS,
     ComplaintRef,
     CountReader,
@@ -33,7 +33,7 @@ from alerts.rules.base import (
     build_finding,
     window_bounds,
 )
-from alerts.rules.text_signatures import SCHEME, SignatureMaker
+from alerts.detect.rules.text_signatures import SCHEME, SignatureMaker
 from config.rules import CopiedTextRule
 
 DAY = timedelta(days=1)

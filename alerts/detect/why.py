@@ -10,7 +10,7 @@
 - A suggested category for complaints whose source gives none, from a keyword lexicon with the
   matched words and a confidence; the source's own value is never overwritten.
 
-Pure functions over texts and labels; ``alerts/why_data.py`` loads them from the database.
+Pure functions over texts and labels; ``alerts/detect/why_data.py`` loads them from the database.
 """
 
 from __future__ import annotations

@@ -10,80 +10,29 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.dbguard import guard_jobs
-from alerts.engine import evaluate
-from alerts.leader import LeaderLock, leader_lock_for
-from alerts.notify.channels import Channel, build_channel
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.reply_codes import pull_and_acknowledge
-from alerts.tuning import tune_process
-from collectors.base import WORKER_STOPPING, Collector
-from collectors.registry import build_collector
+from alerts.state.engine import evaluate
+from collectors.base import WORKER_STOPPING
 from collectors.runner import collect_once
-from config.loader import RadarConfig
-from storage.db import make_session_factory, session_scope
+from storage.db import session_scope
 from storage.models import WorkerHeartbeat
 from storage.partitions import maintain as maintain_partitions
+from worker.context import WorkerContext
+from worker.dbguard import guard_jobs
+from worker.monthly_job import add_monthly_report_job
+from worker.tuning import tune_process
+from worker.weekly_job import add_weekly_report_job
 
 log = logging.getLogger("radar.worker")
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class WorkerContext:
-    config: RadarConfig
-    engine: Engine
-    dashboard_url: str = "http://localhost:8501"
-    clock: Clock = utc_now
-    only_sources: frozenset[str] = frozenset()
-    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    factory: sessionmaker[Session] = field(init=False)
-    collectors: dict[str, Collector] = field(init=False)
-    channels: dict[str, Channel] = field(init=False)
-    leader: LeaderLock = field(init=False)
-    started_at: datetime = field(init=False)
-    stats: dict[str, Any] = field(default_factory=dict)
-    scheduler: BackgroundScheduler | None = None  # set by build_scheduler; lets jobs wake others
-    running_jobs: set[str] = field(default_factory=set)  # job ids running now (see wake)
-    rerun_jobs: set[str] = field(default_factory=set)  # woken while running: run once more
-    wake_lock: threading.Lock = field(default_factory=threading.Lock)
-    stopping: bool = False  # set by stop_scheduler: no more wakes
-
-    def __post_init__(self) -> None:
-        self.factory = make_session_factory(self.engine)
-        self.collectors = {
-            s.name: build_collector(s)
-            for s in self.config.sources.sources
-            if s.enabled and (not self.only_sources or s.name in self.only_sources)
-        }
-        self.channels = {
-            c.name: build_channel(c) for c in self.config.channels.channels if c.enabled
-        }
-        self.leader = leader_lock_for(self.engine)
-        self.started_at = self.clock()
-
-    def is_leader(self) -> bool:
-        leading = self.leader.try_acquire()
-        if leading and not self.stats.get("leader"):
-            self.stats["leader_since"] = self.clock().isoformat()
-        self.stats["leader"] = leading
-        return leading
 
 
 def collect_job(ctx: WorkerContext, source_name: str) -> None:
@@ -283,10 +232,8 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
     )
     ctx.scheduler = scheduler
     _rerun_woken_jobs(scheduler, ctx)
-    from dashboard.weekly_job import add_weekly_report_job  # the Monday 09:00 report
 
     add_weekly_report_job(scheduler, ctx)
-    from dashboard.monthly_job import add_monthly_report_job  # the accountability month
 
     add_monthly_report_job(scheduler, ctx)
     guard_jobs(scheduler, ctx.engine)  # a database outage: one line per attempt and growing pauses

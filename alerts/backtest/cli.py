@@ -1,4 +1,4 @@
-"""``manage.py backtest``: load, validate, replay, summarise. The replay itself is alerts.backtest."""
+"""``manage.py backtest``: load, validate, replay, summarise. The replay itself is alerts.backtest.replay."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from alerts.backtest import BacktestSummary, default_jobs, parse_tick, run_backtest
-from alerts.backtest_io import BacktestInputError, LoadReport, load_complaints, load_counts
+from alerts.backtest.io import BacktestInputError, LoadReport, load_complaints, load_counts
+from alerts.backtest.replay import BacktestSummary, default_jobs, parse_tick, run_backtest
 from config.loader import load_file
 from config.rules import RulesFile
 
@@ -55,7 +55,7 @@ def backtest_command(
 
     ``counts``: ``complaints`` is a count file (interval_start, count, key columns), each row
     the complaints of one ``interval``. ``jobs``: processes sharing the rules (default
-    ``alerts.backtest.default_jobs``).
+    ``alerts.backtest.replay.default_jobs``).
     """
     rules, issues = load_file(rules_path, RulesFile)
     if not rules_path.exists():

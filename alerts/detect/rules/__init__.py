@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from alerts.rules.base import CountReader, RuleContext, RuleEvaluator
-from alerts.rules.copied_text import CopiedTextEvaluator
-from alerts.rules.event import EventEvaluator
-from alerts.rules.source_silent import SourceSilentEvaluator
-from alerts.rules.surge import SurgeEvaluator
-from alerts.rules.threshold import ThresholdEvaluator
+from alerts.detect.rules.base import CountReader, RuleContext, RuleEvaluator
+from alerts.detect.rules.copied_text import CopiedTextEvaluator
+from alerts.detect.rules.event import EventEvaluator
+from alerts.detect.rules.source_silent import SourceSilentEvaluator
+from alerts.detect.rules.surge import SurgeEvaluator
+from alerts.detect.rules.threshold import ThresholdEvaluator
 
 RULE_KINDS: dict[str, Callable[..., RuleEvaluator]] = {
     "threshold": ThresholdEvaluator,

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.silences import alert_labels
-from storage.models import Alert, AlertEvent, AlertState, Silence
+from alerts.state.silences import alert_labels
+from domain.states import AlertState
+from storage.models import Alert, AlertEvent, Silence
 
 
 class ActionError(ValueError):
@@ -89,7 +90,7 @@ def add_note(session: Session, alert_id: int, actor: str, now: datetime, note: s
 
 
 def merge(session: Session, alert_id: int, actor: str, now: datetime, into_id: int) -> Alert:
-    """Put an alert into another's situation, as the engine does on its own (alerts.situations):
+    """Put an alert into another's situation, as the engine does on its own (alerts.state.situations):
     from now on it is paged through that situation's lead, which takes the worse severity."""
     if alert_id == into_id:
         raise ActionError("不能并入自身")
@@ -145,7 +146,7 @@ def silence_alert(
     return silence
 
 
-# Labels a silence may match on (alerts.silences.alert_labels), in the order people read them.
+# Labels a silence may match on (alerts.state.silences.alert_labels), in the order people read them.
 SILENCE_LABELS = (
     "rule",
     "severity",

@@ -11,12 +11,12 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from alerts.calendar import HolidayCalendar
-from alerts.findings import Finding
-from alerts.id_cursor import IdCursor
-from alerts.severity import EvidenceStats, severity_for
+from alerts.detect.findings import Finding
+from alerts.detect.id_cursor import IdCursor
 from config.rules import CalendarConfig, SeverityChannels, SeverityStep
-from storage.ingest import BUCKET, bucket_start
+from domain.buckets import BUCKET, bucket_start
+from domain.calendar import HolidayCalendar
+from domain.severity import EvidenceStats, severity_for
 
 Key = tuple[str, ...]
 Filters = Mapping[str, Sequence[str]]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from alerts.id_cursor import IdCursor
-from alerts.rules import RuleContext, RuleEvaluator, build_evaluator
+from alerts.detect.id_cursor import IdCursor
+from alerts.detect.rules import RuleContext, RuleEvaluator, build_evaluator
 from config.rules import RulesFile
 
 
@@ -30,7 +30,7 @@ class EvaluatorSet:
 
     def history_changed(self, before: datetime) -> None:
         """Complaints received from ``before`` on were just stored: the evaluators that fit a
-        baseline on past days refit it (``alerts.rules.base.DailyFit``)."""
+        baseline on past days refit it (``alerts.detect.rules.base.DailyFit``)."""
         for _, evaluator in self._evaluators.values():
             changed = getattr(evaluator, "history_changed", None)
             if changed is not None:

@@ -3,7 +3,7 @@
 Each tick the in-memory reader is advanced to the clock (nothing received later is visible), every
 enabled rule is evaluated, and ``apply_findings``/``step`` run exactly as in the worker. Each time
 an alert starts firing, one JSON line is written, with the situation it belongs to
-(``alerts.situations``: the alert it would be attached to live, or its own number).
+(``alerts.state.situations``: the alert it would be attached to live, or its own number).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from tqdm import tqdm
 
-from alerts.evaluators import EvaluatorSet
-from alerts.lifecycle import Transition, apply_findings
-from alerts.memory_reader import MemoryReader
-from alerts.rules.base import MAX_REFS
-from alerts.situations import Firing, situation_ids
+from alerts.detect.evaluators import EvaluatorSet
+from alerts.detect.memory_reader import MemoryReader
+from alerts.detect.rules.base import MAX_REFS
+from alerts.state.lifecycle import Transition, apply_findings
+from alerts.state.situations import Firing, situation_ids
 from config.rules import RulesFile
-from storage.models import Alert, AlertState
+from domain.states import AlertState
+from storage.models import Alert
 
 
 class MemoryAlertStore:

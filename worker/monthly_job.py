@@ -1,7 +1,7 @@
 """The closing-day report of the accountability month: queued once on the cycle's closing day
 (by default the 21st, 09:00 local) for the cycle that ended the day before.
 
-Built like the Monday report (dashboard/weekly_job.py): a check at start-up and every few
+Built like the Monday report (worker/weekly_job.py): a check at start-up and every few
 minutes queues the report in the notifications outbox unless it is already there, so a worker
 that was down at 09:00 still sends it, and the outbox's unique keys keep a restart from
 sending it twice. A first deployment does not send a cycle closed long before it started.
@@ -19,10 +19,10 @@ from dashboard.monthly import Cycle, cycle_of, previous_cycle
 from dashboard.monthly_report import build_monthly_report, summary_text, to_excel
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import SHANGHAI, day_start
-from dashboard.weekly_job import ReportMessage, queue_report
+from worker.weekly_job import ReportMessage, queue_report
 
 if TYPE_CHECKING:
-    from alerts.worker import WorkerContext
+    from worker.context import WorkerContext
 
 SEND_AT = timedelta(hours=9)
 CHECK_EVERY_MINUTES = 5

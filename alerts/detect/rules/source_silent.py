@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from alerts.findings import Finding
-from alerts.rules.base import CountReader, RuleContext, build_finding
+from alerts.detect.findings import Finding
+from alerts.detect.rules.base import CountReader, RuleContext, build_finding
 from config.rules import SourceSilentRule
 
 

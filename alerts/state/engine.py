@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from alerts.evaluators import EvaluatorSet
-from alerts.lifecycle import SqlAlertStore, Transition, apply_findings, link_situations
-from alerts.silences import active_silences, is_silenced
-from alerts.sql_reader import SqlReader
+from alerts.detect.evaluators import EvaluatorSet
+from alerts.detect.sql_reader import SqlReader
+from alerts.state.lifecycle import SqlAlertStore, Transition, apply_findings, link_situations
+from alerts.state.silences import active_silences, is_silenced
 from config.models import RulesFile
 from config.sources import SourcesFile
 from storage.models import Alert

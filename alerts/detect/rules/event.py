@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from alerts.findings import Finding
-from alerts.id_cursor import IdCursor
-from alerts.rules.base import (
+from alerts.detect.findings import Finding
+from alerts.detect.id_cursor import IdCursor
+from alerts.detect.rules.base import (
     MAX_REFS,
     ComplaintRef,
     CountReader,
@@ -25,7 +25,7 @@ from alerts.rules.base import (
     build_finding,
     window_bounds,
 )
-from alerts.stats import nb_upper_p
+from alerts.detect.stats import nb_upper_p
 from config.rules import EventRule
 
 DAY = timedelta(days=1)

@@ -7,13 +7,34 @@ Spring Festival, announced each November). Without either, Saturday and Sunday a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from config.rules import CalendarConfig
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class HolidayEntry(Protocol):
+    @property
+    def start(self) -> date: ...
+    @property
+    def end(self) -> date | None: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class CalendarSettings(Protocol):
+    """What ``rules.yaml`` ``calendar`` holds (``config.rules.CalendarConfig``)."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def holidays(self) -> Sequence[HolidayEntry]: ...
+
 
 WORKDAY, RESTDAY, HOLIDAY = 0, 1, 2
 DAY_TYPE_NAMES = {WORKDAY: "workday", RESTDAY: "restday", HOLIDAY: "holiday"}
@@ -22,11 +43,10 @@ DAY_TYPE_NAMES = {WORKDAY: "workday", RESTDAY: "restday", HOLIDAY: "holiday"}
 class HolidayCalendar:
     """Classifies local dates; configured entries win over the library, the library over weekends."""
 
-    def __init__(self, config: CalendarConfig | None = None):
-        config = config or CalendarConfig()
-        self.tz = ZoneInfo(config.timezone)
+    def __init__(self, config: CalendarSettings | None = None):
+        self.tz = ZoneInfo(config.timezone if config else DEFAULT_TIMEZONE)
         self.configured: dict[date, int] = {}
-        for entry in config.holidays:
+        for entry in config.holidays if config else ():
             day, last = entry.start, entry.end or entry.start
             while day <= last:
                 self.configured[day] = HOLIDAY if entry.kind == "holiday" else WORKDAY

@@ -1,4 +1,4 @@
-"""Load what ``alerts.why`` compares: an alert's complaints and its key's usual ones.
+"""Load what ``alerts.detect.why`` compares: an alert's complaints and its key's usual ones.
 
 The baseline is the same key's complaints over the four weeks before the alert started (the
 most recent ``BASELINE_LIMIT``), excluding the alert's own: bounded, and read through the
@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.why import Why, explain
+from alerts.detect.why import Why, explain
 from storage.models import Alert, Complaint
 
 BASELINE_DAYS = 28

@@ -19,8 +19,8 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from alerts.id_cursor import IdCursor
-from alerts.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
+from alerts.detect.id_cursor import IdCursor
+from alerts.detect.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from storage.models import COUNT_DIMENSIONS
 
 DIMENSIONS = COUNT_DIMENSIONS  # what the stored counts are broken down by

@@ -1,6 +1,6 @@
 """Surge: a key's recent count is improbably high against its own expected level.
 
-Expected count of key k in a window W (see alerts/stats.py for the references):
+Expected count of key k in a window W (see alerts/detect/stats.py for the references):
 
     mu_k(W) = r_k · E(W) · g_k
 
@@ -26,7 +26,7 @@ A CUSUM stage (Page 1954) over rolling 24-hour counts against a baseline that en
 NB normal scores (alerts/stats.nb_normal_scores) so over-dispersed keys do not drift upwards.
 Each key's own busy hours (``hour_factors``) raise its expectation where it peaks when the
 company does not, and a count that is one repost thread on a clustered channel must also be
-improbable as such (``alerts.stats.borel_tail_p``): docs/DETECTION.md has both.
+improbable as such (``alerts.detect.stats.borel_tail_p``): docs/DETECTION.md has both.
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy import special
 
-from alerts.calendar import HOLIDAY, RESTDAY, WORKDAY
-from alerts.findings import Finding, expected_text
-from alerts.rules.base import (
+from alerts.detect.findings import Finding, expected_text
+from alerts.detect.rules.base import (
     CountReader,
     DailyFit,
     Key,
@@ -50,8 +49,8 @@ from alerts.rules.base import (
     refs_for,
     window_bounds,
 )
-from alerts.rules.threshold import describe_key
-from alerts.stats import (
+from alerts.detect.rules.threshold import describe_key
+from alerts.detect.stats import (
     MAX_CONDITIONED_SHARE,
     Baseline,
     borel_tail_p,
@@ -67,7 +66,8 @@ from alerts.stats import (
     within_day_dispersion,
 )
 from config.rules import SurgeRule
-from storage.ingest import BUCKET
+from domain.buckets import BUCKET
+from domain.calendar import HOLIDAY, RESTDAY, WORKDAY
 
 DAY = timedelta(days=1)
 NOWCAST_PSEUDO = 5.0  # complaints: with fewer observed, trust the profile more than the nowcast
@@ -84,9 +84,9 @@ NOWCAST_MIN, NOWCAST_MAX = 0.5, 10.0
 SCALAR_KEYS = 24  # candidates up to this many are computed with floats, more with arrays
 BUCKETS_PER_HOUR = 12
 WITHIN_HOUR_PSEUDO = 24.0  # complaints per hour of prior weight on an even within-hour spread
-# a pool whose quiet hours vary this much more than single arrivals would (alerts.stats
+# a pool whose quiet hours vary this much more than single arrivals would (alerts.detect.stats
 # .clustering_index) has its own cluster-size tails tested too (the pool's quiet hours, and a
-# Borel thread size: alerts.stats.borel_tail_p): past events alone, in a pool of single
+# Borel thread size: alerts.detect.stats.borel_tail_p): past events alone, in a pool of single
 # arrivals, must not make its next event look routine (tuning streams: 1.00-1.06 where
 # complaints arrive one by one, 1.2-2 with repost threads)
 CLUSTERED = 1.15
@@ -97,7 +97,7 @@ HOUR_SHAPE_PSEUDO = 60.0
 
 
 def nb_upper_p_scalar(x: float, mu: float, dispersion: float) -> float:
-    """``alerts.stats.nb_upper_p`` of one count: the same clamps and scipy kernels on Python
+    """``alerts.detect.stats.nb_upper_p`` of one count: the same clamps and scipy kernels on Python
     floats, so the same number without the array overhead (a tick tests a few keys)."""
     if x <= 0:
         return 1.0
@@ -236,9 +236,9 @@ class SurgeEvaluator:
         # (channel) the values of a key first seen after the fit
         self._within: list[tuple[float, float]] = []
         self._pool_default: dict[str, tuple[float, float, float]] = {}
-        self._quiet: dict[str, np.ndarray] = {}  # per pool: alerts.stats.quiet_hour_counts
+        self._quiet: dict[str, np.ndarray] = {}  # per pool: alerts.detect.stats.quiet_hour_counts
         self._unseen_day = 0.0  # extra level dispersion today: see UNSEEN_DAY_DISPERSION
-        self._clustering: list[float] = []  # per baseline key: alerts.stats.clustering_index
+        self._clustering: list[float] = []  # per baseline key: alerts.detect.stats.clustering_index
         self._thread_channels: dict[str, float] = {}  # channel -> φ where it is clustered
         self._factors = np.ones((0, 24))  # per baseline key: hour_factors
         self._key_cum: dict[int, list[float]] = {}  # per baseline row: its own _cum_list
@@ -302,7 +302,7 @@ class SurgeEvaluator:
         types: list[int],
     ) -> None:
         """Each baseline key's within-day dispersion of hours and of six hours and its
-        clustering (``alerts.stats``), in ``self._index`` order, and per pool (channel) the
+        clustering (``alerts.detect.stats``), in ``self._index`` order, and per pool (channel) the
         values a key first seen later takes, and the quiet-hour counts of its cluster tail."""
         rule = self.rule
         keys, hourly = reader.series(rule.group_by, since, until, 60, rule.filters)

@@ -13,9 +13,10 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from alerts.findings import Finding
-from alerts.situations import AlertView, lead_for
-from storage.models import Alert, AlertEvent, AlertState
+from alerts.detect.findings import Finding
+from alerts.state.situations import AlertView, lead_for
+from domain.states import AlertState
+from storage.models import Alert, AlertEvent
 from storage.queries import active_alerts
 
 
@@ -233,7 +234,7 @@ def _view(alert: Alert) -> AlertView:
 
 
 def link_situations(session, changes: list[tuple[Alert, Transition]], now: datetime) -> int:
-    """Attach this tick's new alerts to the situation they belong to (``alerts.situations``).
+    """Attach this tick's new alerts to the situation they belong to (``alerts.state.situations``).
 
     The lead takes the attached alert's severity when that is higher, so the one page people
     get is as urgent as the worst part of the situation. Returns how many were attached.
