@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from alerts.notify.aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
 from alerts.notify.channels import Channel, LogNotifier
 from alerts.notify.dingtalk import DingTalkNotifier
@@ -12,18 +15,23 @@ from alerts.notify.webhook import WebhookNotifier
 from alerts.notify.wecom import WeComNotifier
 from config.models import ChannelConfig
 
+CHANNEL_KINDS: dict[str, Callable[[Any], Channel]] = {
+    "log": LogNotifier,
+    "webhook": WebhookNotifier,
+    "wecom": WeComNotifier,
+    "dingtalk": DingTalkNotifier,
+    "feishu": FeishuNotifier,
+    "email": EmailNotifier,
+    "aliyun_sms": AliyunSmsNotifier,
+    "aliyun_voice": AliyunVoiceNotifier,
+    "tencent_sms": TencentSmsNotifier,
+}
+
 
 def build_channel(config: ChannelConfig) -> Channel:
     """The channel object for one configured channel."""
-    kinds: dict[str, type] = {
-        "log": LogNotifier,
-        "webhook": WebhookNotifier,
-        "wecom": WeComNotifier,
-        "dingtalk": DingTalkNotifier,
-        "feishu": FeishuNotifier,
-        "email": EmailNotifier,
-        "aliyun_sms": AliyunSmsNotifier,
-        "aliyun_voice": AliyunVoiceNotifier,
-        "tencent_sms": TencentSmsNotifier,
-    }
-    return kinds[config.kind](config)
+    try:
+        factory = CHANNEL_KINDS[config.kind]
+    except KeyError:
+        raise ValueError(f"no channel for kind {config.kind!r}") from None
+    return factory(config)

@@ -23,7 +23,7 @@ loud day raises its expectation, and what is left is the much narrower within-da
 moderate surges on busy keys become visible without alerting on their ordinary busy days.
 A CUSUM stage (Page 1954) over rolling 24-hour counts against a baseline that ends
 ``cusum_guard_days`` ago catches slow rises over days that no single window shows; it sums
-NB normal scores (alerts/stats.nb_normal_scores) so over-dispersed keys do not drift upwards.
+NB normal scores (alerts/detect/stats.nb_normal_scores) so over-dispersed keys do not drift upwards.
 Each key's own busy hours (``hour_factors``) raise its expectation where it peaks when the
 company does not, and a count that is one repost thread on a clustered channel must also be
 improbable as such (``alerts.detect.stats.borel_tail_p``): docs/DETECTION.md has both.
