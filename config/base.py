@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 Dimension = Literal[
     "source", "channel", "product_code", "product_line", "region", "category", "event_tag", "branch"
 ]
+# Values to keep per dimension: a rule's filters are keyed by Dimension, other callers' by str
+# (a Mapping is invariant in its key type, so the two spellings need the union).
+DimensionFilters = Mapping[Dimension, Sequence[str]] | Mapping[str, Sequence[str]]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
 EnvVarName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 

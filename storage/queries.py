@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import TextClause, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from config.base import DimensionFilters
 from domain.states import ACTIVE_ALERT_STATES
 from storage.ingest import COUNT_DIMENSIONS
 from storage.models import Alert, Complaint, ComplaintCount
@@ -25,7 +26,7 @@ class SqlCountReader:
         group_by: Sequence[str],
         since: datetime,
         until: datetime,
-        filters: Mapping[str, Sequence[str]] | None = None,
+        filters: DimensionFilters | None = None,
     ) -> dict[tuple[str, ...], int]:
         """Complaints per group key in buckets starting in [since, until)."""
         index = bucket_index(self.session)
@@ -88,7 +89,7 @@ def bucket_index(session: Session) -> str | None:
 
 
 def _sqlite_window_query(
-    index: str, group_by: Sequence[str], filters: Mapping[str, Sequence[str]]
+    index: str, group_by: Sequence[str], filters: DimensionFilters
 ) -> TextClause:
     """The window query with ``INDEXED BY`` (SQLAlchemy renders no table hints on SQLite)."""
     names = [*group_by, *filters]

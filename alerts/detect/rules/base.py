@@ -13,13 +13,14 @@ import numpy as np
 
 from alerts.detect.findings import Finding
 from alerts.detect.id_cursor import IdCursor
+from config.base import DimensionFilters
 from config.rules import CalendarConfig, SeverityChannels, SeverityStep
 from domain.buckets import BUCKET, bucket_start
 from domain.calendar import HolidayCalendar
 from domain.severity import EvidenceStats, severity_for
 
 Key = tuple[str, ...]
-Filters = Mapping[str, Sequence[str]]
+Filters = DimensionFilters
 MAX_REFS = 1000
 
 
