@@ -8,7 +8,7 @@ A missing routes.yaml sends everything to ``channels.yaml``'s default_channel.
 from __future__ import annotations
 
 from datetime import time
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
@@ -45,7 +45,9 @@ class TimeWindow(StrictModel):
     """Days and a daily time range (Asia/Shanghai); ``to_time`` at or before ``from_time`` runs
     overnight and belongs to the day it starts on."""
 
-    days: list[DayKind] = Field(default_factory=lambda: ["any"], min_length=1)
+    days: list[DayKind] = Field(
+        default_factory=lambda: cast("list[DayKind]", ["any"]), min_length=1
+    )
     from_time: time = time(0, 0)
     to_time: time = time(0, 0)
 
@@ -69,7 +71,9 @@ class MuteWindow(StrictModel):
 
     name: str = Field(pattern=NAME_PATTERN)
     match: dict[str, list[str]] = Field(default_factory=dict)
-    days: list[DayKind] = Field(default_factory=lambda: ["any"], min_length=1)
+    days: list[DayKind] = Field(
+        default_factory=lambda: cast("list[DayKind]", ["any"]), min_length=1
+    )
     from_time: time = time(0, 0)
     to_time: time = time(0, 0)
 

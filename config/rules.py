@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -57,7 +57,9 @@ class ThresholdRule(RuleBase):
     """Fires when the count over a sliding window reaches a fixed number, per group key."""
 
     kind: Literal["threshold"]
-    group_by: list[Dimension] = Field(default_factory=lambda: ["product_code"], min_length=1)
+    group_by: list[Dimension] = Field(
+        default_factory=lambda: cast("list[Dimension]", ["product_code"]), min_length=1
+    )
     window_minutes: int = Field(default=60, ge=5, le=60 * 24 * 31)
     threshold: int = Field(ge=1)
     filters: dict[Dimension, list[str]] = Field(default_factory=dict)
@@ -74,7 +76,9 @@ class SurgeRule(RuleBase):
     """Fires when a key's recent count is improbably high against its own expected level."""
 
     kind: Literal["surge"]
-    group_by: list[Dimension] = Field(default_factory=lambda: ["product_code"], min_length=1)
+    group_by: list[Dimension] = Field(
+        default_factory=lambda: cast("list[Dimension]", ["product_code"]), min_length=1
+    )
     filters: dict[Dimension, list[str]] = Field(default_factory=dict)
     windows_minutes: list[int] = Field(default_factory=lambda: [60, 360], min_length=1)
     history_days: int = Field(default=28, ge=2, le=365)
