@@ -135,7 +135,8 @@ class MemoryReader:
     def __init__(self, frame: pd.DataFrame):
         frame = frame.sort_values("received_at", kind="stable").reset_index(drop=True)
         received = pd.to_datetime(frame["received_at"], utc=True)
-        self.times = received.astype("datetime64[ns, UTC]").array.asi8.copy()
+        # pandas-stubs do not declare DatetimeArray.asi8
+        self.times = received.astype("datetime64[ns, UTC]").array.asi8.copy()  # type: ignore[attr-defined]
         self._time_list: list[int] = self.times.tolist()
         self.external_ids = frame["id"].astype(str).to_numpy(dtype=object)
         self.columns: dict[str, np.ndarray] = {}
@@ -278,7 +279,9 @@ class MemoryReader:
             _, array, _ = self._filtered_codes(group_by, filters)
             order = np.argsort(array, kind="stable")
             ordered = array[order]
-            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(array) else []
+            starts: np.ndarray | list[int] = (
+                np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(array) else []
+            )
             bounds = [*np.asarray(starts).tolist(), len(array)]
             rows_of = self._rows_of[token] = {
                 int(ordered[a]): order[a:b].tolist() for a, b in pairwise(bounds) if ordered[a] >= 0

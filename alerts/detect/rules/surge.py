@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 from scipy import special
@@ -185,7 +186,7 @@ def within_hour_shape(fine: np.ndarray) -> np.ndarray:
 
 
 def local_level(
-    mu: float, dispersion: float, observed: int, expected: float, floor: float
+    mu: float, dispersion: float, observed: float, expected: float, floor: float
 ) -> tuple[float, float]:
     """Expected count and NB dispersion of a window given the key's own count just before it.
 
@@ -334,7 +335,10 @@ class SurgeEvaluator:
                         float(np.median(values[0])), float(np.median(values[1])),
                         float(np.median(clustering[rows[members]])),
                     )  # fmt: skip
-        self._within = [tuple(pair) for pair in by_scale.T.tolist()]
+        # by_scale has two rows, so each column is a pair
+        self._within = cast(
+            "list[tuple[float, float]]", [tuple(pair) for pair in by_scale.T.tolist()]
+        )
         self._clustering = clustering.tolist()
         self._factors = factors
         self._key_cum = {}
@@ -638,7 +642,9 @@ class SurgeEvaluator:
         self._cusum_hits = []
         # only keys with cusum_min_daily in the last day can hit; the scores are per key, so
         # leaving the others out changes no result and saves the NB tails of thousands of keys
-        rows = np.flatnonzero(y[:, -1] >= rule.cusum_min_daily) if len(keys) else []
+        rows: np.ndarray | list[int] = (
+            np.flatnonzero(y[:, -1] >= rule.cusum_min_daily) if len(keys) else []
+        )
         if not len(rows):
             return []
         keys, y = [keys[r] for r in rows], y[rows]
@@ -666,7 +672,7 @@ class SurgeEvaluator:
         hits = self._short_hits(reader, now) if self._base.days >= rule.min_history_days else {}
         findings = []
         for key, hit in sorted(hits.items(), key=lambda kv: kv[1]["p"]):
-            key_map = dict(zip(rule.group_by, key, strict=True))
+            key_map: dict[str, str] = dict(zip(rule.group_by, key, strict=True))
             score = min(-math.log10(max(hit["p"], 1e-300)), MAX_SCORE)
             findings.append(
                 build_finding(

@@ -81,7 +81,7 @@ class ThresholdEvaluator:
         counts, unit = self._counts(reader, since, until)
         findings = []
         for key_values, count in keys_over_threshold(counts, rule.threshold):
-            key = dict(zip(rule.group_by, key_values, strict=True))
+            key: dict[str, str] = dict(zip(rule.group_by, key_values, strict=True))
             refs = refs_for(reader, key, since, until, rule.filters)
             findings.append(
                 build_finding(
