@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from collectors.base import Batch
 from collectors.files import FileRejected, read_table
@@ -75,7 +75,7 @@ def to_raw_count(
 ) -> RawCount:
     """One delivered row → ``RawCount``; raises ``RecordRejected`` with the reason when it cannot."""
     c = config
-    raw = {f: pick(row, f, c.columns) for f in COUNT_FIELDS}
+    raw = {f: pick(row, f, cast("Mapping[str, str]", c.columns)) for f in COUNT_FIELDS}
     start = parse_time(raw["interval_start"])
     if (start - now).total_seconds() > 24 * 3600:
         raise RecordRejected(f"interval_start in the future: {start.isoformat()}")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from collectors.base import Batch, BatchOutcome
 from collectors.file_import import FileImport
@@ -204,7 +205,7 @@ class CsvFolderCollector:
                 if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                     raise FileRejected(f"不支持的文件类型 / unsupported file type {path.suffix}")
                 current.start(
-                    dict(self.config.columns),
+                    dict(cast("Mapping[str, str]", self.config.columns)),
                     self.config.channel,
                     self.config.max_rows,
                     self.config.max_unpacked_mb * 1_048_576,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from html import unescape
@@ -58,7 +59,7 @@ def match_rule(text: str, rules: list[FeedRule]) -> FeedRule | None:
 def _entry_time(entry: Mapping[str, Any]) -> str | None:
     """The entry's time as ISO UTC; a date feedparser reads past year 9999 (e.g. 9999-12-31
     at -14:00) stays the raw text, so that the record is quarantined for it, not the feed."""
-    value = entry.get("published_parsed") or entry.get("updated_parsed")
+    value: time.struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
     if not value:
         return None
     try:

@@ -13,7 +13,7 @@ counting pass over the rows against ``max_rows`` (memory stays flat: one row at 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class FileImport:
         self.file = DropFile(path, encoding, sheet)
         self.position = 0
         self.totals = [0, 0, 0]  # inserted, duplicates, quarantined since this object opened
-        self._rows: Iterator[tuple[int, list[Any]]] | None = None
+        self._rows: Generator[tuple[int, list[Any]], None, None] | None = None
         self._seen: dict[str, int] = {}
         self._done = False
         self._pending: tuple[int, list[Any]] | None = None  # a row read ahead to find the end

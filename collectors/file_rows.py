@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
@@ -98,12 +98,12 @@ class DropFile:
             self.handle.seek(0)
             _check_unpacked(self.handle, limit)  # type: ignore[arg-type]
 
-    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def rows(self) -> Generator[tuple[int, list[Any]], None, None]:
         """(line, values) from the first row (the header) on; raises ``FileRejected``."""
         self.handle.seek(0)
         return self._xlsx_rows() if self.is_excel else self._csv_rows()
 
-    def _csv_rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def _csv_rows(self) -> Generator[tuple[int, list[Any]], None, None]:
         text = io.TextIOWrapper(self.handle, encoding=self.encoding, newline="")
         try:
             first = text.readline()
@@ -121,7 +121,7 @@ class DropFile:
             if not self.handle.closed:
                 text.detach()  # the handle stays open for the next pass
 
-    def _xlsx_rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def _xlsx_rows(self) -> Generator[tuple[int, list[Any]], None, None]:
         # A damaged workbook fails in many ways, at open or while rows are read lazily: each
         # one refuses the file instead of blocking the inbox.
         try:

@@ -132,7 +132,7 @@ def read_csv(data: bytes, encoding: str = "auto", max_rows: int | None = None) -
         header = next(reader, None)
         if header is None:
             raise FileRejected("空文件 / empty file")
-        body = []
+        body: list[tuple[int, list[str]]] = []
         for row in reader:
             if max_rows is not None and len(body) >= max_rows:
                 raise _too_many_rows(max_rows)

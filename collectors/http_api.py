@@ -8,9 +8,9 @@ It is stored by the runner only after each page is committed, so a crash re-read
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from collectors.base import Batch
 from collectors.http_client import HttpFetcher, SourceUnavailable
@@ -76,7 +76,7 @@ class HttpApiCollector:
             raise SourceUnavailable(f"records_path {c.records_path!r} is not a list in the answer")
         records = []
         for item in items:
-            record = map_json(item, c.columns)
+            record = map_json(item, cast("Mapping[str, str]", c.columns))
             if c.channel and not record.get("channel"):
                 record["channel"] = c.channel
             records.append(record)

@@ -151,7 +151,9 @@ def _mask_number_zones(text: str, match: re.Match[str] | None) -> str:
         start = match.start()
         while start > done and _in_zone(text[start - 1]):
             start -= 1
-        end = _ZONE.match(text, match.end()).end()
+        zone = _ZONE.match(text, match.end())
+        assert zone is not None  # _ZONE also matches the empty string
+        end = zone.end()
         left = 1 if start > 0 else 0
         right = 1 if end < len(text) else 0
         window = text[start - left : end + right]

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, bindparam, create_engine, text
 
@@ -73,6 +73,7 @@ class SqlCollector:
                     raise SourceUnavailable(
                         f"environment variable {self.config.url_env} is not set"
                     )
+            assert url is not None  # the source model requires exactly one of url and url_env
             self._engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         return self._engine
 
@@ -137,7 +138,7 @@ class SqlCollector:
 
     def _records(self, names: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         c = self.config
-        columns = resolve_columns(names, dict(c.columns))
+        columns = resolve_columns(names, cast("Mapping[str, str]", c.columns))
         records = []
         for row in rows:
             record = apply_columns(row, columns)
