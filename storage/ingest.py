@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter, itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from domain.buckets import BUCKET, bucket_start
+from domain.records import NormalizedComplaint, RawCount
 from storage import partitions
 from storage.gil_gate import GIL_GATE
 from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
@@ -46,7 +47,7 @@ def _dialect_insert(session: Session, table):
     raise NotImplementedError(f"unsupported database dialect: {name}")
 
 
-def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResult:
+def ingest_complaints(session: Session, complaints: Sequence[NormalizedComplaint]) -> IngestResult:
     """Insert complaints, skipping ones already stored, and roll the new ones up into counts.
 
     Accepts ``NormalizedComplaint`` objects (or anything with the same attributes). Runs in the
@@ -66,7 +67,7 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
     )
 
 
-def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
+def _ingest_sqlite(session: Session, complaints: Sequence[NormalizedComplaint]) -> IngestResult:
     """SQLite: the new complaints get consecutive ids, so counts and repeat flags are worked out
     by SQL over that id range instead of from a row dict per complaint in Python.
 
@@ -84,6 +85,7 @@ def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
             move_staged(connection)
             connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
             found = connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id)).scalar()
+        assert found is not None  # json_group_array returns an array, '[]' when empty
         pairs = {tuple(pair) for pair in json.loads(found)}
         if pairs:
             times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
@@ -120,13 +122,14 @@ _PAIRS_SQLITE = (
 )
 
 
-def _ingest_postgres(session: Session, complaints: Sequence[Any]) -> IngestResult:
+def _ingest_postgres(session: Session, complaints: Sequence[NormalizedComplaint]) -> IngestResult:
     """PostgreSQL: one statement stores and counts the page, a second names the (customer,
     product) pairs whose flags can change (storage.pg_ingest)."""
     from storage.pg_ingest import insert_and_count_postgres
 
     page = insert_and_count_postgres(session, complaints)
     if page.pairs:
+        assert page.first_at is not None and page.last_at is not None  # set with any pair
         since, until = page.first_at - REPEAT_WINDOW, page.last_at + REPEAT_WINDOW
         flag_repeats(session, page.pairs, since, until)
     return IngestResult(inserted=page.inserted, duplicates=len(complaints) - page.inserted)
@@ -158,7 +161,7 @@ def _insert_returning(session: Session, rows: list[dict[str, Any]]) -> list[dict
     return inserted_rows
 
 
-def _unique_rows(complaints: Iterable[Any]) -> list[dict[str, Any]]:
+def _unique_rows(complaints: Iterable[NormalizedComplaint]) -> list[dict[str, Any]]:
     """Rows keyed by (source, external id); a duplicate inside one batch is kept once."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     values = attrgetter(*_COMPLAINT_COLUMNS)
@@ -219,9 +222,11 @@ class _Driver:
     def marks(self, count: int) -> str:
         return ", ".join([self.marker] * count)
 
-    def fetchall(self, sql: str, params: tuple) -> list[tuple]:
+    def fetchall(self, sql: str, params: tuple) -> Sequence[tuple]:
         """Plain tuples from the DBAPI cursor, in this transaction (no Row objects per row)."""
-        cursor = self.connection.connection.dbapi_connection.cursor()
+        dbapi_connection = self.connection.connection.dbapi_connection
+        assert dbapi_connection is not None  # the connection is checked out for the transaction
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -300,7 +305,7 @@ def _already_quarantined(
         reasons = {key[1] for key in keys if key[0] in wanted}
         if len(reasons) <= CHUNK:  # narrows rows sharing an id ("" above all); bounded params
             query = query.where(q.reason.in_(sorted(reasons)))
-        found.update(tuple(row) for row in session.execute(query))
+        found.update(cast("tuple[str, str, str]", tuple(row)) for row in session.execute(query))
     return found & set(keys)
 
 
@@ -437,7 +442,7 @@ def _delivery_counts(
     return out
 
 
-def deliver_counts(session: Session, source: str, counts: Sequence[Any], now: datetime) -> int:
+def deliver_counts(session: Session, source: str, counts: Sequence[RawCount], now: datetime) -> int:
     """Apply a count-only delivery; returns the net change in stored complaint counts.
 
     Each raw row (``RawCount``) is remembered in ``count_deliveries`` by its raw key; delivering
@@ -446,7 +451,7 @@ def deliver_counts(session: Session, source: str, counts: Sequence[Any], now: da
     corrected row is stored as a new row (a new id): the evaluation finds what was stored since
     its last tick by id, and refits the baselines of the corrected day.
     """
-    latest: dict[str, Any] = {}
+    latest: dict[str, RawCount] = {}
     for item in counts:
         latest[item.raw_key] = item  # the same row twice in one delivery: the last one wins
     if not latest:

@@ -21,12 +21,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from domain.records import NormalizedComplaint
 from storage.models import COUNT_DIMENSIONS, Complaint
 from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.partitions import KEYS_TABLE
@@ -45,7 +47,7 @@ def _constant(column: Column) -> Any:
     """The model's Python-side scalar default, which a Core INSERT would have filled in."""
     default = column.default
     if default is not None and default.is_scalar:
-        return default.arg
+        return cast(ScalarElementColumnDefault, default).arg
     return None
 
 
@@ -61,7 +63,7 @@ def _statements(
     buckets in UTC, as ``storage.ingest.bucket_start``), so no row of the page comes back to
     Python for the roll-up.
     """
-    table = Complaint.__table__
+    table = cast(Table, Complaint.__table__)
     temp = f"radar_ingest_page_{zlib.crc32(','.join(columns).encode()):08x}"
     names = ", ".join(columns)
     create = (
@@ -140,7 +142,7 @@ def _copy_type(column: Column) -> str:
 _EPOCH = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 
 
-def _check_aware(complaints: list[Any]) -> None:
+def _check_aware(complaints: list[NormalizedComplaint]) -> None:
     """Naive datetimes are ambiguous; refused as ``storage.types.UTCDateTime`` refuses them."""
     for c in complaints:
         for value in (c.received_at, c.collected_at):
@@ -158,7 +160,9 @@ class StoredPage(NamedTuple):
     last_at: datetime | None
 
 
-def insert_and_count_postgres(session: Session, complaints: Sequence[Any]) -> StoredPage:
+def insert_and_count_postgres(
+    session: Session, complaints: Sequence[NormalizedComplaint]
+) -> StoredPage:
     """Store the complaints whose (source, external_id) is not stored yet, counted in
     ``complaint_counts``, and find the pairs whose repeat flags can change.
 
@@ -167,13 +171,13 @@ def insert_and_count_postgres(session: Session, complaints: Sequence[Any]) -> St
     return _insert(session, complaints, count=True)
 
 
-def insert_rows_postgres(session: Session, complaints: Sequence[Any]) -> int:
+def insert_rows_postgres(session: Session, complaints: Sequence[NormalizedComplaint]) -> int:
     """The complaint rows only, without counts (the benchmark's measure of the table alone)."""
     return _insert(session, complaints, count=False).inserted
 
 
-def _insert(session: Session, complaints: Sequence[Any], count: bool) -> StoredPage:
-    page: dict[tuple[str, str], Any] = {}
+def _insert(session: Session, complaints: Sequence[NormalizedComplaint], count: bool) -> StoredPage:
+    page: dict[tuple[str, str], NormalizedComplaint] = {}
     for c in complaints:
         page.setdefault((c.source, c.external_id), c)
     if not page:
@@ -183,12 +187,14 @@ def _insert(session: Session, complaints: Sequence[Any], count: bool) -> StoredP
     create, copy_sql, insert, constants, temp = _statements(COLUMNS, count)
     values = attrgetter(*COLUMNS)
     driver = session.connection().connection.driver_connection
+    assert driver is not None  # the connection is checked out for the transaction
     with driver.cursor() as cursor:
         # One round trip: the table, emptied of an earlier page of this same transaction, and
         # memory for the page's sorts and grouping for the rest of the transaction.
         cursor.execute(f"{create}; DELETE FROM {temp}; SET LOCAL work_mem = '{WORK_MEM}'")
         with cursor.copy(copy_sql) as copy:
-            copy.set_types([_copy_type(Complaint.__table__.c[name]) for name in COLUMNS])
+            table = cast(Table, Complaint.__table__)
+            copy.set_types([_copy_type(table.c[name]) for name in COLUMNS])
             for c in unique:
                 copy.write_row(values(c))
         cursor.execute(insert, constants)

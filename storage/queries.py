@@ -74,7 +74,7 @@ def bucket_index(session: Session) -> str | None:
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
         return None
-    url = str(bind.url)
+    url = str(bind.engine.url)  # an Engine's engine is itself
     if url not in _BUCKET_INDEX:
         found = None
         connection = session.connection()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -147,7 +148,7 @@ def _move_counts(session: Session, source: str, move: CountMove) -> None:
     for row in rows:
         dims = dict(zip(COUNT_DIMENSIONS, row[2:-1], strict=True))
         dims.update(product_code=new_code, product_line=new_line)
-        moved[(row[1], *(dims[d] for d in COUNT_DIMENSIONS))] += row[-1]
+        moved[(row[1], *(dims[d] for d in COUNT_DIMENSIONS))] += cast(int, row[-1])
     ids = [row[0] for row in rows]
     for start in range(0, len(ids), CHUNK):
         session.execute(

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from domain.records import NormalizedComplaint
 from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.models import Complaint
 
@@ -109,8 +110,8 @@ def stored_keys(connection: Connection, keys: list[tuple[str, str]]) -> set[tupl
 
 
 def insert_new_complaints_sqlite(
-    connection: Connection, complaints: Sequence[Any]
-) -> tuple[int, list[Any]]:
+    connection: Connection, complaints: Sequence[NormalizedComplaint]
+) -> tuple[int, list[NormalizedComplaint]]:
     """Store the complaints not stored yet (the first of a key within the page wins).
 
     Returns the first new id and the new complaints in id order: ids are ``first, first + 1, …``
@@ -123,11 +124,11 @@ def insert_new_complaints_sqlite(
 
 
 def stage_new_complaints(
-    connection: Connection, complaints: Sequence[Any]
-) -> tuple[int, list[Any]]:
+    connection: Connection, complaints: Sequence[NormalizedComplaint]
+) -> tuple[int, list[NormalizedComplaint]]:
     """The first half of ``insert_new_complaints_sqlite``: the new rows, with their ids, bound
     into the staging table. ``move_staged`` must follow in the same transaction."""
-    unique: dict[tuple[str, str], Any] = {}
+    unique: dict[tuple[str, str], NormalizedComplaint] = {}
     for c in complaints:
         unique.setdefault((c.source, c.external_id), c)
     if not unique:

@@ -18,7 +18,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "alembic needs sqlalchemy.url or a connection"
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.begin() as conn:
         _run(conn)
 
