@@ -59,6 +59,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if issues:
         print(f"{len(issues)} error(s) in {config_dir}", file=sys.stderr)
         return 1
+    assert config is not None  # no issues: the configuration loaded
     from datetime import UTC, datetime
 
     from alerts.notify.commands import roster_findings

@@ -51,7 +51,7 @@ class PostgresAdvisoryLock:
         try:
             connection = self.engine.connect()
             if self.key is None:
-                self.key = int(connection.execute(text(_KEY_QUERY)).scalar())
+                self.key = int(connection.execute(text(_KEY_QUERY)).scalar_one())
             acquired = bool(
                 connection.execute(
                     text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}
