@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -70,8 +71,8 @@ def parse_received_at(values: pd.Series, local: ZoneInfo, report: LoadReport) ->
         except (ValueError, OverflowError):  # e.g. Feb 30: the one-by-one path says which
             usual[:] = False
     for position in np.flatnonzero(~usual.to_numpy()).tolist():
-        value = values.iat[position]
-        moment, naive = parse_moment(value, local)
+        value = values.iat[position]  # text, or NaN for an empty cell (parse_moment says bad)
+        moment, naive = parse_moment(cast(str, value), local)
         report.naive_dates += naive
         if moment is None:
             report.bad_dates += 1

@@ -142,10 +142,10 @@ def share_rules(count: int, weights: list[float], jobs: int) -> list[list[int]]:
             load = max(first, total - first)
             if load < best_load - 1e-9:
                 best, best_load = mask, load
-        groups = [[i for i in range(count) if best >> i & 1],
-                  [i for i in range(count) if not best >> i & 1]]  # fmt: skip
+        groups: list[list[int]] = [[i for i in range(count) if best >> i & 1],
+                                   [i for i in range(count) if not best >> i & 1]]  # fmt: skip
         return [g for g in groups if g]
-    groups: list[list[int]] = [[] for _ in range(jobs)]
+    groups = [[] for _ in range(jobs)]
     loads = [0.0] * jobs
     for pos in sorted(range(count), key=lambda i: -weights[i]):
         lightest = loads.index(min(loads))
@@ -237,7 +237,8 @@ def write_lines(firings: list[_Fired], out: IO[str]) -> None:
 
 def _replay_child(connection: Any, *args: Any) -> None:
     try:
-        part = _replay(*args, progress=False)
+        # args are _replay's positional parameters, all before progress
+        part = _replay(*args, progress=False)  # type: ignore[misc]
         connection.send(part)
     except BaseException as exc:  # the parent reports it; a child must not print a traceback
         connection.send(RuntimeError(f"backtest worker failed: {type(exc).__name__}: {exc}"))

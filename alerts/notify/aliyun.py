@@ -143,6 +143,7 @@ class AliyunNotifier:
 
 
 class AliyunSmsNotifier(AliyunNotifier):
+    config: AliyunSmsChannel
     action = "SendSms"
 
     def action_params(self, phone: str, message: OutgoingMessage) -> dict[str, str]:
@@ -157,6 +158,7 @@ class AliyunSmsNotifier(AliyunNotifier):
 class AliyunVoiceNotifier(AliyunNotifier):
     """A phone call that reads the TTS template: the one channel that wakes a phone on silent."""
 
+    config: AliyunVoiceChannel
     action = "SingleCallByTts"
 
     def action_params(self, phone: str, message: OutgoingMessage) -> dict[str, str]:

@@ -171,7 +171,9 @@ def build_message(
         message = message_from_payload(rows[0], _recipient(config, rows[0].receiver))
         return replace(message, idempotency_key=key)
     pairs = [(row, session.get(Alert, row.alert_id)) for row in rows]
-    pairs = sorted((p for p in pairs if p[1] is not None), key=lambda p: (p[1].severity, p[1].id))
+    pairs = sorted(
+        ((r, a) for r, a in pairs if a is not None), key=lambda p: (p[1].severity, p[1].id)
+    )
     items = [_item(session, row, alert, dashboard, now) for row, alert in pairs]
     recipient = _recipient(config, rows[0].receiver)
     notes = {row.message.split("（", 1)[1].rstrip("）") for row in rows if "（" in row.message}

@@ -6,6 +6,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from alerts.notify.channels import (
     DeliveryError,
@@ -104,7 +105,7 @@ class EmailNotifier:
         retry could mail everyone twice); trouble after it was accepted (QUIT) is ignored."""
         config = self.config
         smtp_class = smtplib.SMTP_SSL if config.security == "ssl" else smtplib.SMTP
-        kwargs = {"context": self.tls_context} if config.security == "ssl" else {}
+        kwargs: dict[str, Any] = {"context": self.tls_context} if config.security == "ssl" else {}
         stage = "connect"
         try:
             smtp = smtp_class(config.host, config.port, timeout=config.timeout_seconds, **kwargs)

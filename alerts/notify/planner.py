@@ -318,7 +318,7 @@ def _plan_resolved(session: Session, alert: Alert, now: datetime, due: datetime)
         )
         .order_by(Notification.id)
     ).all()
-    done = set(
+    done: set[tuple[str, str]] = set(
         session.execute(
             select(Notification.receiver, Notification.channel).where(
                 *episode_rows(alert),

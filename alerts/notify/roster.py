@@ -38,6 +38,7 @@ def _person_of(roster: RosterFile, shift: Shift, day: date) -> str:
     if shift.who:
         return shift.who
     people = roster.members(shift.rotate) if isinstance(shift.rotate, str) else shift.rotate
+    assert people is not None  # a shift names ``who`` or ``rotate``
     return people[(day - shift.start).days % len(people)]
 
 

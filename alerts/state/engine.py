@@ -10,6 +10,7 @@ import logging
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ class TickResult:
 
 def evaluators_for(session: Session) -> EvaluatorSet:
     bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
+    engine = cast(Engine, getattr(bind, "engine", bind))
     if engine not in _EVALUATORS:
         _EVALUATORS[engine] = EvaluatorSet()
     return _EVALUATORS[engine]

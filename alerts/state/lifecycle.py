@@ -29,10 +29,15 @@ class Transition:
 
 
 class RuleTiming(Protocol):
-    name: str
-    kind: str
-    for_minutes: int
-    resolve_after_minutes: int
+    # read-only: the rule models are frozen
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def for_minutes(self) -> int: ...
+    @property
+    def resolve_after_minutes(self) -> int: ...
 
 
 def new_alert(finding: Finding, now: datetime) -> Alert:
