@@ -8,7 +8,8 @@ dataframe, never as Markdown.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import pandas as pd
 
@@ -76,6 +77,6 @@ def timeline(events: pd.DataFrame, names: Mapping[str, str], lang: Lang) -> pd.D
             fmt_local(e.at, "%m-%d %H:%M:%S"),
             sentence(e.kind, actor_name(e.actor, names, lang), e.message, lang),
         )
-        for e in events.itertuples(index=False)
+        for e in cast("Iterable[Any]", events.itertuples(index=False))
     ]
     return pd.DataFrame(rows, columns=[when, what])

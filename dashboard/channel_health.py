@@ -7,7 +7,9 @@ worker writes (the database stays the only contract between the two processes).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -59,5 +61,5 @@ def failing_warnings(engine: Engine, now: datetime) -> list[str]:
     frame = failing(channel_health(engine, now - timedelta(hours=24)))
     return [
         f"channels.yaml: 渠道 {row.name} 最近一次发送失败：{row.last_error[:200]}"
-        for row in frame.itertuples()
+        for row in cast("Iterable[Any]", frame.itertuples())
     ]

@@ -7,8 +7,9 @@ Every label that can come from a source (product names, regions, titles) passes 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any, cast
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -72,7 +73,7 @@ def channel_trend_figure(
         if until is not None:
             buckets = buckets[buckets < last]
         grid = grid.reindex(buckets, fill_value=0)
-        times = grid.index.tz_convert(SHANGHAI)
+        times = cast(pd.DatetimeIndex, grid.index).tz_convert(SHANGHAI)
         for i, channel in enumerate(sorted(grid.columns)):
             fig.add_trace(
                 go.Scatter(
@@ -140,7 +141,7 @@ def alerts_table_figure(
     # the severity cell keeps its colour; an acknowledged alert's other cells step back
     level_style: list[tuple[str, str]] = []
     row_style: list[tuple[str, str]] = []
-    for row in alerts.itertuples(index=False):
+    for row in cast("Iterable[Any]", alerts.itertuples(index=False)):
         since = row.started_at  # when the situation began (queries._alert_values)
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
@@ -212,7 +213,7 @@ def evidence_figure(
     as a line over time against the expected level for that window (5-minute bars beside it
     would peak far below a 24-hour expectation and look as if nothing crossed)."""
     counts = window_counts(trend, window_minutes)
-    times = counts.index.tz_convert(SHANGHAI)
+    times = cast(pd.DatetimeIndex, counts.index).tz_convert(SHANGHAI)
     fig = go.Figure(
         go.Scatter(
             x=times, y=counts.to_numpy(), mode="lines", line={"color": "#3e9bff", "width": 3},

@@ -4,12 +4,17 @@ Excel (openpyxl), PDF (matplotlib, offline) and plain text for the closing-day m
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 from config.rules import AccountabilityConfig
 from dashboard import monthly_queries as mq
@@ -64,7 +69,7 @@ def build_monthly_report(
     last_year = same_cycle_last_year(cycle, config.cycle_start_day)
     summary, by_channel = tally(
         mq.branch_channel_counts(engine, since, until),
-        in_cycle.groupby("branch").size().to_dict(),
+        cast("dict[str, int]", in_cycle.groupby("branch").size().to_dict()),
         mq.overdue_by_branch(engine, since, until, now, mode),
         config.weights,
         mq.branch_totals(engine, *span(previous)),
@@ -97,7 +102,7 @@ def to_excel(report: MonthlyReport, lang: Lang = "zh") -> bytes:
     ws.append([title(report, lang)])
     ws.append([])
     ws.append([t(h, lang) for h in SUMMARY_HEADERS])
-    for row in report.summary.itertuples(index=False):
+    for row in cast("Iterable[Any]", report.summary.itertuples(index=False)):
         values = [branch_label(row.branch, lang), *row[1:10]]
         values += [None if v is None or pd.isna(v) else round(v, 4) for v in (row.mom, row.yoy)]
         append_row(ws, values)
@@ -129,7 +134,7 @@ def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans"],
         "axes.unicode_minus": False,
         "text.parse_math": False,  # branch names are outside text
@@ -148,7 +153,7 @@ def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
         table.axis("off")
         cells = [
             [branch_label(r.branch, lang), *map(str, r[1:10]), pct_text(r.mom, lang)]
-            for r in report.summary.itertuples(index=False)
+            for r in cast("Iterable[Any]", report.summary.itertuples(index=False))
         ] or [[t("no_data", lang)] + [""] * 10]
         grid = table.table(
             cellText=cells, colLabels=[t(h, lang) for h in SUMMARY_HEADERS[:11]], loc="upper center"
@@ -185,6 +190,9 @@ def summary_text(report: MonthlyReport, lang: Lang = "zh") -> str:
     top = report.summary[report.summary["branch"] != TOTAL].head(3)
     lines.append(
         t("m_text_top", lang)
-        + "、".join(f"{branch_label(r.branch, lang)} {r.score:.1f}" for r in top.itertuples())
+        + "、".join(
+            f"{branch_label(r.branch, lang)} {r.score:.1f}"
+            for r in cast("Iterable[Any]", top.itertuples())
+        )
     )
     return "\n".join(lines)

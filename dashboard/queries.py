@@ -517,6 +517,7 @@ def alert_stats(engine: Engine, since: datetime, until: datetime) -> AlertStats:
     for severity, fired_at, _started, acked_at in rows:
         by_severity[severity] = by_severity.get(severity, 0) + 1
         if acked_at is not None:
+            assert fired_at is not None  # the query keeps fired alerts only
             waits.append(max(0.0, (acked_at - fired_at).total_seconds() / 60))
     median = float(pd.Series(waits).median()) if waits else None
     return AlertStats(len(rows), dict(sorted(by_severity.items())), len(waits), median)

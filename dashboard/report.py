@@ -5,8 +5,10 @@ as data (for the page), Excel (openpyxl), charts (PNG/PDF via matplotlib, offlin
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any, cast
 
 import pandas as pd
 from openpyxl import Workbook
@@ -113,10 +115,11 @@ def summary_rows(report: WeeklyReport, lang: Lang = "zh") -> list[tuple[str, Cel
         ("alerts_raised", lambda p: a[p].raised),
         ("ack_time", lambda p: a[p].median_ack_minutes),
     ]
-    return [
+    rows = [
         (t(key, lang), *(value(p) if has_data(report, p) else None for p in PERIODS))
         for key, value in metrics
     ]
+    return cast("list[tuple[str, Cell, Cell, Cell]]", rows)  # one cell per period
 
 
 def cell_text(value: Cell, lang: Lang = "zh") -> str:
@@ -171,7 +174,7 @@ def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
     for dimension, key in DIMENSION_KEYS.items():
         ws = book.create_sheet(t(key, lang))
         ws.append([t("item", lang), *(t(PERIOD_KEYS[p], lang) for p in PERIODS), t("wow", lang)])
-        for row in report.by_dimension[dimension].itertuples(index=False):
+        for row in cast("Iterable[Any]", report.by_dimension[dimension].itertuples(index=False)):
             label = channel_name(row.value, lang) if dimension == "channel" else row.value
             change = change_pct(row.this, row.prev)
             append_row(
@@ -190,7 +193,7 @@ def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
     ws.append(
         [t("product_code", lang), t("product", lang), t("product_line", lang), t("count", lang)]
     )
-    for row in report.top_products.itertuples(index=False):
+    for row in cast("Iterable[Any]", report.top_products.itertuples(index=False)):
         append_row(ws, [row.product_code, row.product_name, row.product_line, int(row.count)])
     _style_header(ws, 1, 4, bold, head_fill)
     for ws in book.worksheets:

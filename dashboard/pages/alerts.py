@@ -78,7 +78,8 @@ def _severity_style(row: pd.Series) -> list[str]:
 def titles(frame: pd.DataFrame, language: Lang) -> list[str]:
     columns = ("title", "rule_kind", "key", "count", "expected")
     return [
-        alert_title(*values, language) for values in zip(*(frame[c] for c in columns), strict=True)
+        alert_title(title, kind, key, count, expected, language)
+        for title, kind, key, count, expected in zip(*(frame[c] for c in columns), strict=True)
     ]
 
 

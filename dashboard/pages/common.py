@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pandas as pd
 
@@ -31,7 +33,7 @@ def source_rows(states: pd.DataFrame, config: RadarConfig | None, now: datetime)
     base = timedelta(minutes=dashboard_settings().stale_source_minutes)
     rows = []
     known = set()
-    for row in states.itertuples(index=False):
+    for row in cast("Iterable[Any]", states.itertuples(index=False)):
         known.add(row.name)
         stale_after = max(base, timedelta(seconds=3 * intervals.get(row.name, 60)))
         rows.append(

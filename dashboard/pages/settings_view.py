@@ -6,7 +6,7 @@ import streamlit as st
 
 from config.secrets import weak_secrets
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.i18n import Lang, t
 from dashboard.settings import dashboard_settings
 from dashboard.ui import lang
 
@@ -53,7 +53,7 @@ def render() -> None:
         st.json(config.sources.model_dump(mode="json"), expanded=2)
 
 
-def _roster_check(language: str) -> None:
+def _roster_check(language: Lang) -> None:
     """Gaps over the next 30 days, configured holidays and the next Spring Festival."""
     errors, warnings = cache.roster_check(cache.config_dir())
     if not errors and not warnings:

@@ -3,7 +3,9 @@ and the notification channels' health."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -31,7 +33,7 @@ def render() -> None:
         st.info(t("no_data", language))
     else:
         bad = rows[rows["status"] != "ok"]
-        for row in bad.itertuples():
+        for row in cast("Iterable[Any]", bad.itertuples()):
             st.error(
                 f"{md_text(row.name)}：{t('source_' + row.status, language)} "
                 f"{md_text(row.last_error)}"

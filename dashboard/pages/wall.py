@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, cast
 
 import streamlit as st
 
@@ -190,14 +192,17 @@ def _source_banner(config, now) -> None:
     alive = not beats.empty and worker_alive(beats["beat_at"].max(), now)
     if not bad.empty:
         names = "，".join(
-            f"{md_text(r.name)}（{t('source_' + r.status, language)}）" for r in bad.itertuples()
+            f"{md_text(r.name)}（{t('source_' + r.status, language)}）"
+            for r in cast("Iterable[Any]", bad.itertuples())
         )
         st.error(f"⚠ {t('stale_sources', language)}：{names}", icon=":material/error:")
     if not alive:
         st.error(f"⚠ {t('worker_down', language)}", icon=":material/error:")
     broken = failing_channels(now)
     if not broken.empty:
-        names = "，".join(f"{r.name}（{r.last_error[:80]}）" for r in broken.itertuples())
+        names = "，".join(
+            f"{r.name}（{r.last_error[:80]}）" for r in cast("Iterable[Any]", broken.itertuples())
+        )
         st.error(f"⚠ {t('failing_channels', language)}：{names}", icon=":material/error:")
     if bad.empty and alive and broken.empty:
         st.success(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from dashboard.report import (
     DIMENSIONS,
     PERIOD_KEYS,
     PERIODS,
+    Cell,
     cell_text,
     has_data,
     summary_rows,
@@ -110,7 +112,7 @@ def _render(language: Lang) -> None:
         {
             "": [r[0] for r in rows],
             **{
-                labels[p]: [cell_text(r[i + 1], language) for r in rows]
+                labels[p]: [cell_text(cast(Cell, r[i + 1]), language) for r in rows]
                 for i, p in enumerate(PERIODS)
             },
         }
