@@ -91,7 +91,7 @@ def day_frame(spec: HistorySpec, k: int) -> pd.DataFrame:
     # HOUR_PROFILE is in Shanghai time: shift by -8 h to UTC seconds within the day window.
     seconds = (hours * 3600 + rng.integers(0, 3600, size=n) - 8 * 3600) % 86400
     start = np.datetime64((day_end - timedelta(days=1)).replace(tzinfo=None), "s")
-    midnight = np.datetime64(start, "D")
+    midnight = np.datetime64(start, "D")  # type: ignore[call-overload]  # numpy stubs: no datetime64(datetime64, unit)
     stamps = midnight + seconds.astype("timedelta64[s]")
     stamps = np.where(stamps < start, stamps + np.timedelta64(1, "D"), stamps)
     products = rng.choice(spec.products, size=n, p=_product_weights(spec.products))

@@ -171,7 +171,9 @@ def measure(rounds: int) -> Figure:
             code = f"LAT{round_no:02d}"
             published = _publish(board, round_no)
             _wait(lambda c=code: _delivered(board, c) is not None, POLL + 180, process, log)
-            latencies.append(_delivered(board, code) - published)
+            delivered = _delivered(board, code)
+            assert delivered is not None  # _wait returned: it arrived
+            latencies.append(delivered - published)
     finally:
         process.terminate()
         try:

@@ -82,7 +82,7 @@ def regular(series: pd.DataFrame, interval: pd.Timedelta) -> pd.Series:
     return counts.reindex(grid, fill_value=0)
 
 
-PEERS = {
+PEERS: dict[str, Callable[[np.ndarray], list[int]]] = {
     "fixed threshold (mean + 4 sd of first 15 %)": fixed_threshold,
     "same hour, previous 7 days, z >= 3": same_hour_z,
 }

@@ -58,7 +58,8 @@ def read_counts(path: Path) -> pd.DataFrame:
 def series_days(counts: pd.DataFrame, interval: pd.Timedelta = INTERVAL) -> float:
     """Each series' span (first interval start to last interval end) in days, summed."""
     spans = counts.groupby(SERIES_FIELD)["interval_start"].agg(["min", "max"])
-    return float(((spans["max"] - spans["min"] + interval) / pd.Timedelta(days=1)).sum())
+    # pandas-stubs: a timedelta Series divided by a Timedelta has no overload (it is a float Series)
+    return float(((spans["max"] - spans["min"] + interval) / pd.Timedelta(days=1)).sum())  # type: ignore[operator]
 
 
 def replay_counts(path: Path, rules: RulesFile) -> list[dict]:

@@ -188,6 +188,7 @@ def main() -> int:
                 break
     finally:
         if browser is not None:
+            assert playwright is not None  # open_browser returns both or neither
             browser[0].close()
             playwright.stop()
         for process in (worker, dashboard):
@@ -204,6 +205,7 @@ def main() -> int:
         stored_ids = list(session.scalars(select(Complaint.external_id)))
         counted = session.scalar(select(func.coalesce(func.sum(ComplaintCount.count), 0)))
         quarantined = session.scalar(select(func.count()).select_from(QuarantinedRecord))
+    assert state is not None and counted is not None  # the simulator source ran; coalesce
     expected = expected_ids(source, state.cursor)
     worker_problems = count_problems(worker_log.read_text(errors="replace"))
     dash_problems = count_problems(dash_log.read_text(errors="replace"))
