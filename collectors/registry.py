@@ -12,7 +12,10 @@ from collectors.feed import FeedCollector
 from collectors.http_api import HttpApiCollector
 from collectors.simulator import SimulatorCollector
 from collectors.sql_query import SqlCollector
+from config.sources import SourceConfig
 
+# Each class takes its own member of SourceConfig; a dict cannot tie a kind to that member, so
+# the parameter is Any here and build_collector is typed against the union.
 COLLECTOR_KINDS: dict[str, Callable[[Any], Collector]] = {
     "simulator": SimulatorCollector,
     "csv_folder": CsvFolderCollector,
@@ -23,7 +26,7 @@ COLLECTOR_KINDS: dict[str, Callable[[Any], Collector]] = {
 }
 
 
-def build_collector(source_config: Any) -> Collector:
+def build_collector(source_config: SourceConfig) -> Collector:
     try:
         factory = COLLECTOR_KINDS[source_config.kind]
     except KeyError:

@@ -146,7 +146,7 @@ def _may_fetch_ahead(group: _Group, pages_done: int) -> bool:
 
 
 def normalize_all(
-    records: list[Any], name: str, now: datetime, products: Any = None
+    records: list[Any], name: str, now: datetime, products: ProductTable | None = None
 ) -> tuple[list[NormalizedComplaint], list[Rejected]]:
     """Split raw records into storable complaints and quarantined ones; never raises."""
     good: list[NormalizedComplaint] = []
@@ -163,7 +163,7 @@ def normalize_all(
 
 
 def _normalize_in_slices(
-    records: list[Any], name: str, now: datetime, products: Any = None
+    records: list[Any], name: str, now: datetime, products: ProductTable | None = None
 ) -> tuple[list[NormalizedComplaint], list[Rejected]]:
     """``normalize_all`` a few records at a time, each slice waiting while a store holds the
     foreground (``storage.gil_gate``)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from alerts.detect.id_cursor import IdCursor
 from alerts.detect.rules import RuleContext, RuleEvaluator, build_evaluator
-from config.rules import RulesFile
+from config.rules import RuleConfig, RulesFile
 
 
 class EvaluatorSet:
@@ -36,7 +36,7 @@ class EvaluatorSet:
             if changed is not None:
                 changed(before)
 
-    def get(self, rule: Any, rules: RulesFile) -> RuleEvaluator:
+    def get(self, rule: RuleConfig, rules: RulesFile) -> RuleEvaluator:
         context = self.context(rules)
         cached = self._evaluators.get(rule.name)
         if cached is None or (cached[0] is not rule and cached[0] != rule):

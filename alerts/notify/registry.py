@@ -15,6 +15,8 @@ from alerts.notify.webhook import WebhookNotifier
 from alerts.notify.wecom import WeComNotifier
 from config.models import ChannelConfig
 
+# Each class takes its own member of ChannelConfig; a dict cannot tie a kind to that member, so
+# the parameter is Any here and build_channel is typed against the union.
 CHANNEL_KINDS: dict[str, Callable[[Any], Channel]] = {
     "log": LogNotifier,
     "webhook": WebhookNotifier,

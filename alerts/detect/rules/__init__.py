@@ -11,8 +11,11 @@ from alerts.detect.rules.event import EventEvaluator
 from alerts.detect.rules.source_silent import SourceSilentEvaluator
 from alerts.detect.rules.surge import SurgeEvaluator
 from alerts.detect.rules.threshold import ThresholdEvaluator
+from config.rules import RuleConfig
 
-RULE_KINDS: dict[str, Callable[..., RuleEvaluator]] = {
+# Each class takes its own member of RuleConfig; a dict cannot tie a kind to that member, so
+# the rule parameter is Any here and build_evaluator is typed against the union.
+RULE_KINDS: dict[str, Callable[[Any, RuleContext | None], RuleEvaluator]] = {
     "threshold": ThresholdEvaluator,
     "surge": SurgeEvaluator,
     "event": EventEvaluator,
@@ -21,7 +24,7 @@ RULE_KINDS: dict[str, Callable[..., RuleEvaluator]] = {
 }
 
 
-def build_evaluator(rule_config: Any, context: RuleContext | None = None) -> RuleEvaluator:
+def build_evaluator(rule_config: RuleConfig, context: RuleContext | None = None) -> RuleEvaluator:
     try:
         kind = RULE_KINDS[rule_config.kind]
     except KeyError:

@@ -14,7 +14,7 @@ import numpy as np
 from alerts.detect.findings import Finding
 from alerts.detect.id_cursor import IdCursor
 from config.base import DimensionFilters
-from config.rules import CalendarConfig, SeverityChannels, SeverityStep
+from config.rules import CalendarConfig, RuleConfig, SeverityChannels, SeverityStep
 from domain.buckets import BUCKET, bucket_start
 from domain.calendar import HolidayCalendar
 from domain.severity import EvidenceStats, severity_for
@@ -182,7 +182,7 @@ def evidence_stats(
 
 
 def build_finding(
-    rule: Any,
+    rule: RuleConfig,
     context: RuleContext,
     *,
     key: dict[str, str],
