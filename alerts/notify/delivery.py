@@ -40,12 +40,13 @@ from alerts.notify.fallback import failed_note, falls_back_now, payload_with_not
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
 from alerts.notify.recheck import cancel_outdated
+from alerts.state.transition import record_note
 from config.loader import RadarConfig
-from domain.states import ACTIVE_ALERT_STATES, AlertState
+from domain.states import ACTIVE_ALERT_STATES, AlertState, EventKind
 from domain.vocabulary import CHANNELS
 from storage.db import session_scope
 from storage.installation import installation_id
-from storage.models import Alert, AlertEvent, Complaint, Notification
+from storage.models import Alert, Complaint, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -199,10 +200,10 @@ def build_message(
 
 
 def _events(
-    session: Session, rows: list[Notification], kind: str, text: str, now: datetime
+    session: Session, rows: list[Notification], kind: EventKind, text: str, now: datetime
 ) -> None:
     for alert_id in sorted({r.alert_id for r in rows if r.alert_id is not None}):
-        session.add(AlertEvent(alert_id=alert_id, at=now, kind=kind, message=text[:2000]))
+        record_note(session, alert_id, kind, text[:2000], now)
 
 
 def _claim(session: Session, ids: list[int], status: str, now: datetime) -> list[Notification]:
@@ -258,7 +259,7 @@ def _send_batch(
             text = (
                 f"{channel_name} → {message.recipient.name}：已发送（第 {rows[0].attempts} 次尝试）"
             )
-            _events(session, rows, "notified", text, now)
+            _events(session, rows, EventKind.NOTIFIED, text, now)
             return Outcome(sent=len(rows))
         if isinstance(error, OutcomeUnknown) and not (channel and channel.supports_idempotency):
             trail = f"{channel_name} 请求已发出但未收到答复，结果未知，未重发以免重复"
@@ -297,7 +298,7 @@ def _record_failure(
         text = f"{rows[0].channel} 限流，稍后重试：{reason}"
     else:
         text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
-    _events(session, rows, "notify_failed", text, now)
+    _events(session, rows, EventKind.NOTIFY_FAILED, text, now)
 
 
 def _add_fallback(session: Session, row: Notification, channel: str, now: datetime) -> None:
@@ -341,7 +342,7 @@ def _fallback_event(session: Session, row: Notification, outcome: str, now: date
     if row.alert_id is None:
         return
     message = f"{row.channel} 连续失败 {row.attempts} 次{outcome}"
-    session.add(AlertEvent(alert_id=row.alert_id, at=now, kind="notify_fallback", message=message))
+    record_note(session, row.alert_id, EventKind.NOTIFY_FALLBACK, message, now)
 
 
 def _already_goes_by(session: Session, row: Notification, base: str, channel: str) -> bool:
@@ -362,7 +363,7 @@ def _mark_unknown(
     request left end the same way); the next escalation or reminder still follows."""
     for row in rows:
         row.status, row.last_error = UNKNOWN, error[:2000]
-    _events(session, rows, "notify_unknown", trail, now)
+    _events(session, rows, EventKind.NOTIFY_UNKNOWN, trail, now)
 
 
 def recover_interrupted(

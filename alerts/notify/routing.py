@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.state.silences import alert_labels, matches
+from alerts.state.transition import record_note
 from config.loader import RadarConfig
 from config.routes import InhibitRule, MuteWindow, Receiver, Route, TimeWindow
 from domain.calendar import WORKDAY, HolidayCalendar
-from domain.states import AlertState
-from storage.models import Alert, AlertEvent
+from domain.states import AlertState, EventKind
+from storage.models import Alert
 
 log = logging.getLogger(__name__)
 DEFAULT_RECEIVER = "default"
@@ -148,15 +149,8 @@ def link_inhibited(session: Session, rules: list[InhibitRule], now: datetime) ->
             if source is None:
                 continue
             target.parent_alert_id = source.id
-            session.add(
-                AlertEvent(
-                    alert_id=target.id,
-                    at=now,
-                    kind="inhibited",
-                    actor="system",
-                    message=f"包含于事件级告警 #{source.id}，通知由其统一发出",
-                )
-            )
+            message = f"包含于事件级告警 #{source.id}，通知由其统一发出"
+            record_note(session, target.id, EventKind.INHIBITED, message, now)
             linked += 1
     return linked
 
