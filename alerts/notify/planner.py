@@ -18,16 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.notify.handover import plan_handover
+from alerts.notify.muting import held_back, stages
 from alerts.notify.roster import receiver_for
-from alerts.notify.routing import (
-    effective_receivers,
-    effective_route,
-    inhibited_by,
-    link_inhibited,
-    muted_by,
-    route_receivers,
-)
-from alerts.state.silences import active_silences, alert_labels, is_silenced
+from alerts.notify.routing import effective_receivers, effective_route, route_receivers
+from alerts.state.inhibition import link_inhibited
+from alerts.state.silences import alert_labels
 from alerts.state.transition import record, record_note
 from config.loader import RadarConfig
 from config.roster import ROLE_LABELS, ROLES
@@ -158,7 +153,8 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     tree = effective_route(config)
     link_inhibited(session, routes.inhibit_rules, now)
     session.flush()
-    silences = active_silences(session, now)
+    muters = stages(session, config, now)
+    silences = muters[0]  # stages() asks the silences first
     calendar = HolidayCalendar(config.rules.calendar)
     due = now + timedelta(seconds=routes.group_wait_seconds)
     query = select(Alert).where(
@@ -170,25 +166,15 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     )
     created = 0
     for alert in session.scalars(query).all():
-        silenced = is_silenced(alert, silences)
         if alert.state == AlertState.RESOLVED:
-            # Held while silenced, not dropped: those told it fired hear it is over once the
-            # silence ends (within RESOLVED_LOOKBACK), never during it.
-            if not silenced:
+            # Only a silence holds 已恢复 back, and does not drop it: those told it fired hear
+            # it is over once the silence ends (within RESOLVED_LOOKBACK), never during it.
+            if silences.reason(alert, now) is None:
                 created += _plan_resolved(session, alert, now, due)
             continue
+        if held_back(session, muters, alert, now):
+            continue  # recorded, or deferred by a mute window: planned as soon as it ends
         labels = alert_labels(alert)
-        if silenced:
-            message = "已静默：记录但不通知"
-            record_note(session, alert.id, EventKind.NOTIFY_SUPPRESSED, message, now, once=True)
-            continue
-        parent = inhibited_by(session, alert)
-        if parent is not None:
-            message = f"并入告警 #{parent}（同一情况），由其统一通知"
-            record_note(session, alert.id, EventKind.NOTIFY_SUPPRESSED, message, now, once=True)
-            continue
-        if muted_by(routes.mute_windows, labels, now, calendar):
-            continue  # held back, not dropped: planned as soon as the window ends
         targets = [
             (name, channel)
             for name in route_receivers(tree, labels, now, calendar)
