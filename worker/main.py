@@ -23,6 +23,7 @@ from alerts.notify.reply_codes import pull_and_acknowledge
 from alerts.state.engine import evaluate
 from collectors.base import WORKER_STOPPING
 from collectors.runner import collect_once
+from domain.states import EventKind
 from storage.db import session_scope
 from storage.models import WorkerHeartbeat
 from storage.partitions import maintain as maintain_partitions
@@ -134,9 +135,9 @@ def _evaluate(ctx: WorkerContext) -> None:
     with session_scope(ctx.factory) as session:
         result = evaluate(session, ctx.config.rules, now, sources=ctx.config.sources)
     for alert, transition in result.changes:
-        if transition.kind != "updated":
+        if transition.kind != EventKind.UPDATED:
             log.info("alert %s %s: %s", alert.id, transition.kind, alert.title)
-    if any(transition.kind != "updated" for _, transition in result.changes):
+    if any(transition.kind != EventKind.UPDATED for _, transition in result.changes):
         wake(ctx, "notify")
     ctx.stats["last_evaluation"] = now.isoformat()
 

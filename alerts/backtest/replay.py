@@ -26,10 +26,11 @@ from tqdm import tqdm
 from alerts.detect.evaluators import EvaluatorSet
 from alerts.detect.memory_reader import MemoryReader
 from alerts.detect.rules.base import MAX_REFS
-from alerts.state.lifecycle import Transition, apply_findings
+from alerts.state.lifecycle import apply_findings
 from alerts.state.situations import Firing, situation_ids
+from alerts.state.transition import Transition
 from config.rules import RulesFile
-from domain.states import AlertState
+from domain.states import AlertState, EventKind
 from storage.models import Alert
 
 
@@ -58,7 +59,7 @@ class MemoryAlertStore:
         if transition.to_state == AlertState.RESOLVED:
             self.active.get(alert.rule, {}).pop(alert.fingerprint, None)
             self.resolved[(alert.rule, alert.fingerprint)] = alert
-        elif transition.kind == "reopened":
+        elif transition.kind == EventKind.REOPENED:
             self.active.setdefault(alert.rule, {})[alert.fingerprint] = alert
 
 
@@ -211,12 +212,12 @@ def _replay(
                 part.failed.append((t, pos, rule.name, f"{type(exc).__name__}: {exc}"))
                 continue
             for alert, transition in changes:
-                if transition.kind == "fired":
+                if transition.kind == EventKind.FIRED:
                     fired[id(alert)] = _Fired(t, pos, seq, alert_line(alert, now, tz))
                     part.lines.append(fired[id(alert)])
                     seq += 1
                     part.fired[rule.name] += 1
-                elif transition.kind == "resolved" and id(alert) in fired:
+                elif transition.kind == EventKind.RESOLVED and id(alert) in fired:
                     fired.pop(id(alert)).resolved = now
     return part
 

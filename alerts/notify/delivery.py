@@ -40,19 +40,17 @@ from alerts.notify.fallback import failed_note, falls_back_now, payload_with_not
 from alerts.notify.message import Notice, NoticeItem, where_of
 from alerts.notify.outbox import MESSAGE, message_from_payload
 from alerts.notify.recheck import cancel_outdated
+from alerts.state.transition import record_note
 from config.loader import RadarConfig
-from domain.states import ACTIVE_ALERT_STATES, AlertState
+from domain.states import ACTIVE_ALERT_STATES, AlertState, EventKind, NotificationStatus
 from domain.vocabulary import CHANNELS
 from storage.db import session_scope
 from storage.installation import installation_id
-from storage.models import Alert, AlertEvent, Complaint, Notification
+from storage.models import Alert, Complaint, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
-SENDING = "sending"
-UNKNOWN = "unknown"
-PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -201,10 +199,10 @@ def build_message(
 
 
 def _events(
-    session: Session, rows: list[Notification], kind: str, text: str, now: datetime
+    session: Session, rows: list[Notification], kind: EventKind, text: str, now: datetime
 ) -> None:
     for alert_id in sorted({r.alert_id for r in rows if r.alert_id is not None}):
-        session.add(AlertEvent(alert_id=alert_id, at=now, kind=kind, message=text[:2000]))
+        record_note(session, alert_id, kind, text[:2000], now)
 
 
 def _claim(session: Session, ids: list[int], status: str, now: datetime) -> list[Notification]:
@@ -218,7 +216,7 @@ def _claim(session: Session, ids: list[int], status: str, now: datetime) -> list
         )
     )
     for row in rows:
-        row.status = SENDING
+        row.status = NotificationStatus.SENDING
         row.next_attempt_at = now + LEASE
         row.attempts += 1
     return rows
@@ -253,14 +251,14 @@ def _send_batch(
         error = exc
     with session_scope(factory) as session:
         rows = list(session.scalars(select(Notification).where(Notification.id.in_(ids))))
-        rows = [r for r in rows if r.status == SENDING]
+        rows = [r for r in rows if r.status == NotificationStatus.SENDING]
         if error is None:
             for row in rows:
-                row.status, row.sent_at, row.last_error = SENT, now, ""
+                row.status, row.sent_at, row.last_error = NotificationStatus.SENT, now, ""
             text = (
                 f"{channel_name} → {message.recipient.name}：已发送（第 {rows[0].attempts} 次尝试）"
             )
-            _events(session, rows, "notified", text, now)
+            _events(session, rows, EventKind.NOTIFIED, text, now)
             return Outcome(sent=len(rows))
         if isinstance(error, OutcomeUnknown) and not (channel and channel.supports_idempotency):
             trail = f"{channel_name} 请求已发出但未收到答复，结果未知，未重发以免重复"
@@ -285,21 +283,21 @@ def _record_failure(
         alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
         severity = alert.severity if alert is not None else None
         if fallback and falls_back_now(error, row.attempts, after, severity, row.created_at, now):
-            row.status = FAILED
+            row.status = NotificationStatus.FAILED
             _add_fallback(session, row, fallback, now)
         elif isinstance(error, RateLimited):
-            row.status = PENDING
+            row.status = NotificationStatus.PENDING
             row.next_attempt_at = now + timedelta(seconds=max(error.retry_after, 1))
         elif row.attempts >= MAX_ATTEMPTS:
-            row.status = FAILED
+            row.status = NotificationStatus.FAILED
         else:
-            row.status = PENDING
+            row.status = NotificationStatus.PENDING
             row.next_attempt_at = now + backoff(row.attempts)
     if isinstance(error, RateLimited):
         text = f"{rows[0].channel} 限流，稍后重试：{reason}"
     else:
         text = f"{rows[0].channel} 第 {rows[0].attempts} 次发送失败：{reason}" if rows else reason
-    _events(session, rows, "notify_failed", text, now)
+    _events(session, rows, EventKind.NOTIFY_FAILED, text, now)
 
 
 def _add_fallback(session: Session, row: Notification, channel: str, now: datetime) -> None:
@@ -326,7 +324,7 @@ def _add_fallback(session: Session, row: Notification, channel: str, now: dateti
             channel=channel,
             kind=row.kind,
             payload=payload_with_note(row.payload, note),
-            status=PENDING,
+            status=NotificationStatus.PENDING,
             attempts=0,
             last_error="",
             created_at=now,
@@ -343,7 +341,7 @@ def _fallback_event(session: Session, row: Notification, outcome: str, now: date
     if row.alert_id is None:
         return
     message = f"{row.channel} 连续失败 {row.attempts} 次{outcome}"
-    session.add(AlertEvent(alert_id=row.alert_id, at=now, kind="notify_fallback", message=message))
+    record_note(session, row.alert_id, EventKind.NOTIFY_FALLBACK, message, now)
 
 
 def _already_goes_by(session: Session, row: Notification, base: str, channel: str) -> bool:
@@ -363,8 +361,8 @@ def _mark_unknown(
     """The request may have reached people: never resent (the crash path and a timeout after the
     request left end the same way); the next escalation or reminder still follows."""
     for row in rows:
-        row.status, row.last_error = UNKNOWN, error[:2000]
-    _events(session, rows, "notify_unknown", trail, now)
+        row.status, row.last_error = NotificationStatus.UNKNOWN, error[:2000]
+    _events(session, rows, EventKind.NOTIFY_UNKNOWN, trail, now)
 
 
 def recover_interrupted(
@@ -386,7 +384,10 @@ def recover_interrupted(
                 Notification.next_attempt_at,
                 Notification.kind,
             )
-            .where(Notification.status == SENDING, Notification.next_attempt_at <= now)
+            .where(
+                Notification.status == NotificationStatus.SENDING,
+                Notification.next_attempt_at <= now,
+            )
             .order_by(Notification.id)
         ).all()
         batches: dict[tuple, list[int]] = defaultdict(list)
@@ -407,7 +408,9 @@ def recover_interrupted(
                 now,
             )
     for ids, channel in resend:
-        result = _send_batch(factory, ids, SENDING, channel, config, dashboard, now)
+        result = _send_batch(
+            factory, ids, NotificationStatus.SENDING, channel, config, dashboard, now
+        )
         outcome.sent += result.sent
         outcome.failed += result.failed
     return outcome
@@ -427,7 +430,10 @@ def deliver_due(
     with session_scope(factory) as session:
         due = session.execute(
             select(Notification.id, Notification.receiver, Notification.channel, Notification.kind)
-            .where(Notification.status == PENDING, Notification.next_attempt_at <= now)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                Notification.next_attempt_at <= now,
+            )
             .order_by(Notification.id)
             .limit(limit)
         ).all()
@@ -436,7 +442,13 @@ def deliver_due(
         groups[_batch_of(row_id, kind, person, channel_name)].append(row_id)
     for (_person, channel_name, *_), ids in groups.items():
         result = _send_batch(
-            factory, ids, PENDING, channels.get(channel_name), config, dashboard_url, now
+            factory,
+            ids,
+            NotificationStatus.PENDING,
+            channels.get(channel_name),
+            config,
+            dashboard_url,
+            now,
         )
         outcome.sent += result.sent
         outcome.failed += result.failed

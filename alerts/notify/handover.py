@@ -15,16 +15,11 @@ from sqlalchemy.orm import Session
 
 from alerts.detect.findings import alert_start
 from alerts.notify.message import STATE_NAMES, plain
+from alerts.notify.muting import held_back, stages
 from alerts.notify.outbox import message_payload, queue_message
 from alerts.notify.roster import SHANGHAI, on_call
-from alerts.notify.routing import (
-    effective_receivers,
-    effective_route,
-    inhibited_by,
-    muted_by,
-    route_receivers,
-)
-from alerts.state.silences import active_silences, alert_labels, is_silenced
+from alerts.notify.routing import effective_receivers, effective_route, route_receivers
+from alerts.state.silences import alert_labels
 from config.loader import RadarConfig
 from domain.calendar import HolidayCalendar
 from domain.severity import SEVERITY_LABELS
@@ -60,18 +55,14 @@ def _line(alert: Alert) -> str:
 
 
 def _open_alerts(session: Session, config: RadarConfig, now: datetime) -> list[Alert]:
-    silences = active_silences(session, now)
-    calendar = HolidayCalendar(config.rules.calendar)
-    windows = config.routes.mute_windows
+    muters = stages(session, config, now)
     query = select(Alert).where(
         Alert.state.in_([AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value])
     )
     return [
         a
         for a in session.scalars(query.order_by(Alert.severity, Alert.id))
-        if inhibited_by(session, a) is None
-        and not is_silenced(a, silences)
-        and not muted_by(windows, alert_labels(a), now, calendar)
+        if not held_back(session, muters, a, now, audit=False)
     ]
 
 

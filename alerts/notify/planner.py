@@ -18,20 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.notify.handover import plan_handover
+from alerts.notify.muting import held_back, stages
 from alerts.notify.roster import receiver_for
-from alerts.notify.routing import (
-    effective_receivers,
-    effective_route,
-    inhibited_by,
-    link_inhibited,
-    muted_by,
-    route_receivers,
-)
-from alerts.state.silences import active_silences, alert_labels, is_silenced
+from alerts.notify.routing import effective_receivers, effective_route, route_receivers
+from alerts.state.inhibition import link_inhibited
+from alerts.state.silences import alert_labels
+from alerts.state.transition import record, record_note
 from config.loader import RadarConfig
 from config.roster import ROLE_LABELS, ROLES
 from domain.calendar import HolidayCalendar
-from domain.states import AlertState, NotificationStatus
+from domain.states import AlertState, EventKind, NotificationStatus
 from storage.models import Alert, AlertEvent, Notification
 
 log = logging.getLogger(__name__)
@@ -112,17 +108,6 @@ def reminder_round(since: datetime | None, every_minutes: int, now: datetime) ->
     return max(int((now - since) / timedelta(minutes=every_minutes)), 0)
 
 
-def _event_once(session: Session, alert: Alert, kind: str, message: str, now: datetime) -> None:
-    exists = session.scalar(
-        select(AlertEvent.id)
-        .where(AlertEvent.alert_id == alert.id, AlertEvent.kind == kind)
-        .where(AlertEvent.message == message)
-        .limit(1)
-    )
-    if exists is None:
-        session.add(AlertEvent(alert_id=alert.id, at=now, kind=kind, message=message))
-
-
 def _add_row(
     session: Session,
     key: Key,
@@ -168,7 +153,8 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     tree = effective_route(config)
     link_inhibited(session, routes.inhibit_rules, now)
     session.flush()
-    silences = active_silences(session, now)
+    muters = stages(session, config, now)
+    silences = muters[0]  # stages() asks the silences first
     calendar = HolidayCalendar(config.rules.calendar)
     due = now + timedelta(seconds=routes.group_wait_seconds)
     query = select(Alert).where(
@@ -180,29 +166,15 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
     )
     created = 0
     for alert in session.scalars(query).all():
-        silenced = is_silenced(alert, silences)
         if alert.state == AlertState.RESOLVED:
-            # Held while silenced, not dropped: those told it fired hear it is over once the
-            # silence ends (within RESOLVED_LOOKBACK), never during it.
-            if not silenced:
+            # Only a silence holds 已恢复 back, and does not drop it: those told it fired hear
+            # it is over once the silence ends (within RESOLVED_LOOKBACK), never during it.
+            if silences.reason(alert, now) is None:
                 created += _plan_resolved(session, alert, now, due)
             continue
+        if held_back(session, muters, alert, now):
+            continue  # recorded, or deferred by a mute window: planned as soon as it ends
         labels = alert_labels(alert)
-        if silenced:
-            _event_once(session, alert, "notify_suppressed", "已静默：记录但不通知", now)
-            continue
-        parent = inhibited_by(session, alert)
-        if parent is not None:
-            _event_once(
-                session,
-                alert,
-                "notify_suppressed",
-                f"并入告警 #{parent}（同一情况），由其统一通知",
-                now,
-            )
-            continue
-        if muted_by(routes.mute_windows, labels, now, calendar):
-            continue  # held back, not dropped: planned as soon as the window ends
         targets = [
             (name, channel)
             for name in route_receivers(tree, labels, now, calendar)
@@ -218,21 +190,14 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
                 person = next(p for p in config.roster.people if p.id == alert.acknowledged_by)
                 gap = False
             if person is None:
-                _event_once(session, alert, "escalation_gap", f"无人可通知：{reason}", now)
+                message = f"无人可通知：{reason}"
+                record_note(session, alert.id, EventKind.ESCALATION_GAP, message, now, once=True)
                 continue
             note = f"{reason}（{GAP_NOTE}）" if gap else reason
             new_level = state == AlertState.FIRING and round_ == 0 and level > 0
             if new_level and not _level_started(session, alert, level):
-                session.add(
-                    AlertEvent(
-                        alert_id=alert.id,
-                        at=now,
-                        kind="escalated",
-                        from_state=alert.state,
-                        to_state=alert.state,
-                        message=f"{reason}：{person.name}",
-                    )
-                )
+                message = f"{reason}：{person.name}"
+                record(session, alert, EventKind.ESCALATED, "system", message, now)
             for name, channel in targets:
                 key = Key(alert.id, state, level, round_, name, channel, alert.episode)
                 created += _add_row(session, key, person.id, now, due, note)
@@ -272,7 +237,7 @@ def _escalated_by_hand(session: Session, alert: Alert) -> int:
     """The level people asked for in this episode: each ``actions.escalate_now`` asks for one
     level above the highest one paged before it (0: nobody asked)."""
     query = select(AlertEvent.at).where(
-        AlertEvent.alert_id == alert.id, AlertEvent.kind == "escalate_now"
+        AlertEvent.alert_id == alert.id, AlertEvent.kind == EventKind.ESCALATE_NOW.value
     )
     if alert.episode_at is not None:
         query = query.where(AlertEvent.at >= alert.episode_at)

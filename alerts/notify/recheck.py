@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from alerts.notify.outbox import MESSAGE
-from domain.states import AlertState, NotificationStatus
-from storage.models import Alert, AlertEvent, Notification
+from alerts.state.transition import record_note
+from domain.states import AlertState, EventKind, NotificationStatus
+from storage.models import Alert, Notification
 
 CANCELLED = NotificationStatus.CANCELLED.value
 
@@ -51,7 +52,5 @@ def cancel_outdated(
         row.status, row.last_error = CANCELLED, f"cancelled at send time: {why}"
         if alert is not None:
             text = f"{why}，取消待发通知：{row.message}（{row.channel} → {row.receiver}）"
-            session.add(
-                AlertEvent(alert_id=alert.id, at=now, kind="notify_cancelled", message=text)
-            )
+            record_note(session, alert.id, EventKind.NOTIFY_CANCELLED, text, now)
     return keep

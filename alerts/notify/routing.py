@@ -1,4 +1,4 @@
-"""Who gets an alert and whether now is the time: the routing tree, mute windows and inhibition."""
+"""Who gets an alert and whether now is the time: the routing tree and mute windows."""
 
 from __future__ import annotations
 
@@ -6,20 +6,14 @@ import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from alerts.state.silences import alert_labels, matches
+from alerts.state.silences import matches
 from config.loader import RadarConfig
-from config.routes import InhibitRule, MuteWindow, Receiver, Route, TimeWindow
+from config.routes import MuteWindow, Receiver, Route, TimeWindow
 from domain.calendar import WORKDAY, HolidayCalendar
-from domain.states import AlertState
-from storage.models import Alert, AlertEvent
 
 log = logging.getLogger(__name__)
 DEFAULT_RECEIVER = "default"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ACTIVE = (AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value)
 
 
 def effective_receivers(config: RadarConfig) -> dict[str, Receiver]:
@@ -112,60 +106,4 @@ def muted_by(
     for window in windows:
         if matches(window.match, labels) and in_window(window, at, calendar):
             return window.name
-    return None
-
-
-def _contains(rule: InhibitRule, source: Alert, target: Alert) -> bool:
-    src, tgt = alert_labels(source), alert_labels(target)
-    if any(src.get(label) is None or src.get(label) != tgt.get(label) for label in rule.equal):
-        return False
-    if rule.min_overlap <= 0:
-        return True
-    target_ids = set((target.evidence or {}).get("complaint_ids") or [])
-    source_ids = set((source.evidence or {}).get("complaint_ids") or [])
-    if not target_ids:
-        return False
-    return len(target_ids & source_ids) / len(target_ids) >= rule.min_overlap
-
-
-def link_inhibited(session: Session, rules: list[InhibitRule], now: datetime) -> int:
-    """Link per-product alerts to the event-level alert that contains them (parent_alert_id) and
-    record it on the child; returns how many links were made. Linked alerts stay recorded."""
-    if not rules:
-        return 0
-    active = list(session.scalars(select(Alert).where(Alert.state.in_(ACTIVE))))
-    linked = 0
-    for rule in rules:
-        sources = [a for a in active if matches(rule.source_match, alert_labels(a))]
-        for target in active:
-            if target.parent_alert_id is not None or not matches(
-                rule.target_match, alert_labels(target)
-            ):
-                continue
-            source = next(
-                (s for s in sources if s.id != target.id and _contains(rule, s, target)), None
-            )
-            if source is None:
-                continue
-            target.parent_alert_id = source.id
-            session.add(
-                AlertEvent(
-                    alert_id=target.id,
-                    at=now,
-                    kind="inhibited",
-                    actor="system",
-                    message=f"包含于事件级告警 #{source.id}，通知由其统一发出",
-                )
-            )
-            linked += 1
-    return linked
-
-
-def inhibited_by(session: Session, alert: Alert) -> int | None:
-    """The active parent alert that suppresses this alert's notifications, if any."""
-    if alert.parent_alert_id is None:
-        return None
-    parent = session.get(Alert, alert.parent_alert_id)
-    if parent is not None and parent.state in ACTIVE:
-        return parent.id
     return None

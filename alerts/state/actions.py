@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.state.silences import alert_labels
-from domain.states import AlertState
-from storage.models import Alert, AlertEvent, Silence
+from alerts.state.transition import record, record_note, transition
+from domain.states import AlertState, EventKind
+from storage.models import Alert, Silence
 
 
 class ActionError(ValueError):
@@ -33,10 +33,6 @@ def _get(session: Session, alert_id: int) -> Alert:
     return alert
 
 
-def _log(session: Session, alert: Alert, kind: str, actor: str, now: datetime, **kw: Any) -> None:
-    session.add(AlertEvent(alert_id=alert.id, at=now, kind=kind, actor=actor, **kw))
-
-
 def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via: str = "") -> Alert:
     """``via`` says how, when not the dashboard (e.g. "短信回复 1234") for the audit trail."""
     alert = _get(session, alert_id)
@@ -44,20 +40,9 @@ def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via:
         raise ActionError(
             f"告警已是{STATE_WORDS.get(alert.state, alert.state)}，无需确认 / cannot acknowledge an alert that is {alert.state}"
         )
-    before = alert.state
-    alert.state = AlertState.ACKNOWLEDGED.value
     alert.acknowledged_at = now
     alert.acknowledged_by = actor
-    _log(
-        session,
-        alert,
-        "acknowledged",
-        actor,
-        now,
-        from_state=before,
-        to_state=alert.state,
-        message=via,
-    )
+    transition(session, alert, AlertState.ACKNOWLEDGED, EventKind.ACKNOWLEDGED, actor, via, now)
     return alert
 
 
@@ -65,19 +50,8 @@ def resolve(session: Session, alert_id: int, actor: str, now: datetime, note: st
     alert = _get(session, alert_id)
     if alert.state == AlertState.RESOLVED:
         raise ActionError("告警已解除 / alert is already resolved")
-    before = alert.state
-    alert.state = AlertState.RESOLVED.value
     alert.resolved_at = now
-    _log(
-        session,
-        alert,
-        "resolved",
-        actor,
-        now,
-        from_state=before,
-        to_state=alert.state,
-        message=note,
-    )
+    transition(session, alert, AlertState.RESOLVED, EventKind.RESOLVED, actor, note, now)
     return alert
 
 
@@ -85,7 +59,7 @@ def add_note(session: Session, alert_id: int, actor: str, now: datetime, note: s
     if not note.strip():
         raise ActionError("备注为空 / note is empty")
     alert = _get(session, alert_id)
-    _log(session, alert, "note", actor, now, message=note.strip()[:4000])
+    record_note(session, alert.id, EventKind.NOTE, note.strip()[:4000], now, actor)
     return alert
 
 
@@ -104,11 +78,11 @@ def merge(session: Session, alert_id: int, actor: str, now: datetime, into_id: i
     for member in session.scalars(select(Alert).where(Alert.parent_alert_id == alert.id)):
         member.parent_alert_id = lead.id  # its own attached alerts follow it
     alert.parent_alert_id = lead.id
-    _log(session, alert, "linked", actor, now, from_state=alert.state, to_state=alert.state,
-         message=f"由 {actor} 并入告警 #{lead.id}，由其统一通知")  # fmt: skip
+    message = f"由 {actor} 并入告警 #{lead.id}，由其统一通知"
+    record(session, alert, EventKind.LINKED, actor, message, now)
     if alert.severity < lead.severity:
-        _log(session, lead, "severity_raised", actor, now, from_state=lead.state,
-             to_state=lead.state, message=f"{lead.severity} → {alert.severity}（并入 #{alert.id}）")  # fmt: skip
+        message = f"{lead.severity} → {alert.severity}（并入 #{alert.id}）"
+        record(session, lead, EventKind.SEVERITY_RAISED, actor, message, now)
         lead.severity = alert.severity
     return alert
 
@@ -119,7 +93,7 @@ def escalate_now(session: Session, alert_id: int, actor: str, now: datetime) -> 
     alert = _get(session, alert_id)
     if alert.state != AlertState.FIRING:
         raise ActionError("只有未确认的告警可以立即升级")
-    _log(session, alert, "escalate_now", actor, now, from_state=alert.state, to_state=alert.state)
+    record(session, alert, EventKind.ESCALATE_NOW, actor, "", now)
     return alert
 
 
@@ -142,7 +116,7 @@ def silence_alert(
     )
     session.add(silence)
     alert.silenced = True
-    _log(session, alert, "silenced", actor, now, message=f"{minutes} min: {comment}")
+    record_note(session, alert.id, EventKind.SILENCED, f"{minutes} min: {comment}", now, actor)
     return silence
 
 

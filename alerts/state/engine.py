@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from alerts.detect.evaluators import EvaluatorSet
 from alerts.detect.sql_reader import SqlReader
 from alerts.state.lifecycle import SqlAlertStore, Transition, apply_findings, link_situations
-from alerts.state.silences import active_silences, is_silenced
+from alerts.state.silences import Silences, active_silences
 from config.models import RulesFile
 from config.sources import SourcesFile
 from storage.models import Alert
@@ -58,7 +58,7 @@ def evaluate(
     stored_since = reader.stored_since(evaluators.stored_cursors)
     if stored_since is not None:
         evaluators.history_changed(stored_since)
-    silences = active_silences(session, now)
+    silences = Silences(active_silences(session, now))
     for rule in rules.rules:
         if not rule.enabled:
             continue
@@ -71,7 +71,7 @@ def evaluate(
             result.failed_rules[rule.name] = f"{type(exc).__name__}: {exc}"
             continue
         for alert, _ in changes:
-            alert.silenced = is_silenced(alert, silences)
+            alert.silenced = silences.reason(alert, now) is not None
         result.changes.extend(changes)
     link_situations(session, result.changes, now)
     return result

@@ -1,13 +1,13 @@
 """The alert state machine: pending → firing → (acknowledged) → resolved, one alert per fingerprint.
 
-``step`` is pure over an ``Alert`` object (which needs no database session), so the worker and
-the backtest share it; ``apply_findings`` wires it to an ``AlertStore``.
+``apply_findings`` and ``step`` work on ``Alert`` objects and an ``AlertStore`` (the database's,
+or the backtest's in memory), so the worker and the backtest share them. Every state change and
+event goes through ``alerts.state.transition``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -15,17 +15,10 @@ from sqlalchemy import select
 
 from alerts.detect.findings import Finding
 from alerts.state.situations import AlertView, lead_for
-from domain.states import AlertState
-from storage.models import Alert, AlertEvent
+from alerts.state.transition import Transition, record, transition, write
+from domain.states import AlertState, EventKind
+from storage.models import Alert
 from storage.queries import active_alerts
-
-
-@dataclass(frozen=True)
-class Transition:
-    kind: str  # created, fired, updated, severity_raised, resolved, reopened
-    from_state: str
-    to_state: str
-    message: str = ""
 
 
 class RuleTiming(Protocol):
@@ -48,7 +41,6 @@ def new_alert(finding: Finding, now: datetime) -> Alert:
         key=finding.key,
         title=finding.title,
         severity=finding.severity,
-        state=AlertState.PENDING.value,
         started_at=now,
         fired_at=None,
         last_seen_at=now,
@@ -82,25 +74,20 @@ def reopens(alert: Alert, rule: RuleTiming, now: datetime) -> bool:
     )
 
 
-def reopen(alert: Alert, now: datetime) -> Transition:
+def reopen(store: AlertStore, alert: Alert, now: datetime) -> Transition:
     """The resolved alert fires again as its next episode; acknowledging is asked anew."""
-    alert.state = AlertState.FIRING.value
     alert.episode = (alert.episode or 0) + 1
     alert.episode_at = now
     alert.resolved_at = None
     alert.acknowledged_at = None
     alert.acknowledged_by = ""
     alert.below_since = None
-    return Transition(
-        "reopened",
-        AlertState.RESOLVED.value,
-        alert.state,
-        f"第 {alert.episode + 1} 次触发",
-    )
+    message = f"第 {alert.episode + 1} 次触发"
+    return transition(store, alert, AlertState.FIRING, EventKind.REOPENED, "system", message, now)
 
 
 def step(
-    alert: Alert, finding: Finding | None, rule: RuleTiming, now: datetime
+    store: AlertStore, alert: Alert, finding: Finding | None, rule: RuleTiming, now: datetime
 ) -> list[Transition]:
     """Advance one active alert by one tick; ``finding`` is None when the condition is false."""
     before = alert.state
@@ -122,38 +109,37 @@ def step(
         if before != AlertState.PENDING and finding.count >= max(reported * 1.5, reported + 5):
             # the audit trail notes real growth, not every tick's small change
             alert.evidence["reported_count"] = finding.count
-            transitions.append(
-                Transition("updated", before, before, f"count {reported} → {finding.count}")
-            )
+            message = f"count {reported} → {finding.count}"
+            transitions.append(record(store, alert, EventKind.UPDATED, "system", message, now))
         if finding.severity < alert.severity:  # severity only rises while an alert lives
-            transitions.append(
-                Transition(
-                    "severity_raised", before, before, f"{alert.severity} → {finding.severity}"
-                )
-            )
+            message = f"{alert.severity} → {finding.severity}"
+            raised = record(store, alert, EventKind.SEVERITY_RAISED, "system", message, now)
+            transitions.append(raised)
             alert.severity = finding.severity
         if before == AlertState.PENDING and now - alert.started_at >= timedelta(
             minutes=rule.for_minutes
         ):
-            alert.state = AlertState.FIRING.value
             alert.fired_at = now
             alert.evidence["reported_count"] = finding.count
-            transitions.append(Transition("fired", before, alert.state, f"count {finding.count}"))
+            message = f"count {finding.count}"
+            fired = transition(
+                store, alert, AlertState.FIRING, EventKind.FIRED, "system", message, now
+            )
+            transitions.append(fired)
         return transitions
     if before == AlertState.PENDING:
-        return _resolve(alert, now, "condition cleared before firing")
+        return [_resolve(store, alert, now, "condition cleared before firing")]
     if alert.below_since is None:
         alert.below_since = now
     if now - alert.below_since >= timedelta(minutes=rule.resolve_after_minutes):
-        return _resolve(alert, now, f"below condition for {rule.resolve_after_minutes} min")
+        why = f"below condition for {rule.resolve_after_minutes} min"
+        return [_resolve(store, alert, now, why)]
     return transitions
 
 
-def _resolve(alert: Alert, now: datetime, why: str) -> list[Transition]:
-    before = alert.state
-    alert.state = AlertState.RESOLVED.value
+def _resolve(store: AlertStore, alert: Alert, now: datetime, why: str) -> Transition:
     alert.resolved_at = now
-    return [Transition("resolved", before, alert.state, why)]
+    return transition(store, alert, AlertState.RESOLVED, EventKind.RESOLVED, "system", why, now)
 
 
 class AlertStore(Protocol):
@@ -178,22 +164,17 @@ def apply_findings(
             last = store.last_resolved(rule.name, finding.fingerprint)
             if last is not None and reopens(last, rule, now):
                 alert = last
-                reopened = reopen(alert, now)
-                store.record(alert, reopened, now)
-                changes.append((alert, reopened))
+                changes.append((alert, reopen(store, alert, now)))
         if alert is None:
             alert = new_alert(finding, now)
             store.add(alert)
-            created = Transition("created", "", alert.state, finding.title)
-            store.record(alert, created, now)
+            created = transition(
+                store, alert, AlertState.PENDING, EventKind.CREATED, "system", finding.title, now
+            )
             changes.append((alert, created))
-        for transition in step(alert, finding, rule, now):
-            store.record(alert, transition, now)
-            changes.append((alert, transition))
+        changes += [(alert, t) for t in step(store, alert, finding, rule, now)]
     for alert in active.values():
-        for transition in step(alert, None, rule, now):
-            store.record(alert, transition, now)
-            changes.append((alert, transition))
+        changes += [(alert, t) for t in step(store, alert, None, rule, now)]
     return changes
 
 
@@ -216,21 +197,10 @@ class SqlAlertStore:
         )
 
     def add(self, alert: Alert) -> None:
-        self.session.add(alert)
-        self.session.flush()
+        self.session.add(alert)  # flushed for its id when its first event is written
 
     def record(self, alert: Alert, transition: Transition, now: datetime) -> None:
-        self.session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind=transition.kind,
-                from_state=transition.from_state,
-                to_state=transition.to_state,
-                actor="system",
-                message=transition.message,
-            )
-        )
+        write(self.session, alert, transition, now)
 
 
 def _view(alert: Alert) -> AlertView:
@@ -244,7 +214,7 @@ def link_situations(session, changes: list[tuple[Alert, Transition]], now: datet
     The lead takes the attached alert's severity when that is higher, so the one page people
     get is as urgent as the worst part of the situation. Returns how many were attached.
     """
-    new = [a for a, t in changes if t.kind == "created" and a.parent_alert_id is None]
+    new = [a for a, t in changes if t.kind == EventKind.CREATED and a.parent_alert_id is None]
     if not new:
         return 0
     active = {a.id: a for a in active_alerts(session)}
@@ -257,14 +227,11 @@ def link_situations(session, changes: list[tuple[Alert, Transition]], now: datet
         lead = active[lead_id]
         alert.parent_alert_id = lead.id
         views = [_view(a) for a in active.values()]
-        session.add(AlertEvent(alert_id=alert.id, at=now, kind="linked", actor="system",
-                               from_state=alert.state, to_state=alert.state,
-                               message=f"与告警 #{lead.id} 属同一情况，由其统一通知"))  # fmt: skip
+        message = f"与告警 #{lead.id} 属同一情况，由其统一通知"
+        record(session, alert, EventKind.LINKED, "system", message, now)
         if alert.severity < lead.severity:
-            session.add(AlertEvent(alert_id=lead.id, at=now, kind="severity_raised",
-                                   actor="system", from_state=lead.state, to_state=lead.state,
-                                   message=f"{lead.severity} → {alert.severity}（关联告警 "
-                                   f"#{alert.id}）"))  # fmt: skip
+            message = f"{lead.severity} → {alert.severity}（关联告警 #{alert.id}）"
+            record(session, lead, EventKind.SEVERITY_RAISED, "system", message, now)
             lead.severity = alert.severity
         linked += 1
     return linked

@@ -33,6 +33,16 @@ def active_silences(session: Session, now: datetime) -> list[Silence]:
     return list(session.scalars(query))
 
 
-def is_silenced(alert: Alert, silences: list[Silence]) -> bool:
-    labels = alert_labels(alert)
-    return any(matches(s.matchers, labels) for s in silences)
+class Silences:
+    """The muting stage (``alerts.notify.muting.Muter``) of the silences in force: the one place
+    that decides whether an alert is silenced, for its flag and for its pages."""
+
+    recorded = True
+
+    def __init__(self, silences: list[Silence]):
+        self.silences = silences
+
+    def reason(self, alert: Alert, now: datetime) -> str | None:
+        labels = alert_labels(alert)
+        silenced = any(matches(s.matchers, labels) for s in self.silences)
+        return "已静默：记录但不通知" if silenced else None
