@@ -10,54 +10,37 @@ from sqlalchemy.orm import Session
 
 from domain.states import ACTIVE_ALERT_STATES
 from storage.ingest import COUNT_DIMENSIONS
-from storage.models import Alert, Complaint, ComplaintCount
+from storage.models import Alert, ComplaintCount
 from storage.types import UTCDateTime
 
 
-class SqlCountReader:
-    """What detectors read, backed by the counts and complaints tables."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def window_counts(
-        self,
-        group_by: Sequence[str],
-        since: datetime,
-        until: datetime,
-        filters: Mapping[str, Sequence[str]] | None = None,
-    ) -> dict[tuple[str, ...], int]:
-        """Complaints per group key in buckets starting in [since, until)."""
-        index = bucket_index(self.session)
-        if index is not None:
-            query = _sqlite_window_query(index, group_by, filters or {})
-            params = {
-                "since": since,
-                "until": until,
-                **{f"f_{d}": list(v) for d, v in (filters or {}).items()},
-            }
-            return {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(query, params)}
-        columns = [getattr(ComplaintCount, d) for d in group_by]
-        query = (
-            select(*columns, func.sum(ComplaintCount.count))
-            .where(ComplaintCount.bucket_start >= since, ComplaintCount.bucket_start < until)
-            .group_by(*columns)
-        )
-        for dimension, values in (filters or {}).items():
-            query = query.where(getattr(ComplaintCount, dimension).in_(list(values)))
-        return {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(query)}
-
-    def complaint_refs(
-        self, key: Mapping[str, str], since: datetime, until: datetime, limit: int = 1000
-    ) -> list[tuple[int, str]]:
-        """(id, external id) of the complaints behind a key, oldest first."""
-        query = select(Complaint.id, Complaint.external_id).where(
-            Complaint.received_at >= since, Complaint.received_at < until
-        )
-        for dimension, value in key.items():
-            query = query.where(getattr(Complaint, dimension) == value)
-        query = query.order_by(Complaint.received_at, Complaint.id).limit(limit)
-        return [(row[0], row[1]) for row in self.session.execute(query)]
+def window_counts(
+    session: Session,
+    group_by: Sequence[str],
+    since: datetime,
+    until: datetime,
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> dict[tuple[str, ...], int]:
+    """Complaints per group key in buckets starting in [since, until): what detection and the
+    wall read (``alerts.detect.sql_reader.SqlReader`` is the detectors' reader)."""
+    index = bucket_index(session)
+    if index is not None:
+        query = _sqlite_window_query(index, group_by, filters or {})
+        params = {
+            "since": since,
+            "until": until,
+            **{f"f_{d}": list(v) for d, v in (filters or {}).items()},
+        }
+        return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query, params)}
+    columns = [getattr(ComplaintCount, d) for d in group_by]
+    query = (
+        select(*columns, func.sum(ComplaintCount.count))
+        .where(ComplaintCount.bucket_start >= since, ComplaintCount.bucket_start < until)
+        .group_by(*columns)
+    )
+    for dimension, values in (filters or {}).items():
+        query = query.where(getattr(ComplaintCount, dimension).in_(list(values)))
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 
 _BUCKET_INDEX: dict[str, str | None] = {}

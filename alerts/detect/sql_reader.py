@@ -14,14 +14,14 @@ from alerts.detect.id_cursor import IdCursor, advance, running_at_read, running_
 from alerts.detect.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from config.sources import SourcesFile
 from storage.models import Complaint, ComplaintCount, CountDelivery, SourceState
-from storage.queries import SqlCountReader
+from storage.queries import window_counts
 
 
-class SqlReader(SqlCountReader):
-    """Adds series, distinct complainants, texts and source health to the shared count reader."""
+class SqlReader:
+    """The ``CountReader`` over the counts, complaints and source state tables."""
 
     def __init__(self, session: Session, sources: SourcesFile | None = None):
-        super().__init__(session)
+        self.session = session
         self.sources = sources
         # this tick's widest text read: (cursor, since, rows, cursor after)
         self._texts: tuple[IdCursor, datetime, list[TextRow], IdCursor] | None = None
@@ -35,10 +35,21 @@ class SqlReader(SqlCountReader):
         min_count: int = 1,
     ) -> dict[Key, int]:
         """Complaints per key in [since, until); keys below ``min_count`` are left out."""
-        counts = super().window_counts(group_by, since, until, filters)
+        counts = window_counts(self.session, group_by, since, until, filters)
         if min_count <= 1:
             return counts
         return {key: n for key, n in counts.items() if n >= min_count}
+
+    def counts_of_keys(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        keys: Sequence[Key],
+        filters: Filters | None = None,
+    ) -> list[int]:
+        counts = self.window_counts(group_by, since, until, filters)
+        return [counts.get(key, 0) for key in keys]
 
     def distinct_customers(
         self,
