@@ -31,16 +31,19 @@ def window_counts(
             "until": until,
             **{f"f_{d}": list(v) for d, v in (filters or {}).items()},
         }
-        return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query, params)}
-    columns = [getattr(ComplaintCount, d) for d in group_by]
-    query = (
-        select(*columns, func.sum(ComplaintCount.count))
-        .where(ComplaintCount.bucket_start >= since, ComplaintCount.bucket_start < until)
-        .group_by(*columns)
-    )
-    for dimension, values in (filters or {}).items():
-        query = query.where(getattr(ComplaintCount, dimension).in_(list(values)))
-    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+        rows = session.execute(query, params)
+    else:
+        columns = [getattr(ComplaintCount, d) for d in group_by]
+        query = (
+            select(*columns, func.sum(ComplaintCount.count))
+            .where(ComplaintCount.bucket_start >= since, ComplaintCount.bucket_start < until)
+            .group_by(*columns)
+        )
+        for dimension, values in (filters or {}).items():
+            query = query.where(getattr(ComplaintCount, dimension).in_(list(values)))
+        rows = session.execute(query)
+    # without group_by an empty window is one row with a NULL sum: no key
+    return {tuple(row[:-1]): int(row[-1]) for row in rows if row[-1] is not None}
 
 
 _BUCKET_INDEX: dict[str, str | None] = {}

@@ -36,9 +36,8 @@ class SqlReader:
     ) -> dict[Key, int]:
         """Complaints per key in [since, until); keys below ``min_count`` are left out."""
         counts = window_counts(self.session, group_by, since, until, filters)
-        if min_count <= 1:
-            return counts
-        return {key: n for key, n in counts.items() if n >= min_count}
+        # a corrected count-only delivery can leave a bucket at 0: no complaint, no key
+        return {key: n for key, n in counts.items() if n >= max(min_count, 1)}
 
     def counts_of_keys(
         self,
@@ -67,14 +66,15 @@ class SqlReader:
         )
         for dimension, values in (filters or {}).items():
             query = query.where(getattr(Complaint, dimension).in_(list(values)))
-        rows = self.session.execute(query).all()
-        if not rows:
+        # without group_by an empty window is one row counting 0: no key
+        counts = {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(query) if row[-1]}
+        if not counts:
             has_keys = self.session.scalar(
                 select(func.count()).select_from(Complaint).where(Complaint.customer_key != "")
             )
             if not has_keys:
                 return None
-        return {tuple(row[:-1]): int(row[-1]) for row in rows}
+        return counts
 
     def series(
         self,
