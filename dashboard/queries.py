@@ -31,7 +31,7 @@ from storage.models import (
     SourceState,
     WorkerHeartbeat,
 )
-from storage.queries import SqlCountReader
+from storage.queries import window_counts
 
 COUNT_DIMENSIONS = ("channel", "product_code", "product_line", "region", "category", "event_tag")
 WEEK = timedelta(days=7)
@@ -44,7 +44,7 @@ def _frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
 def channel_totals(engine: Engine, since: datetime, until: datetime) -> dict[str, int]:
     """Complaints per channel in buckets starting in [since, until)."""
     with Session(engine) as session:
-        counts = SqlCountReader(session).window_counts(["channel"], since, until)
+        counts = window_counts(session, ["channel"], since, until)
     return {key[0]: n for key, n in sorted(counts.items())}
 
 

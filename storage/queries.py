@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import TextClause, bindparam, func, select, text
@@ -11,33 +11,29 @@ from sqlalchemy.orm import Session
 from config.base import DimensionFilters
 from domain.states import ACTIVE_ALERT_STATES
 from storage.ingest import COUNT_DIMENSIONS
-from storage.models import Alert, Complaint, ComplaintCount
+from storage.models import Alert, ComplaintCount
 from storage.types import UTCDateTime
 
 
-class SqlCountReader:
-    """What detectors read, backed by the counts and complaints tables."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def window_counts(
-        self,
-        group_by: Sequence[str],
-        since: datetime,
-        until: datetime,
-        filters: DimensionFilters | None = None,
-    ) -> dict[tuple[str, ...], int]:
-        """Complaints per group key in buckets starting in [since, until)."""
-        index = bucket_index(self.session)
-        if index is not None:
-            query = _sqlite_window_query(index, group_by, filters or {})
-            params = {
-                "since": since,
-                "until": until,
-                **{f"f_{d}": list(v) for d, v in (filters or {}).items()},
-            }
-            return {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(query, params)}
+def window_counts(
+    session: Session,
+    group_by: Sequence[str],
+    since: datetime,
+    until: datetime,
+    filters: DimensionFilters | None = None,
+) -> dict[tuple[str, ...], int]:
+    """Complaints per group key in buckets starting in [since, until): what detection and the
+    wall read (``alerts.detect.sql_reader.SqlReader`` is the detectors' reader)."""
+    index = bucket_index(session)
+    if index is not None:
+        query = _sqlite_window_query(index, group_by, filters or {})
+        params = {
+            "since": since,
+            "until": until,
+            **{f"f_{d}": list(v) for d, v in (filters or {}).items()},
+        }
+        rows = session.execute(query, params)
+    else:
         columns = [getattr(ComplaintCount, d) for d in group_by]
         query = (
             select(*columns, func.sum(ComplaintCount.count))
@@ -46,19 +42,9 @@ class SqlCountReader:
         )
         for dimension, values in (filters or {}).items():
             query = query.where(getattr(ComplaintCount, dimension).in_(list(values)))
-        return {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(query)}
-
-    def complaint_refs(
-        self, key: Mapping[str, str], since: datetime, until: datetime, limit: int = 1000
-    ) -> list[tuple[int, str]]:
-        """(id, external id) of the complaints behind a key, oldest first."""
-        query = select(Complaint.id, Complaint.external_id).where(
-            Complaint.received_at >= since, Complaint.received_at < until
-        )
-        for dimension, value in key.items():
-            query = query.where(getattr(Complaint, dimension) == value)
-        query = query.order_by(Complaint.received_at, Complaint.id).limit(limit)
-        return [(row[0], row[1]) for row in self.session.execute(query)]
+        rows = session.execute(query)
+    # without group_by an empty window is one row with a NULL sum: no key
+    return {tuple(row[:-1]): int(row[-1]) for row in rows if row[-1] is not None}
 
 
 _BUCKET_INDEX: dict[str, str | None] = {}

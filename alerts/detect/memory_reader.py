@@ -158,7 +158,7 @@ class MemoryReader:
         self._row_codes: dict[tuple, tuple[list[int], np.ndarray]] = {}  # -1: filtered out
         self._sliding: dict[tuple, _SlidingCounts] = {}  # kept across ticks
         self._rows_of: dict[tuple, dict[int, list[int]]] = {}  # each code's rows, ascending
-        self._has_customers: bool | None = None
+        self._first_customer: int | None = None  # the first row with a customer key
         self._refs: dict[int, ComplaintRef] = {}  # row -> its evidence ref, made on first use
 
     def __len__(self) -> int:
@@ -348,9 +348,10 @@ class MemoryReader:
     ) -> dict[Key, int] | None:
         lo, hi = self._slice(since, until)
         customers = self.columns["customer_key"]
-        if self._has_customers is None:
-            self._has_customers = bool(customers.any())
-        if not self._has_customers:
+        if self._first_customer is None:
+            keyed = np.flatnonzero(customers != "")
+            self._first_customer = int(keyed[0]) if len(keyed) else len(self)
+        if self._first_customer >= self.visible:  # none yet: nothing later may be looked at
             return None
         codes, rows, labels = self._codes_in(group_by, lo, hi, filters)
         seen: dict[Key, set[str]] = {}

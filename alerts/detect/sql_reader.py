@@ -14,14 +14,14 @@ from alerts.detect.id_cursor import IdCursor, advance, running_at_read, running_
 from alerts.detect.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from config.sources import SourcesFile
 from storage.models import Complaint, ComplaintCount, CountDelivery, SourceState
-from storage.queries import SqlCountReader
+from storage.queries import window_counts
 
 
-class SqlReader(SqlCountReader):
-    """Adds series, distinct complainants, texts and source health to the shared count reader."""
+class SqlReader:
+    """The ``CountReader`` over the counts, complaints and source state tables."""
 
     def __init__(self, session: Session, sources: SourcesFile | None = None):
-        super().__init__(session)
+        self.session = session
         self.sources = sources
         # this tick's widest text read: (cursor, since, rows, cursor after)
         self._texts: tuple[IdCursor, datetime, list[TextRow], IdCursor] | None = None
@@ -35,10 +35,20 @@ class SqlReader(SqlCountReader):
         min_count: int = 1,
     ) -> dict[Key, int]:
         """Complaints per key in [since, until); keys below ``min_count`` are left out."""
-        counts = super().window_counts(group_by, since, until, filters)
-        if min_count <= 1:
-            return counts
-        return {key: n for key, n in counts.items() if n >= min_count}
+        counts = window_counts(self.session, group_by, since, until, filters)
+        # a corrected count-only delivery can leave a bucket at 0: no complaint, no key
+        return {key: n for key, n in counts.items() if n >= max(min_count, 1)}
+
+    def counts_of_keys(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        keys: Sequence[Key],
+        filters: Filters | None = None,
+    ) -> list[int]:
+        counts = self.window_counts(group_by, since, until, filters)
+        return [counts.get(key, 0) for key in keys]
 
     def distinct_customers(
         self,
@@ -56,14 +66,15 @@ class SqlReader(SqlCountReader):
         )
         for dimension, values in (filters or {}).items():
             query = query.where(getattr(Complaint, dimension).in_(list(values)))
-        rows = self.session.execute(query).all()
-        if not rows:
+        # without group_by an empty window is one row counting 0: no key
+        counts = {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(query) if row[-1]}
+        if not counts:
             has_keys = self.session.scalar(
                 select(func.count()).select_from(Complaint).where(Complaint.customer_key != "")
             )
             if not has_keys:
                 return None
-        return {tuple(row[:-1]): int(row[-1]) for row in rows}
+        return counts
 
     def series(
         self,
@@ -116,9 +127,7 @@ class SqlReader(SqlCountReader):
         # integer division (rows are at or after since, so it floors); buckets are whole seconds
         return ((epoch - start) // seconds).label("bin")
 
-    # richer refs than the storage reader's (id, external id), and filters: the detectors read
-    # through CountReader, never through the storage class
-    def complaint_refs(  # type: ignore[override]
+    def complaint_refs(
         self,
         key: Mapping[str, str],
         since: datetime,

@@ -12,7 +12,6 @@ from datasketch import MinHash
 
 from alerts.detect.memory_reader import MemoryReader
 from alerts.detect.rules import text_signatures
-from alerts.detect.rules.base import counts_of
 from alerts.detect.rules.copied_text import normalise, shingles
 from alerts.detect.rules.surge import local_level, local_level_array
 from alerts.detect.rules.text_signatures import SignatureMaker
@@ -82,29 +81,9 @@ def test_counts_of_keys_matches_window_counts():
         a, b = T0 + timedelta(minutes=since), T0 + timedelta(minutes=until)
         for filters in (None, {"channel": ["web"]}):
             full = reader.window_counts(["product_code", "region"], a, b, filters)
-            fast = counts_of(reader, ["product_code", "region"], a, b, keys, filters)
+            fast = reader.counts_of_keys(["product_code", "region"], a, b, keys, filters)
             assert fast == [full.get(k, 0) for k in keys]
             assert all(type(n) is int for n in fast)
-
-
-class PlainReader:
-    """A reader without counts_of_keys: counts_of must fall back to window_counts."""
-
-    def __init__(self, inner: MemoryReader):
-        self.inner = inner
-
-    def window_counts(self, *args, **kwargs):
-        return self.inner.window_counts(*args, **kwargs)
-
-
-def test_counts_of_falls_back_to_window_counts():
-    inner = MemoryReader(frame(200, seed=4))
-    inner.advance(T0 + timedelta(days=2))
-    a, b = T0, T0 + timedelta(minutes=900)
-    keys = [("P1",), ("P2",), ("nope",)]
-    assert counts_of(PlainReader(inner), ["product_code"], a, b, keys) == inner.counts_of_keys(
-        ["product_code"], a, b, keys
-    )
 
 
 def test_window_counts_total_and_min_count():

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from alerts.detect.rules.base import ComplaintRef
 from alerts.detect.rules.threshold import ThresholdEvaluator, describe_key, keys_over_threshold
 from config.models import ThresholdRule
 
@@ -12,12 +13,12 @@ class DictReader:
     def __init__(self, counts):
         self.counts, self.asked = counts, []
 
-    def window_counts(self, group_by, since, until, filters=None):
+    def window_counts(self, group_by, since, until, filters=None, min_count=1):
         self.asked.append((tuple(group_by), since, until, filters))
         return self.counts
 
-    def complaint_refs(self, key, since, until, limit=1000):
-        return [(1, "a"), (2, "b")]
+    def complaint_refs(self, key, since, until, limit=1000, filters=None):
+        return [ComplaintRef(1, "a"), ComplaintRef(2, "b")]
 
 
 def test_keys_reaching_the_threshold_largest_first():

@@ -14,7 +14,7 @@ from collectors.counts import CountsCollector
 from config.sources import CountsSource
 from storage.ingest import split_interval
 from storage.models import ComplaintCount, SourceState
-from storage.queries import SqlCountReader
+from storage.queries import window_counts
 from tests.collectors.helpers import NOW, counted, quarantined, run, state
 
 PRODUCTS = [{"code": "CAR-001", "name": "安心车险", "line": "车险", "aliases": ["安心车"]}]
@@ -90,8 +90,8 @@ def test_detection_reads_count_sources(factory, tmp_path):
     path.write_text("interval_start,product_code,count\n2026-11-23T09:00:00+08:00,CAR-001,30\n")
     run(factory, "cti", "counts", csv_source(path, interval_minutes=5))
     with factory() as session:
-        reader = SqlCountReader(session)
-        got = reader.window_counts(
+        got = window_counts(
+            session,
             ["source", "product_code", "channel"],
             datetime(2026, 11, 23, 0, 0, tzinfo=UTC),
             datetime(2026, 11, 23, 2, 0, tzinfo=UTC),

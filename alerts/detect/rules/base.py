@@ -59,10 +59,13 @@ class SourceHealth(NamedTuple):
 
 
 class CountReader(Protocol):
-    """Read access for detectors; SQL in the worker, in-memory arrays in the backtest.
+    """What rules read: the live ``SqlReader`` (SQLite, PostgreSQL) and the backtest's
+    ``MemoryReader`` implement all of it, and give equal answers on the same complaints
+    (``tests/alerts/test_reader_contract.py``).
 
     Every method sees only complaints received before ``until`` and, in a replay, at or before
-    the simulated clock: that is what makes the backtest free of look-ahead.
+    the simulated clock: that is what makes the backtest free of look-ahead. A reader without
+    the data a method needs gives the neutral answer its method names, never an error.
     """
 
     def window_counts(
@@ -72,7 +75,22 @@ class CountReader(Protocol):
         until: datetime,
         filters: Filters | None = None,
         min_count: int = 1,
-    ) -> dict[Key, int]: ...
+    ) -> dict[Key, int]:
+        """Complaints per key in buckets starting in [since, until); keys below ``min_count``
+        are left out. Read-only: a reader may share the dict between calls."""
+        ...
+
+    def counts_of_keys(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        keys: Sequence[Key],
+        filters: Filters | None = None,
+    ) -> list[int]:
+        """``window_counts`` of just these keys, 0 for a key without complaints (the backtest's
+        arrays look a few keys up without building a dict of every key)."""
+        ...
 
     def distinct_customers(
         self,
@@ -80,7 +98,10 @@ class CountReader(Protocol):
         since: datetime,
         until: datetime,
         filters: Filters | None = None,
-    ) -> dict[Key, int] | None: ...
+    ) -> dict[Key, int] | None:
+        """Distinct customer keys per key in [since, until); None when the data has no
+        customer keys at all (a backtest CSV, a count-only source)."""
+        ...
 
     def series(
         self,
@@ -89,7 +110,10 @@ class CountReader(Protocol):
         until: datetime,
         step_minutes: int,
         filters: Filters | None = None,
-    ) -> tuple[list[Key], np.ndarray]: ...
+    ) -> tuple[list[Key], np.ndarray]:
+        """The keys with complaints in [since, until) and their counts per ``step_minutes`` bin
+        (one row per key, in no set order)."""
+        ...
 
     def complaint_refs(
         self,
@@ -98,11 +122,19 @@ class CountReader(Protocol):
         until: datetime,
         limit: int = MAX_REFS,
         filters: Filters | None = None,
-    ) -> list[ComplaintRef]: ...
+    ) -> list[ComplaintRef]:
+        """The first ``limit`` complaints of ``key`` received in [since, until), oldest first;
+        [] where counts name no complaints (a count-only source)."""
+        ...
 
-    def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]: ...
+    def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]:
+        """Complaints received from ``since`` on that ``cursor`` has not delivered, in id
+        order, and the cursor past them; [] where counts carry no texts."""
+        ...
 
-    def source_health(self) -> list[SourceHealth]: ...
+    def source_health(self) -> list[SourceHealth]:
+        """Each enabled source's last delivery; [] where there are no sources (a backtest)."""
+        ...
 
 
 class RuleEvaluator(Protocol):
@@ -121,39 +153,6 @@ class RuleContext:
     @classmethod
     def from_config(cls, calendar: CalendarConfig, channels: SeverityChannels) -> RuleContext:
         return cls(HolidayCalendar(calendar), channels)
-
-
-def refs_for(
-    reader: CountReader,
-    key: Mapping[str, str],
-    since: datetime,
-    until: datetime,
-    filters: Filters | None,
-) -> list[ComplaintRef]:
-    """Evidence complaints of one key; filters only passed when set (simple readers omit them)."""
-    if filters:
-        return reader.complaint_refs(key, since, until, MAX_REFS, filters=filters)
-    return reader.complaint_refs(key, since, until, MAX_REFS)
-
-
-def counts_of(
-    reader: CountReader,
-    group_by: Sequence[str],
-    since: datetime,
-    until: datetime,
-    keys: Sequence[Key],
-    filters: Filters | None = None,
-) -> list[int]:
-    """Counts in [since, until) of just these keys (0 when absent).
-
-    A reader may offer ``counts_of_keys`` (the backtest's arrays look a few keys up without
-    building a dict of every key); any other reader answers through ``window_counts``.
-    """
-    fast = getattr(reader, "counts_of_keys", None)
-    if fast is not None:
-        return fast(group_by, since, until, keys, filters)
-    counts = reader.window_counts(group_by, since, until, filters)
-    return [counts.get(key, 0) for key in keys]
 
 
 @lru_cache(maxsize=64)
@@ -197,7 +196,6 @@ def build_finding(
     steps: Sequence[SeverityStep] | None = None,
 ) -> Finding:
     """A finding with severity graded from its evidence (count, spread, regulator, media)."""
-    refs = [r if isinstance(r, ComplaintRef) else ComplaintRef(*r) for r in refs]
     stats = evidence_stats(count, refs, context.severity_channels)
     first = min((r.received_at for r in refs if r.received_at is not None), default=None)
     return Finding(

@@ -46,8 +46,6 @@ from alerts.detect.rules.base import (
     RuleContext,
     build_finding,
     complete,
-    counts_of,
-    refs_for,
     window_bounds,
 )
 from alerts.detect.rules.threshold import describe_key
@@ -476,7 +474,9 @@ class SurgeEvaluator:
                 # today's level only: a quiet or busy yesterday says little about today, so a
                 # window reaching back over midnight keeps the baseline (an empty reference)
                 ref_since = min(max(since - back, midnight), since)
-                ref_counts += counts_of(reader, group_by, ref_since, since, window_keys, filters)
+                ref_counts += reader.counts_of_keys(
+                    group_by, ref_since, since, window_keys, filters
+                )
                 r = min(max((ref_since - grid) // BUCKET, 0), last)
                 ref_starts += [r] * n
         if not keys:
@@ -677,7 +677,8 @@ class SurgeEvaluator:
             findings.append(
                 build_finding(
                     rule, self.context, key=key_map,
-                    refs=refs_for(reader, key_map, hit["since"], hit["until"], rule.filters),
+                    refs=reader.complaint_refs(key_map, hit["since"], hit["until"],
+                                               filters=rule.filters),
                     count=hit["count"], expected=hit["expected"], score=score,
                     title=f"{describe_key(key_map)}：{hit['window']} 分钟投诉 {hit['count']} 件，"
                     f"预期 {expected_text(hit['expected'])} 件",
@@ -697,7 +698,7 @@ class SurgeEvaluator:
                 findings.append(
                     build_finding(
                         rule, self.context, key=key_map,
-                        refs=refs_for(reader, key_map, since, until, rule.filters),
+                        refs=reader.complaint_refs(key_map, since, until, filters=rule.filters),
                         count=count, expected=expected, score=s,
                         title=f"{describe_key(key_map)}：近 24 小时投诉 {count} 件，"
                         f"预期 {expected_text(expected)} 件，连日上升",

@@ -17,7 +17,6 @@ from alerts.detect.rules.base import (
     RuleContext,
     build_finding,
     complete,
-    refs_for,
     window_bounds,
 )
 from config.rules import ThresholdRule
@@ -82,7 +81,7 @@ class ThresholdEvaluator:
         findings = []
         for key_values, count in keys_over_threshold(counts, rule.threshold):
             key: dict[str, str] = dict(zip(rule.group_by, key_values, strict=True))
-            refs = refs_for(reader, key, since, until, rule.filters)
+            refs = reader.complaint_refs(key, since, until, filters=rule.filters)
             findings.append(
                 build_finding(
                     rule,
