@@ -20,7 +20,14 @@ from dashboard.timeutil import change_pct, day_start
 from domain.severity import SEVERITY_SHORT
 
 PERIODS = ("this", "prev", "last_year")
-DIMENSIONS = ("category", "channel", "product_line", "region")
+# The dimensions the weekly report breaks totals down by, with their section titles (i18n keys).
+DIMENSION_KEYS = {
+    "category": "by_category",
+    "channel": "by_channel",
+    "product_line": "by_product_line",
+    "region": "by_region",
+}
+DIMENSIONS = tuple(DIMENSION_KEYS)
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,6 @@ def _pct(current: int, previous: int) -> str:
     return f"{(current - previous) / previous * 100:+.1f}%"
 
 
-DIMENSION_KEYS = {
-    "category": "by_category",
-    "channel": "by_channel",
-    "product_line": "by_product_line",
-    "region": "by_region",
-}
 PERIOD_KEYS = {"this": "this_week", "prev": "prev_week", "last_year": "last_year"}
 Cell = int | float | None  # None: no data for that period (never a fake 0)
 

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from domain.dimensions import DIMENSIONS
+
 REQUIRED_COLUMNS = (
     "id", "received_at", "channel", "product_code", "product_name", "product_line", "region",
     "category", "event_tag", "text",
@@ -126,10 +128,7 @@ def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.Dat
 
 
 # key columns a count file may carry (the stored counts' dimensions) and a name for the product
-COUNT_KEY_COLUMNS = (
-    "source", "channel", "product_code", "product_name", "product_line", "region", "category",
-    "event_tag", "branch",
-)  # fmt: skip
+COUNT_KEY_COLUMNS = (*DIMENSIONS, "product_name")
 
 
 def load_counts(

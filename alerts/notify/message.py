@@ -16,20 +16,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.detect.findings import expected_text
+from domain.dimensions import KEY_NAMES_ZH
 from domain.severity import SEVERITY_LABELS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DIMENSION_NAMES = {
-    "product_code": "产品",
-    "product_name": "产品",
-    "product_line": "险种",
-    "region": "地区",
-    "channel": "渠道",
-    "category": "类别",
-    "event_tag": "事件",
-    "branch": "分支机构",
-    "source": "来源",
-}
 STATE_NAMES = {"firing": "告警中", "acknowledged": "已确认未恢复", "resolved": "已恢复"}
 # Characters that start markup on some platform, replaced by their full-width look-alikes.
 _NEUTRAL = str.maketrans(
@@ -159,7 +149,7 @@ def where_of(
         elif k == "product_code" and product_name and product_name != v:
             parts.append(f"产品 {product_name}（{v}）")
         else:
-            parts.append(f"{DIMENSION_NAMES.get(k, k)} {v or '—'}")
+            parts.append(f"{KEY_NAMES_ZH.get(k, k)} {v or '—'}")
     if regions and "region" not in key:
         extra = f" 等 {len(regions)} 地" if len(regions) > 3 else ""
         parts.append(f"地区 {'、'.join(regions[:3])}{extra}")
