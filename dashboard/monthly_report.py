@@ -4,7 +4,7 @@ Excel (openpyxl), PDF (matplotlib, offline) and plain text for the closing-day m
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import pandas as pd
 from openpyxl import Workbook
@@ -26,6 +26,7 @@ from dashboard.monthly import (
 )
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import day_start
+from domain.calendar import HolidayCalendar
 
 SUMMARY_HEADERS = (
     "m_branch",
@@ -43,9 +44,9 @@ SUMMARY_HEADERS = (
 )
 
 
-def span(cycle: Cycle) -> tuple[datetime, datetime]:
+def span(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
     """The cycle as UTC instants [local midnight of its first day, of the day after its last)."""
-    return day_start(cycle.start), day_start(cycle.end + timedelta(days=1))
+    return day_start(cycle.start, tz), day_start(cycle.end + timedelta(days=1), tz)
 
 
 def build_monthly_report(
@@ -54,8 +55,10 @@ def build_monthly_report(
     config: AccountabilityConfig,
     now: datetime,
     mode: DayMode = "calendar",
+    *,
+    calendar: HolidayCalendar,
 ) -> MonthlyReport:
-    since, until = span(cycle)
+    since, until = span(cycle, calendar.tz)
     window = timedelta(days=config.upgrade_window_days)
     escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
     upgraded = upgraded_ids(escalations, config.channel_levels, window)
@@ -65,10 +68,10 @@ def build_monthly_report(
     summary, by_channel = tally(
         mq.branch_channel_counts(engine, since, until),
         in_cycle.groupby("branch").size().to_dict(),
-        mq.overdue_by_branch(engine, since, until, now, mode),
+        mq.overdue_by_branch(engine, since, until, now, mode, calendar),
         config.weights,
-        mq.branch_totals(engine, *span(previous)),
-        mq.branch_totals(engine, *span(last_year)),
+        mq.branch_totals(engine, *span(previous, calendar.tz)),
+        mq.branch_totals(engine, *span(last_year, calendar.tz)),
     )
     return MonthlyReport(cycle, previous, last_year, summary, by_channel, dict(config.weights))
 

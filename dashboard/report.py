@@ -17,6 +17,7 @@ from dashboard import queries
 from dashboard.i18n import Lang, channel_name, severity_name, t
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import change_pct, day_start
+from domain.calendar import HolidayCalendar
 from domain.severity import SEVERITY_SHORT
 
 PERIODS = ("this", "prev", "last_year")
@@ -57,9 +58,13 @@ def period_starts(week_start: date) -> dict[str, date]:
     }
 
 
-def build_weekly_report(engine: Engine, week_start: date, top: int = 10) -> WeeklyReport:
+def build_weekly_report(
+    engine: Engine, week_start: date, calendar: HolidayCalendar, top: int = 10
+) -> WeeklyReport:
+    """The local week from ``week_start`` (a Monday) against the one before and a year before."""
     starts = period_starts(week_start)
-    spans = {p: (day_start(d), day_start(d + timedelta(days=7))) for p, d in starts.items()}
+    tz = calendar.tz
+    spans = {p: (day_start(d, tz), day_start(d + timedelta(days=7), tz)) for p, d in starts.items()}
     by_dimension = {}
     for dimension in DIMENSIONS:
         merged: pd.DataFrame | None = None

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from domain.calendar import DEFAULT_TIMEZONE
 from domain.dimensions import DIMENSIONS
 
 REQUIRED_COLUMNS = (
@@ -93,7 +94,9 @@ def read_text_csv(path: Path, what: str) -> pd.DataFrame:
         raise BacktestInputError(f"无法读取 CSV / cannot read {path}: {exc}") from None
 
 
-def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, LoadReport]:
+def load_complaints(
+    path: Path, timezone: str = DEFAULT_TIMEZONE
+) -> tuple[pd.DataFrame, LoadReport]:
     """The CSV as a frame with tz-aware ``received_at``; extra columns are kept but unused."""
     frame = read_text_csv(path, "投诉文件")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -132,7 +135,7 @@ COUNT_KEY_COLUMNS = (*DIMENSIONS, "product_name")
 
 
 def load_counts(
-    path: Path, timezone: str = "Asia/Shanghai", interval: timedelta = timedelta(minutes=5)
+    path: Path, timezone: str = DEFAULT_TIMEZONE, interval: timedelta = timedelta(minutes=5)
 ) -> tuple[pd.DataFrame, LoadReport]:
     """A count CSV (``interval_start``, ``count`` and key columns) as a weighted complaint frame.
 

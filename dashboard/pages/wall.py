@@ -12,7 +12,13 @@ from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
 from dashboard.inert import md_text
-from dashboard.pages.common import failing_channels, loaded_config, now_utc, source_rows
+from dashboard.pages.common import (
+    failing_channels,
+    holiday_calendar,
+    loaded_config,
+    now_utc,
+    source_rows,
+)
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
@@ -42,7 +48,7 @@ def live_wall() -> None:
     language = lang()
     now = now_utc(REFRESH)
     config = loaded_config()
-    summary = cache.live("wall_summary", now, local_midnight(now))
+    summary = cache.live("wall_summary", now, local_midnight(now, holiday_calendar().tz))
     alerts = cache.live("active_alerts")
 
     today = sum(summary.today.values())
@@ -156,7 +162,8 @@ def _on_duty(config, now) -> None:
     if config is None:
         st.metric(t("on_duty", language), "—")
         return
-    person = roster_mod.on_call(config.roster, now)
+    tz = holiday_calendar().tz
+    person = roster_mod.on_call(config.roster, now, tz)
     if person is None:
         st.metric(t("on_duty", language), "—")
         st.error(t("nobody_on_duty", language))
@@ -170,7 +177,7 @@ def _on_duty(config, now) -> None:
     )
     gaps_fn = getattr(roster_mod, "roster_gaps", None)
     if gaps_fn is not None:
-        gaps = gaps_fn(config.roster, now, now + timedelta(hours=24))
+        gaps = gaps_fn(config.roster, now, now + timedelta(hours=24), tz)
         if gaps:
             start, end = gaps[0]
             st.warning(f"{t('nobody_on_duty', language)} {fmt_local(start)}–{fmt_local(end)}")

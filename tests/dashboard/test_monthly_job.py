@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dashboard.monthly import cycle_of
+from dashboard.timeutil import SHANGHAI
 from tests.conftest import Clock
 from tests.dashboard.test_monthly import _seed
 from tests.dashboard.test_weekly_job import HOOK, hook, rows, worker  # noqa: F401  (fixture)
@@ -22,10 +23,10 @@ def run(ctx) -> None:
 
 
 def test_due_on_the_closing_day_at_nine():
-    cycle = last_closed_cycle(CLOSING_NINE, 21)
+    cycle = last_closed_cycle(CLOSING_NINE, 21, SHANGHAI)
     assert (str(cycle.start), str(cycle.end)) == ("2026-11-21", "2026-12-20")
-    assert due_at(cycle) == CLOSING_NINE
-    assert last_closed_cycle(CLOSING_NINE - timedelta(hours=10), 21) == cycle_of(
+    assert due_at(cycle, SHANGHAI) == CLOSING_NINE
+    assert last_closed_cycle(CLOSING_NINE - timedelta(hours=10), 21, SHANGHAI) == cycle_of(
         datetime(2026, 11, 1).date(), 21
     )
 

@@ -14,7 +14,7 @@ from alerts.notify.ack_links import sign_ack_token
 from config.settings import get_settings
 from dashboard.auth import hash_password
 from dashboard.settings import dashboard_settings
-from dashboard.timeutil import local_midnight
+from dashboard.timeutil import SHANGHAI, local_midnight
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine
 from storage.models import (
@@ -68,7 +68,7 @@ def _today_total(engine) -> int:
         return int(
             session.scalar(
                 select(func.sum(ComplaintCount.count)).where(
-                    ComplaintCount.bucket_start >= local_midnight(now)
+                    ComplaintCount.bucket_start >= local_midnight(now, SHANGHAI)
                 )
             )
             or 0
