@@ -76,9 +76,7 @@ def send_test(config: RadarConfig, channel_name: str, now: datetime, dashboard_u
         names = ", ".join(c.name for c in config.channels.channels)
         raise DeliveryError(f"unknown channel {channel_name!r}; declared: {names}")
     person, _ = receiver_for(config.roster, now, HolidayCalendar(config.rules.calendar).tz, 0)
-    recipient = (
-        Recipient(**person.model_dump()) if person else Recipient(id="test", name="测试接收人")
-    )
+    recipient = person or Recipient(id="test", name="测试接收人")
     notice = Notice(items=[], dashboard_url=dashboard_url, receiver_name=recipient.name, test=True)
     key = f"test:{channel_name}:{now.isoformat()}:{uuid.uuid4().hex}"  # never one of a page
     build_channel(channel_config).send(

@@ -83,9 +83,9 @@ class Outcome:
 
 def _recipient(config: RadarConfig, person_id: str) -> Recipient:
     person = next((p for p in config.roster.people if p.id == person_id), None)
-    if person is None:
-        return Recipient(id=person_id, name=person_id)
-    return Recipient(**person.model_dump())
+    if person is None:  # no longer in the roster, or nobody (a report): a name, nothing to reach
+        return Recipient.model_construct(id=person_id, name=person_id)
+    return person
 
 
 def _where(session: Session, alert: Alert) -> str:
