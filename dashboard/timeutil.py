@@ -1,12 +1,9 @@
-"""Time helpers: stored in UTC, shown in Asia/Shanghai; days and weeks begin at local midnight
-in ``tz``, the configured ``rules.yaml`` ``calendar.timezone`` (``HolidayCalendar.tz``)."""
+"""Time helpers: stored in UTC; shown, and cut into days and weeks, in ``tz``: the configured
+``rules.yaml`` ``calendar.timezone`` (``HolidayCalendar.tz``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def local_midnight(moment: datetime, tz: tzinfo) -> datetime:
@@ -28,10 +25,10 @@ def previous_full_week(now: datetime, tz: tzinfo) -> date:
     return monday_of(now.astimezone(tz).date()) - timedelta(days=7)
 
 
-def fmt_local(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
+def fmt_local(moment: datetime | None, tz: tzinfo, pattern: str = "%m-%d %H:%M") -> str:
     if moment is None or moment != moment:  # None, or pandas NaT (never equal to itself)
         return "—"
-    return moment.astimezone(SHANGHAI).strftime(pattern)
+    return moment.astimezone(tz).strftime(pattern)
 
 
 def age_text(delta: timedelta, lang: str = "zh") -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pandas as pd
 import streamlit as st
@@ -65,16 +65,16 @@ def deadline_counts(
     return counts
 
 
-def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool) -> pd.DataFrame:
+def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool, tz: tzinfo) -> pd.DataFrame:
     """The rows as the page and its CSV show them (``frame`` from ``with_deadlines``)."""
     show = pd.DataFrame(
         {
             "ID": frame["external_id"],
             t("received_at", language): [
-                fmt_local(v, "%Y-%m-%d %H:%M") for v in frame["received_at"]
+                fmt_local(v, tz, "%Y-%m-%d %H:%M") for v in frame["received_at"]
             ],
             t("due_at", language): [
-                fmt_local(v - timedelta(seconds=1), "%Y-%m-%d %H:%M") for v in frame["due_at"]
+                fmt_local(v - timedelta(seconds=1), tz, "%Y-%m-%d %H:%M") for v in frame["due_at"]
             ],
             t("due_status", language): [t(f"due_{v}", language) for v in frame["due_status"]],
             t("status", language): [
@@ -112,7 +112,9 @@ def ledger_csv(
     frame = with_deadlines(queries.ledger(engine, *span, limit=EXPORT_ROWS), now, mode, calendar)
     if urgent_only:
         frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
-    table = csv_safe(ledger_table(frame, language, with_text))  # complaint fields: no formulas
+    table = csv_safe(
+        ledger_table(frame, language, with_text, calendar.tz)
+    )  # complaint fields: no formulas
     # CRLF (RFC 4180): the writer then quotes a field holding a bare CR, which would split a row
     return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
@@ -167,7 +169,7 @@ def render() -> None:
     if only_urgent:
         frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
     with_text = user is not None and user.can_read_texts
-    show = ledger_table(frame, language, with_text)
+    show = ledger_table(frame, language, with_text, calendar.tz)
     colours = [STATUS_COLOURS.get(v) for v in frame["due_status"]]
     styled = show.style.apply(
         lambda row: (

@@ -22,6 +22,7 @@ from dashboard.pages.common import (
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
+from domain.calendar import zone_name
 
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
@@ -48,7 +49,8 @@ def live_wall() -> None:
     language = lang()
     now = now_utc(REFRESH)
     config = loaded_config()
-    summary = cache.live("wall_summary", now, local_midnight(now, holiday_calendar().tz))
+    tz = holiday_calendar().tz
+    summary = cache.live("wall_summary", now, local_midnight(now, tz))
     alerts = cache.live("active_alerts")
 
     today = sum(summary.today.values())
@@ -106,7 +108,7 @@ def live_wall() -> None:
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
         trend = cache.live("channel_trend", since, until)
         st.plotly_chart(
-            charts.channel_trend_figure(trend, language, None, since, until).update_xaxes(
+            charts.channel_trend_figure(trend, language, None, since, until, tz=tz).update_xaxes(
                 tickformat="%H:%M"  # six hours: the clock is enough (no English month names)
             ),
             key="wall_trend",
@@ -154,7 +156,8 @@ def live_wall() -> None:
         key="wall_provinces",
         config=CHART_CONFIG,
     )
-    st.caption(f"{t('updated_at', language)} {fmt_local(now, '%Y-%m-%d %H:%M:%S')}（北京时间）")
+    updated = fmt_local(now, tz, "%Y-%m-%d %H:%M:%S")
+    st.caption(f"{t('updated_at', language)} {updated}（{zone_name(tz)}）")
 
 
 def _on_duty(config, now) -> None:
@@ -180,7 +183,9 @@ def _on_duty(config, now) -> None:
         gaps = gaps_fn(config.roster, now, now + timedelta(hours=24), tz)
         if gaps:
             start, end = gaps[0]
-            st.warning(f"{t('nobody_on_duty', language)} {fmt_local(start)}–{fmt_local(end)}")
+            st.warning(
+                f"{t('nobody_on_duty', language)} {fmt_local(start, tz)}–{fmt_local(end, tz)}"
+            )
     errors, warnings = cache.roster_check(cache.config_dir())
     ahead = [text.removeprefix("roster.yaml: ") for text in errors + warnings]
     if ahead:  # holes in the holidays ahead, seen long before the night they open

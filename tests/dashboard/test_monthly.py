@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -27,10 +28,11 @@ from dashboard.monthly import (
     upgraded_ids,
 )
 from dashboard.monthly_report import build_monthly_report, summary_text, to_excel, to_pdf
-from dashboard.timeutil import SHANGHAI
 from domain.calendar import HolidayCalendar
 from storage.models import Complaint
 from tests.dashboard.seed import complaint, ingest
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 

@@ -4,14 +4,16 @@ webhook receiver: due on the 21st at 09:00, queued once across checks and restar
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dashboard.monthly import cycle_of
-from dashboard.timeutil import SHANGHAI
 from tests.conftest import Clock
 from tests.dashboard.test_monthly import _seed
 from tests.dashboard.test_weekly_job import HOOK, hook, rows, worker  # noqa: F401  (fixture)
 from worker.main import build_scheduler, notify_job
 from worker.monthly_job import due_at, last_closed_cycle, monthly_report_job
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 CLOSING_NINE = datetime(2026, 12, 21, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai on the 21st
 KEY = "monthly-report:2026-12:hook"

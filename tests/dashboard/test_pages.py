@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from alerts.notify.ack_links import sign_ack_token
 from config.settings import get_settings
 from dashboard.auth import hash_password
 from dashboard.settings import dashboard_settings
-from dashboard.timeutil import SHANGHAI, local_midnight
+from dashboard.timeutil import local_midnight
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine
 from storage.models import (
@@ -26,6 +27,8 @@ from storage.models import (
     WorkerHeartbeat,
 )
 from tests.dashboard.seed import complaint, ingest, seed_burst
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 XSS = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
 

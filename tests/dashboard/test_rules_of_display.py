@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,8 +12,10 @@ from dashboard import auth
 from dashboard.deadlines import add_days, decision_due, due_status
 from dashboard.health import lag_minutes, source_status, worker_alive
 from dashboard.i18n import STRINGS, channel_name, t
-from dashboard.timeutil import SHANGHAI, age_text, change_pct, local_midnight, previous_full_week
+from dashboard.timeutil import age_text, change_pct, local_midnight, previous_full_week
 from domain.calendar import WORKDAY, HolidayCalendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays

@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 
 from alerts.notify.delivery import batch_key
-from dashboard.timeutil import SHANGHAI
 from storage.installation import installation_id
 from storage.models import Notification
 from tests.conftest import Clock
@@ -26,6 +26,8 @@ from tests.notify.test_email import smtp  # noqa: F401  (the real aiosmtpd serve
 from worker.context import WorkerContext
 from worker.main import build_scheduler, notify_job
 from worker.weekly_job import due_at, queue_weekly_report, weekly_report_job
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 MONDAY_NINE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai
 KEY = "weekly-report:2026-11-16"

@@ -6,16 +6,19 @@ from __future__ import annotations
 import csv
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard.timeutil import SHANGHAI, local_midnight
+from dashboard.timeutil import local_midnight
 from storage.models import Alert, Complaint, ComplaintCount
 from tests.dashboard.seed import complaint, ingest
 from tests.e2e.conftest import ARTIFACTS, screenshot
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.e2e
 
