@@ -136,10 +136,11 @@ def cmd_who_is_on_call(args: argparse.Namespace) -> int:
 
     from alerts.notify.commands import parse_when, who_is_on_call
     from config.loader import ConfigError, load_config
+    from domain.calendar import HolidayCalendar
 
     try:
         config = load_config(get_settings().config_dir)
-        at = parse_when(args.at, datetime.now(UTC))
+        at = parse_when(args.at, datetime.now(UTC), HolidayCalendar(config.rules.calendar).tz)
     except (ConfigError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -366,7 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--config-dir", help="folder with the YAML files (default: RADAR_CONFIG_DIR)"
     )
     check.set_defaults(func=cmd_check_config)
-    who = sub.add_parser("who-is-on-call", help="who is on call now or at --at (Asia/Shanghai)")
+    who = sub.add_parser(
+        "who-is-on-call",
+        help="who is on call now or at --at (local time, rules.yaml calendar.timezone)",
+    )
     who.add_argument("--at", help="local date-time, e.g. 2027-02-06T00:30 (default: now)")
     who.set_defaults(func=cmd_who_is_on_call)
     test_notify = sub.add_parser("test-notify", help="send a test message through one channel")

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, text
 
 from config.settings import PROJECT_ROOT
+from storage import scratch
 from storage.db import make_engine
-from storage.migrate import upgrade_to_head
 
 POSTGRES_URL = os.environ.get(
     "RADAR_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -22,14 +22,7 @@ CACHE_DIR = PROJECT_ROOT / "data" / "bench"
 
 def postgres_reason() -> str | None:
     """None when the benchmark PostgreSQL answers, else why not (the figure is then skipped)."""
-    try:
-        probe = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with probe.connect() as conn:
-            conn.execute(text("select 1"))
-        probe.dispose()
-        return None
-    except Exception as exc:  # any connection problem means "not available here"
-        return f"{type(exc).__name__}: {exc}"[:200]
+    return scratch.postgres_unavailable(POSTGRES_URL)
 
 
 def postgres_version() -> str:
@@ -43,42 +36,19 @@ def postgres_version() -> str:
 
 
 def schema_engine(schema: str, **kwargs) -> Engine:
-    """An engine whose tables live in ``schema`` of the benchmark database.
-
-    The search path is in the URL itself, so processes given ``engine.url`` (the dashboard
-    benchmark's Streamlit app) read the same schema, not the database's public one.
-    """
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    return make_engine(url.render_as_string(hide_password=False), **kwargs)
+    """An engine whose tables live in ``schema`` of the benchmark database (see ``schema_url``)."""
+    return make_engine(scratch.schema_url(POSTGRES_URL, schema), **kwargs)
 
 
 @contextmanager
 def scratch_postgres(prefix: str = "bench") -> Iterator[Engine]:
     """A migrated empty schema of its own; dropped afterwards whatever happens."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = schema_engine(schema)
-    try:
-        upgrade_to_head(engine)
+    with scratch.scratch_postgres(POSTGRES_URL, prefix) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
 def scratch_sqlite(folder: Path) -> Iterator[Engine]:
     """A migrated SQLite file in ``folder`` (WAL, as in production); removed afterwards."""
-    path = folder / f"bench_{uuid.uuid4().hex[:10]}.db"
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        upgrade_to_head(engine)
+    with scratch.scratch_sqlite(folder / f"bench_{uuid.uuid4().hex[:10]}.db") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""Models for roster.yaml: people, teams, shifts and overrides (times in Asia/Shanghai).
+"""Models for roster.yaml: people, teams, shifts and overrides (local times: ``calendar.timezone``).
 
 Three roles form the escalation chain: ``oncall`` (值班) → ``manager`` (值班经理) → ``head`` (部门负责人).
 A shift names one person (``who``) or rotates daily through several (``rotate``: a list of people or

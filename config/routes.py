@@ -42,8 +42,8 @@ class Receiver(StrictModel):
 
 
 class TimeWindow(StrictModel):
-    """Days and a daily time range (Asia/Shanghai); ``to_time`` at or before ``from_time`` runs
-    overnight and belongs to the day it starts on."""
+    """Days and a daily time range (local: ``calendar.timezone``); ``to_time`` at or before
+    ``from_time`` runs overnight and belongs to the day it starts on."""
 
     days: list[DayKind] = Field(
         default_factory=lambda: cast("list[DayKind]", ["any"]), min_length=1

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from config.base import NAME_PATTERN, Dimension, StrictModel, require_unique
+from domain.calendar import DEFAULT_TIMEZONE
 from domain.vocabulary import CHANNELS
 
 
@@ -200,7 +201,7 @@ class HolidayEntry(StrictModel):
 class CalendarConfig(StrictModel):
     """Local time zone and holidays for years the chinesecalendar library does not cover yet."""
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     holidays: list[HolidayEntry] = Field(default_factory=list)
 
     @field_validator("timezone")

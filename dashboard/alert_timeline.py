@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import tzinfo
 from typing import Any, cast
 
 import pandas as pd
@@ -68,13 +69,15 @@ def sentence(kind: str, actor: str, message: str, lang: Lang) -> str:
     return f"{actor} {text}"
 
 
-def timeline(events: pd.DataFrame, names: Mapping[str, str], lang: Lang) -> pd.DataFrame:
+def timeline(
+    events: pd.DataFrame, names: Mapping[str, str], lang: Lang, tz: tzinfo
+) -> pd.DataFrame:
     """Two columns, time and what happened, oldest first (``events`` from alert_detail)."""
     when = "时间" if lang == "zh" else "Time"
     what = "经过" if lang == "zh" else "What happened"
     rows = [
         (
-            fmt_local(e.at, "%m-%d %H:%M:%S"),
+            fmt_local(e.at, tz, "%m-%d %H:%M:%S"),
             sentence(e.kind, actor_name(e.actor, names, lang), e.message, lang),
         )
         for e in cast("Iterable[Any]", events.itertuples(index=False))

@@ -12,26 +12,14 @@ from typing import Any
 
 from alerts.detect.findings import expected_text
 from dashboard.i18n import Lang, channel_name
-
-_DIMENSIONS_EN = {
-    "source": "Source",
-    "channel": "Channel",
-    "product_code": "Product",
-    "product_line": "Line",
-    "region": "Region",
-    "category": "Category",
-    "event_tag": "Event",
-    "branch": "Branch",
-    "keyword": "Keyword",
-    "cluster": "Text cluster",
-}
+from domain.dimensions import KEY_NAMES_EN
 
 
 def _key_en(key: Mapping[str, Any]) -> str:
     parts = []
     for dimension, value in key.items():
         shown = channel_name(str(value), "en") if dimension == "channel" else value
-        parts.append(f"{_DIMENSIONS_EN.get(dimension, dimension)} {shown or '—'}")
+        parts.append(f"{KEY_NAMES_EN.get(dimension, dimension)} {shown or '—'}")
     return " · ".join(parts)
 
 

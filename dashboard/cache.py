@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from config.loader import ConfigIssue, RadarConfig, check_config
-from config.rules import AccountabilityConfig
+from config.rules import AccountabilityConfig, CalendarConfig
 from config.settings import get_settings
 from dashboard import queries
 from dashboard.deadlines import DayMode
 from dashboard.monthly import Cycle, MonthlyReport
 from dashboard.monthly_report import build_monthly_report
 from dashboard.report import WeeklyReport, build_weekly_report
+from domain.calendar import HolidayCalendar
 from storage.db import make_engine, make_session_factory
 
 MAX_ENTRIES = 128
@@ -83,31 +84,47 @@ def slow(name: str, *args: Any) -> Any:
         database_unavailable(exc)
 
 
+@st.cache_resource(ttl=300, max_entries=4, show_spinner=False)
+def holiday_calendar(calendar: CalendarConfig) -> HolidayCalendar:
+    """One calendar per configured ``calendar`` section, so its day types stay cached."""
+    return HolidayCalendar(calendar)
+
+
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def _weekly(url: str, week_start: date) -> WeeklyReport:
-    return build_weekly_report(read_engine(url), week_start)
+def _weekly(url: str, week_start: date, calendar: CalendarConfig) -> WeeklyReport:
+    return build_weekly_report(read_engine(url), week_start, holiday_calendar(calendar))
 
 
-def weekly_report(week_start: date) -> WeeklyReport:
+def weekly_report(week_start: date, calendar: CalendarConfig) -> WeeklyReport:
     try:
-        return _weekly(database_url(), week_start)
+        return _weekly(database_url(), week_start, calendar)
     except (OperationalError, InterfaceError) as exc:
         database_unavailable(exc)
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def _monthly(
-    url: str, cycle: Cycle, config: AccountabilityConfig, now: datetime, mode: DayMode
+    url: str,
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    mode: DayMode,
+    calendar: CalendarConfig,
 ) -> MonthlyReport:
-    return build_monthly_report(read_engine(url), cycle, config, now, mode)
+    engine, days = read_engine(url), holiday_calendar(calendar)
+    return build_monthly_report(engine, cycle, config, now, mode, calendar=days)
 
 
 def monthly_report(
-    cycle: Cycle, config: AccountabilityConfig, now: datetime, mode: DayMode
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    mode: DayMode,
+    calendar: CalendarConfig,
 ) -> MonthlyReport:
     """``now`` (for overdue deadlines) should be floored to a few minutes so reruns share it."""
     try:
-        return _monthly(database_url(), cycle, config, now, mode)
+        return _monthly(database_url(), cycle, config, now, mode, calendar)
     except (OperationalError, InterfaceError) as exc:
         database_unavailable(exc)
 

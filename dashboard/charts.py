@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, cast
 
 import pandas as pd
@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from dashboard.alert_titles import alert_title
 from dashboard.i18n import Lang, channel_name, state_name, t
-from dashboard.timeutil import SHANGHAI, age_text
+from dashboard.timeutil import age_text
 from domain.severity import SEVERITY_SHORT, severity_style
 
 BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
@@ -55,8 +55,10 @@ def channel_trend_figure(
     height: int | None = 360,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    tz: tzinfo,
 ) -> go.Figure:
-    """One line per channel over 5-minute buckets (times shown in Asia/Shanghai).
+    """One line per channel over 5-minute buckets (times shown in ``tz``).
 
     A bucket without complaints has no count row; it is drawn as 0, not bridged by a line
     from the buckets either side. ``since``/``until`` extend the buckets to the whole window.
@@ -73,7 +75,7 @@ def channel_trend_figure(
         if until is not None:
             buckets = buckets[buckets < last]
         grid = grid.reindex(buckets, fill_value=0)
-        times = cast(pd.DatetimeIndex, grid.index).tz_convert(SHANGHAI)
+        times = cast(pd.DatetimeIndex, grid.index).tz_convert(tz)
         for i, channel in enumerate(sorted(grid.columns)):
             fig.add_trace(
                 go.Scatter(
@@ -208,12 +210,14 @@ def evidence_figure(
     started_at: datetime | None,
     labels: Mapping[str, str],
     height: int = 320,
+    *,
+    tz: tzinfo,
 ) -> go.Figure:
     """The alert's count and its expectation in one unit: complaints per rule window, drawn
     as a line over time against the expected level for that window (5-minute bars beside it
     would peak far below a 24-hour expectation and look as if nothing crossed)."""
     counts = window_counts(trend, window_minutes)
-    times = cast(pd.DatetimeIndex, counts.index).tz_convert(SHANGHAI)
+    times = cast(pd.DatetimeIndex, counts.index).tz_convert(tz)
     fig = go.Figure(
         go.Scatter(
             x=times, y=counts.to_numpy(), mode="lines", line={"color": "#3e9bff", "width": 3},
@@ -229,7 +233,7 @@ def evidence_figure(
             )
         )  # fmt: skip
     if started_at is not None:
-        x = started_at.astimezone(SHANGHAI)
+        x = started_at.astimezone(tz)
         fig.add_shape(
             type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
             line={"color": "#e5484d", "dash": "dash", "width": 2},
@@ -257,14 +261,14 @@ def comparison_figure(
     return _layout(fig, title, height)
 
 
-def throughput_figure(frame: pd.DataFrame, title: str = "", height: int = 300) -> go.Figure:
-    """Records per hour per source, stacked."""
+def throughput_figure(
+    frame: pd.DataFrame, title: str = "", height: int = 300, *, tz: tzinfo
+) -> go.Figure:
+    """Records per hour (of ``tz``) per source, stacked."""
     fig = go.Figure()
     if not frame.empty:
         hourly = frame.assign(
-            hour=pd.to_datetime(frame["bucket_start"], utc=True)
-            .dt.tz_convert(SHANGHAI)
-            .dt.floor("h")
+            hour=pd.to_datetime(frame["bucket_start"], utc=True).dt.tz_convert(tz).dt.floor("h")
         )
         hourly = hourly.groupby(["hour", "source"], as_index=False)["count"].sum()
         for i, (source, part) in enumerate(hourly.groupby("source", sort=True)):

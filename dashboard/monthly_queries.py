@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.deadlines import DayMode, decision_due
 from dashboard.queries import local_day
-from dashboard.timeutil import SHANGHAI
+from domain.calendar import HolidayCalendar
 from storage.models import Complaint
 
 COUNT_COLUMNS = ["branch", "channel", "received", "counted", "repeat", "multichannel"]
@@ -85,7 +85,12 @@ def branch_totals(engine: Engine, since: datetime, until: datetime) -> dict[str,
 
 
 def overdue_by_branch(
-    engine: Engine, since: datetime, until: datetime, now: datetime, mode: DayMode
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    mode: DayMode,
+    calendar: HolidayCalendar,
 ) -> dict[str, int]:
     """Undecided complaints past their decision deadline at ``now``, per branch. Grouped by
     receipt day and extension level in SQL: a deadline depends on nothing else."""
@@ -105,7 +110,7 @@ def overdue_by_branch(
     out: Counter[str] = Counter()
     for branch, received_day, level, count in rows:
         received = pd.Timestamp(received_day).date()
-        noon = datetime(received.year, received.month, received.day, 12, tzinfo=SHANGHAI)
-        if decision_due(noon, int(level), mode) < now:
+        noon = datetime(received.year, received.month, received.day, 12, tzinfo=calendar.tz)
+        if decision_due(noon, int(level), mode, calendar) < now:
             out[branch] += int(count)
     return dict(out)

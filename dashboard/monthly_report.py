@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
@@ -31,6 +31,7 @@ from dashboard.monthly import (
 )
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import day_start
+from domain.calendar import HolidayCalendar
 
 SUMMARY_HEADERS = (
     "m_branch",
@@ -48,9 +49,9 @@ SUMMARY_HEADERS = (
 )
 
 
-def span(cycle: Cycle) -> tuple[datetime, datetime]:
+def span(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
     """The cycle as UTC instants [local midnight of its first day, of the day after its last)."""
-    return day_start(cycle.start), day_start(cycle.end + timedelta(days=1))
+    return day_start(cycle.start, tz), day_start(cycle.end + timedelta(days=1), tz)
 
 
 def build_monthly_report(
@@ -59,8 +60,10 @@ def build_monthly_report(
     config: AccountabilityConfig,
     now: datetime,
     mode: DayMode = "calendar",
+    *,
+    calendar: HolidayCalendar,
 ) -> MonthlyReport:
-    since, until = span(cycle)
+    since, until = span(cycle, calendar.tz)
     window = timedelta(days=config.upgrade_window_days)
     escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
     upgraded = upgraded_ids(escalations, config.channel_levels, window)
@@ -70,10 +73,10 @@ def build_monthly_report(
     summary, by_channel = tally(
         mq.branch_channel_counts(engine, since, until),
         cast("dict[str, int]", in_cycle.groupby("branch").size().to_dict()),
-        mq.overdue_by_branch(engine, since, until, now, mode),
+        mq.overdue_by_branch(engine, since, until, now, mode, calendar),
         config.weights,
-        mq.branch_totals(engine, *span(previous)),
-        mq.branch_totals(engine, *span(last_year)),
+        mq.branch_totals(engine, *span(previous, calendar.tz)),
+        mq.branch_totals(engine, *span(last_year, calendar.tz)),
     )
     return MonthlyReport(cycle, previous, last_year, summary, by_channel, dict(config.weights))
 

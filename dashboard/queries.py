@@ -20,6 +20,7 @@ from alerts.detect.findings import alert_start
 from alerts.state.silences import active_silences, alert_labels, matches
 from config.settings import DISPLAY_TIMEZONE
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
+from domain.dimensions import ATTRIBUTE_DIMENSIONS
 from domain.states import ACTIVE_ALERT_STATES
 from storage.models import (
     Alert,
@@ -33,7 +34,7 @@ from storage.models import (
 )
 from storage.queries import window_counts
 
-COUNT_DIMENSIONS = ("channel", "product_code", "product_line", "region", "category", "event_tag")
+COUNT_DIMENSIONS = ATTRIBUTE_DIMENSIONS
 WEEK = timedelta(days=7)
 
 

@@ -19,10 +19,18 @@ from dashboard import queries
 from dashboard.i18n import Lang, channel_name, severity_name, t
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import change_pct, day_start
+from domain.calendar import HolidayCalendar
 from domain.severity import SEVERITY_SHORT
 
 PERIODS = ("this", "prev", "last_year")
-DIMENSIONS = ("category", "channel", "product_line", "region")
+# The dimensions the weekly report breaks totals down by, with their section titles (i18n keys).
+DIMENSION_KEYS = {
+    "category": "by_category",
+    "channel": "by_channel",
+    "product_line": "by_product_line",
+    "region": "by_region",
+}
+DIMENSIONS = tuple(DIMENSION_KEYS)
 
 
 @dataclass(frozen=True)
@@ -52,9 +60,13 @@ def period_starts(week_start: date) -> dict[str, date]:
     }
 
 
-def build_weekly_report(engine: Engine, week_start: date, top: int = 10) -> WeeklyReport:
+def build_weekly_report(
+    engine: Engine, week_start: date, calendar: HolidayCalendar, top: int = 10
+) -> WeeklyReport:
+    """The local week from ``week_start`` (a Monday) against the one before and a year before."""
     starts = period_starts(week_start)
-    spans = {p: (day_start(d), day_start(d + timedelta(days=7))) for p, d in starts.items()}
+    tz = calendar.tz
+    spans = {p: (day_start(d, tz), day_start(d + timedelta(days=7), tz)) for p, d in starts.items()}
     by_dimension = {}
     for dimension in DIMENSIONS:
         merged: pd.DataFrame | None = None
@@ -90,12 +102,6 @@ def _pct(current: int, previous: int) -> str:
     return f"{(current - previous) / previous * 100:+.1f}%"
 
 
-DIMENSION_KEYS = {
-    "category": "by_category",
-    "channel": "by_channel",
-    "product_line": "by_product_line",
-    "region": "by_region",
-}
 PERIOD_KEYS = {"this": "this_week", "prev": "prev_week", "last_year": "last_year"}
 Cell = int | float | None  # None: no data for that period (never a fake 0)
 

@@ -1,37 +1,34 @@
-"""Time helpers: stored in UTC, shown in Asia/Shanghai; days and weeks begin at Shanghai midnight."""
+"""Time helpers: stored in UTC; shown, and cut into days and weeks, in ``tz``: the configured
+``rules.yaml`` ``calendar.timezone`` (``HolidayCalendar.tz``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 
-def local_midnight(moment: datetime) -> datetime:
-    """The UTC instant of midnight (Asia/Shanghai) on the local day holding ``moment``."""
-    day = moment.astimezone(SHANGHAI).date()
-    return day_start(day)
+def local_midnight(moment: datetime, tz: tzinfo) -> datetime:
+    """The UTC instant of midnight on the local day holding ``moment``."""
+    return day_start(moment.astimezone(tz).date(), tz)
 
 
-def day_start(day: date) -> datetime:
-    """Midnight of a Shanghai calendar day, as a UTC instant."""
-    return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+def day_start(day: date, tz: tzinfo) -> datetime:
+    """Midnight of a local calendar day, as a UTC instant."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def previous_full_week(now: datetime) -> date:
-    """The Monday of the last complete week (Shanghai), which a Monday report covers."""
-    return monday_of(now.astimezone(SHANGHAI).date()) - timedelta(days=7)
+def previous_full_week(now: datetime, tz: tzinfo) -> date:
+    """The Monday of the last complete local week, which a Monday report covers."""
+    return monday_of(now.astimezone(tz).date()) - timedelta(days=7)
 
 
-def fmt_local(moment: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
+def fmt_local(moment: datetime | None, tz: tzinfo, pattern: str = "%m-%d %H:%M") -> str:
     if moment is None or moment != moment:  # None, or pandas NaT (never equal to itself)
         return "—"
-    return moment.astimezone(SHANGHAI).strftime(pattern)
+    return moment.astimezone(tz).strftime(pattern)
 
 
 def age_text(delta: timedelta, lang: str = "zh") -> str:

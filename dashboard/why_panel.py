@@ -3,6 +3,8 @@ its earliest complaints (``alerts/detect/why.py``), under its summary on the inc
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import pandas as pd
 import streamlit as st
 
@@ -17,15 +19,15 @@ from domain.vocabulary import CHANNELS
 LABELS_EN = {"category": "Category", "region": "Region", "channel": "Channel", "branch": "Branch"}
 
 
-def render_why(alert_id: int, user: User | None, language: Lang) -> None:
+def render_why(alert_id: int, user: User | None, language: Lang, tz: tzinfo) -> None:
     """The panel; a failure here is logged and said in a line, the incident page goes on."""
     try:
-        _render(alert_id, user, language)
+        _render(alert_id, user, language, tz)
     except Exception as exc:
         show_failure("why panel", exc)
 
 
-def _render(alert_id: int, user: User | None, language: Lang) -> None:
+def _render(alert_id: int, user: User | None, language: Lang, tz: tzinfo) -> None:
     result = cache.why(alert_id)
     if result is None:
         return
@@ -81,7 +83,7 @@ def _render(alert_id: int, user: User | None, language: Lang) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    t("received_at", language): [fmt_local(r["received_at"]) for r in earliest],
+                    t("received_at", language): [fmt_local(r["received_at"], tz) for r in earliest],
                     t("text", language): [r["text"] for r in earliest],
                 }
             ),

@@ -8,7 +8,7 @@ Spring Festival, announced each November). Without either, Saturday and Sunday a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -34,6 +34,12 @@ class CalendarSettings(Protocol):
     def timezone(self) -> str: ...
     @property
     def holidays(self) -> Sequence[HolidayEntry]: ...
+
+
+def zone_name(tz: tzinfo) -> str:
+    """How a message names local time: 北京时间 for Asia/Shanghai, otherwise the zone's name."""
+    key = getattr(tz, "key", None) or str(tz)
+    return "北京时间" if key == DEFAULT_TIMEZONE else key
 
 
 WORKDAY, RESTDAY, HOLIDAY = 0, 1, 2

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.dimensions import DIMENSIONS
 from domain.states import AlertState, NotificationStatus
 from storage.types import JSONType, UTCDateTime
 
@@ -96,16 +97,7 @@ INGESTED_COLUMNS = (
     "branch",
 )
 # complaint_counts' key besides bucket_start: what every count is broken down by.
-COUNT_DIMENSIONS = (
-    "source",
-    "channel",
-    "product_code",
-    "product_line",
-    "region",
-    "category",
-    "event_tag",
-    "branch",
-)
+COUNT_DIMENSIONS = DIMENSIONS
 
 
 class ComplaintCount(Base):

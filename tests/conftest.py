@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade_to_head
+from storage.db import make_session_factory
+from storage.scratch import postgres_unavailable, scratch_postgres, scratch_sqlite
 
 # The suite gates every commit, so its fuzz examples are the same on every run ("repeatable").
 # HYPOTHESIS_PROFILE=explore draws fresh random examples, for hunting new failures by hand.
@@ -27,27 +26,15 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("RADAR_REQUIRE_POSTGRES") == "1"
 
 
-def _postgres_available() -> str | None:
-    """None when reachable, else the reason (printed with the skip)."""
-    try:
-        probe = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with probe.connect() as conn:
-            conn.execute(text("select 1"))
-        probe.dispose()
-        return None
-    except Exception as exc:  # any connection problem means "not available here"
-        return f"PostgreSQL at {POSTGRES_URL} unavailable: {type(exc).__name__}: {exc}"[:300]
-
-
-_PG_REASON = _postgres_available()
+_UNAVAILABLE = postgres_unavailable(POSTGRES_URL)
+# None when reachable, else the reason (printed with the skip)
+_PG_REASON = _UNAVAILABLE and f"PostgreSQL at {POSTGRES_URL} unavailable: {_UNAVAILABLE}"
 
 
 @pytest.fixture
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'radar.db'}")
-    upgrade_to_head(engine)
-    yield engine
-    engine.dispose()
+    with scratch_sqlite(tmp_path / "radar.db") as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -57,17 +44,8 @@ def postgres_engine() -> Iterator[Engine]:
         if REQUIRE_POSTGRES:
             pytest.fail(_PG_REASON)
         pytest.skip(_PG_REASON)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, pool_pre_ping=True)  # survives a server restart
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade_to_head(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_postgres(POSTGRES_URL, "t") as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -9,7 +9,7 @@ sending it twice. A first deployment does not send a cycle closed long before it
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -18,7 +18,8 @@ from alerts.notify.channels import Attachment
 from dashboard.monthly import Cycle, cycle_of, previous_cycle
 from dashboard.monthly_report import build_monthly_report, summary_text, to_excel
 from dashboard.settings import dashboard_settings
-from dashboard.timeutil import SHANGHAI, day_start
+from dashboard.timeutil import day_start
+from domain.calendar import HolidayCalendar
 from worker.weekly_job import ReportMessage, queue_report
 
 if TYPE_CHECKING:
@@ -31,14 +32,14 @@ KEY_PREFIX = "monthly-report:"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def due_at(cycle: Cycle) -> datetime:
+def due_at(cycle: Cycle, tz: tzinfo) -> datetime:
     """09:00 local on the cycle's closing day (the day after its last day)."""
-    return day_start(cycle.closing_day) + SEND_AT
+    return day_start(cycle.closing_day, tz) + SEND_AT
 
 
-def last_closed_cycle(now: datetime, start_day: int) -> Cycle:
+def last_closed_cycle(now: datetime, start_day: int, tz: tzinfo) -> Cycle:
     """The most recent cycle whose last day is over at ``now``."""
-    return previous_cycle(cycle_of(now.astimezone(SHANGHAI).date(), start_day), start_day)
+    return previous_cycle(cycle_of(now.astimezone(tz).date(), start_day), start_day)
 
 
 def report_key(cycle: Cycle, channel: str) -> str:
@@ -50,18 +51,20 @@ def queue_monthly_report(ctx: WorkerContext) -> int:
     queued; returns the rows queued."""
     now = ctx.clock()
     config = ctx.config.rules.accountability
-    cycle = last_closed_cycle(now, config.cycle_start_day)
+    calendar = HolidayCalendar(ctx.config.rules.calendar)
+    cycle = last_closed_cycle(now, config.cycle_start_day, calendar.tz)
 
     def build() -> ReportMessage:
-        report = build_monthly_report(
-            ctx.engine, cycle, config, now, dashboard_settings().deadline_days
-        )
+        mode = dashboard_settings().deadline_days
+        report = build_monthly_report(ctx.engine, cycle, config, now, mode, calendar=calendar)
         head, _, body = summary_text(report).partition("\n")
         name = f"投诉雷达月度考核-{cycle.name}.xlsx"
         return ReportMessage(head, body, "/monthly", Attachment(name, XLSX, to_excel(report)))
 
     keys = {name: report_key(cycle, name) for name in ctx.channels}
-    return queue_report(ctx, KEY_PREFIX, keys, due_at(cycle), FIRST_REPORT_GRACE, build)
+    return queue_report(
+        ctx, KEY_PREFIX, keys, due_at(cycle, calendar.tz), FIRST_REPORT_GRACE, build
+    )
 
 
 def monthly_report_job(ctx: WorkerContext) -> None:

@@ -1,4 +1,4 @@
-"""The Monday 09:00 (Asia/Shanghai) report: last week's summary and Excel file, queued once.
+"""The Monday 09:00 (local, ``rules.yaml`` ``calendar.timezone``) report: last week's summary and Excel file, queued once.
 
 Not a cron job: a cron fire missed while the worker is down is gone after a restart. Instead a
 check runs at start-up and every few minutes and, once Monday 09:00 of the current week has
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -27,6 +27,7 @@ from alerts.notify.outbox import message_payload, queue_message, queued_keys
 from alerts.notify.roster import receiver_for
 from dashboard.report import build_weekly_report, summary_text, to_excel
 from dashboard.timeutil import day_start, previous_full_week
+from domain.calendar import HolidayCalendar
 from storage.db import session_scope
 from storage.models import Notification
 
@@ -34,16 +35,16 @@ if TYPE_CHECKING:
     from worker.context import WorkerContext
 
 log = logging.getLogger("radar.weekly")
-SEND_AT = timedelta(hours=9)  # after Shanghai midnight on Monday
+SEND_AT = timedelta(hours=9)  # after local midnight on Monday
 CHECK_EVERY_MINUTES = 5
 FIRST_REPORT_GRACE = timedelta(hours=12)  # a Monday deployment still sends that day's report
 KEY_PREFIX = "weekly-report:"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def due_at(week: date) -> datetime:
-    """When the report on ``week`` (a Monday) is due: 09:00 Shanghai the Monday after."""
-    return day_start(week + timedelta(days=7)) + SEND_AT
+def due_at(week: date, tz: tzinfo) -> datetime:
+    """When the report on ``week`` (a Monday) is due: 09:00 local the Monday after."""
+    return day_start(week + timedelta(days=7), tz) + SEND_AT
 
 
 def report_key(week: date, channel: str) -> str:
@@ -90,7 +91,8 @@ def queue_report(
     message = build()
     link = f"{ctx.dashboard_url.rstrip('/')}{message.path}"
     payload = message_payload(message.title, message.body, link, (message.attachment,))
-    person, _gap = receiver_for(ctx.config.roster, now)
+    tz = HolidayCalendar(ctx.config.rules.calendar).tz
+    person, _gap = receiver_for(ctx.config.roster, now, tz)
     queued = 0
     with session_scope(ctx.factory) as session:
         for name in missing:
@@ -103,16 +105,17 @@ def queue_report(
 def queue_weekly_report(ctx: WorkerContext) -> int:
     """Queue last week's report on every channel where it is due and not yet queued; returns
     the rows queued (0 before Monday 09:00, and on every check after the first)."""
-    week = previous_full_week(ctx.clock())
+    calendar = HolidayCalendar(ctx.config.rules.calendar)
+    week = previous_full_week(ctx.clock(), calendar.tz)
 
     def build() -> ReportMessage:
-        report = build_weekly_report(ctx.engine, week)
+        report = build_weekly_report(ctx.engine, week, calendar)
         head, _, body = summary_text(report).partition("\n")
         name = f"投诉雷达周报-{week.isoformat()}.xlsx"
         return ReportMessage(head, body, "/weekly", Attachment(name, XLSX, to_excel(report)))
 
     keys = {name: report_key(week, name) for name in ctx.channels}
-    return queue_report(ctx, KEY_PREFIX, keys, due_at(week), FIRST_REPORT_GRACE, build)
+    return queue_report(ctx, KEY_PREFIX, keys, due_at(week, calendar.tz), FIRST_REPORT_GRACE, build)
 
 
 def weekly_report_job(ctx: WorkerContext) -> None:

@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from domain.calendar import DEFAULT_TIMEZONE
+from domain.dimensions import DIMENSIONS
+
 REQUIRED_COLUMNS = (
     "id", "received_at", "channel", "product_code", "product_name", "product_line", "region",
     "category", "event_tag", "text",
@@ -92,7 +95,9 @@ def read_text_csv(path: Path, what: str) -> pd.DataFrame:
         raise BacktestInputError(f"无法读取 CSV / cannot read {path}: {exc}") from None
 
 
-def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.DataFrame, LoadReport]:
+def load_complaints(
+    path: Path, timezone: str = DEFAULT_TIMEZONE
+) -> tuple[pd.DataFrame, LoadReport]:
     """The CSV as a frame with tz-aware ``received_at``; extra columns are kept but unused."""
     frame = read_text_csv(path, "投诉文件")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -127,14 +132,11 @@ def load_complaints(path: Path, timezone: str = "Asia/Shanghai") -> tuple[pd.Dat
 
 
 # key columns a count file may carry (the stored counts' dimensions) and a name for the product
-COUNT_KEY_COLUMNS = (
-    "source", "channel", "product_code", "product_name", "product_line", "region", "category",
-    "event_tag", "branch",
-)  # fmt: skip
+COUNT_KEY_COLUMNS = (*DIMENSIONS, "product_name")
 
 
 def load_counts(
-    path: Path, timezone: str = "Asia/Shanghai", interval: timedelta = timedelta(minutes=5)
+    path: Path, timezone: str = DEFAULT_TIMEZONE, interval: timedelta = timedelta(minutes=5)
 ) -> tuple[pd.DataFrame, LoadReport]:
     """A count CSV (``interval_start``, ``count`` and key columns) as a weighted complaint frame.
 

@@ -21,9 +21,8 @@ import pandas as pd
 
 from alerts.detect.id_cursor import IdCursor
 from alerts.detect.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
-from storage.models import COUNT_DIMENSIONS
+from domain.dimensions import DIMENSIONS
 
-DIMENSIONS = COUNT_DIMENSIONS  # what the stored counts are broken down by
 _NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REBUILD_ROWS = 4096  # a window that moved by more rows than this is counted afresh (bincount)

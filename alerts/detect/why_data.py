@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.detect.why import Why, explain
+from domain.dimensions import ATTRIBUTE_DIMENSIONS
 from storage.models import Alert, Complaint
 
 BASELINE_DAYS = 28
@@ -20,7 +21,7 @@ BASELINE_LIMIT = 2_000
 ALERT_LIMIT = 500
 ROW_COLUMNS = ("id", "received_at", "text", "category", "region", "channel", "branch")
 # Key dimensions stored on complaints: the baseline is the same key's complaints.
-KEY_COLUMNS = ("product_code", "product_line", "region", "channel", "category", "event_tag")
+KEY_COLUMNS = ATTRIBUTE_DIMENSIONS
 
 
 def _rows(session: Session, query) -> list[dict]:

@@ -12,21 +12,13 @@ from typing import Protocol
 
 from alerts.notify.message import Notice, render_text
 from config.models import LogChannel
+from config.roster import Person
 
 log = logging.getLogger("radar.notify")
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """The person a message is for (from the roster); group robots @-mention them."""
-
-    id: str
-    name: str
-    phone: str = ""
-    email: str = ""
-    wecom_id: str = ""
-    dingtalk_id: str = ""
-    feishu_id: str = ""
+# The person a message is for: a roster person; group robots @-mention them.
+Recipient = Person
 
 
 @dataclass(frozen=True)

@@ -3,40 +3,42 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from alerts.notify.channels import DeliveryError, OutgoingMessage, Recipient
 from alerts.notify.message import Notice
 from alerts.notify.registry import build_channel
-from alerts.notify.roster import SHANGHAI, on_call, receiver_for, roster_gaps
+from alerts.notify.roster import on_call, receiver_for, roster_gaps
 from alerts.notify.roster_periods import check_periods, merged, names_of
 from config.loader import RadarConfig
 from config.roster import ROLE_LABELS, ROLES
+from domain.calendar import HolidayCalendar, zone_name
 
 
-def parse_when(text: str | None, now: datetime) -> datetime:
-    """``--at``: ISO date-time, local Shanghai time unless an offset is given; default now."""
+def parse_when(text: str | None, now: datetime, tz: tzinfo) -> datetime:
+    """``--at``: ISO date-time, local time in ``tz`` unless an offset is given; default now."""
     if not text:
         return now
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"--at {text!r}: use a date-time like 2027-02-06T00:30") from None
-    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def who_is_on_call(config: RadarConfig, at: datetime) -> str:
     """Who holds each role at ``at``, with phone numbers, and what happens on a gap."""
-    lines = [f"{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）值班："]
+    tz = HolidayCalendar(config.rules.calendar).tz
+    lines = [f"{at.astimezone(tz):%Y-%m-%d %H:%M}（{zone_name(tz)}）值班："]
     for role in ROLES:
-        person = on_call(config.roster, at, role)
+        person = on_call(config.roster, at, tz, role)
         label = ROLE_LABELS[role]
         if person is None:
             lines.append(f"  {label}：无人值班")
         else:
             phone = f" {person.phone}" if person.phone else ""
             lines.append(f"  {label}：{person.name}（{person.id}）{phone}")
-    person, gap = receiver_for(config.roster, at, 0)
+    person, gap = receiver_for(config.roster, at, tz, 0)
     if gap:
         who = f"默认接收人 {person.name}" if person else "无人（请配置 default_receiver）"
         lines.append(f"  值班表空缺，告警将发给：{who}")
@@ -50,9 +52,10 @@ def roster_findings(config: RadarConfig, now: datetime) -> tuple[list[str], list
     errors: list[str] = []
     warnings: list[str] = []
     periods = check_periods(config.rules.calendar, now)
+    tz = HolidayCalendar(config.rules.calendar).tz
     for role in ROLES:
         for span_start, span_end in merged(periods):
-            for start, stop in roster_gaps(config.roster, span_start, span_end, role):
+            for start, stop in roster_gaps(config.roster, span_start, span_end, tz, role):
                 names = names_of(periods, start, stop)
                 during = f"（{'、'.join(names)}）" if names else ""
                 text = (
@@ -72,10 +75,8 @@ def send_test(config: RadarConfig, channel_name: str, now: datetime, dashboard_u
     if channel_config is None:
         names = ", ".join(c.name for c in config.channels.channels)
         raise DeliveryError(f"unknown channel {channel_name!r}; declared: {names}")
-    person, _ = receiver_for(config.roster, now, 0)
-    recipient = (
-        Recipient(**person.model_dump()) if person else Recipient(id="test", name="测试接收人")
-    )
+    person, _ = receiver_for(config.roster, now, HolidayCalendar(config.rules.calendar).tz, 0)
+    recipient = person or Recipient(id="test", name="测试接收人")
     notice = Notice(items=[], dashboard_url=dashboard_url, receiver_name=recipient.name, test=True)
     key = f"test:{channel_name}:{now.isoformat()}:{uuid.uuid4().hex}"  # never one of a page
     build_channel(channel_config).send(

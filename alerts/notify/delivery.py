@@ -19,7 +19,7 @@ import hashlib
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +42,7 @@ from alerts.notify.outbox import MESSAGE, message_from_payload
 from alerts.notify.recheck import cancel_outdated
 from alerts.state.transition import record_note
 from config.loader import RadarConfig
+from domain.calendar import HolidayCalendar
 from domain.states import ACTIVE_ALERT_STATES, AlertState, EventKind, NotificationStatus
 from domain.vocabulary import CHANNELS
 from storage.db import session_scope
@@ -80,9 +81,9 @@ class Outcome:
 
 def _recipient(config: RadarConfig, person_id: str) -> Recipient:
     person = next((p for p in config.roster.people if p.id == person_id), None)
-    if person is None:
-        return Recipient(id=person_id, name=person_id)
-    return Recipient(**person.model_dump())
+    if person is None:  # no longer in the roster, or nobody (a report): a name, nothing to reach
+        return Recipient.model_construct(id=person_id, name=person_id)
+    return person
 
 
 def _where(session: Session, alert: Alert) -> str:
@@ -136,7 +137,7 @@ def _related(session: Session, alert: Alert) -> list[Alert]:
 
 
 def _item(
-    session: Session, row: Notification, alert: Alert, dashboard: str, now: datetime
+    session: Session, row: Notification, alert: Alert, dashboard: str, now: datetime, tz: tzinfo
 ) -> NoticeItem:
     acknowledgeable = row.alert_state == AlertState.FIRING and alert.state == AlertState.FIRING
     related = _related(session, alert) if row.alert_state != AlertState.RESOLVED else []
@@ -149,7 +150,7 @@ def _item(
         expected=alert.expected,
         where=_where(session, alert),
         expected_label="阈值" if alert.rule_kind == "threshold" else "预期",
-        since=alert_start(alert.evidence, alert.fired_at or alert.started_at),
+        since=alert_start(alert.evidence, alert.fired_at or alert.started_at).astimezone(tz),
         detail_url=f"{dashboard.rstrip('/')}/alerts?alert={alert.id}",
         ack_url=ack_url(dashboard, alert.id, row.receiver, now) if acknowledgeable else "",
         reason=row.message.split("（", 1)[0] if row.alert_state != AlertState.RESOLVED else "",
@@ -172,7 +173,8 @@ def build_message(
     pairs = sorted(
         ((r, a) for r, a in pairs if a is not None), key=lambda p: (p[1].severity, p[1].id)
     )
-    items = [_item(session, row, alert, dashboard, now) for row, alert in pairs]
+    tz = HolidayCalendar(config.rules.calendar).tz
+    items = [_item(session, row, alert, dashboard, now, tz) for row, alert in pairs]
     recipient = _recipient(config, rows[0].receiver)
     notes = {row.message.split("（", 1)[1].rstrip("）") for row in rows if "（" in row.message}
     notice = Notice(

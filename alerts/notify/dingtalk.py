@@ -12,18 +12,13 @@ import hmac
 import time
 from urllib.parse import quote_plus
 
-import httpx
-
-from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
-from alerts.notify.http import env_value, post_json
+from alerts.notify.channels import OutgoingMessage
+from alerts.notify.http import env_value
 from alerts.notify.message import render_markdown
-from alerts.notify.ratelimit import SlidingWindowLimiter
+from alerts.notify.robot import RobotNotifier
 from config.models import DingTalkChannel
 
 MARKDOWN_LIMIT = 20000  # bytes of the markdown text
-RATE_LIMIT_CODES = {130101}  # send too fast, exceed 20 times per minute
-# 310000: sign not match / keyword missing / IP not allowed; 300001: invalid access_token
-PERMANENT_CODES = {310000, 300001}
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -39,28 +34,17 @@ def signed_url(url: str, secret: str, timestamp_ms: int) -> str:
     return f"{url}{joiner}timestamp={timestamp_ms}&sign={dingtalk_sign(secret, timestamp_ms)}"
 
 
-class DingTalkNotifier:
-    supports_idempotency = False
-
-    def __init__(
-        self,
-        config: DingTalkChannel,
-        client: httpx.Client | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-    ) -> None:
-        self.name = config.name
-        self.config = config
-        self.client = client or httpx.Client(timeout=config.timeout_seconds)
-        self.limiter = limiter or SlidingWindowLimiter([(20, 60.0)])
+class DingTalkNotifier(RobotNotifier):
+    config: DingTalkChannel
+    rate_limit_codes = frozenset({130101})  # send too fast, exceed 20 times per minute
+    # 310000: sign not match / keyword missing / IP not allowed; 300001: invalid access_token
+    permanent_codes = frozenset({310000, 300001})
 
     def send(self, message: OutgoingMessage) -> None:
         url = env_value(self.config.url_env, "DingTalk robot URL")
         if self.config.secret_env:
             secret = env_value(self.config.secret_env, "DingTalk signing secret")
             url = signed_url(url, secret, int(time.time() * 1000))
-        wait = self.limiter.acquire()
-        if wait > 0:
-            raise RateLimited(f"{self.name}: 20 messages per minute reached", retry_after=wait)
         phone = "" if message.notice.resolved_only else message.recipient.phone  # no @ to recover
         # DingTalk shows the mention only when "@mobile" also appears in the text.
         text = render_markdown(message.notice, MARKDOWN_LIMIT, mention=f"@{phone}" if phone else "")
@@ -69,11 +53,4 @@ class DingTalkNotifier:
             "markdown": {"title": message.notice.title, "text": text},
             "at": {"atMobiles": [phone] if phone else [], "isAtAll": False},
         }
-        reply = post_json(self.client, self.config, url, body)
-        code = reply.get("errcode", 0)
-        if code in RATE_LIMIT_CODES:
-            raise RateLimited(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
-        if code in PERMANENT_CODES:
-            raise PermanentError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
-        if code != 0:
-            raise DeliveryError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
+        self.post(url, body)

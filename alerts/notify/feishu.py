@@ -12,18 +12,15 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
-import httpx
-
-from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
-from alerts.notify.http import env_value, post_json
+from alerts.notify.channels import OutgoingMessage
+from alerts.notify.http import env_value
 from alerts.notify.message import render_text
-from alerts.notify.ratelimit import SlidingWindowLimiter
+from alerts.notify.robot import RobotNotifier
 from config.models import FeishuChannel
 
 BODY_LIMIT = 20 * 1024  # bytes of the request body
-RATE_LIMIT_CODES = {11232, 9499}  # frequency limited; too many requests
-PERMANENT_CODES = {19021}  # sign match fail (wrong secret)
 
 
 def feishu_sign(secret: str, timestamp_s: int) -> str:
@@ -42,19 +39,16 @@ def _post_content(message: OutgoingMessage, text_limit: int) -> dict:
     return {"post": {"zh_cn": {"title": title, "content": lines}}}
 
 
-class FeishuNotifier:
-    supports_idempotency = False
+class FeishuNotifier(RobotNotifier):
+    config: FeishuChannel
+    limits = ((100, 60.0), (5, 1.0))
+    limit_reached = "Feishu rate limit reached"
+    code_field, text_field = "code", "msg"
+    rate_limit_codes = frozenset({11232, 9499})  # frequency limited; too many requests
+    permanent_codes = frozenset({19021})  # sign match fail (wrong secret)
 
-    def __init__(
-        self,
-        config: FeishuChannel,
-        client: httpx.Client | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-    ) -> None:
-        self.name = config.name
-        self.config = config
-        self.client = client or httpx.Client(timeout=config.timeout_seconds)
-        self.limiter = limiter or SlidingWindowLimiter([(100, 60.0), (5, 1.0)])
+    def reply_code(self, reply: dict) -> Any:
+        return reply.get("code", reply.get("StatusCode", 0))
 
     def body(self, message: OutgoingMessage, secret: str | None, timestamp_s: int) -> dict:
         """The request body, shrunk until it fits the platform's size limit."""
@@ -77,16 +71,4 @@ class FeishuNotifier:
             if self.config.secret_env
             else None
         )
-        wait = self.limiter.acquire()
-        if wait > 0:
-            raise RateLimited(f"{self.name}: Feishu rate limit reached", retry_after=wait)
-        reply = post_json(
-            self.client, self.config, url, self.body(message, secret, int(time.time()))
-        )
-        code = reply.get("code", reply.get("StatusCode", 0))
-        if code in RATE_LIMIT_CODES:
-            raise RateLimited(f"{self.name}: code {code} {reply.get('msg', '')}"[:300])
-        if code in PERMANENT_CODES:
-            raise PermanentError(f"{self.name}: code {code} {reply.get('msg', '')}"[:300])
-        if code != 0:
-            raise DeliveryError(f"{self.name}: code {code} {reply.get('msg', '')}"[:300])
+        self.post(url, self.body(message, secret, int(time.time())))

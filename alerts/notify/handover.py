@@ -8,7 +8,7 @@ through the outbox, keyed by the shift's start and the person, so it is queued o
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from alerts.detect.findings import alert_start
 from alerts.notify.message import STATE_NAMES, plain
 from alerts.notify.muting import held_back, stages
 from alerts.notify.outbox import message_payload, queue_message
-from alerts.notify.roster import SHANGHAI, on_call
+from alerts.notify.roster import on_call
 from alerts.notify.routing import effective_receivers, effective_route, route_receivers
 from alerts.state.silences import alert_labels
 from config.loader import RadarConfig
@@ -33,23 +33,24 @@ LATE = timedelta(hours=2)  # a handover not queued by then (worker down) is stal
 
 def shift_start(config: RadarConfig, now: datetime) -> datetime | None:
     """When the current on-call person took over (None: nobody on call, or no change seen)."""
-    person = on_call(config.roster, now)
+    tz = HolidayCalendar(config.rules.calendar).tz
+    person = on_call(config.roster, now, tz)
     if person is None:
         return None
     moment = now.replace(second=0, microsecond=0)
     moment -= timedelta(minutes=moment.minute % 5)
     while now - moment <= LOOKBACK:
-        before = on_call(config.roster, moment - timedelta(seconds=1))
+        before = on_call(config.roster, moment - timedelta(seconds=1), tz)
         if before is None or before.id != person.id:
             return moment
         moment -= STEP
     return None
 
 
-def _line(alert: Alert) -> str:
+def _line(alert: Alert, tz: tzinfo) -> str:
     level = SEVERITY_LABELS.get(alert.severity, str(alert.severity)).split()[0]
     start = alert_start(alert.evidence, alert.fired_at or alert.started_at)
-    since = start.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    since = start.astimezone(tz).strftime("%m-%d %H:%M")
     state = STATE_NAMES.get(alert.state, alert.state)
     return f"[{level}] {plain(alert.title, 60)}（{state}，自 {since}）"
 
@@ -72,12 +73,12 @@ def plan_handover(session: Session, config: RadarConfig, now: datetime, dashboar
     open_alerts = _open_alerts(session, config, now)
     if not open_alerts:
         return 0
+    calendar = HolidayCalendar(config.rules.calendar)
     start = shift_start(config, now)
-    person = on_call(config.roster, now)
+    person = on_call(config.roster, now, calendar.tz)
     if start is None or person is None or now - start > LATE:
         return 0
     receivers, tree = effective_receivers(config), effective_route(config)
-    calendar = HolidayCalendar(config.rules.calendar)
     channels = list(
         dict.fromkeys(
             channel
@@ -87,9 +88,9 @@ def plan_handover(session: Session, config: RadarConfig, now: datetime, dashboar
             for channel in receivers[name].channels
         )
     )
-    local = start.astimezone(SHANGHAI)
+    local = calendar.local(start)
     title = f"【交接班】{person.name} {local:%H:%M} 接班：{len(open_alerts)} 条告警未恢复"
-    note = "\n".join(_line(a) for a in open_alerts[:20])
+    note = "\n".join(_line(a, calendar.tz) for a in open_alerts[:20])
     if len(open_alerts) > 20:
         note += f"\n……另有 {len(open_alerts) - 20} 条，请到看板查看"
     payload = message_payload(title, note, f"{dashboard_url.rstrip('/')}/alerts")

@@ -12,24 +12,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from alerts.detect.findings import expected_text
+from domain.calendar import zone_name
+from domain.dimensions import KEY_NAMES_ZH
 from domain.severity import SEVERITY_LABELS
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DIMENSION_NAMES = {
-    "product_code": "产品",
-    "product_name": "产品",
-    "product_line": "险种",
-    "region": "地区",
-    "channel": "渠道",
-    "category": "类别",
-    "event_tag": "事件",
-    "branch": "分支机构",
-    "source": "来源",
-}
 STATE_NAMES = {"firing": "告警中", "acknowledged": "已确认未恢复", "resolved": "已恢复"}
 # Characters that start markup on some platform, replaced by their full-width look-alikes.
 _NEUTRAL = str.maketrans(
@@ -159,7 +148,7 @@ def where_of(
         elif k == "product_code" and product_name and product_name != v:
             parts.append(f"产品 {product_name}（{v}）")
         else:
-            parts.append(f"{DIMENSION_NAMES.get(k, k)} {v or '—'}")
+            parts.append(f"{KEY_NAMES_ZH.get(k, k)} {v or '—'}")
     if regions and "region" not in key:
         extra = f" 等 {len(regions)} 地" if len(regions) > 3 else ""
         parts.append(f"地区 {'、'.join(regions[:3])}{extra}")
@@ -167,7 +156,8 @@ def where_of(
 
 
 def _since(item: NoticeItem) -> str:
-    return item.since.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    """The start in the local time zone the builder gave ``since`` (see ``delivery._item``)."""
+    return f"{item.since:%m-%d %H:%M}（{zone_name(item.since.tzinfo or UTC)}）"
 
 
 def _level(item: NoticeItem) -> str:
@@ -181,7 +171,7 @@ def _item_lines(item: NoticeItem, link: Callable[[str, str], str]) -> list[str]:
     lines = [
         f"[{_level(item)}] {plain(item.title, 80)}",
         f"数量：{item.count} 件{expected}；范围：{plain(item.where, 80)}",
-        f"开始：{_since(item)}（北京时间）；状态：{reason}{STATE_NAMES.get(item.state, item.state)}",
+        f"开始：{_since(item)}；状态：{reason}{STATE_NAMES.get(item.state, item.state)}",
     ]
     if item.related:
         parts = "；".join(f"#{i} {plain(title, 40)}" for i, title in item.related)

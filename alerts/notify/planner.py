@@ -183,7 +183,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
         ]
         for steps in _steps(session, alert, config, now):
             state, level, round_, person_level, reason = steps
-            person, gap = receiver_for(config.roster, now, person_level)
+            person, gap = receiver_for(config.roster, now, calendar.tz, person_level)
             if state == AlertState.ACKNOWLEDGED and alert.acknowledged_by in {
                 p.id for p in config.roster.people
             }:

@@ -1,4 +1,5 @@
-"""Who is on call at a given moment, from roster.yaml (times in Asia/Shanghai).
+"""Who is on call at a given moment, from roster.yaml (local times in ``tz``, the configured
+``rules.yaml`` ``calendar.timezone``).
 
 Precedence: an override beats every shift; among shifts, later ones in the file beat earlier ones
 (so a holiday roster written below the normal one replaces it for its dates).
@@ -6,14 +7,11 @@ Precedence: an override beats every shift; among shifts, later ones in the file 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 from config.models import Person, RosterFile, Shift
 from config.roster import ROLES, Role
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _shift_day(shift: Shift, local: datetime) -> date | None:
@@ -42,13 +40,14 @@ def _person_of(roster: RosterFile, shift: Shift, day: date) -> str:
     return people[(day - shift.start).days % len(people)]
 
 
-def on_call(roster: RosterFile, at: datetime, role: Role = "oncall") -> Person | None:
+def on_call(roster: RosterFile, at: datetime, tz: tzinfo, role: Role = "oncall") -> Person | None:
     """The person holding ``role`` at ``at``, or None when the roster has a gap."""
-    local = at.astimezone(SHANGHAI)
+    local = at.astimezone(tz)
     people = {p.id: p for p in roster.people}
     naive = local.replace(tzinfo=None)
     for override in reversed(roster.overrides):
-        if override.role == role and _local(override.start) <= naive < _local(override.end):
+        start, end = _local(override.start, tz), _local(override.end, tz)
+        if override.role == role and start <= naive < end:
             return people.get(override.who)
     for shift in reversed(roster.shifts):
         if shift.role != role:
@@ -59,59 +58,61 @@ def on_call(roster: RosterFile, at: datetime, role: Role = "oncall") -> Person |
     return None
 
 
-def _local(value: datetime) -> datetime:
-    """Override times are written as local times; an explicit offset is converted to Shanghai."""
+def _local(value: datetime, tz: tzinfo) -> datetime:
+    """Override times are written as local times; an explicit offset is converted to local."""
     if value.tzinfo is None:
         return value
-    return value.astimezone(SHANGHAI).replace(tzinfo=None)
+    return value.astimezone(tz).replace(tzinfo=None)
 
 
-def receiver_for(roster: RosterFile, at: datetime, level: int = 0) -> tuple[Person | None, bool]:
+def receiver_for(
+    roster: RosterFile, at: datetime, tz: tzinfo, level: int = 0
+) -> tuple[Person | None, bool]:
     """The person to notify at an escalation level and whether the roster had a gap there.
 
     Level 0 is the on-call person, 1 the duty manager, 2 the department head. A gap at level 0
     falls back to the default receiver; a gap higher up falls back to the next role up, then None.
     """
     role = ROLES[min(level, len(ROLES) - 1)]
-    person = on_call(roster, at, role)
+    person = on_call(roster, at, tz, role)
     if person is not None:
         return person, False
     if level == 0:
         people = {p.id: p for p in roster.people}
         return people.get(roster.default_receiver or ""), True
     for higher in ROLES[level + 1 :]:
-        person = on_call(roster, at, higher)
+        person = on_call(roster, at, tz, higher)
         if person is not None:
             return person, True
     return None, True
 
 
-def _boundaries(roster: RosterFile, start: datetime, end: datetime) -> list[datetime]:
+def _boundaries(roster: RosterFile, start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
     """Every moment in [start, end] where coverage may change: shift edges and override edges."""
-    start, end = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+    start, end = start.astimezone(tz), end.astimezone(tz)
     points = {start, end}
-    first, last = start.astimezone(SHANGHAI).date(), end.astimezone(SHANGHAI).date()
+    first, last = start.date(), end.date()
     day = first - timedelta(days=1)
     times = {s.from_time for s in roster.shifts} | {s.to_time for s in roster.shifts}
     times.add(time(0, 0))
     while day <= last + timedelta(days=1):
         for moment in times:
-            points.add(datetime.combine(day, moment, SHANGHAI))
+            points.add(datetime.combine(day, moment, tz))
         day += timedelta(days=1)
     for override in roster.overrides:
         for edge in (override.start, override.end):
-            points.add(_local(edge).replace(tzinfo=SHANGHAI))
+            points.add(_local(edge, tz).replace(tzinfo=tz))
     return sorted(p for p in points if start <= p <= end)
 
 
 def roster_gaps(
-    roster: RosterFile, start: datetime, end: datetime, role: Role = "oncall"
+    roster: RosterFile, start: datetime, end: datetime, tz: tzinfo, role: Role = "oncall"
 ) -> list[tuple[datetime, datetime]]:
     """Periods in [start, end) when nobody holds ``role``; adjacent pieces merged (pure, for the dashboard)."""
     gaps: list[tuple[datetime, datetime]] = []
-    points = _boundaries(roster, start, end)
+    points = _boundaries(roster, start, end, tz)
     for left, right in pairwise(points):
-        if left >= right or on_call(roster, left, role) is not None:
+        if left >= right or on_call(roster, left, tz, role) is not None:
             continue
         if gaps and gaps[-1][1] == left:
             gaps[-1] = (gaps[-1][0], right)
@@ -120,4 +121,4 @@ def roster_gaps(
     return gaps
 
 
-__all__ = ["SHANGHAI", "on_call", "receiver_for", "roster_gaps"]
+__all__ = ["on_call", "receiver_for", "roster_gaps"]

@@ -33,13 +33,13 @@ def effective_route(config: RadarConfig) -> Route:
 def route_receivers(
     route: Route,
     labels: Mapping[str, str],
-    at: datetime | None = None,
-    calendar: HolidayCalendar | None = None,
+    at: datetime | None,
+    calendar: HolidayCalendar,
 ) -> list[str]:
     """Alertmanager's walk: the first matching child wins (unless it says continue); children
     inherit their parent's receiver; when no child matches, the node itself takes the alert.
-    A route with ``active`` windows matches only when ``at`` falls in one of them."""
-    calendar = calendar or HolidayCalendar()
+    A route with ``active`` windows matches only when ``at`` falls in one of them (days by the
+    configured ``calendar``)."""
 
     def walk(node: Route, inherited: str | None) -> list[str] | None:
         if not matches(node.match, labels):

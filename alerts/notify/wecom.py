@@ -5,52 +5,26 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
-from alerts.notify.channels import DeliveryError, OutgoingMessage, PermanentError, RateLimited
-from alerts.notify.http import env_value, post_json
+from alerts.notify.channels import DeliveryError, OutgoingMessage
+from alerts.notify.http import env_value
 from alerts.notify.message import render_markdown
-from alerts.notify.ratelimit import SlidingWindowLimiter
+from alerts.notify.robot import RobotNotifier
 from config.models import WeComChannel
 
 MARKDOWN_LIMIT = 4096
 TEXT_LIMIT = 2048
-RATE_LIMIT_CODES = {45009}  # api freq out of limit
-PERMANENT_CODES = {93000, 40008}  # invalid webhook URL (key); invalid message type
 log = logging.getLogger("radar.notify")
 
 
-class WeComNotifier:
-    supports_idempotency = False
-
-    def __init__(
-        self,
-        config: WeComChannel,
-        client: httpx.Client | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-    ) -> None:
-        self.name = config.name
-        self.config = config
-        self.client = client or httpx.Client(timeout=config.timeout_seconds)
-        self.limiter = limiter or SlidingWindowLimiter([(20, 60.0)])
-
-    def _post(self, url: str, body: dict) -> None:
-        wait = self.limiter.acquire()
-        if wait > 0:
-            raise RateLimited(f"{self.name}: 20 messages per minute reached", retry_after=wait)
-        reply = post_json(self.client, self.config, url, body)
-        code = reply.get("errcode", 0)
-        if code in RATE_LIMIT_CODES:
-            raise RateLimited(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
-        if code in PERMANENT_CODES:
-            raise PermanentError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
-        if code != 0:
-            raise DeliveryError(f"{self.name}: errcode {code} {reply.get('errmsg', '')}"[:300])
+class WeComNotifier(RobotNotifier):
+    config: WeComChannel
+    rate_limit_codes = frozenset({45009})  # api freq out of limit
+    permanent_codes = frozenset({93000, 40008})  # invalid webhook URL (key); invalid message type
 
     def send(self, message: OutgoingMessage) -> None:
         url = env_value(self.config.url_env, "WeCom robot URL")
         content = render_markdown(message.notice, MARKDOWN_LIMIT)
-        self._post(url, {"msgtype": "markdown", "markdown": {"content": content}})
+        self.post(url, {"msgtype": "markdown", "markdown": {"content": content}})
         if not message.recipient.phone or message.notice.resolved_only:
             return  # a recovery asks nobody to act: no @
         text = f"请 {message.recipient.name} 处理：{message.notice.title}"
@@ -62,6 +36,6 @@ class WeComNotifier:
             },
         }
         try:
-            self._post(url, mention)
+            self.post(url, mention)
         except DeliveryError as exc:  # the alert itself went out; resending it would double it
             log.warning("%s: mention of %s failed: %s", self.name, message.recipient.id, exc)

@@ -21,7 +21,7 @@ from dashboard.alert_titles import alert_title
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
 from dashboard.inert import md_text
-from dashboard.pages.common import loaded_config
+from dashboard.pages.common import holiday_calendar, loaded_config
 from dashboard.pages.silences_panel import render_silences
 from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang, show_failure
@@ -84,7 +84,7 @@ def titles(frame: pd.DataFrame, language: Lang) -> list[str]:
 
 
 def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    language = lang()
+    language, tz = lang(), holiday_calendar().tz
     names = roster_names()
     return pd.DataFrame(
         {
@@ -92,7 +92,7 @@ def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             t("severity", language): [severity_name(s, language) for s in frame["severity"]],
             t("title", language): titles(frame, language),
             t("state", language): [state_name(s, language) for s in frame["state"]],
-            t("started", language): [fmt_local(v) for v in frame["started_at"]],
+            t("started", language): [fmt_local(v, tz) for v in frame["started_at"]],
             t("age", language): [
                 age_text((r if pd.notna(r) else now) - s, language)
                 for s, r in zip(frame["started_at"], frame["resolved_at"], strict=True)
@@ -232,12 +232,12 @@ def _next_open(frame: pd.DataFrame, alert_id: int) -> int | None:
 def _resolved_banner(alert_id: int, alert: dict, events: pd.DataFrame, language: Lang) -> None:
     resolved = events[events["kind"] == "resolved"]
     who = actor_name(resolved["actor"].iloc[-1], roster_names(), language) if len(resolved) else ""
-    at = fmt_local(alert["resolved_at"], "%m-%d %H:%M")
+    at = fmt_local(alert["resolved_at"], holiday_calendar().tz, "%m-%d %H:%M")
     st.success(t("alert_resolved_banner", language).format(id=alert_id, at=at, by=who or "—"))
 
 
 def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame) -> None:
-    language = lang()
+    language, tz = lang(), holiday_calendar().tz
     detail = cache.live("alert_detail", alert_id)
     if detail is None:
         st.error(t("alert_missing", language).format(id=alert_id))
@@ -264,7 +264,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         end, by, why = silence
         st.warning(
             t("silenced_until", language).format(
-                at=fmt_local(end), by=md_text(by), why=md_text(why.split("\n")[0])
+                at=fmt_local(end, tz), by=md_text(by), why=md_text(why.split("\n")[0])
             )
         )
     if user is not None and user.can_act:
@@ -282,7 +282,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     handler = actor_name(alert["acknowledged_by"], roster_names(), language)
     m[4].metric(t("handler", language), md_text(handler) if alert["acknowledged_by"] else "—")
     _situation(alert_id, alert["parent_alert_id"], now)
-    render_why(alert_id, user, language)
+    render_why(alert_id, user, language, tz)
 
     start = alert["started_at"]
     end = alert["resolved_at"] or now
@@ -299,7 +299,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         "expected": t("expected", language),
     }
     st.plotly_chart(
-        charts.evidence_figure(trend, window, alert["expected"], start, labels),
+        charts.evidence_figure(trend, window, alert["expected"], start, labels, tz=tz),
         key="alert_trend",
         config={"displayModeBar": False},  # the toolbar covered the title on a phone
     )
@@ -326,13 +326,13 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     st.markdown(f"**{t('samples', language)}**")
     if user is not None and user.can_read_texts:
         samples = cache.live("complaints_by_ids", tuple(ids), 20)
-        samples = samples.assign(received_at=[fmt_local(v) for v in samples["received_at"]])
+        samples = samples.assign(received_at=[fmt_local(v, tz) for v in samples["received_at"]])
         st.dataframe(samples, hide_index=True, key="alert_samples")
     else:
         st.info(t("texts_hidden", language))
     st.markdown(f"**{t('timeline', language)}**")
     st.dataframe(
-        timeline(detail.events, roster_names(), language), hide_index=True, key="alert_audit"
+        timeline(detail.events, roster_names(), language, tz), hide_index=True, key="alert_audit"
     )
 
 

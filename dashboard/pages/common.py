@@ -9,9 +9,11 @@ from typing import Any, cast
 import pandas as pd
 
 from config.loader import RadarConfig
+from config.rules import CalendarConfig
 from dashboard import cache
 from dashboard.health import lag_minutes, source_status
 from dashboard.settings import dashboard_settings
+from domain.calendar import HolidayCalendar
 
 
 def now_utc(step_seconds: int = 1) -> datetime:
@@ -23,6 +25,16 @@ def now_utc(step_seconds: int = 1) -> datetime:
 def loaded_config() -> RadarConfig | None:
     config, _issues = cache.config_check(cache.config_dir())
     return config
+
+
+def calendar_config() -> CalendarConfig:
+    """``rules.yaml`` ``calendar``: the local time zone and the holidays."""
+    config = loaded_config()
+    return config.rules.calendar if config is not None else CalendarConfig()
+
+
+def holiday_calendar() -> HolidayCalendar:
+    return cache.holiday_calendar(calendar_config())
 
 
 def source_rows(states: pd.DataFrame, config: RadarConfig | None, now: datetime) -> pd.DataFrame:

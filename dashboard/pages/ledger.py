@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pandas as pd
 import streamlit as st
@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 from dashboard import cache, queries
 from dashboard.deadlines import DAYS_BY_LEVEL, decision_due, due_status
 from dashboard.i18n import STRINGS, Lang, channel_name, t
+from dashboard.pages.common import holiday_calendar
 from dashboard.settings import dashboard_settings
 from dashboard.spreadsheet import csv_safe
-from dashboard.timeutil import SHANGHAI, day_start, fmt_local
+from dashboard.timeutil import day_start, fmt_local
 from dashboard.ui import current_user, lang
+from domain.calendar import HolidayCalendar
 
 STATUS_COLOURS = {"overdue": "#e5484d", "due_soon": "#f76b15"}
 URGENT = ("overdue", "due_soon")
@@ -24,7 +26,9 @@ TABLE_ROWS = 2000
 EXPORT_ROWS = 200_000
 
 
-def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFrame:
+def with_deadlines(
+    frame: pd.DataFrame, now: datetime, mode: str, calendar: HolidayCalendar
+) -> pd.DataFrame:
     """Adds level (0/1/2: 15/30/60 days), due_at and due_status (done/overdue/due_soon/ok).
 
     A complaint marked complex gets at least the 30-day extension; level 2 is the approved 60.
@@ -34,7 +38,7 @@ def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFram
         for level, complex_ in zip(frame["extension_level"], frame["is_complex"], strict=True)
     ]
     due = [
-        decision_due(r, level, mode)  # type: ignore[arg-type]
+        decision_due(r, level, mode, calendar)  # type: ignore[arg-type]
         for r, level in zip(frame["received_at"], levels, strict=True)
     ]
     status = [
@@ -44,7 +48,9 @@ def with_deadlines(frame: pd.DataFrame, now: datetime, mode: str) -> pd.DataFram
     return frame.assign(due_at=due, due_status=status, level=levels)
 
 
-def deadline_counts(receipts: pd.DataFrame, now: datetime, mode: str) -> dict[str, int]:
+def deadline_counts(
+    receipts: pd.DataFrame, now: datetime, mode: str, calendar: HolidayCalendar
+) -> dict[str, int]:
     """Complaints per deadline status (done/overdue/due_soon/ok) and in all ("total"), from
     ``queries.ledger_receipts``' counts per receipt day, level, complexity and decided flag."""
     counts = {"done": 0, "overdue": 0, "due_soon": 0, "ok": 0, "total": 0}
@@ -54,21 +60,21 @@ def deadline_counts(receipts: pd.DataFrame, now: datetime, mode: str) -> dict[st
             counts["done"] += int(n)
             continue
         level = max(int(level or 0), 1 if complex_ else 0)
-        due = decision_due(day_start(day), level, mode)  # type: ignore[arg-type]
+        due = decision_due(day_start(day, calendar.tz), level, mode, calendar)  # type: ignore[arg-type]
         counts[due_status(due, None, now)] += int(n)
     return counts
 
 
-def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool) -> pd.DataFrame:
+def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool, tz: tzinfo) -> pd.DataFrame:
     """The rows as the page and its CSV show them (``frame`` from ``with_deadlines``)."""
     show = pd.DataFrame(
         {
             "ID": frame["external_id"],
             t("received_at", language): [
-                fmt_local(v, "%Y-%m-%d %H:%M") for v in frame["received_at"]
+                fmt_local(v, tz, "%Y-%m-%d %H:%M") for v in frame["received_at"]
             ],
             t("due_at", language): [
-                fmt_local(v - timedelta(seconds=1), "%Y-%m-%d %H:%M") for v in frame["due_at"]
+                fmt_local(v - timedelta(seconds=1), tz, "%Y-%m-%d %H:%M") for v in frame["due_at"]
             ],
             t("due_status", language): [t(f"due_{v}", language) for v in frame["due_status"]],
             t("status", language): [
@@ -96,16 +102,19 @@ def ledger_csv(
     span: tuple[datetime, datetime, tuple[str, ...], tuple[str, ...]],
     now: datetime,
     mode: str,
+    calendar: HolidayCalendar,
     language: Lang,
     with_text: bool,
     urgent_only: bool = False,
 ) -> bytes:
     """Every complaint of the span (up to ``EXPORT_ROWS``) as CSV, in the table's order; built
     when the download is clicked, not on every rerun."""
-    frame = with_deadlines(queries.ledger(engine, *span, limit=EXPORT_ROWS), now, mode)
+    frame = with_deadlines(queries.ledger(engine, *span, limit=EXPORT_ROWS), now, mode, calendar)
     if urgent_only:
         frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
-    table = csv_safe(ledger_table(frame, language, with_text))  # complaint fields: no formulas
+    table = csv_safe(
+        ledger_table(frame, language, with_text, calendar.tz)
+    )  # complaint fields: no formulas
     # CRLF (RFC 4180): the writer then quotes a field holding a bare CR, which would split a row
     return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
@@ -117,10 +126,11 @@ def render() -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     st.title(t("page_ledger", language))
     mode = settings.deadline_days
+    calendar = holiday_calendar()
     st.caption(
         f"{t('deadline_mode', language)}：{t(mode, language)}（RADAR_DEADLINE_DAYS）· 15 / 30 / 60"
     )
-    today = now.astimezone(SHANGHAI).date()
+    today = calendar.local(now).date()
     c1, c2 = st.columns(2)
     start = c1.date_input(
         t("date_from", language), today - timedelta(days=30), key="ledger_from", format="YYYY-MM-DD"
@@ -139,13 +149,14 @@ def render() -> None:
         key="ledger_branch",
         placeholder=t("filter_all", language),
     )
-    span = (day_start(start), day_start(end + timedelta(days=1)), tuple(statuses), tuple(branches))
+    since, until = day_start(start, calendar.tz), day_start(end + timedelta(days=1), calendar.tz)
+    span = (since, until, tuple(statuses), tuple(branches))
     frame = cache.slow("ledger", *span, TABLE_ROWS)
     if frame.empty:
         st.info(t("no_data", language))
         return
-    counts = deadline_counts(cache.slow("ledger_receipts", *span), now, mode)
-    frame = with_deadlines(frame, now, mode)
+    counts = deadline_counts(cache.slow("ledger_receipts", *span), now, mode, calendar)
+    frame = with_deadlines(frame, now, mode, calendar)
     m = st.columns(3)
     m[0].metric(t("overdue", language), counts["overdue"])
     m[1].metric(t("due_soon", language), counts["due_soon"])
@@ -158,7 +169,7 @@ def render() -> None:
     if only_urgent:
         frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
     with_text = user is not None and user.can_read_texts
-    show = ledger_table(frame, language, with_text)
+    show = ledger_table(frame, language, with_text, calendar.tz)
     colours = [STATUS_COLOURS.get(v) for v in frame["due_status"]]
     styled = show.style.apply(
         lambda row: (
@@ -171,7 +182,7 @@ def render() -> None:
     engine = cache.read_engine(cache.database_url())
     st.download_button(
         t("download_csv", language),
-        lambda: ledger_csv(engine, span, now, mode, language, with_text, only_urgent),
+        lambda: ledger_csv(engine, span, now, mode, calendar, language, with_text, only_urgent),
         file_name=f"complaint-ledger-{start:%Y%m%d}-{end:%Y%m%d}.csv",
         mime="text/csv",
         key="ledger_csv",

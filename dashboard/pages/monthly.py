@@ -20,7 +20,7 @@ from dashboard.monthly_report import (
     to_excel,
     to_pdf,
 )
-from dashboard.pages.common import loaded_config, now_utc
+from dashboard.pages.common import calendar_config, loaded_config, now_utc
 from dashboard.settings import dashboard_settings
 from dashboard.ui import lang, show_failure
 
@@ -57,7 +57,11 @@ def _render(language: Lang) -> None:
         names.insert(0, latest.name)
     picked = st.selectbox(t("m_cycle", language), names, index=names.index(latest.name))
     report = cache.monthly_report(
-        cycle_named(picked, start_day), config, now, dashboard_settings().deadline_days
+        cycle_named(picked, start_day),
+        config,
+        now,
+        dashboard_settings().deadline_days,
+        calendar_config(),
     )
     st.caption(title(report, language))
     if report.empty:

@@ -6,7 +6,7 @@ Writes go through ``alerts/state/actions.py``; matchers and reasons are outside 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +16,7 @@ from dashboard import cache
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, t
 from dashboard.inert import md_text
+from dashboard.pages.common import holiday_calendar
 from dashboard.timeutil import fmt_local
 from storage.db import session_scope
 
@@ -46,15 +47,15 @@ def matchers_text(matchers: dict, language: Lang) -> str:
     return " · ".join(parts)
 
 
-def silence_table(frame: pd.DataFrame, language: Lang) -> pd.DataFrame:
+def silence_table(frame: pd.DataFrame, language: Lang, tz: tzinfo) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "ID": frame["id"],
             t("silence_matchers", language): [
                 matchers_text(m, language) for m in frame["matchers"]
             ],
-            t("silence_from", language): [fmt_local(v) for v in frame["starts_at"]],
-            t("silence_until", language): [fmt_local(v) for v in frame["ends_at"]],
+            t("silence_from", language): [fmt_local(v, tz) for v in frame["starts_at"]],
+            t("silence_until", language): [fmt_local(v, tz) for v in frame["ends_at"]],
             t("silence_status", language): [t(f"silence_{s}", language) for s in frame["status"]],
             t("silence_by", language): frame["created_by"],
             t("silence_reason", language): frame["comment"],
@@ -79,7 +80,11 @@ def render_silences(user: User | None, now: datetime, language: Lang) -> None:
         if frame.empty:
             st.caption(t("no_silences", language))
         else:
-            st.dataframe(silence_table(frame, language), hide_index=True, key="silence_list")
+            st.dataframe(
+                silence_table(frame, language, holiday_calendar().tz),
+                hide_index=True,
+                key="silence_list",
+            )
         if user is None or not user.can_act or not user.username:
             return
         active = [int(i) for i, s in zip(frame["id"], frame["status"], strict=True) if s != "ended"]

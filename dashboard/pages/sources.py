@@ -14,7 +14,13 @@ from dashboard import cache, charts
 from dashboard.health import worker_alive
 from dashboard.i18n import Lang, t
 from dashboard.inert import md_text
-from dashboard.pages.common import channel_rows, loaded_config, now_utc, source_rows
+from dashboard.pages.common import (
+    channel_rows,
+    holiday_calendar,
+    loaded_config,
+    now_utc,
+    source_rows,
+)
 from dashboard.timeutil import fmt_local
 from dashboard.ui import lang
 
@@ -26,7 +32,7 @@ def localized(frame: pd.DataFrame, language: Lang) -> pd.DataFrame:
 
 def render() -> None:
     language = lang()
-    now = now_utc(5)
+    now, tz = now_utc(5), holiday_calendar().tz
     st.title(t("page_sources", language))
     rows = source_rows(cache.live("source_states"), loaded_config(), now)
     if rows.empty:
@@ -42,7 +48,7 @@ def render() -> None:
             st.info(f"{md_text(row.name)}：{md_text(row.note)}")  # a note can carry an HTTP header
         table = rows.assign(
             status=[t(f"source_{s}", language) for s in rows["status"]],
-            last_success_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],
+            last_success_at=[fmt_local(v, tz, "%m-%d %H:%M:%S") for v in rows["last_success_at"]],
         )
         st.dataframe(localized(table, language), hide_index=True, key="source_table")
     _channels(now, language)
@@ -50,6 +56,7 @@ def render() -> None:
         charts.throughput_figure(
             cache.live("source_throughput", now - timedelta(hours=24), now + timedelta(minutes=5)),
             t("throughput", language),
+            tz=tz,
         ),
         key="source_throughput",
     )
@@ -58,8 +65,8 @@ def render() -> None:
     running = [worker_alive(v, now) for v in beats["beat_at"]]
     beats = beats.assign(
         status=[t("worker_running" if r else "worker_stopped", language) for r in running],
-        started_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in beats["started_at"]],
-        beat_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in beats["beat_at"]],
+        started_at=[fmt_local(v, tz, "%m-%d %H:%M:%S") for v in beats["started_at"]],
+        beat_at=[fmt_local(v, tz, "%m-%d %H:%M:%S") for v in beats["beat_at"]],
     )
     st.dataframe(
         localized(beats[["status", "name", "host", "pid", "started_at", "beat_at"]], language),
@@ -77,7 +84,7 @@ def render() -> None:
     records = cache.live("quarantined", source or None, 200)
     st.dataframe(
         localized(
-            records.assign(quarantined_at=[fmt_local(v) for v in records["quarantined_at"]]),
+            records.assign(quarantined_at=[fmt_local(v, tz) for v in records["quarantined_at"]]),
             language,
         ),
         hide_index=True,
@@ -88,7 +95,7 @@ def render() -> None:
 def _channels(now, language: Lang) -> None:
     """Notification channels next to the sources: a broken robot is an operator's problem too."""
     st.subheader(t("channels_health", language))
-    rows = channel_rows(now)
+    rows, tz = channel_rows(now), holiday_calendar().tz
     if rows.empty:
         st.caption(t("no_data", language))
         return
@@ -96,6 +103,6 @@ def _channels(now, language: Lang) -> None:
         st.error(f"{row.name}：{t('channel_failing', language)} {row.last_error}")
     table = rows.assign(
         status=[t(f"channel_{s}", language) for s in rows["status"]],
-        last_sent_at=[fmt_local(v, "%m-%d %H:%M:%S") for v in rows["last_sent_at"]],
+        last_sent_at=[fmt_local(v, tz, "%m-%d %H:%M:%S") for v in rows["last_sent_at"]],
     )
     st.dataframe(localized(table, language), hide_index=True, key="channel_table")

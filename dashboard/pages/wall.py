@@ -14,10 +14,17 @@ from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import channel_name, t
 from dashboard.inert import md_text
-from dashboard.pages.common import failing_channels, loaded_config, now_utc, source_rows
+from dashboard.pages.common import (
+    failing_channels,
+    holiday_calendar,
+    loaded_config,
+    now_utc,
+    source_rows,
+)
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
+from domain.calendar import zone_name
 
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
@@ -44,7 +51,8 @@ def live_wall() -> None:
     language = lang()
     now = now_utc(REFRESH)
     config = loaded_config()
-    summary = cache.live("wall_summary", now, local_midnight(now))
+    tz = holiday_calendar().tz
+    summary = cache.live("wall_summary", now, local_midnight(now, tz))
     alerts = cache.live("active_alerts")
 
     today = sum(summary.today.values())
@@ -102,7 +110,7 @@ def live_wall() -> None:
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
         trend = cache.live("channel_trend", since, until)
         st.plotly_chart(
-            charts.channel_trend_figure(trend, language, None, since, until).update_xaxes(
+            charts.channel_trend_figure(trend, language, None, since, until, tz=tz).update_xaxes(
                 tickformat="%H:%M"  # six hours: the clock is enough (no English month names)
             ),
             key="wall_trend",
@@ -150,7 +158,8 @@ def live_wall() -> None:
         key="wall_provinces",
         config=CHART_CONFIG,
     )
-    st.caption(f"{t('updated_at', language)} {fmt_local(now, '%Y-%m-%d %H:%M:%S')}（北京时间）")
+    updated = fmt_local(now, tz, "%Y-%m-%d %H:%M:%S")
+    st.caption(f"{t('updated_at', language)} {updated}（{zone_name(tz)}）")
 
 
 def _on_duty(config, now) -> None:
@@ -158,7 +167,8 @@ def _on_duty(config, now) -> None:
     if config is None:
         st.metric(t("on_duty", language), "—")
         return
-    person = roster_mod.on_call(config.roster, now)
+    tz = holiday_calendar().tz
+    person = roster_mod.on_call(config.roster, now, tz)
     if person is None:
         st.metric(t("on_duty", language), "—")
         st.error(t("nobody_on_duty", language))
@@ -172,10 +182,12 @@ def _on_duty(config, now) -> None:
     )
     gaps_fn = getattr(roster_mod, "roster_gaps", None)
     if gaps_fn is not None:
-        gaps = gaps_fn(config.roster, now, now + timedelta(hours=24))
+        gaps = gaps_fn(config.roster, now, now + timedelta(hours=24), tz)
         if gaps:
             start, end = gaps[0]
-            st.warning(f"{t('nobody_on_duty', language)} {fmt_local(start)}–{fmt_local(end)}")
+            st.warning(
+                f"{t('nobody_on_duty', language)} {fmt_local(start, tz)}–{fmt_local(end, tz)}"
+            )
     errors, warnings = cache.roster_check(cache.config_dir())
     ahead = [text.removeprefix("roster.yaml: ") for text in errors + warnings]
     if ahead:  # holes in the holidays ahead, seen long before the night they open

@@ -7,8 +7,10 @@ from typing import cast
 
 import streamlit as st
 
+from config.rules import CalendarConfig
 from dashboard import cache, charts
 from dashboard.i18n import Lang, channel_name, t
+from dashboard.pages.common import calendar_config
 from dashboard.report import (
     DIMENSION_KEYS,
     DIMENSIONS,
@@ -21,15 +23,15 @@ from dashboard.report import (
     to_excel,
     to_image,
 )
-from dashboard.timeutil import SHANGHAI, change_pct, monday_of, previous_full_week
+from dashboard.timeutil import change_pct, monday_of, previous_full_week
 from dashboard.ui import lang, show_failure
 
 
-def default_week(now: datetime) -> date:
+def default_week(now: datetime, calendar: CalendarConfig) -> date:
     """The last full week if it holds complaints, else the week of the newest complaint: a
     fresh demo opens on its data, not on an empty week."""
-    week = previous_full_week(now)
-    if cache.weekly_report(week).totals["this"] > 0:
+    week = previous_full_week(now, cache.holiday_calendar(calendar).tz)
+    if cache.weekly_report(week, calendar).totals["this"] > 0:
         return week
     newest = cache.slow("latest_receipt_day")
     return monday_of(newest) if newest is not None else week
@@ -45,10 +47,12 @@ def render() -> None:
 
 
 def _render(language: Lang) -> None:
-    now = datetime.now(UTC)
-    picked = st.date_input(t("week", language), default_week(now), key="week", format="YYYY-MM-DD")
-    week = monday_of(picked if picked else now.astimezone(SHANGHAI).date())
-    report = cache.weekly_report(week)
+    now, calendar = datetime.now(UTC), calendar_config()
+    picked = st.date_input(
+        t("week", language), default_week(now, calendar), key="week", format="YYYY-MM-DD"
+    )
+    week = monday_of(picked if picked else cache.holiday_calendar(calendar).local(now).date())
+    report = cache.weekly_report(week, calendar)
     labels = {p: t(PERIOD_KEYS[p], language) for p in PERIODS}
     st.caption(f"{week:%Y-%m-%d} — {report.week_end:%Y-%m-%d}")
     if not has_data(report, "this"):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from dashboard import charts
 from domain.severity import ACKNOWLEDGED_FILL, contrast_ratio, severity_style
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
@@ -23,12 +26,12 @@ def _trend() -> pd.DataFrame:
 
 
 def test_channel_trend_has_one_line_per_channel_in_shanghai_time():
-    fig = charts.channel_trend_figure(_trend(), "zh")
+    fig = charts.channel_trend_figure(_trend(), "zh", tz=SHANGHAI)
     assert [trace.name for trace in fig.data] == ["热线", "网页表单"]
     assert list(fig.data[0].y) == [3, 4]
     assert pd.Timestamp(fig.data[0].x[0]).hour == 12  # 04:00 UTC is 12:00 in Shanghai
-    assert charts.channel_trend_figure(_trend(), "en").data[0].name == "Hotline"
-    assert charts.channel_trend_figure(_trend().iloc[0:0]).data == ()
+    assert charts.channel_trend_figure(_trend(), "en", tz=SHANGHAI).data[0].name == "Hotline"
+    assert charts.channel_trend_figure(_trend().iloc[0:0], tz=SHANGHAI).data == ()
 
 
 def test_channel_trend_draws_buckets_without_complaints_as_zero():
@@ -39,10 +42,10 @@ def test_channel_trend_draws_buckets_without_complaints_as_zero():
             "count": [3, 4],
         }
     )
-    assert list(charts.channel_trend_figure(trend).data[0].y) == [3, 0, 0, 4]
+    assert list(charts.channel_trend_figure(trend, tz=SHANGHAI).data[0].y) == [3, 0, 0, 4]
     # The wall's window: from 10 minutes before the first bucket up to the current bucket.
     since, until = NOW - timedelta(minutes=8), NOW + timedelta(minutes=21)
-    fig = charts.channel_trend_figure(trend, since=since, until=until)
+    fig = charts.channel_trend_figure(trend, since=since, until=until, tz=SHANGHAI)
     assert list(fig.data[0].y) == [0, 0, 3, 0, 0, 4, 0]
     assert pd.Timestamp(fig.data[0].x[0]).minute == 50  # 03:50 UTC, the bucket holding `since`
 
@@ -96,7 +99,7 @@ def test_every_severity_reads_at_wcag_contrast_and_acknowledged_looks_different(
 
 def test_an_empty_panel_says_so_without_empty_axes():
     for fig in (charts.bar_figure([], [], "热点事件", empty_text="无数据"),
-                charts.channel_trend_figure(_trend().iloc[0:0], "zh")):  # fmt: skip
+                charts.channel_trend_figure(_trend().iloc[0:0], "zh", tz=SHANGHAI)):  # fmt: skip
         assert [a.text for a in fig.layout.annotations] == ["无数据"]
         assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
     assert charts.bar_figure(["车险A"], [3]).layout.annotations == ()
@@ -122,7 +125,7 @@ def test_evidence_draws_count_and_expectation_in_the_same_unit():
     assert window.iloc[-1] == sum(counts) == 124
     assert len(window) == 288 - 2  # empty buckets on the grid count as 0
     labels = {"title": "每 24 小时投诉数与基线", "count": "数量", "expected": "基线"}
-    fig = charts.evidence_figure(trend, 24 * 60, 26.0, NOW, labels)
+    fig = charts.evidence_figure(trend, 24 * 60, 26.0, NOW, labels, tz=SHANGHAI)
     line, expected = fig.data
     assert max(line.y) == 124 and list(expected.y) == [26.0, 26.0]
     assert len(fig.layout.shapes) == 1  # the start
@@ -137,5 +140,5 @@ def test_comparison_and_throughput_figures():
         {"bucket_start": [NOW, NOW + timedelta(minutes=5), NOW], "source": ["a", "a", "b"],
          "count": [1, 2, 5]}
     )  # fmt: skip
-    fig = charts.throughput_figure(throughput)
+    fig = charts.throughput_figure(throughput, tz=SHANGHAI)
     assert {trace.name: sum(trace.y) for trace in fig.data} == {"a": 3, "b": 5}

@@ -4,6 +4,7 @@ the audit trail in words with people's names; nobody acts without saying who the
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select
@@ -105,7 +106,7 @@ def test_timeline_sentences_in_both_languages():
         ],
         columns=["at", "kind", "actor", "message"],
     )
-    zh = timeline(events, {"li-na": "李娜"}, "zh")
+    zh = timeline(events, {"li-na": "李娜"}, "zh", ZoneInfo("Asia/Shanghai"))
     assert list(zh.columns) == ["时间", "经过"]
     assert list(zh["经过"]) == [
         "系统 系统创建告警（产品激增）",
@@ -114,7 +115,7 @@ def test_timeline_sentences_in_both_languages():
         "系统 告警触发",
     ]
     assert zh["时间"][1] == "12-01 22:05:00"  # Shanghai time
-    en = timeline(events, {"li-na": "李娜"}, "en")
+    en = timeline(events, {"li-na": "李娜"}, "en", ZoneInfo("Asia/Shanghai"))
     assert list(en["What happened"])[1:] == [
         "李娜 acknowledged the alert",
         "王值班 noted: 已通知理赔部",

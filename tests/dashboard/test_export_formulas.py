@@ -19,8 +19,11 @@ from dashboard.pages.ledger import ledger_csv
 from dashboard.report import build_weekly_report, to_excel
 from dashboard.spreadsheet import TRIGGERS, csv_cell, risky
 from dashboard.timeutil import day_start
+from domain.calendar import HolidayCalendar
 from tests.dashboard.seed import complaint, ingest
 from tests.hostile.corpus import FORMULAS
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 WEEK = date(2026, 11, 16)  # a Monday
 
@@ -38,8 +41,8 @@ def _seed(engine, at: datetime) -> None:
 
 
 def test_weekly_workbook_holds_no_formula(engine):
-    _seed(engine, day_start(WEEK) + timedelta(hours=3))
-    data = to_excel(build_weekly_report(engine, WEEK))
+    _seed(engine, day_start(WEEK, CALENDAR.tz) + timedelta(hours=3))
+    data = to_excel(build_weekly_report(engine, WEEK, CALENDAR))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [
             archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/")
@@ -67,7 +70,9 @@ def test_ledger_csv_holds_no_formula(engine):
     now = datetime(2026, 11, 20, tzinfo=UTC)
     _seed(engine, now - timedelta(days=1))
     span = (now - timedelta(days=3), now + timedelta(days=1), ())
-    text = ledger_csv(engine, span, now, "calendar", "zh", with_text=True).decode("utf-8-sig")
+    text = ledger_csv(engine, span, now, "calendar", CALENDAR, "zh", with_text=True).decode(
+        "utf-8-sig"
+    )
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert len(rows) == 1 + len(FORMULAS)
     cells = [cell for row in rows[1:] for cell in row]

@@ -8,8 +8,11 @@ from sqlalchemy import update
 
 from dashboard import queries
 from dashboard.pages.ledger import with_deadlines
+from domain.calendar import HolidayCalendar
 from storage.models import Complaint
 from tests.dashboard.seed import complaint, ingest
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 RECEIVED = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -28,7 +31,7 @@ def test_extension_levels_give_15_30_and_60_days(engine):
         engine, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC)
     )
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    result = with_deadlines(frame.sort_values("external_id"), now, "calendar")
+    result = with_deadlines(frame.sort_values("external_id"), now, "calendar", CALENDAR)
     due_dates = [d.date() for d in result["due_at"]]
     assert list(result["level"]) == [0, 1, 1, 2]
     days = [(d - RECEIVED.date()).days for d in due_dates]
@@ -43,9 +46,11 @@ def test_csv_export_holds_every_complaint_and_can_keep_the_urgent_ones(engine):
     ingest(engine, [complaint(i, RECEIVED, "hotline") for i in range(1, 4)])  # overdue on the 20th
     ingest(engine, [complaint(9, now, "web")])
     span = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC), ())
-    every = ledger_csv(engine, span, now, "calendar", "en", with_text=False).decode("utf-8-sig")
+    every = ledger_csv(engine, span, now, "calendar", CALENDAR, "en", with_text=False).decode(
+        "utf-8-sig"
+    )
     lines = every.splitlines()
     assert lines[0].startswith("ID,Received,Decision due,Deadline") and "Text" not in lines[0]
     assert len(lines) == 5 and lines[1].startswith("c1,")
-    urgent = ledger_csv(engine, span, now, "calendar", "zh", True, urgent_only=True)
+    urgent = ledger_csv(engine, span, now, "calendar", CALENDAR, "zh", True, urgent_only=True)
     assert len(urgent.decode("utf-8-sig").splitlines()) == 4  # the header and the three overdue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -27,9 +28,13 @@ from dashboard.monthly import (
     upgraded_ids,
 )
 from dashboard.monthly_report import build_monthly_report, summary_text, to_excel, to_pdf
-from dashboard.timeutil import SHANGHAI
+from domain.calendar import HolidayCalendar
 from storage.models import Complaint
 from tests.dashboard.seed import complaint, ingest
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 LEVELS = AccountabilityConfig().channel_levels
 WINDOW = timedelta(days=30)
@@ -154,7 +159,7 @@ def test_the_report_counts_branches_and_channels(engine):
         assert session.scalar(select(Complaint.branch).where(Complaint.external_id == "c1")) == (
             "广州分公司"
         )
-    report = build_monthly_report(engine, CYCLE, CONFIG, local(2026, 12, 21, 12))
+    report = build_monthly_report(engine, CYCLE, CONFIG, local(2026, 12, 21, 12), calendar=CALENDAR)
     summary = report.summary.set_index("branch")
     gz, sz, total = (summary.loc[b].to_dict() for b in ("广州分公司", "深圳分公司", TOTAL))
     # Customer a: hotline, hotline again (a repeat, not counted again), regulator (upgraded).
@@ -181,15 +186,17 @@ def test_overdue_decisions_count_working_days_over_national_day(engine):
     ingest(engine, [complaint(1, local(2026, 9, 25), "hotline", branch="广州分公司")])
     cycle = Cycle(date(2026, 9, 21), date(2026, 10, 20))
     now = local(2026, 10, 12)
-    by_calendar = build_monthly_report(engine, cycle, CONFIG, now, "calendar")
-    by_working = build_monthly_report(engine, cycle, CONFIG, now, "working")
+    by_calendar = build_monthly_report(engine, cycle, CONFIG, now, "calendar", calendar=CALENDAR)
+    by_working = build_monthly_report(engine, cycle, CONFIG, now, "working", calendar=CALENDAR)
     assert by_calendar.summary.set_index("branch").loc["广州分公司"].overdue == 1
     assert by_working.summary.set_index("branch").loc["广州分公司"].overdue == 0
 
 
 def test_excel_and_pdf_follow_the_language(sqlite_engine):
     _seed(sqlite_engine)
-    report = build_monthly_report(sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21, 12))
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21, 12), calendar=CALENDAR
+    )
     book = load_workbook(io.BytesIO(to_excel(report, "en")))
     assert book.sheetnames == ["Branches", "Branch x channel", "Channel weights"]
     sheet = book["Branches"]
@@ -205,7 +212,9 @@ def test_excel_and_pdf_follow_the_language(sqlite_engine):
 
 
 def test_an_empty_cycle_says_so(sqlite_engine):
-    report = build_monthly_report(sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21))
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21), calendar=CALENDAR
+    )
     assert report.empty and "没有投诉" in summary_text(report)
     assert to_pdf(report).startswith(b"%PDF")
 

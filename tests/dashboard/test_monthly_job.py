@@ -4,6 +4,7 @@ webhook receiver: due on the 21st at 09:00, queued once across checks and restar
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dashboard.monthly import cycle_of
 from tests.conftest import Clock
@@ -11,6 +12,8 @@ from tests.dashboard.test_monthly import _seed
 from tests.dashboard.test_weekly_job import HOOK, hook, rows, worker  # noqa: F401  (fixture)
 from worker.main import build_scheduler, notify_job
 from worker.monthly_job import due_at, last_closed_cycle, monthly_report_job
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 CLOSING_NINE = datetime(2026, 12, 21, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai on the 21st
 KEY = "monthly-report:2026-12:hook"
@@ -22,10 +25,10 @@ def run(ctx) -> None:
 
 
 def test_due_on_the_closing_day_at_nine():
-    cycle = last_closed_cycle(CLOSING_NINE, 21)
+    cycle = last_closed_cycle(CLOSING_NINE, 21, SHANGHAI)
     assert (str(cycle.start), str(cycle.end)) == ("2026-11-21", "2026-12-20")
-    assert due_at(cycle) == CLOSING_NINE
-    assert last_closed_cycle(CLOSING_NINE - timedelta(hours=10), 21) == cycle_of(
+    assert due_at(cycle, SHANGHAI) == CLOSING_NINE
+    assert last_closed_cycle(CLOSING_NINE - timedelta(hours=10), 21, SHANGHAI) == cycle_of(
         datetime(2026, 11, 1).date(), 21
     )
 

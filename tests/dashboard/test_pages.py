@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,8 @@ from storage.models import (
     WorkerHeartbeat,
 )
 from tests.dashboard.seed import complaint, ingest, seed_burst
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 XSS = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
 
@@ -68,7 +71,7 @@ def _today_total(engine) -> int:
         return int(
             session.scalar(
                 select(func.sum(ComplaintCount.count)).where(
-                    ComplaintCount.bucket_start >= local_midnight(now)
+                    ComplaintCount.bucket_start >= local_midnight(now, SHANGHAI)
                 )
             )
             or 0

@@ -9,10 +9,13 @@ from sqlalchemy import update
 
 from alerts.state import actions
 from dashboard import queries
+from domain.calendar import HolidayCalendar
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine
 from storage.models import Complaint, SourceState
 from tests.dashboard.seed import complaint, ingest, seed_burst
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, a Monday
 DAY_START = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # Shanghai midnight
@@ -161,9 +164,13 @@ def test_ledger_receipts_count_every_complaint_by_local_day_level_and_decision(e
     rows = sorted((str(r[0]), bool(r[3]), r[4]) for r in receipts.itertuples(index=False))
     assert rows == [("2026-11-20", True, 1), ("2026-11-21", False, 2)]
     # 15 calendar days: a 21 November complaint is due at the end of 6 December, local time.
-    counts = deadline_counts(receipts, datetime(2026, 12, 5, 12, 0, tzinfo=UTC), "calendar")
+    counts = deadline_counts(
+        receipts, datetime(2026, 12, 5, 12, 0, tzinfo=UTC), "calendar", CALENDAR
+    )
     assert (counts["overdue"], counts["due_soon"], counts["done"], counts["total"]) == (0, 2, 1, 3)
-    counts = deadline_counts(receipts, datetime(2026, 12, 6, 16, 0, tzinfo=UTC), "calendar")
+    counts = deadline_counts(
+        receipts, datetime(2026, 12, 6, 16, 0, tzinfo=UTC), "calendar", CALENDAR
+    )
     assert (counts["overdue"], counts["due_soon"]) == (2, 0)  # 00:00 on 7 December in Shanghai
     assert queries.ledger_receipts(engine, since, until, statuses=("closed",)).empty
     table = queries.ledger(engine, since, until)

@@ -20,13 +20,16 @@ from dashboard.report import (
     to_image,
 )
 from dashboard.timeutil import day_start
+from domain.calendar import HolidayCalendar
 from tests.dashboard.seed import complaint, ingest, seed_burst
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 WEEK = date(2026, 11, 16)  # a Monday
 
 
 def _seed(engine) -> None:
-    this = day_start(WEEK) + timedelta(hours=3)
+    this = day_start(WEEK, CALENDAR.tz) + timedelta(hours=3)
     rows = [complaint(i, this + timedelta(hours=i), "hotline") for i in range(6)]
     rows += [
         complaint(100 + i, this - timedelta(days=7) + timedelta(hours=i), "web") for i in range(3)
@@ -45,8 +48,8 @@ def test_period_starts_align_on_mondays():
 
 def test_report_compares_three_periods(engine):
     _seed(engine)
-    seed_burst(engine, day_start(WEEK) + timedelta(days=2, hours=5))
-    report = build_weekly_report(engine, WEEK)
+    seed_burst(engine, day_start(WEEK, CALENDAR.tz) + timedelta(days=2, hours=5))
+    report = build_weekly_report(engine, WEEK, CALENDAR)
     assert report.totals == {"this": 6 + 8, "prev": 3, "last_year": 1}
     channels = report.by_dimension["channel"].set_index("value")
     assert channels.loc["hotline", "this"] == 6 + 4
@@ -60,7 +63,7 @@ def test_report_compares_three_periods(engine):
 
 def test_excel_opens_with_openpyxl(engine):
     _seed(engine)
-    book = load_workbook(io.BytesIO(to_excel(build_weekly_report(engine, WEEK))))
+    book = load_workbook(io.BytesIO(to_excel(build_weekly_report(engine, WEEK, CALENDAR))))
     assert book.sheetnames[:2] == ["汇总", "按类别"]
     summary = book["汇总"]
     assert summary["A4"].value == "投诉总量"
@@ -73,7 +76,7 @@ def test_excel_opens_with_openpyxl(engine):
 
 def test_pdf_and_png_render_offline(engine):
     _seed(engine)
-    report = build_weekly_report(engine, WEEK)
+    report = build_weekly_report(engine, WEEK, CALENDAR)
     assert to_image(report, "pdf").startswith(b"%PDF")
     assert to_image(report, "png").startswith(b"\x89PNG")
     with pytest.raises(ValueError):
@@ -82,7 +85,7 @@ def test_pdf_and_png_render_offline(engine):
 
 def test_exports_follow_the_language_and_say_no_data(engine):
     _seed(engine)
-    report = build_weekly_report(engine, WEEK)
+    report = build_weekly_report(engine, WEEK, CALENDAR)
     book = load_workbook(io.BytesIO(to_excel(report, "en")))
     assert book.sheetnames == [
         "Summary", "By category", "By channel", "By product line", "By region",
@@ -95,7 +98,9 @@ def test_exports_follow_the_language_and_say_no_data(engine):
     assert set(channels) == {"Hotline", "Web form", "Social media"}  # names, not codes
     pdf = to_image(report, "pdf", "en")
     assert pdf.startswith(b"%PDF")
-    quiet = build_weekly_report(engine, WEEK + timedelta(days=7 * 60))  # no last year, nothing
+    quiet = build_weekly_report(
+        engine, WEEK + timedelta(days=7 * 60), CALENDAR
+    )  # no last year, nothing
     rows = summary_rows(quiet)
     assert all(value is None for row in rows for value in row[1:])
     assert cell_text(None) == "无数据" and cell_text(1234) == "1,234"

@@ -16,7 +16,10 @@ from config.settings import get_settings
 from dashboard.report import build_weekly_report, to_image
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import day_start
+from domain.calendar import HolidayCalendar
 from tests.dashboard.seed import complaint, ingest
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 WEEK = date(2026, 11, 16)
 LABELS = ["$\\x$", "$$\\frac{1}{0}$$", "a_{b}^c $", "\\$100 $\\alpha", "$x^{$"]
@@ -32,13 +35,13 @@ def _seed(engine, at) -> None:
 
 @pytest.mark.parametrize("fmt", ["pdf", "png"])
 def test_mathtext_labels_render_as_plain_text(engine, fmt):
-    _seed(engine, day_start(WEEK) + timedelta(hours=2))
-    data = to_image(build_weekly_report(engine, WEEK), fmt)
+    _seed(engine, day_start(WEEK, CALENDAR.tz) + timedelta(hours=2))
+    data = to_image(build_weekly_report(engine, WEEK, CALENDAR), fmt)
     assert data.startswith(b"%PDF" if fmt == "pdf" else b"\x89PNG")
 
 
 def test_weekly_page_with_hostile_labels_offers_the_pdf(sqlite_engine, monkeypatch):
-    _seed(sqlite_engine, day_start(WEEK) + timedelta(hours=2))
+    _seed(sqlite_engine, day_start(WEEK, CALENDAR.tz) + timedelta(hours=2))
     monkeypatch.setenv(
         "RADAR_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False)
     )

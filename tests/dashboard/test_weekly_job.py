@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -25,6 +26,8 @@ from tests.notify.test_email import smtp  # noqa: F401  (the real aiosmtpd serve
 from worker.context import WorkerContext
 from worker.main import build_scheduler, notify_job
 from worker.weekly_job import due_at, queue_weekly_report, weekly_report_job
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 MONDAY_NINE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai
 KEY = "weekly-report:2026-11-16"
@@ -89,7 +92,21 @@ def wire_key(engine, row_key: str) -> str:
 
 
 def test_due_at_is_monday_nine_in_shanghai():
-    assert due_at(WEEK) == MONDAY_NINE
+    assert due_at(WEEK, SHANGHAI) == MONDAY_NINE
+
+
+def test_the_report_is_due_at_nine_in_the_configured_time_zone(engine, hook):
+    """rules.yaml ``calendar.timezone`` sets the week's days and the 09:00 it is sent at."""
+    clock = Clock(MONDAY_NINE + timedelta(hours=2))  # 11:00 Shanghai, 01:00 in London
+    ctx = WorkerContext(
+        config=make_config(channels=[HOOK], rules={"calendar": {"timezone": "Europe/London"}}),
+        engine=engine,
+        clock=clock,
+    )
+    assert queue_weekly_report(ctx) == 0
+    clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 in London
+    assert queue_weekly_report(ctx) == 1
+    assert sorted(rows(ctx)) == [f"{KEY}:hook"]
 
 
 def test_worker_down_over_nine_sends_once_when_it_starts_at_nine_twenty(engine, hook):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -17,6 +18,8 @@ from storage.models import Alert, Complaint, ComplaintCount
 from tests.dashboard.seed import complaint, ingest
 from tests.e2e.conftest import ARTIFACTS, screenshot
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
 pytestmark = pytest.mark.e2e
 
 
@@ -24,7 +27,7 @@ def db_today_total(engine) -> int:
     with Session(engine) as session:
         value = session.scalar(
             select(func.sum(ComplaintCount.count)).where(
-                ComplaintCount.bucket_start >= local_midnight(datetime.now(UTC))
+                ComplaintCount.bucket_start >= local_midnight(datetime.now(UTC), SHANGHAI)
             )
         )
     return int(value or 0)
@@ -123,7 +126,7 @@ def test_weekly_report_downloads_a_valid_workbook(dashboard_app, page):
 def test_ledger_csv_holds_every_complaint_of_the_dates(dashboard_app, page):
     """The export is built when clicked, from the whole date range, not from the table."""
     with Session(dashboard_app.engine) as session:
-        since = local_midnight(datetime.now(UTC)) - timedelta(days=30)
+        since = local_midnight(datetime.now(UTC), SHANGHAI) - timedelta(days=30)
         stored = session.scalar(
             select(func.count()).select_from(Complaint).where(Complaint.received_at >= since)
         )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from alerts.notify.dispatch import deliver_due, plan
-from alerts.notify.routing import is_holiday
+from alerts.notify.routing import is_holiday, muted_by
 from domain.calendar import HolidayCalendar
 from storage.db import session_scope
 from tests.notify.conftest import add_alert, make_config
@@ -50,3 +50,16 @@ def test_mute_days_and_detection_days_are_the_same_days():
     day_types = {"2027-02-08": True, "2027-02-13": False, "2027-02-14": False, "2027-02-20": True}
     for day, holiday in day_types.items():
         assert is_holiday(datetime.fromisoformat(day).date(), calendar) is holiday
+
+
+def test_mute_windows_keep_the_configured_time_zone_hours():
+    """22:00–08:00 is London's night when rules.yaml says Europe/London, not Shanghai's."""
+    windows = make_config(routes=HOLIDAY_NIGHTS).routes.mute_windows
+    london = HolidayCalendar(
+        make_config(rules={"calendar": {"timezone": "Europe/London"}}).rules.calendar
+    )
+    shanghai = HolidayCalendar()
+    sunday_night = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # Monday 08:30 in Shanghai
+    labels = {"severity": "4"}
+    assert muted_by(windows, labels, sunday_night, london) == "minor-holiday-nights"
+    assert muted_by(windows, labels, sunday_night, shanghai) is None

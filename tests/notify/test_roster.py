@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
 from alerts.notify.commands import parse_when, roster_findings, who_is_on_call
-from alerts.notify.roster import SHANGHAI, on_call, receiver_for, roster_gaps
+from alerts.notify.roster import on_call, receiver_for, roster_gaps
 from config.models import RosterFile
 from config.settings import PROJECT_ROOT
 from tests.notify.conftest import make_config
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SPRING_FESTIVAL = """
 people:
@@ -45,21 +48,25 @@ def spring() -> RosterFile:
 
 def test_half_past_midnight_on_chuyi_is_the_night_shift_that_began_on_chuxi(spring):
     # 初一 2027 is 2027-02-06; 00:30 belongs to the 除夕 (02-05) night shift, first in rotation.
-    assert on_call(spring, at("2027-02-06T00:30")).id == "night-a"
-    assert on_call(spring, at("2027-02-06T00:30"), "manager").id == "boss-2"  # 初一 = day 2
-    assert on_call(spring, at("2027-02-06T20:30")).id == "night-b"
-    assert on_call(spring, at("2027-02-06T09:00")).id == "day-b"
+    assert on_call(spring, at("2027-02-06T00:30"), SHANGHAI).id == "night-a"
+    assert (
+        on_call(spring, at("2027-02-06T00:30"), SHANGHAI, "manager").id == "boss-2"
+    )  # 初一 = day 2
+    assert on_call(spring, at("2027-02-06T20:30"), SHANGHAI).id == "night-b"
+    assert on_call(spring, at("2027-02-06T09:00"), SHANGHAI).id == "day-b"
 
 
 def test_after_the_holiday_the_normal_roster_returns(spring):
-    assert on_call(spring, at("2027-02-13T07:59")).id == "night-b"  # 初七 night, ends 02-13 08:00
-    assert on_call(spring, at("2027-02-13T08:00")).id == "usual"
-    assert on_call(spring, at("2027-02-04T12:00")).id == "usual"
+    assert (
+        on_call(spring, at("2027-02-13T07:59"), SHANGHAI).id == "night-b"
+    )  # 初七 night, ends 02-13 08:00
+    assert on_call(spring, at("2027-02-13T08:00"), SHANGHAI).id == "usual"
+    assert on_call(spring, at("2027-02-04T12:00"), SHANGHAI).id == "usual"
 
 
 def test_shipped_roster_has_the_spring_festival_and_no_gap_for_30_days():
     config = make_config(roster=yaml.safe_load((PROJECT_ROOT / "config/roster.yaml").read_text()))
-    assert on_call(config.roster, at("2027-02-06T00:30")).id == "li-na"
+    assert on_call(config.roster, at("2027-02-06T00:30"), SHANGHAI).id == "li-na"
     errors, warnings = roster_findings(config, at("2026-11-23T10:00"))
     assert errors == [] and warnings == []
 
@@ -72,9 +79,25 @@ def test_override_beats_shifts_for_its_hours_only():
             "overrides": [{"who": "b", "start": "2026-12-01T09:00", "end": "2026-12-01T13:00"}],
         }
     )
-    assert on_call(roster, at("2026-12-01T08:59")).id == "a"
-    assert on_call(roster, at("2026-12-01T09:00")).id == "b"
-    assert on_call(roster, at("2026-12-01T13:00")).id == "a"
+    assert on_call(roster, at("2026-12-01T08:59"), SHANGHAI).id == "a"
+    assert on_call(roster, at("2026-12-01T09:00"), SHANGHAI).id == "b"
+    assert on_call(roster, at("2026-12-01T13:00"), SHANGHAI).id == "a"
+
+
+def test_shift_hours_are_local_in_the_configured_time_zone():
+    roster = RosterFile.model_validate(
+        {
+            "people": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}],
+            "shifts": [
+                {"who": "a", "start": "2026-01-01", "from_time": "08:00", "to_time": "20:00"},
+                {"who": "b", "start": "2026-01-01", "from_time": "20:00", "to_time": "08:00"},
+            ],
+        }
+    )
+    nine_in_london = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/London"))  # 17:00 here
+    assert on_call(roster, nine_in_london, SHANGHAI).id == "a"
+    assert on_call(roster, nine_in_london.replace(hour=13), SHANGHAI).id == "b"
+    assert on_call(roster, nine_in_london.replace(hour=13), ZoneInfo("Europe/London")).id == "a"
 
 
 def test_gaps_are_found_merged_and_reported():
@@ -87,7 +110,7 @@ def test_gaps_are_found_merged_and_reported():
             ],
         }
     )  # fmt: skip
-    gaps = roster_gaps(roster, at("2026-12-01T00:00"), at("2026-12-03T00:00"))
+    gaps = roster_gaps(roster, at("2026-12-01T00:00"), at("2026-12-03T00:00"), SHANGHAI)
     assert gaps == [
         (at("2026-12-01T00:00"), at("2026-12-01T08:00")),
         (at("2026-12-01T20:00"), at("2026-12-02T08:00")),
@@ -104,21 +127,26 @@ def test_gaps_are_found_merged_and_reported():
 def test_escalation_chain_and_default_receiver_on_gaps():
     config = make_config()
     now = at("2026-11-23T10:00")
-    assert [receiver_for(config.roster, now, n)[0].id for n in range(3)] == [
+    assert [receiver_for(config.roster, now, SHANGHAI, n)[0].id for n in range(3)] == [
         "oncall-a", "manager-b", "head-c",
     ]  # fmt: skip
     empty = RosterFile.model_validate(
         {"people": [{"id": "d", "name": "默认"}], "default_receiver": "d"}
     )
-    assert receiver_for(empty, now, 0)[0].id == "d" and receiver_for(empty, now, 0)[1]
-    assert receiver_for(empty, now, 1) == (None, True)
+    assert (
+        receiver_for(empty, now, SHANGHAI, 0)[0].id == "d"
+        and receiver_for(empty, now, SHANGHAI, 0)[1]
+    )
+    assert receiver_for(empty, now, SHANGHAI, 1) == (None, True)
 
 
 def test_who_is_on_call_text_and_bad_input():
-    text = who_is_on_call(make_config(), parse_when("2026-11-23T10:00", at("2026-01-01T00:00")))
+    text = who_is_on_call(
+        make_config(), parse_when("2026-11-23T10:00", at("2026-01-01T00:00"), SHANGHAI)
+    )
     assert "值班人：值班甲" in text and "值班经理：经理乙" in text
     with pytest.raises(ValueError, match="--at"):
-        parse_when("tomorrow", at("2026-01-01T00:00"))
+        parse_when("tomorrow", at("2026-01-01T00:00"), SHANGHAI)
     with pytest.raises(ValidationError, match="unknown team"):
         RosterFile.model_validate(
             {

@@ -20,8 +20,11 @@ from collectors.pii import fold_text
 from dashboard.pages.ledger import ledger_csv
 from dashboard.report import build_weekly_report, to_excel
 from dashboard.timeutil import monday_of
+from domain.calendar import HolidayCalendar
 from tests.reliability.helpers import ComplaintApi, WorkerProcess, wait_for
 from tests.reliability.scenario import radar_config, source_state, threshold_rule
+
+CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
 PHONES = ["13912345678", "+86 139 8765 4321", "139-2468-1357"]
 ID_CARDS = ["11010519491231002X", "440308199001011234"]
@@ -142,9 +145,13 @@ def test_no_raw_personal_data_in_database_or_logs(engine, db_url, tmp_path):
     assert scan_database(engine, values) == []
     # Exports built from what was stored: the ledger CSV (with texts) and the weekly workbook.
     span = (now - timedelta(days=1), now + timedelta(hours=1), ())
-    ledger = ledger_csv(engine, span, now, "calendar", "zh", with_text=True).decode("utf-8-sig")
+    ledger = ledger_csv(engine, span, now, "calendar", CALENDAR, "zh", with_text=True).decode(
+        "utf-8-sig"
+    )
     assert "理赔被拒" in ledger and leaks(ledger, values) == []
-    book = load_workbook(io.BytesIO(to_excel(build_weekly_report(engine, monday_of(now.date())))))
+    book = load_workbook(
+        io.BytesIO(to_excel(build_weekly_report(engine, monday_of(now.date()), CALENDAR)))
+    )
     cells = " ".join(str(c.value) for ws in book.worksheets for r in ws.iter_rows() for c in r)
     assert leaks(cells, values) == []
     log = worker.log_text()

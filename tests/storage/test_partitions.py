@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, column, create_engine, insert, select, table, text
+from sqlalchemy import Engine, column, insert, select, table, text
 
 from domain.records import NormalizedComplaint
-from storage.db import make_engine, make_session_factory, session_scope
+from storage.db import make_session_factory, session_scope
 from storage.ingest import ingest_complaints
 from storage.migrate import alembic_config, upgrade_to_head
 from storage.models import Complaint
 from storage.partitions import ensure_partitions, maintain, month_of
 from storage.retention import apply_retention
+from storage.scratch import scratch_postgres
 from tests.conftest import _PG_REASON, POSTGRES_URL
 
 pytestmark = pytest.mark.postgres
@@ -40,16 +40,8 @@ def bare_engine() -> Iterator[Engine]:
     """An empty schema of its own, not migrated: the test chooses the revision."""
     if _PG_REASON:
         pytest.skip(_PG_REASON)
-    schema = f"t_part_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_postgres(POSTGRES_URL, "t_part", migrate=False) as engine:
+        yield engine
 
 
 @pytest.fixture

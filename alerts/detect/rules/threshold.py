@@ -20,22 +20,10 @@ from alerts.detect.rules.base import (
     window_bounds,
 )
 from config.rules import ThresholdRule
+from domain.dimensions import KEY_NAMES_ZH
 from domain.vocabulary import CHANNELS
 
 log = logging.getLogger(__name__)
-
-DIMENSION_LABELS = {
-    "source": "来源",
-    "channel": "渠道",
-    "product_code": "产品",
-    "product_line": "险种",
-    "region": "地区",
-    "category": "类别",
-    "event_tag": "事件",
-    "branch": "分支机构",
-    "keyword": "关键词",
-    "cluster": "文本簇",
-}
 
 
 def keys_over_threshold(
@@ -49,7 +37,7 @@ def keys_over_threshold(
 def describe_key(key: Mapping[str, str]) -> str:
     """The key as duty staff read it: a channel by its Chinese name (热线, not hotline)."""
     return " · ".join(
-        f"{DIMENSION_LABELS.get(d, d)} {(CHANNELS.get(v, v) if d == 'channel' else v) or '—'}"
+        f"{KEY_NAMES_ZH.get(d, d)} {(CHANNELS.get(v, v) if d == 'channel' else v) or '—'}"
         for d, v in key.items()
     )
 
