@@ -21,10 +21,9 @@ from sqlalchemy.orm import Session
 
 from domain.buckets import BUCKET, bucket_start
 from storage import partitions
-from storage.gil_gate import GIL_GATE
 from storage.models import COUNT_DIMENSIONS, Complaint, CountDelivery, QuarantinedRecord
 from storage.models import INGESTED_COLUMNS as _COMPLAINT_COLUMNS
-from storage.sqlite_ingest import move_staged, sqlite_time, stage_new_complaints
+from storage.sqlite_ingest import insert_new_complaints_sqlite, sqlite_time
 
 REPEAT_WINDOW = timedelta(days=30)
 # Keeps each statement under SQLite's and PostgreSQL's bound-parameter limits.
@@ -68,26 +67,18 @@ def ingest_complaints(session: Session, complaints: Sequence[Any]) -> IngestResu
 
 def _ingest_sqlite(session: Session, complaints: Sequence[Any]) -> IngestResult:
     """SQLite: the new complaints get consecutive ids, so counts and repeat flags are worked out
-    by SQL over that id range instead of from a row dict per complaint in Python.
-
-    Moving the staged rows into ``complaints``, the roll-up and the pairs query are the long
-    calls without the GIL that a thread normalising the next group may use; the rest holds it
-    back (``storage.gil_gate``).
-    """
+    by SQL over that id range instead of from a row dict per complaint in Python."""
     connection = session.connection()
-    with GIL_GATE.foreground():
-        first_id, new = stage_new_complaints(connection, complaints)
-        if not new:
-            return IngestResult(inserted=0, duplicates=len(complaints))
-        last_id = first_id + len(new) - 1
-        with GIL_GATE.opened():
-            move_staged(connection)
-            connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
-            found = connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id)).scalar()
-        pairs = {tuple(pair) for pair in json.loads(found)}
-        if pairs:
-            times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
-            flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
+    first_id, new = insert_new_complaints_sqlite(connection, complaints)
+    if not new:
+        return IngestResult(inserted=0, duplicates=len(complaints))
+    last_id = first_id + len(new) - 1
+    connection.exec_driver_sql(_COUNT_NEW_SQLITE, (first_id, last_id))
+    found = connection.exec_driver_sql(_PAIRS_SQLITE, (first_id, last_id)).scalar()
+    pairs = {tuple(pair) for pair in json.loads(found)}
+    if pairs:
+        times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
+        flag_repeats(session, pairs, min(times) - REPEAT_WINDOW, max(times) + REPEAT_WINDOW)
     return IngestResult(inserted=len(new), duplicates=len(complaints) - len(new))
 
 
@@ -108,7 +99,6 @@ _COUNT_NEW_SQLITE = (
 # (customer, product) pairs of the new complaints that have another complaint within 30 days:
 # only these can change a flag (flags only turn on, and older pairs were settled when stored).
 # One day of slack each side: the text bounds carry milliseconds, the exact test is Python's.
-# One JSON row: a row at a time, each would wait for the GIL behind the normalising thread.
 _PAIRS_SQLITE = (
     "SELECT json_group_array(json_array(customer_key, product_code)) FROM ("
     "SELECT DISTINCT n.customer_key, n.product_code FROM complaints n "

@@ -11,9 +11,8 @@ transactions start with BEGIN IMMEDIATE (storage.db), so nobody can insert betwe
 or twice. The plain ``INSERT`` (no ``OR IGNORE``) keeps any surprise loud.
 
 The rows are bound into a staging table without indexes (``temp.ingest_page``, in memory, one
-per connection) and moved into ``complaints`` by one statement: binding needs the GIL for every
-row, the move, with all the index work, runs inside SQLite without it (``storage.gil_gate``).
-The staging table is emptied in the same transaction, so a rolled-back store leaves it empty.
+per connection) and moved into ``complaints`` by one statement, with all the index work. The
+staging table is emptied in the same transaction, so a rolled-back store leaves it empty.
 """
 
 from __future__ import annotations
@@ -169,7 +168,6 @@ def stage_new_complaints(
 
 
 def move_staged(connection: Connection) -> None:
-    """The staged rows into ``complaints`` in id order, then the stage emptied: two statements
-    that run inside SQLite, without the GIL."""
+    """The staged rows into ``complaints`` in id order, then the stage emptied."""
     connection.exec_driver_sql(_MOVE_STAGED)
     connection.exec_driver_sql(_CLEAR_STAGE)
