@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Column, String
 from sqlalchemy.dialects import postgresql
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 from storage.models import COUNT_DIMENSIONS, Complaint
 from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.partitions import KEYS_TABLE
+from storage.repeats import StoredPage
 from storage.types import UTCDateTime
 
 _DIALECT = postgresql.dialect()
@@ -146,16 +146,6 @@ def _check_aware(complaints: list[Any]) -> None:
         for value in (c.received_at, c.collected_at):
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"naive datetime refused: {value!r}")
-
-
-class StoredPage(NamedTuple):
-    """What one page's statements did: complaints stored, and the (customer, product) pairs
-    whose repeat flags can change with the earliest and latest time of their complaints."""
-
-    inserted: int
-    pairs: set[tuple[str, str]]
-    first_at: datetime | None
-    last_at: datetime | None
 
 
 def insert_and_count_postgres(session: Session, complaints: Sequence[Any]) -> StoredPage:
