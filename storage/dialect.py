@@ -1,16 +1,18 @@
 """What differs between the two databases, one object per database.
 
-Code outside ``storage/`` asks ``dialect_of(engine, connection or session)`` for these few
-operations instead of testing the dialect's name itself.
+Code outside ``storage/`` asks ``dialect_of(engine, connection or session)`` (or
+``dialect_of_url``) for these few operations instead of testing the dialect's name itself.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, literal_column, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 # The write transactions in progress now, as the current snapshot sees them (PostgreSQL).
@@ -21,6 +23,15 @@ class SQLite:
     name = "sqlite"
     # One machine, one writer at a time: no leader election, and ids follow commit order.
     advisory_locks = False
+
+    def has_database(self, url: str) -> bool:
+        """Whether the database file exists (a SQLite engine would create it)."""
+        return Path(make_url(url).database or "").is_file()
+
+    def connect_timeout(self, seconds: int) -> dict[str, Any]:
+        """``make_engine`` arguments to give up connecting after ``seconds``: a file opens at
+        once."""
+        return {}
 
     def epoch_seconds(self, column: Any) -> ColumnElement:
         """Whole seconds since 1970 of a stored time ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC)."""
@@ -50,6 +61,13 @@ class PostgreSQL:
     # Session-level advisory locks elect one leader among several workers.
     advisory_locks = True
 
+    def has_database(self, url: str) -> bool:
+        """Whether the database exists: the server will say when connecting."""
+        return True
+
+    def connect_timeout(self, seconds: int) -> dict[str, Any]:
+        return {"connect_args": {"connect_timeout": seconds}}
+
     def epoch_seconds(self, column: Any) -> ColumnElement:
         return cast(func.extract("epoch", column), BigInteger)
 
@@ -77,7 +95,15 @@ def dialect_of(bind: Any) -> Dialect:
     """The dialect of an engine, a connection or a session."""
     if isinstance(bind, Session):
         bind = bind.get_bind()
-    name = bind.dialect.name
+    return _named(bind.dialect.name)
+
+
+def dialect_of_url(url: str) -> Dialect:
+    """The dialect of a database URL, before any engine is made."""
+    return _named(make_url(url).get_backend_name())
+
+
+def _named(name: str) -> Dialect:
     if name not in _DIALECTS:
         raise NotImplementedError(f"unsupported database dialect: {name}")
     return _DIALECTS[name]
