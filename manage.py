@@ -82,19 +82,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def _failing_channels(now) -> list[str]:
     """Channels failing in the outbox of the configured database, if there is one to read."""
-    from sqlalchemy.engine import make_url
-
     from dashboard.channel_health import failing_warnings
     from storage.db import make_engine
+    from storage.dialect import dialect_of_url
 
     url = get_settings().database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        return []  # no database yet: nothing was sent
     try:
-        postgres = parsed.get_backend_name() == "postgresql"
-        quick = {"connect_args": {"connect_timeout": 5}} if postgres else {}
-        engine = make_engine(url, read_only=True, **quick)
+        dialect = dialect_of_url(url)
+        if not dialect.has_database(url):
+            return []  # no database yet: nothing was sent
+        engine = make_engine(url, read_only=True, **dialect.connect_timeout(5))
         try:
             return failing_warnings(engine, now)
         finally:

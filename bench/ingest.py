@@ -30,7 +30,6 @@ from storage.models import INGESTED_COLUMNS as _COLUMNS  # the reference writes 
 from storage.models import Complaint
 from storage.pg_ingest import insert_rows_postgres
 from storage.sqlite_ingest import column_defaults, insert_new_complaints_sqlite
-from worker.tuning import tuned_process
 
 BATCH = 1000  # the CSV/SQL collectors' default batch size
 # Path and reference are each measured this many times and the median reported: on a shared VM
@@ -59,23 +58,20 @@ def run_path(
     """Wall and this process's CPU seconds to collect every record, and complaints stored.
 
     CPU seconds say what the path costs when the machine is shared (SQLite works in-process;
-    PostgreSQL's own work is not in them). The process runs with the worker's interpreter settings.
+    PostgreSQL's own work is not in them).
     """
     factory = make_session_factory(engine)
     collector = ListCollector(records)
-    # The simulated source keeps all its records in this process: they are frozen with the
-    # start-up objects, as a real source's records would not be in the worker's heap at all.
-    with tuned_process():
-        cpu = time.process_time()
-        started = time.perf_counter()
-        while True:
-            result = collect_once(factory, source, "http_api", collector, now)
-            if result.error:
-                raise RuntimeError(f"ingest failed: {result.error}")
-            if result.fetched == 0:
-                break
-        seconds = time.perf_counter() - started
-        cpu = time.process_time() - cpu
+    cpu = time.process_time()
+    started = time.perf_counter()
+    while True:
+        result = collect_once(factory, source, "http_api", collector, now)
+        if result.error:
+            raise RuntimeError(f"ingest failed: {result.error}")
+        if result.fetched == 0:
+            break
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     with factory() as session:
         stored = session.scalar(select(func.count()).select_from(Complaint))
     return seconds, cpu, int(stored or 0)

@@ -37,7 +37,7 @@ def _ingest(kind: str, options: Options) -> list[Figure]:
         reason = postgres_reason()
         if reason:
             raise Skipped(f"PostgreSQL unavailable: {reason}")
-        path = measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 20_000)
+        path = measure("ingest-postgres", "Ingest → PostgreSQL", scratch_postgres, records, 5_000)
         return [
             path,
             plain_figure("ingest-postgres-plain", f"{plain} PostgreSQL", path),
@@ -50,14 +50,14 @@ def _ingest(kind: str, options: Options) -> list[Figure]:
                 scratch_postgres,
                 len(records),
                 2,
-                20_000,
+                5_000,
             ),
         ]
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=CACHE_DIR))
     try:
         make = partial(scratch_sqlite, folder)
-        path = measure("ingest-sqlite", "Ingest → SQLite", make, records, 50_000)
+        path = measure("ingest-sqlite", "Ingest → SQLite", make, records, 5_000)
         return [
             path,
             plain_figure("ingest-sqlite-plain", f"{plain} SQLite", path),

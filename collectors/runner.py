@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,22 +26,17 @@ from collectors.pii import current_salt, mask_text
 from domain.products import ProductTable
 from domain.records import NormalizedComplaint
 from storage.db import session_scope
-from storage.gil_gate import GIL_GATE
 from storage.ingest import Rejected, deliver_counts, ingest_complaints, quarantine
 from storage.models import SourceState
 
 log = logging.getLogger(__name__)
 # A run ends at this many pages, or at the first group after RUN_SECONDS (or once the worker is
-# stopping): a backfill's next run starts at once (the worker wakes it). Each run starts its
-# pipeline from one page, so short runs cost a backfill ≈ 10 % (50-page runs: docs/PERFORMANCE.md,
-# "Ingest, sixth round").
+# stopping): a backfill's next run starts at once (the worker wakes it).
 MAX_BATCHES_PER_RUN = 1_000
 RUN_SECONDS = 10.0
 # A backfill's pages are committed together up to this many records or seconds of fetching.
 GROUP_RECORDS = 20_000
 GROUP_SECONDS = 2.0
-# Records a fetch-ahead helper normalises between looks at the GIL gate (≈ 0.3 ms of work).
-BACKGROUND_SLICE = 32
 # Fields that identify a person: never kept in a quarantine payload, not even masked.
 IDENTITY_FIELDS = frozenset({"customer_id", "customer_phone"})
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@")
@@ -73,76 +67,29 @@ def collect_once(
 
     A run's first page is stored on its own, at once: a live source's news reaches the
     evaluation without waiting for a group of pages to fill.
-
-    The next group is fetched and normalised in a helper thread while this one is stored (see
-    ``_fetches_ahead``). It starts from this group's last cursor and is dropped unused if this
-    group's transaction fails; the run returns only after the helper's fetch has ended. Those
-    groups grow from the first page, each at most as big as everything fetched before it, so
-    that the next fetch fits in the current store.
     """
     result = RunResult(source=name)
     pages = 0
-    ahead = _fetches_ahead(factory)
     started = time.monotonic()
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{name}") as helper:
+        cursor = _read_cursor(factory, name)
+        group = _fetch_group(collector, name, cursor, now, pages, limit=1)
+        while True:
+            has_more = _store_group(factory, name, kind, group, now, result, first=pages == 0)
+            pages += len(group.pages)
+            if group.error is not None:
+                raise group.error
+            out_of_time = time.monotonic() - started >= RUN_SECONDS or WORKER_STOPPING.is_set()
+            if not has_more or pages >= MAX_BATCHES_PER_RUN or out_of_time:
+                result.more = has_more
+                break
             cursor = _read_cursor(factory, name)
-            group = _fetch_group(collector, name, cursor, now, pages, limit=1)
-            fetched = group.records
-            while True:
-                following = None
-                in_time = time.monotonic() - started < RUN_SECONDS and not WORKER_STOPPING.is_set()
-                if ahead and in_time and _may_fetch_ahead(group, pages):
-                    cursor, done = group.pages[-1].batch.cursor, pages + len(group.pages)
-                    limit = min(GROUP_RECORDS, max(fetched, 1))
-                    following = helper.submit(
-                        _fetch_group, collector, name, cursor, now, done, limit, background=True
-                    )
-                has_more = _store_group(factory, name, kind, group, now, result, first=pages == 0)
-                pages += len(group.pages)
-                if group.error is not None:
-                    raise group.error
-                # Out of time (or the worker stopping): the group fetched ahead is stored
-                # first, then the run ends.
-                out_of_time = following is None and not in_time
-                if not has_more or pages >= MAX_BATCHES_PER_RUN or out_of_time:
-                    result.more = has_more
-                    break
-                if following is not None:
-                    group = following.result()
-                else:
-                    cursor = _read_cursor(factory, name)
-                    group = _fetch_group(collector, name, cursor, now, pages)
-                fetched += group.records
+            group = _fetch_group(collector, name, cursor, now, pages)
     except Exception as exc:  # any source failure: keep the cursor, record it, retry next run
         result.error = safe_error(exc)
         log.warning("source %s failed: %s", name, result.error.splitlines()[0])
         _record_failure(factory, name, kind, now, result.error)
     return result
-
-
-def _fetches_ahead(factory: sessionmaker[Session]) -> bool:
-    """Fetch the next group while storing this one where the store leaves this process time.
-
-    A PostgreSQL store is mostly waiting for the server (docs/PERFORMANCE.md, "Ingest, fourth
-    round"). A SQLite store runs in this process, but the move from its staging table, its
-    roll-up, repeat query and commit are long calls inside SQLite without the GIL; the helper
-    waits while rows are bound (``storage.gil_gate``).
-    """
-    with factory() as session:  # a session connects only when used: this one never does
-        return session.get_bind().dialect.name in ("postgresql", "sqlite")
-
-
-def _may_fetch_ahead(group: _Group, pages_done: int) -> bool:
-    """Only a backfill's next pages: not after a failed fetch, nor before a page's after-commit
-    step (a file is moved to done/ before the next fetch), nor past the run's page limit."""
-    last = group.pages[-1].batch
-    return (
-        group.error is None
-        and last.has_more
-        and all(page.batch.after_commit is None for page in group.pages)
-        and pages_done + len(group.pages) < MAX_BATCHES_PER_RUN
-    )
 
 
 def normalize_all(
@@ -159,23 +106,6 @@ def normalize_all(
             bad.append(rejected(raw, str(exc)))
         except Exception as exc:  # a record nobody foresaw must still not stop the batch
             bad.append(rejected(raw, f"unexpected error: {safe_error(exc)}"))
-    return good, bad
-
-
-def _normalize_in_slices(
-    records: list[Any], name: str, now: datetime, products: ProductTable | None = None
-) -> tuple[list[NormalizedComplaint], list[Rejected]]:
-    """``normalize_all`` a few records at a time, each slice waiting while a store holds the
-    foreground (``storage.gil_gate``)."""
-    good: list[NormalizedComplaint] = []
-    bad: list[Rejected] = []
-    for start in range(0, len(records), BACKGROUND_SLICE):
-        with GIL_GATE.background():
-            slice_good, slice_bad = normalize_all(
-                records[start : start + BACKGROUND_SLICE], name, now, products
-            )
-        good += slice_good
-        bad += slice_bad
     return good, bad
 
 
@@ -206,7 +136,6 @@ def _fetch_group(
     now: datetime,
     pages_done: int,
     limit: int | None = None,
-    background: bool = False,
 ) -> _Group:
     """Fetch and normalise pages until the source is drained or the group is big or old enough
     (``limit`` records, by default ``GROUP_RECORDS``).
@@ -216,8 +145,6 @@ def _fetch_group(
     page: each commit rewrites every index page the page's random keys (customer hash, product)
     touched, so a backfill of 1,000-record pages spent more time committing than storing. A
     fetch that fails after some pages keeps them: the group is stored, then the error reported.
-    A ``background`` fetch (ahead, in the helper) normalises in slices that give way to a SQLite
-    store's Python and row binding (``storage.gil_gate``).
     """
     group = _Group(cursor=cursor, pages=[])
     started = time.monotonic()
@@ -231,8 +158,7 @@ def _fetch_group(
                 raise
             group.error = exc
             return group
-        normalise = _normalize_in_slices if background else normalize_all
-        good, bad = normalise(batch.records, name, now, products)
+        good, bad = normalize_all(batch.records, name, now, products)
         bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
         group.pages.append(_Page(batch, good, bad))
         cursor = batch.cursor

@@ -22,6 +22,7 @@ from config.settings import DISPLAY_TIMEZONE
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
 from domain.dimensions import ATTRIBUTE_DIMENSIONS
 from domain.states import ACTIVE_ALERT_STATES
+from storage.dialect import dialect_of
 from storage.models import (
     Alert,
     AlertEvent,
@@ -455,9 +456,7 @@ def ledger_receipts(
 
 def local_day(engine: Engine) -> Any:
     """The local receipt day of a complaint as a SQL expression (grouping by deadline day)."""
-    if engine.dialect.name == "sqlite":  # stored as UTC text; Shanghai keeps +8 all year
-        return func.date(Complaint.received_at, "+8 hours")
-    return func.date(func.timezone(DISPLAY_TIMEZONE, Complaint.received_at))
+    return dialect_of(engine).local_day(Complaint.received_at, DISPLAY_TIMEZONE)
 
 
 def latest_receipt_day(engine: Engine) -> date | None:

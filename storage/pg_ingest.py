@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 from operator import attrgetter
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import Column, String, Table
 from sqlalchemy.dialects import postgresql
@@ -32,6 +31,7 @@ from domain.records import NormalizedComplaint
 from storage.models import COUNT_DIMENSIONS, Complaint
 from storage.models import INGESTED_COLUMNS as COLUMNS
 from storage.partitions import KEYS_TABLE
+from storage.repeats import StoredPage
 from storage.types import UTCDateTime
 
 _DIALECT = postgresql.dialect()
@@ -148,16 +148,6 @@ def _check_aware(complaints: list[NormalizedComplaint]) -> None:
         for value in (c.received_at, c.collected_at):
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"naive datetime refused: {value!r}")
-
-
-class StoredPage(NamedTuple):
-    """What one page's statements did: complaints stored, and the (customer, product) pairs
-    whose repeat flags can change with the earliest and latest time of their complaints."""
-
-    inserted: int
-    pairs: set[tuple[str, str]]
-    first_at: datetime | None
-    last_at: datetime | None
 
 
 def insert_and_count_postgres(

@@ -20,8 +20,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from domain.products import ProductTable
-from storage.ingest import CHUNK, REPEAT_WINDOW, add_counts, flag_repeats
+from storage.ingest import add_counts
 from storage.models import COUNT_DIMENSIONS, Complaint, ComplaintCount, CountDelivery
+from storage.repeats import CHUNK, REPEAT_WINDOW, flag_repeats
 
 
 @dataclass(frozen=True)

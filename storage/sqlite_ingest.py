@@ -11,40 +11,29 @@ transactions start with BEGIN IMMEDIATE (storage.db), so nobody can insert betwe
 or twice. The plain ``INSERT`` (no ``OR IGNORE``) keeps any surprise loud.
 
 The rows are bound into a staging table without indexes (``temp.ingest_page``, in memory, one
-per connection) and moved into ``complaints`` by one statement: binding needs the GIL for every
-row, the move, with all the index work, runs inside SQLite without it (``storage.gil_gate``).
-The staging table is emptied in the same transaction, so a rolled-back store leaves it empty.
+per connection) and moved into ``complaints`` by one statement, with all the index work. The
+staging table is emptied in the same transaction, so a rolled-back store leaves it empty.
+
+The new complaints get consecutive ids, so counts and repeat candidates are then worked out by
+SQL over that id range instead of from a row dict per complaint in Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from domain.records import NormalizedComplaint
+from storage.models import COUNT_DIMENSIONS, Complaint
 from storage.models import INGESTED_COLUMNS as COLUMNS
-from storage.models import Complaint
+from storage.repeats import StoredPage
+from storage.types import sqlite_time
 
 KEY_CHUNK = 500  # keys per IN (...) query: far below SQLite's bound-parameter limit
-
-
-def sqlite_time(moment: datetime) -> str:
-    """The text SQLAlchemy stores for a ``UTCDateTime`` on SQLite: naive UTC with microseconds."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime refused: {moment!r}; pass a timezone-aware value")
-    m = moment.astimezone(UTC)  # %-formatting: a third cheaper than isoformat(timespec=...)
-    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031 - the fastest here
-        m.year,
-        m.month,
-        m.day,
-        m.hour,
-        m.minute,
-        m.second,
-        m.microsecond,
-    )
 
 
 def column_defaults() -> tuple[tuple[str, ...], tuple[Any, ...]]:
@@ -170,7 +159,52 @@ def stage_new_complaints(
 
 
 def move_staged(connection: Connection) -> None:
-    """The staged rows into ``complaints`` in id order, then the stage emptied: two statements
-    that run inside SQLite, without the GIL."""
+    """The staged rows into ``complaints`` in id order, then the stage emptied."""
     connection.exec_driver_sql(_MOVE_STAGED)
     connection.exec_driver_sql(_CLEAR_STAGE)
+
+
+def insert_and_count_sqlite(session: Session, complaints: Sequence[Any]) -> StoredPage:
+    """Store the complaints whose (source, external_id) is not stored yet, counted in
+    ``complaint_counts``, and find the pairs whose repeat flags can change."""
+    connection = session.connection()
+    first_id, new = insert_new_complaints_sqlite(connection, complaints)
+    if not new:
+        return StoredPage(0, set(), None, None)
+    last_id = first_id + len(new) - 1
+    connection.exec_driver_sql(_COUNT_NEW, (first_id, last_id))
+    pairs = {
+        (customer, product)
+        for customer, product in connection.exec_driver_sql(_PAIRS, (first_id, last_id))
+    }
+    if not pairs:
+        return StoredPage(len(new), set(), None, None)
+    times = [c.received_at for c in new if (c.customer_key, c.product_code) in pairs]
+    return StoredPage(len(new), pairs, min(times), max(times))
+
+
+_DIMENSIONS = ", ".join(COUNT_DIMENSIONS)
+# received_at is stored as "YYYY-MM-DD HH:MM:SS.ffffff" (sqlite_time): the bucket keeps the hour
+# and floors the minute to 5, exactly as bucket_start does.
+_BUCKET = (
+    "substr(received_at, 1, 14) || printf('%02d', CAST(substr(received_at, 15, 2) AS INTEGER)"
+    " / 5 * 5) || ':00.000000'"
+)
+_COUNT_NEW = (
+    f"INSERT INTO complaint_counts (bucket_start, {_DIMENSIONS}, count) "
+    f"SELECT {_BUCKET} AS bucket, {_DIMENSIONS}, count(*) FROM complaints "
+    f"WHERE id BETWEEN ? AND ? GROUP BY bucket, {_DIMENSIONS} "
+    f"ON CONFLICT (bucket_start, {_DIMENSIONS}) "
+    "DO UPDATE SET count = complaint_counts.count + excluded.count"
+)
+# (customer, product) pairs of the new complaints that have another complaint within 30 days:
+# only these can change a flag (flags only turn on, and older pairs were settled when stored).
+# One day of slack each side: the text bounds carry milliseconds, the exact test is Python's.
+_PAIRS = (
+    "SELECT DISTINCT n.customer_key, n.product_code FROM complaints n "
+    "WHERE n.id BETWEEN ? AND ? AND n.customer_key != '' AND n.product_code != '' "
+    "AND EXISTS (SELECT 1 FROM complaints o WHERE o.customer_key = n.customer_key "
+    "AND o.product_code = n.product_code AND o.id != n.id "
+    "AND o.received_at >= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '-31 days') "
+    "AND o.received_at <= strftime('%Y-%m-%d %H:%M:%f', n.received_at, '+31 days'))"
+)

@@ -38,3 +38,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def sqlite_time(moment: datetime) -> str:
+    """The text SQLAlchemy stores for a ``UTCDateTime`` on SQLite: naive UTC with microseconds."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime refused: {moment!r}; pass a timezone-aware value")
+    m = moment.astimezone(UTC)  # %-formatting: a third cheaper than isoformat(timespec=...)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031 - the fastest here
+        m.year,
+        m.month,
+        m.day,
+        m.hour,
+        m.minute,
+        m.second,
+        m.microsecond,
+    )

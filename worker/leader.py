@@ -13,6 +13,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 
+from storage.dialect import dialect_of
+
 log = logging.getLogger("radar.leader")
 
 # The lock key is derived from the database and schema, so that every worker of one deployment
@@ -105,6 +107,6 @@ class PostgresAdvisoryLock:
 
 
 def leader_lock_for(engine: Engine) -> LeaderLock:
-    if engine.dialect.name == "postgresql":
+    if dialect_of(engine).advisory_locks:
         return PostgresAdvisoryLock(engine)
     return AlwaysLeader()

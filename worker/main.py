@@ -30,7 +30,6 @@ from storage.partitions import maintain as maintain_partitions
 from worker.context import WorkerContext
 from worker.dbguard import guard_jobs
 from worker.monthly_job import add_monthly_report_job
-from worker.tuning import tune_process
 from worker.weekly_job import add_weekly_report_job
 
 log = logging.getLogger("radar.worker")
@@ -256,8 +255,7 @@ def run_worker(ctx: WorkerContext) -> None:
     garbage-collection callback, which Python prints and ignores), and a flag set before the
     scheduler starts is never missed.
     """
-    tuning = tune_process()
-    log.info("worker %s starting with %d sources (%s)", ctx.name, len(ctx.collectors), tuning)
+    log.info("worker %s starting with %d sources", ctx.name, len(ctx.collectors))
     scheduler = build_scheduler(ctx, first_run=datetime.now(UTC))
     stopping = threading.Event()
 

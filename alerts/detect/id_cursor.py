@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, or_, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_
 
 # Up to this many ids in holes are read by id; more, by the span from the lowest to the highest
 # (and the rows already delivered filtered out here): a bounded statement either way.
@@ -109,26 +108,5 @@ def _without(hole: Hole, delivered: list[int]) -> list[Hole]:
     return parts
 
 
-def running_writers(session: Session) -> frozenset[int] | None:
-    """Write transactions in progress now (PostgreSQL); None where ids follow commit order."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    rows = session.execute(text(f"SELECT x::text::bigint FROM {_XIP} x"))
-    return frozenset(row[0] for row in rows)
-
-
-def running_at_read(dialect: str) -> Any:
-    """A column with the write transactions the statement's own snapshot cannot see
-    (PostgreSQL; None elsewhere): a transaction gets its xid at its first write, and the
-    collectors' PostgreSQL store writes its staging table before it takes any complaint id,
-    so every transaction that holds an id of a hole is in it."""
-    if dialect != "postgresql":
-        return None
-    return literal_column(f"(SELECT array_agg(x::text::bigint) FROM {_XIP} x)")
-
-
 def writers_of(value: list[int] | None) -> frozenset[int]:
     return frozenset(value or ())
-
-
-_XIP = "pg_snapshot_xip(pg_current_snapshot())"

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, cast, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from alerts.detect.id_cursor import IdCursor, advance, running_at_read, running_writers, writers_of
+from alerts.detect.id_cursor import IdCursor, advance, writers_of
 from alerts.detect.rules.base import MAX_REFS, ComplaintRef, Filters, Key, SourceHealth, TextRow
 from config.sources import SourcesFile
+from storage.dialect import dialect_of
 from storage.models import Complaint, ComplaintCount, CountDelivery, SourceState
 from storage.queries import window_counts
 
@@ -117,13 +118,7 @@ class SqlReader:
         if since.microsecond:
             return None  # keep exact floor division for the odd non-whole-second start
         start, seconds = int(since.timestamp()), step_minutes * 60
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
-            epoch = cast(func.strftime("%s", ComplaintCount.bucket_start), Integer)
-        elif dialect == "postgresql":
-            epoch = cast(func.extract("epoch", ComplaintCount.bucket_start), BigInteger)
-        else:
-            return None
+        epoch = dialect_of(self.session).epoch_seconds(ComplaintCount.bucket_start)
         # integer division (rows are at or after since, so it floors); buckets are whole seconds
         return ((epoch - start) // seconds).label("bin")
 
@@ -159,7 +154,7 @@ class SqlReader:
         committed after higher ids were read (``alerts.detect.id_cursor``).
         """
         earliest: list[datetime] = []
-        running = running_writers(self.session)
+        running = dialect_of(self.session).running_writers(self.session)
         for table, moment in (
             (Complaint, Complaint.received_at),
             (CountDelivery, CountDelivery.interval_start),
@@ -190,7 +185,7 @@ class SqlReader:
             # the event and copied-text rules read the same new texts in one tick (a worker's
             # first tick: days of them): the narrower read is a filter of the wider one
             return [r for r in cached[2] if r.received_at >= since], cached[3]
-        running = running_writers(self.session)
+        running = dialect_of(self.session).running_writers(self.session)
         rows, at_read = self._read_new(
             cursor,
             running,
@@ -213,7 +208,7 @@ class SqlReader:
     ) -> tuple[list[tuple], frozenset[int] | None]:
         """Rows ``cursor`` wants (``columns[0]`` is the id), in id order, and the writers their
         read could not see (``running``, the list from before the read, when it found none)."""
-        snapshot = running_at_read(self.session.get_bind().dialect.name)
+        snapshot = dialect_of(self.session).running_writers_at_read()
         extra = () if snapshot is None else (snapshot,)
         query = (
             select(*columns, *extra)

@@ -1,6 +1,5 @@
-"""Several sources backfilling at once, as the worker's thread pool runs them: each fetches
-ahead in a helper thread and stores through the GIL gate (SQLite) and the database's locks.
-Nothing is lost, nothing doubled, and nobody waits forever."""
+"""Several sources backfilling at once, as the worker's thread pool runs them: each stores
+through the database's locks. Nothing is lost, nothing doubled, and nobody waits forever."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import collectors.runner as runner
 from collectors.csv_folder import CsvFolderCollector
 from collectors.file_import import BATCH_ROWS
 from config.settings import PROJECT_ROOT
@@ -70,7 +71,10 @@ def sqlite_factory(sqlite_engine):
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_a_big_file_is_stored_completely_once_in_several_commits(factory, commits, inbox, kind):
+def test_a_big_file_is_stored_completely_once_in_several_commits(
+    factory, commits, inbox, kind, monkeypatch
+):
+    monkeypatch.setattr(runner, "GROUP_RECORDS", BATCH_ROWS)  # one batch of rows per commit
     if kind == "csv":
         write_csv(inbox / "big.csv", ROWS)
     else:
@@ -126,6 +130,7 @@ def test_a_store_failing_mid_file_resumes_after_the_committed_rows(sqlite_factor
 KILLED = """
 import sys
 from datetime import UTC, datetime
+import collectors.runner as runner
 from collectors.csv_folder import CsvFolderCollector
 from collectors.runner import collect_once
 from config.sources import CsvFolderSource

@@ -34,9 +34,9 @@ def test_pages_are_committed_in_groups_of_at_most_group_records(factory, commits
     result = run(factory, "paged", "test", source)
 
     assert (result.fetched, result.inserted, result.error) == (100, 100, "")
-    # The run's first page alone; fetched ahead, groups grow from that page, each at most what
-    # came before it, and end once they hold 25 records or more (three pages).
-    assert commits == ["10", "20", "40", "70", "100"]
+    # The run's first page alone, then groups that end once they hold 25 records or more
+    # (three pages).
+    assert commits == ["10", "40", "70", "100"]
     assert len(stored_ids(factory, "paged")) == 100
     assert counted(factory, "paged") == 100
     assert state(factory, "paged").cursor == "100"
@@ -126,9 +126,8 @@ def test_the_group_stops_after_group_seconds_of_fetching(factory, commits, monke
 
     run(factory, "paged", "test", source)
 
-    # The first page alone, then groups of at most what came before them (10, 20, 40 records),
-    # cut at two pages: 6 s of fetching >= 5 s.
-    assert commits == ["10", "20", "40", "60", "80"]
+    # The first page alone, then groups cut at two pages: 6 s of fetching >= 5 s.
+    assert commits == ["10", "30", "50", "70", "80"]
 
 
 def test_a_run_ends_at_its_time_limit_and_the_next_run_goes_on(factory, monkeypatch):
