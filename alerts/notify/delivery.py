@@ -38,7 +38,7 @@ from alerts.notify.channels import (
 )
 from alerts.notify.fallback import failed_note, falls_back_now, payload_with_note, with_note
 from alerts.notify.message import Notice, NoticeItem, where_of
-from alerts.notify.outbox import MESSAGE, message_from_payload
+from alerts.notify.outbox import MESSAGE, add_pending, message_from_payload
 from alerts.notify.recheck import cancel_outdated
 from alerts.state.transition import record_note
 from config.loader import RadarConfig
@@ -316,23 +316,18 @@ def _add_fallback(session: Session, row: Notification, channel: str, now: dateti
         _fallback_event(session, row, f"；{channel} 已另行发送，不再重复", now)
         return
     note = failed_note(row.channel, channel)
-    session.add(
-        Notification(
-            idempotency_key=key,
-            alert_id=row.alert_id,
-            alert_state=row.alert_state,
-            escalation_level=row.escalation_level,
-            receiver=row.receiver,
-            channel=channel,
-            kind=row.kind,
-            payload=payload_with_note(row.payload, note),
-            status=NotificationStatus.PENDING,
-            attempts=0,
-            last_error="",
-            created_at=now,
-            next_attempt_at=now,
-            message=with_note(row.message, note) if row.kind != MESSAGE else row.message,
-        )
+    add_pending(
+        session,
+        key,
+        alert_id=row.alert_id,
+        alert_state=row.alert_state,
+        escalation_level=row.escalation_level,
+        receiver=row.receiver,
+        channel=channel,
+        kind=row.kind,
+        payload=payload_with_note(row.payload, note),
+        message=with_note(row.message, note) if row.kind != MESSAGE else row.message,
+        now=now,
     )
     log.warning("%s failed %d times, %s falls back to %s", key, row.attempts, row.channel, channel)
     _fallback_event(session, row, f"，改用 {channel}", now)

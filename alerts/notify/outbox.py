@@ -20,7 +20,8 @@ from alerts.notify.message import Notice
 from domain.states import NotificationStatus
 from storage.models import Notification
 
-MESSAGE = "message"
+ALERT = "alert"  # a row about one alert: its text is built when sent
+MESSAGE = "message"  # a report or handover: its payload is frozen when queued
 
 
 def message_payload(
@@ -71,6 +72,53 @@ def queued_keys(session: Session, keys: list[str]) -> set[str]:
     )
 
 
+def add_pending(
+    session: Session,
+    key: str,
+    *,
+    receiver: str,
+    channel: str,
+    message: str,
+    now: datetime,
+    due: datetime | None = None,
+    alert_id: int | None = None,
+    alert_state: str = "",
+    escalation_level: int = 0,
+    kind: str = ALERT,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Insert one pending row unless ``key`` exists; True when this call added it. The one
+    place outbox rows are built (planner, fallback, queued messages).
+
+    A savepoint keeps a concurrent insert of the same key (another worker) from rolling back
+    the caller's transaction: the unique key decides, and the loser simply did not add it.
+    """
+    if queued_keys(session, [key]):
+        return False
+    row = Notification(
+        idempotency_key=key,
+        alert_id=alert_id,
+        alert_state=alert_state,
+        escalation_level=escalation_level,
+        receiver=receiver,
+        channel=channel,
+        kind=kind,
+        payload=payload,
+        status=NotificationStatus.PENDING.value,
+        attempts=0,
+        last_error="",
+        created_at=now,
+        next_attempt_at=due or now,
+        message=message,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 def queue_message(
     session: Session,
     key: str,
@@ -79,32 +127,14 @@ def queue_message(
     payload: dict[str, Any],
     now: datetime,
 ) -> bool:
-    """Insert one pending row unless the key exists; True when this call queued it.
-
-    A savepoint keeps a concurrent insert of the same key (another worker) from rolling back
-    the caller's transaction: the unique key decides, and the loser simply did not queue.
-    """
-    if queued_keys(session, [key]):
-        return False
-    row = Notification(
-        idempotency_key=key,
-        alert_id=None,
-        alert_state="",
-        escalation_level=0,
+    """Queue a message that is not about one alert (a report, a handover); True when new."""
+    return add_pending(
+        session,
+        key,
         receiver=receiver,
         channel=channel,
         kind=MESSAGE,
         payload=payload,
-        status=NotificationStatus.PENDING.value,
-        attempts=0,
-        last_error="",
-        created_at=now,
-        next_attempt_at=now,
         message=payload.get("title", "")[:2000],
+        now=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True

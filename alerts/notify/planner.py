@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.notify.handover import plan_handover
 from alerts.notify.muting import held_back, stages
+from alerts.notify.outbox import add_pending
 from alerts.notify.roster import receiver_for
 from alerts.notify.routing import effective_receivers, effective_route, route_receivers
 from alerts.state.inhibition import link_inhibited
@@ -118,30 +118,18 @@ def _add_row(
     suffix: str = "",
 ) -> bool:
     """Insert the row unless its key (plus ``suffix``) exists; True when it was new."""
-    text = str(key) + suffix
-    if session.scalar(select(Notification.id).where(Notification.idempotency_key == text)):
-        return False
-    try:
-        with session.begin_nested():
-            session.add(
-                Notification(
-                    idempotency_key=text,
-                    alert_id=key.alert_id,
-                    alert_state=key.state,
-                    escalation_level=key.level,
-                    receiver=person,
-                    channel=key.channel,
-                    status=NotificationStatus.PENDING.value,
-                    attempts=0,
-                    last_error="",
-                    created_at=now,
-                    next_attempt_at=due,
-                    message=reason,
-                )
-            )
-        return True
-    except IntegrityError:  # planned at the same moment by another process: it exists
-        return False
+    return add_pending(
+        session,
+        str(key) + suffix,
+        alert_id=key.alert_id,
+        alert_state=key.state,
+        escalation_level=key.level,
+        receiver=person,
+        channel=key.channel,
+        message=reason,
+        now=now,
+        due=due,
+    )
 
 
 def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: str = "") -> int:
