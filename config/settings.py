@@ -9,7 +9,6 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DISPLAY_TIMEZONE = "Asia/Shanghai"
 
 
 class Settings(BaseSettings):

@@ -16,30 +16,33 @@ import pandas as pd
 
 from dashboard.i18n import Lang
 from dashboard.timeutil import fmt_local
+from domain.states import EventKind
 
 # kind → (Chinese, English) verb phrase; {m} is the event's message when it says more.
-PHRASES: dict[str, tuple[str, str]] = {
-    "created": ("系统创建告警", "the system opened the alert"),
-    "fired": ("告警触发（{m}）", "the alert fired ({m})"),
-    "updated": ("计数更新（{m}）", "the count changed ({m})"),
-    "resolved": ("告警解除", "the alert was resolved"),
-    "reopened": ("条件仍成立，告警重新打开（{m}）", "the condition still held: reopened ({m})"),
-    "acknowledged": ("确认了告警", "acknowledged the alert"),
-    "note": ("备注：{m}", "noted: {m}"),
-    "silenced": ("静默（{m}）", "silenced it ({m})"),
-    "notified": ("已通知：{m}", "notified: {m}"),
-    "notify_failed": ("通知失败：{m}", "a notification failed: {m}"),
-    "notify_unknown": ("通知结果未知：{m}", "a notification's outcome is unknown: {m}"),
-    "notify_fallback": ("改用备用渠道：{m}", "fell back to another channel: {m}"),
-    "notify_cancelled": ("取消通知：{m}", "a notification was cancelled: {m}"),
-    "notify_suppressed": ("未通知：{m}", "not notified: {m}"),
-    "escalated": ("升级通知：{m}", "escalated: {m}"),
-    "escalate_now": ("要求立即升级", "asked to escalate now"),
-    "escalation_gap": ("无法升级：{m}", "could not escalate: {m}"),
-    "inhibited": ("被抑制：{m}", "inhibited: {m}"),
-    "linked": ("并入同一情况：{m}", "joined a situation: {m}"),
-    "severity_raised": ("级别提高：{m}", "severity raised: {m}"),
-    "stable": ("计数平稳：{m}", "the count is steady: {m}"),
+PHRASES: dict[str, tuple[str, str]] = {  # every EventKind (tests/alerts/test_transition.py)
+    EventKind.CREATED: ("系统创建告警", "the system opened the alert"),
+    EventKind.FIRED: ("告警触发（{m}）", "the alert fired ({m})"),
+    EventKind.UPDATED: ("计数更新（{m}）", "the count changed ({m})"),
+    EventKind.RESOLVED: ("告警解除", "the alert was resolved"),
+    EventKind.REOPENED: (
+        "条件仍成立，告警重新打开（{m}）",
+        "the condition still held: reopened ({m})",
+    ),
+    EventKind.ACKNOWLEDGED: ("确认了告警", "acknowledged the alert"),
+    EventKind.NOTE: ("备注：{m}", "noted: {m}"),
+    EventKind.SILENCED: ("静默（{m}）", "silenced it ({m})"),
+    EventKind.NOTIFIED: ("已通知：{m}", "notified: {m}"),
+    EventKind.NOTIFY_FAILED: ("通知失败：{m}", "a notification failed: {m}"),
+    EventKind.NOTIFY_UNKNOWN: ("通知结果未知：{m}", "a notification's outcome is unknown: {m}"),
+    EventKind.NOTIFY_FALLBACK: ("改用备用渠道：{m}", "fell back to another channel: {m}"),
+    EventKind.NOTIFY_CANCELLED: ("取消通知：{m}", "a notification was cancelled: {m}"),
+    EventKind.NOTIFY_SUPPRESSED: ("未通知：{m}", "not notified: {m}"),
+    EventKind.ESCALATED: ("升级通知：{m}", "escalated: {m}"),
+    EventKind.ESCALATE_NOW: ("要求立即升级", "asked to escalate now"),
+    EventKind.ESCALATION_GAP: ("无法升级：{m}", "could not escalate: {m}"),
+    EventKind.INHIBITED: ("被抑制：{m}", "inhibited: {m}"),
+    EventKind.LINKED: ("并入同一情况：{m}", "joined a situation: {m}"),
+    EventKind.SEVERITY_RAISED: ("级别提高：{m}", "severity raised: {m}"),
 }
 SYSTEM = {"", "system"}
 _MESSAGE_SLOT = re.compile(r"\s*[（(：:]?\s*\{m\}[）)]?")

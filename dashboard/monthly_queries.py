@@ -94,7 +94,7 @@ def overdue_by_branch(
 ) -> dict[str, int]:
     """Undecided complaints past their decision deadline at ``now``, per branch. Grouped by
     receipt day and extension level in SQL: a deadline depends on nothing else."""
-    day = local_day(engine)
+    day = local_day(engine, calendar.tz.key)
     keys = (Complaint.branch, day, Complaint.extension_level)
     query = (
         select(*keys, func.count())

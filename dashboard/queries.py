@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from alerts.detect.findings import alert_start
 from alerts.state.silences import active_silences, alert_labels, matches
-from config.settings import DISPLAY_TIMEZONE
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
+from domain.calendar import DEFAULT_TIMEZONE
 from domain.dimensions import ATTRIBUTE_DIMENSIONS
 from domain.states import ACTIVE_ALERT_STATES
 from storage.dialect import dialect_of
@@ -433,11 +433,12 @@ def ledger_receipts(
     until: datetime,
     statuses: Sequence[str] = (),
     branches: Sequence[str] = (),
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> pd.DataFrame:
     """Every complaint in [since, until) counted per local receipt day, extension level,
     complexity and whether it is decided: a deadline depends on nothing else, so the ledger's
     overdue and due-soon figures cover all complaints, not only the rows its table shows."""
-    day = local_day(engine)
+    day = local_day(engine, timezone)
     decided = Complaint.decided_at.is_not(None)
     keys = (day, Complaint.extension_level, Complaint.is_complex, decided)
     query = select(*keys, func.count()).where(
@@ -454,16 +455,16 @@ def ledger_receipts(
     return frame
 
 
-def local_day(engine: Engine) -> Any:
+def local_day(engine: Engine, timezone: str) -> Any:
     """The local receipt day of a complaint as a SQL expression (grouping by deadline day)."""
-    return dialect_of(engine).local_day(Complaint.received_at, DISPLAY_TIMEZONE)
+    return dialect_of(engine).local_day(Complaint.received_at, timezone)
 
 
-def latest_receipt_day(engine: Engine) -> date | None:
+def latest_receipt_day(engine: Engine, timezone: str = DEFAULT_TIMEZONE) -> date | None:
     """The local day of the newest complaint: reports open on the period holding it."""
     with Session(engine) as session:
         newest = session.scalar(select(func.max(Complaint.received_at)))
-    return None if newest is None else newest.astimezone(ZoneInfo(DISPLAY_TIMEZONE)).date()
+    return None if newest is None else newest.astimezone(ZoneInfo(timezone)).date()
 
 
 def complaint_branches(engine: Engine) -> list[str]:

@@ -27,6 +27,7 @@ from dashboard.timeutil import age_text, fmt_local
 from dashboard.ui import current_user, lang, show_failure
 from dashboard.why_panel import render_why
 from domain.severity import severity_style
+from domain.states import EventKind
 from storage.db import session_scope
 
 SILENCE_CHOICES = (30, 60, 120, 240, 480, 1440)
@@ -230,7 +231,7 @@ def _next_open(frame: pd.DataFrame, alert_id: int) -> int | None:
 
 
 def _resolved_banner(alert_id: int, alert: dict, events: pd.DataFrame, language: Lang) -> None:
-    resolved = events[events["kind"] == "resolved"]
+    resolved = events[events["kind"] == EventKind.RESOLVED]
     who = actor_name(resolved["actor"].iloc[-1], roster_names(), language) if len(resolved) else ""
     at = fmt_local(alert["resolved_at"], holiday_calendar().tz, "%m-%d %H:%M")
     st.success(t("alert_resolved_banner", language).format(id=alert_id, at=at, by=who or "—"))

@@ -155,7 +155,9 @@ def render() -> None:
     if frame.empty:
         st.info(t("no_data", language))
         return
-    counts = deadline_counts(cache.slow("ledger_receipts", *span), now, mode, calendar)
+    counts = deadline_counts(
+        cache.slow("ledger_receipts", *span, calendar.tz.key), now, mode, calendar
+    )
     frame = with_deadlines(frame, now, mode, calendar)
     m = st.columns(3)
     m[0].metric(t("overdue", language), counts["overdue"])

@@ -20,7 +20,7 @@ from dashboard.monthly_report import (
     to_excel,
     to_pdf,
 )
-from dashboard.pages.common import calendar_config, loaded_config, now_utc
+from dashboard.pages.common import calendar_config, holiday_calendar, loaded_config, now_utc
 from dashboard.settings import dashboard_settings
 from dashboard.ui import lang, show_failure
 
@@ -47,8 +47,10 @@ def _render(language: Lang) -> None:
     config = accountability()
     now = now_utc(300)
     start_day = config.cycle_start_day
-    latest = cycle_of(cache.slow("latest_receipt_day") or now.date(), start_day)  # of the data
-    newest = cycle_of(now.date(), start_day)
+    calendar = holiday_calendar()
+    today = calendar.local(now).date()  # the cycle closes on a local day, not a UTC one
+    latest = cycle_of(cache.slow("latest_receipt_day", calendar.tz.key) or today, start_day)
+    newest = cycle_of(today, start_day)
     names, cycle = [], newest
     for _ in range(CYCLES_OFFERED):
         names.append(cycle.name)

@@ -33,7 +33,7 @@ def default_week(now: datetime, calendar: CalendarConfig) -> date:
     week = previous_full_week(now, cache.holiday_calendar(calendar).tz)
     if cache.weekly_report(week, calendar).totals["this"] > 0:
         return week
-    newest = cache.slow("latest_receipt_day")
+    newest = cache.slow("latest_receipt_day", cache.holiday_calendar(calendar).tz.key)
     return monday_of(newest) if newest is not None else week
 
 
@@ -56,7 +56,7 @@ def _render(language: Lang) -> None:
     labels = {p: t(PERIOD_KEYS[p], language) for p in PERIODS}
     st.caption(f"{week:%Y-%m-%d} — {report.week_end:%Y-%m-%d}")
     if not has_data(report, "this"):
-        newest = cache.slow("latest_receipt_day")
+        newest = cache.slow("latest_receipt_day", cache.holiday_calendar(calendar).tz.key)
         st.info(t("week_empty", language).format(day=newest or "—"))
         return
 

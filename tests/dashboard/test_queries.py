@@ -149,6 +149,23 @@ def test_ledger_repeat_stats_and_statuses(engine):
     assert (empty.total, empty.repeat, empty.multichannel) == (0, 0, 0)
 
 
+def test_receipt_days_follow_the_configured_time_zone(engine):
+    """``calendar.timezone`` decides which day a complaint was received on, in SQL and in Python."""
+    at_1559 = datetime(2026, 11, 20, 15, 59, tzinfo=UTC)  # 23:59 Shanghai, 15:59 London
+    at_2301 = datetime(2026, 11, 20, 23, 1, tzinfo=UTC)  # 07:01 Shanghai on 21st, 23:01 London
+    ingest(engine, [complaint(1, at_1559), complaint(2, at_2301)])
+    since, until = at_1559 - timedelta(days=1), at_2301 + timedelta(days=1)
+
+    def days(timezone: str) -> list[str]:
+        receipts = queries.ledger_receipts(engine, since, until, (), (), timezone)
+        return sorted(str(row[0]) for row in receipts.itertuples(index=False))
+
+    assert days("Asia/Shanghai") == ["2026-11-20", "2026-11-21"]
+    assert days("Europe/London") == ["2026-11-20"]
+    assert queries.latest_receipt_day(engine, "Asia/Shanghai").isoformat() == "2026-11-21"
+    assert queries.latest_receipt_day(engine, "Europe/London").isoformat() == "2026-11-20"
+
+
 def test_ledger_receipts_count_every_complaint_by_local_day_level_and_decision(engine):
     from dashboard.pages.ledger import deadline_counts
 
