@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from dashboard.alert_titles import alert_title
 from dashboard.i18n import Lang, channel_name, state_name, t
-from dashboard.timeutil import age_text
+from dashboard.timeutil import age_text, change_pct, fmt_local
 from domain.severity import SEVERITY_SHORT, severity_style
 
 BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
@@ -183,6 +183,132 @@ def alerts_table_figure(
         )
     )
     return _layout(fig, "", height)
+
+
+def open_alerts_figure(
+    alerts: pd.DataFrame,
+    now: datetime,
+    lang: Lang = "zh",
+    height: int | None = None,
+    *,
+    tz: tzinfo,
+    max_rows: int = 10,
+) -> go.Figure:
+    """The playlist's full-screen alert list: at most ``max_rows`` rows in type that reads from
+    three metres, each firing row in its severity colour and each acknowledged row muted (its
+    severity cell keeps the colour), with count, local start time, state and handler."""
+    if alerts.empty:
+        return _layout(empty_state(go.Figure(), t("no_active_alerts", lang)), "", height)
+    headers = [
+        t(k, lang) for k in ("severity", "title", "count", "col_started_at", "state", "handler")
+    ]
+    columns: list[list[str]] = [[] for _ in headers]
+    level_style: list[tuple[str, str]] = []
+    row_style: list[tuple[str, str]] = []
+    for row in cast("Iterable[Any]", alerts.head(max_rows).itertuples(index=False)):
+        acknowledged = str(row.state) == "acknowledged"
+        values = [
+            SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
+            plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))
+            + _related_text(getattr(row, "related", 0), lang),
+            str(int(row.count)),
+            fmt_local(row.started_at, tz, "%m-%d %H:%M"),
+            ("✓ " if acknowledged else "● ") + state_name(str(row.state), lang),
+            plain(row.acknowledged_by) if row.acknowledged_by else "—",
+        ]
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+        level_style.append(severity_style(int(row.severity)))
+        row_style.append(severity_style(int(row.severity), acknowledged))
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[1, 8, 1.4, 2.2, 2, 2],
+            header={
+                "values": headers,
+                "fill_color": "#151b26",
+                "font": {"size": 22, "color": "#e6e9ef"},
+                "align": "left",
+                "height": 44,
+            },
+            cells={
+                "values": columns,
+                "fill_color": [[f for f, _ in level_style]]
+                + [[f for f, _ in row_style]] * (len(headers) - 1),
+                "font": {
+                    "size": 28,
+                    "color": [[c for _, c in level_style]]
+                    + [[c for _, c in row_style]] * (len(headers) - 1),
+                },
+                "align": "left",
+                "height": 52,
+            },
+        )
+    )
+    return _layout(fig, "", height)
+
+
+def region_rank_rows(today: pd.DataFrame, last_week: pd.DataFrame) -> pd.DataFrame:
+    """Regions with complaints today, most first (then by name): columns rank, value, count,
+    previous (same time last week, 0 when none) and change (percent, None without a base)."""
+    previous = dict(zip(last_week["value"], last_week["count"], strict=True))
+    rows = [
+        (str(value), int(count), int(previous.get(value, 0)))
+        for value, count in zip(today["value"], today["count"], strict=True)
+        if int(count) > 0
+    ]
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return pd.DataFrame(
+        [
+            (rank, value, count, before, change_pct(count, before))
+            for rank, (value, count, before) in enumerate(rows, start=1)
+        ],
+        columns=["rank", "value", "count", "previous", "change"],
+    )
+
+
+def _change_text(change: float | None, count: int, lang: Lang) -> str:
+    if change is None or change != change:  # None, or NaN in a pandas column
+        text = t("region_new", lang) if count else ""
+    else:
+        text = f"{change:+.0f}%"
+    if not text:
+        return ""
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
+def region_rank_figure(
+    rows: pd.DataFrame,
+    lang: Lang = "zh",
+    height: int | None = None,
+    colour: str = "#f76b15",
+) -> go.Figure:
+    """Ranked bars of ``region_rank_rows``: "3. 浙江" beside a bar labelled "42（+35%）",
+    largest on top, in type larger than the wall's top six."""
+    if rows.empty:
+        return _layout(empty_state(go.Figure(), t("no_data", lang)), "", height)
+    labels = [f"{int(r.rank)}. {plain(r.value)}" for r in cast("Iterable[Any]", rows.itertuples())]
+    texts = [
+        f"{int(r.count)}{_change_text(r.change, int(r.count), lang)}"
+        for r in cast("Iterable[Any]", rows.itertuples())
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=list(rows["count"])[::-1],
+            y=labels[::-1],
+            orientation="h",
+            marker_color=colour,
+            text=texts[::-1],
+            textposition="outside",
+            textangle=0,
+            textfont={"size": 22},
+            constraintext="none",
+            cliponaxis=False,
+        )
+    )
+    top = max(int(rows["count"].max()), 1)
+    fig.update_xaxes(visible=False, range=[0, top * 1.45])  # room for "123（+45%）"
+    fig.update_yaxes(tickfont={"size": 24})
+    return _layout(fig, "", height, font_size=22)
 
 
 BUCKET = pd.Timedelta(minutes=5)

@@ -361,6 +361,34 @@ STRINGS |= {
     "m_download_pdf": ("下载 PDF", "Download PDF"),
 }
 
+# The wall's playlist (?playlist=60): the views it rotates through and their parts.
+STRINGS |= {
+    "playlist_view_wall": ("值班大屏", "Wall"),
+    "playlist_view_alerts": ("告警列表", "Alert list"),
+    "playlist_view_regions": ("地区排行", "Regions"),
+    "playlist_indicator": (
+        "▶ {index}/{count} {name} · 下一页 {seconds} 秒",
+        "▶ {index}/{count} {name} · next in {seconds} s",
+    ),
+    "playlist_invalid": (
+        "轮播参数无效（需 10–3600 秒），未启用轮播",
+        "Playlist value not valid (10–3600 s needed); not rotating",
+    ),
+    "open_alerts_title": ("活动告警（每个事件一行）", "Open alerts (one line per situation)"),
+    "alerts_firing": ("告警中", "Firing"),
+    "alerts_acknowledged": ("已确认", "Acknowledged"),
+    "severity_count": ("{level}级", "Level {level}"),
+    "alerts_not_shown": (
+        "另有 {n} 条未显示，请到告警处置页查看",
+        "{n} more: see the alert console",
+    ),
+    "regions_today_title": (
+        "各地区今日投诉（括号内为较上周同期）",
+        "Complaints by region today (change vs same time last week)",
+    ),
+    "region_new": ("新增", "new"),
+}
+
 # The four levels of China's emergency classification (domain.severity names them in Chinese).
 _SEVERITY_EN = {1: "Ⅰ extremely serious", 2: "Ⅱ major", 3: "Ⅲ serious", 4: "Ⅳ general"}
 SEVERITY_NAMES: dict[int, tuple[str, str]] = {

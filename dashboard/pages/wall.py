@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
 
 import streamlit as st
@@ -12,7 +12,7 @@ from alerts.notify import roster as roster_mod
 from dashboard import cache, charts
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
-from dashboard.i18n import channel_name, t
+from dashboard.i18n import Lang, channel_name, t
 from dashboard.inert import md_text
 from dashboard.pages.common import (
     failing_channels,
@@ -21,13 +21,18 @@ from dashboard.pages.common import (
     now_utc,
     source_rows,
 )
+from dashboard.playlist import alert_tally, current_slot, indicator, parse_period
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import change_pct, fmt_local, local_midnight
 from dashboard.ui import WALL_CSS, is_kiosk, lang, require_session, static_css
 from domain.calendar import zone_name
+from domain.severity import SEVERITY_SHORT
 
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
+WEEK = timedelta(days=7)
+ALERT_ROWS = 10  # the playlist's alert list: rows of 52 px fit a 768-pixel-high TV
+REGION_ROWS = 17  # per column: two columns hold all 34 provincial divisions
 
 
 def _delta(current: int, previous: int) -> str | None:
@@ -46,12 +51,36 @@ def render() -> None:
 
 @st.fragment(run_every=REFRESH)
 def live_wall() -> None:
-    """Everything on the wall, re-run every few seconds; elements keep their keys so nothing flickers."""
+    """Everything on the wall, re-run every few seconds; elements keep their keys so nothing flickers.
+
+    With ``?playlist=N`` the fragment shows the view the wall clock picks (``dashboard.playlist``):
+    every TV in the room agrees, and the switch comes at the first refresh after the turn.
+    """
     require_session()
     language = lang()
     now = now_utc(REFRESH)
-    config = loaded_config()
     tz = holiday_calendar().tz
+    choice = parse_period(st.query_params.get("playlist"))
+    slot = current_slot(datetime.now(UTC).timestamp(), choice.period) if choice.period else None
+    view = slot.view if slot else "wall"
+    if view == "alerts":
+        _alerts_view(now, tz, language)
+    elif view == "regions":
+        _regions_view(now, tz, language)
+    else:
+        _wall_view(now, tz, language)
+    updated = fmt_local(now, tz, "%Y-%m-%d %H:%M:%S")
+    footer = f"{t('updated_at', language)} {updated}（{zone_name(tz)}）"
+    if slot is not None:
+        footer += f" · {indicator(slot, language)}"
+    elif choice.invalid:  # on the same line: a note must not push the wall off the screen
+        footer += f" · {t('playlist_invalid', language)}"
+    st.caption(footer)
+
+
+def _wall_view(now: datetime, tz: tzinfo, language: Lang) -> None:
+    """The wall as it always was: numbers, alerts, trend, top products, events and regions."""
+    config = loaded_config()
     summary = cache.live("wall_summary", now, local_midnight(now, tz))
     alerts = cache.live("active_alerts")
 
@@ -158,8 +187,59 @@ def live_wall() -> None:
         key="wall_provinces",
         config=CHART_CONFIG,
     )
-    updated = fmt_local(now, tz, "%Y-%m-%d %H:%M:%S")
-    st.caption(f"{t('updated_at', language)} {updated}（{zone_name(tz)}）")
+
+
+def _alerts_view(now: datetime, tz: tzinfo, language: Lang) -> None:
+    """The playlist's alert list: counts by state and level on top, then one large row per
+    situation, as many as a TV shows (the rest are counted, not squeezed in)."""
+    alerts = cache.live("active_alerts")
+    tally = alert_tally(alerts)
+    cols = st.columns(7)
+    cols[0].metric(t("active_alerts", language), f"{tally.total}")
+    cols[1].metric(t("alerts_firing", language), f"{tally.firing}")
+    cols[2].metric(t("alerts_acknowledged", language), f"{tally.acknowledged}")
+    for col, (level, n) in zip(cols[3:], tally.by_severity.items(), strict=True):
+        col.metric(t("severity_count", language).format(level=SEVERITY_SHORT[level]), f"{n}")
+    situations = fold_related(alerts)
+    with st.container(key="wall_full_alerts"):
+        st.plotly_chart(
+            charts.open_alerts_figure(situations, now, language, tz=tz, max_rows=ALERT_ROWS),
+            key="wall_alert_list",
+            config=CHART_CONFIG,
+        )
+    hidden = len(situations) - ALERT_ROWS
+    if hidden > 0:
+        st.caption(t("alerts_not_shown", language).format(n=hidden))
+
+
+def _regions_view(now: datetime, tz: tzinfo, language: Lang) -> None:
+    """The playlist's regions: every region with complaints today, ranked, with the change
+    against the same time last week, in two columns of large bars."""
+    day_start, until = local_midnight(now, tz), now + timedelta(microseconds=1)
+    today = cache.live("dimension_totals", "region", day_start, until)
+    before = cache.live("dimension_totals", "region", day_start - WEEK, until - WEEK)
+    rows = charts.region_rank_rows(today, before)
+    total = int(rows["count"].sum())
+    top = st.columns([2, 1])
+    top[0].metric(
+        t("regions_today_title", language),
+        f"{total:,}",
+        _delta(total, int(before["count"].sum())),  # every region of last week, not only today's
+        delta_color="inverse",
+    )
+    top[1].metric(t("playlist_view_regions", language), f"{len(rows)}")
+    shown = rows.head(2 * REGION_ROWS)
+    halves = [shown.iloc[:REGION_ROWS], shown.iloc[REGION_ROWS:]]
+    with st.container(key="wall_full_regions"):
+        left, right = st.columns(2)
+        for col, half, key in zip(
+            (left, right), halves, ("wall_regions_a", "wall_regions_b"), strict=True
+        ):
+            if half.empty and key == "wall_regions_b":
+                continue
+            col.plotly_chart(
+                charts.region_rank_figure(half, language), key=key, config=CHART_CONFIG
+            )
 
 
 def _on_duty(config, now) -> None:

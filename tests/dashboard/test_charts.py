@@ -142,3 +142,66 @@ def test_comparison_and_throughput_figures():
     )  # fmt: skip
     fig = charts.throughput_figure(throughput, tz=SHANGHAI)
     assert {trace.name: sum(trace.y) for trace in fig.data} == {"a": 3, "b": 5}
+
+
+def test_open_alert_list_shows_start_count_and_state_with_acknowledged_muted():
+    fig = charts.open_alerts_figure(_alerts(), NOW, "zh", tz=SHANGHAI)
+    cells = fig.data[0].cells
+    severity, title, count, started, state, handler = cells.values
+    assert list(severity) == ["Ⅰ", "Ⅳ"]
+    assert title[0].startswith("&lt;img") and "<img" not in title[0]
+    assert list(count) == ["120", "12"]
+    assert list(started) == ["11-23 10:30", "11-23 11:55"]  # the situation's start, in Shanghai
+    assert list(state) == ["● 告警中", "✓ 已确认"]  # told apart without colour too
+    assert list(handler) == ["—", "zhang-wei"]
+    assert list(cells.fill.color[0]) == ["#c62828", "#3451c7"]  # severity keeps its colour
+    assert list(cells.fill.color[1]) == ["#c62828", ACKNOWLEDGED_FILL]
+    for fills, inks in zip(cells.fill.color, cells.font.color, strict=True):
+        for fill, ink in zip(fills, inks, strict=True):
+            assert contrast_ratio(fill, ink) >= 4.5, (fill, ink)
+    assert cells.font.size >= 28  # larger than the wall's table (22)
+    english = charts.open_alerts_figure(_alerts(), NOW, "en", tz=SHANGHAI).data[0]
+    assert list(english.header.values) == ["Severity", "Alert", "Count", "Started", "State",
+                                           "Handled by"]  # fmt: skip
+
+
+def test_open_alert_list_keeps_to_max_rows_and_says_when_empty():
+    many = pd.concat([_alerts()] * 8, ignore_index=True)
+    assert (
+        len(charts.open_alerts_figure(many, NOW, tz=SHANGHAI, max_rows=10).data[0].cells.values[0])
+        == 10
+    )
+    empty = charts.open_alerts_figure(_alerts().iloc[0:0], NOW, "zh", tz=SHANGHAI)
+    assert [a.text for a in empty.layout.annotations] == ["当前无活动告警"]
+    assert empty.data == ()
+
+
+def test_region_rows_rank_today_and_compare_with_last_week():
+    today = pd.DataFrame(
+        {"value": ["浙江", "<b>江苏</b>", "上海", "北京"], "count": [10, 30, 10, 0]}
+    )
+    last_week = pd.DataFrame({"value": ["浙江", "<b>江苏</b>", "广东"], "count": [20, 20, 9]})
+    rows = charts.region_rank_rows(today, last_week)
+    assert list(rows["rank"]) == [1, 2, 3]
+    assert list(rows["value"]) == ["<b>江苏</b>", "上海", "浙江"]  # ties by name; 北京 had none
+    assert list(rows["count"]) == [30, 10, 10]
+    assert list(rows["previous"]) == [20, 0, 20]
+    assert rows["change"].tolist()[0] == 50.0 and rows["change"].tolist()[2] == -50.0
+    assert rows["change"].isna().tolist() == [False, True, False]  # no base: no percentage
+    empty = charts.region_rank_rows(today.iloc[0:0], last_week)
+    assert empty.empty and list(empty.columns) == ["rank", "value", "count", "previous", "change"]
+
+
+def test_region_figure_ranks_largest_on_top_with_escaped_names_and_changes():
+    today = pd.DataFrame({"value": ["浙江", "<b>江苏</b>", "上海"], "count": [10, 30, 7]})
+    last_week = pd.DataFrame({"value": ["浙江", "<b>江苏</b>"], "count": [20, 20]})
+    fig = charts.region_rank_figure(charts.region_rank_rows(today, last_week), "zh")
+    bar = fig.data[0]
+    assert list(bar.y) == ["3. 上海", "2. 浙江", "1. &lt;b&gt;江苏&lt;/b&gt;"]
+    assert list(bar.x) == [7, 10, 30]
+    assert list(bar.text) == ["7（新增）", "10（-50%）", "30（+50%）"]
+    assert bar.textangle == 0 and bar.textfont.size >= 22
+    english = charts.region_rank_figure(charts.region_rank_rows(today, last_week), "en")
+    assert list(english.data[0].text) == ["7 (new)", "10 (-50%)", "30 (+50%)"]
+    nothing = charts.region_rank_figure(charts.region_rank_rows(today.iloc[0:0], last_week), "en")
+    assert [a.text for a in nothing.layout.annotations] == ["No data"]
