@@ -222,7 +222,7 @@ def open_alerts_figure(
         row_style.append(severity_style(int(row.severity), acknowledged))
     fig = go.Figure(
         go.Table(
-            columnwidth=[1, 8, 1.4, 2.2, 2, 2],
+            columnwidth=[0.8, 7, 1.2, 2.6, 2.2, 1.8],  # the start time on one line at 1366
             header={
                 "values": headers,
                 "fill_color": "#151b26",
@@ -281,9 +281,11 @@ def region_rank_figure(
     lang: Lang = "zh",
     height: int | None = None,
     colour: str = "#f76b15",
+    scale_max: int | None = None,
 ) -> go.Figure:
     """Ranked bars of ``region_rank_rows``: "3. 浙江" beside a bar labelled "42（+35%）",
-    largest on top, in type larger than the wall's top six."""
+    largest on top, in type larger than the wall's top six. ``scale_max``: the largest count
+    of every column the ranking is split into, so equal counts draw equal bars."""
     if rows.empty:
         return _layout(empty_state(go.Figure(), t("no_data", lang)), "", height)
     labels = [f"{int(r.rank)}. {plain(r.value)}" for r in cast("Iterable[Any]", rows.itertuples())]
@@ -305,7 +307,7 @@ def region_rank_figure(
             cliponaxis=False,
         )
     )
-    top = max(int(rows["count"].max()), 1)
+    top = max(int(rows["count"].max()), scale_max or 0, 1)
     fig.update_xaxes(visible=False, range=[0, top * 1.45])  # room for "123（+45%）"
     fig.update_yaxes(tickfont={"size": 24})
     return _layout(fig, "", height, font_size=22)

@@ -47,8 +47,8 @@ WALL_CSS = """
 [data-testid="stPlotlyChart"] > div, .js-plotly-plot, .plot-container, .svg-container
 {height: 100% !important;}
 /* The playlist's full-screen views (?playlist=N): one large panel under a row of numbers. */
-.st-key-wall_full_alerts [data-testid="stPlotlyChart"] {height: 68vh !important;}
-.st-key-wall_full_regions [data-testid="stPlotlyChart"] {height: 72vh !important;}
+.st-key-wall_full_alerts [data-testid="stPlotlyChart"] {height: 76vh !important;}
+.st-key-wall_full_regions [data-testid="stPlotlyChart"] {height: 80vh !important;}
 @media (max-height: 900px) {
   [data-testid="stMetricValue"] {font-size: 2.4rem !important;}
   [data-testid="stMetricLabel"] p {font-size: 1rem !important;}

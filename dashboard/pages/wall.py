@@ -230,6 +230,7 @@ def _regions_view(now: datetime, tz: tzinfo, language: Lang) -> None:
     top[1].metric(t("playlist_view_regions", language), f"{len(rows)}")
     shown = rows.head(2 * REGION_ROWS)
     halves = [shown.iloc[:REGION_ROWS], shown.iloc[REGION_ROWS:]]
+    scale = int(rows["count"].max()) if not rows.empty else None
     with st.container(key="wall_full_regions"):
         left, right = st.columns(2)
         for col, half, key in zip(
@@ -238,7 +239,9 @@ def _regions_view(now: datetime, tz: tzinfo, language: Lang) -> None:
             if half.empty and key == "wall_regions_b":
                 continue
             col.plotly_chart(
-                charts.region_rank_figure(half, language), key=key, config=CHART_CONFIG
+                charts.region_rank_figure(half, language, scale_max=scale),
+                key=key,
+                config=CHART_CONFIG,
             )
 
 

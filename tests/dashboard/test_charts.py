@@ -205,3 +205,13 @@ def test_region_figure_ranks_largest_on_top_with_escaped_names_and_changes():
     assert list(english.data[0].text) == ["7 (new)", "10 (-50%)", "30 (+50%)"]
     nothing = charts.region_rank_figure(charts.region_rank_rows(today.iloc[0:0], last_week), "en")
     assert [a.text for a in nothing.layout.annotations] == ["No data"]
+
+
+def test_region_columns_share_one_scale():
+    rows = charts.region_rank_rows(
+        pd.DataFrame({"value": ["a", "b"], "count": [40, 10]}),
+        pd.DataFrame(columns=["value", "count"]),
+    )
+    alone = charts.region_rank_figure(rows.iloc[1:]).layout.xaxis.range
+    shared = charts.region_rank_figure(rows.iloc[1:], scale_max=40).layout.xaxis.range
+    assert alone[1] == 10 * 1.45 and shared[1] == 40 * 1.45  # 10 is a quarter of 40, drawn so
