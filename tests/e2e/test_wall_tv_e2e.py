@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
+from dashboard.playlist import VIEWS
 from tests.e2e.conftest import screenshot
 
 SCREENS = [(1920, 1080), (1366, 768), (3840, 2160)]
@@ -25,5 +29,70 @@ def test_the_wall_fits_the_screen_without_scrolling(dashboard_app, browser, widt
         box = updated.bounding_box()  # the last line of the wall
         assert box is not None and box["y"] + box["height"] <= height, (box, height)
         screenshot(page, f"wall-tv-{width}x{height}")
+    finally:
+        context.close()
+
+
+PLAYLIST = 10  # seconds; the e2e app refreshes the wall every 2 s (tests/e2e/conftest.py)
+VIEW_CONTENT = {  # what shows that a view has drawn, by its place in the rotation
+    1: ".js-plotly-plot >> nth=4",  # the wall: every chart
+    2: ".st-key-wall_full_alerts .js-plotly-plot",
+    3: ".st-key-wall_full_regions .js-plotly-plot",
+}
+
+
+def _slot(page) -> tuple[int, str]:
+    text = page.get_by_text(re.compile(r"▶ \d/3")).inner_text()
+    found = re.search(r"▶ (\d)/3 (\S+)", text)
+    assert found, text
+    return int(found.group(1)), found.group(2)
+
+
+@pytest.mark.parametrize(("width", "height"), SCREENS)
+def test_the_playlist_rotates_views_that_each_fit_the_tv(dashboard_app, browser, width, height):
+    """``?playlist=10`` on a TV in kiosk mode: the view moves on within a period and a refresh,
+    and the wall, the alert list and the regions view each fit without scrolling."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/?kiosk=1&playlist={PLAYLIST}")
+        page.get_by_text(re.compile(r"▶ \d/3")).wait_for(timeout=30_000)
+        first, _ = _slot(page)
+        started = time.monotonic()
+        seen: dict[int, str] = {}
+        changed_after: float | None = None
+        while len(seen) < 3 and time.monotonic() - started < 3 * PLAYLIST + 15:
+            index, name = _slot(page)
+            if index != first and changed_after is None:
+                changed_after = time.monotonic() - started
+            if index not in seen:
+                page.locator(VIEW_CONTENT[index]).first.wait_for(timeout=5_000)
+                page.wait_for_timeout(800)  # the run ends; the previous view's elements go
+                assert _slot(page)[0] == index, "the view moved on while being measured"
+                scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
+                inner = page.evaluate("() => window.innerHeight")
+                assert scroll <= inner + 1, f"view {index} {name} scrolls: {scroll} > {inner}"
+                footer = page.get_by_text("更新于").bounding_box()  # the last line
+                assert footer is not None and footer["y"] + footer["height"] <= height, footer
+                seen[index] = name
+                if index > 1:  # the wall itself is wall-tv-*
+                    screenshot(page, f"wall-playlist-{VIEWS[index - 1]}-{width}x{height}")
+            page.wait_for_timeout(300)
+        assert changed_after is not None and changed_after <= PLAYLIST + 2 + 2, changed_after
+        assert seen == {1: "值班大屏", 2: "告警列表", 3: "地区排行"}, seen
+    finally:
+        context.close()
+
+
+def test_a_bad_playlist_value_shows_the_wall_with_a_note(dashboard_app, browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/?kiosk=1&playlist=abc")
+        page.get_by_text("轮播参数无效").wait_for(timeout=30_000)
+        page.locator(".js-plotly-plot").nth(4).wait_for(timeout=30_000)  # the wall as before
+        assert page.get_by_text("Traceback").count() == 0
+        scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
+        assert scroll <= page.evaluate("() => window.innerHeight") + 1
     finally:
         context.close()
