@@ -370,6 +370,7 @@ STRINGS |= {
         "▶ {index}/{count} {name} · 下一页 {seconds} 秒",
         "▶ {index}/{count} {name} · next in {seconds} s",
     ),
+    "playlist_toggle": ("轮播（每 {seconds} 秒）", "Rotate views (every {seconds} s)"),
     "playlist_invalid": (
         "轮播参数无效（需 10–3600 秒），未启用轮播",
         "Playlist value not valid (10–3600 s needed); not rotating",

@@ -32,6 +32,7 @@ REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
 WEEK = timedelta(days=7)
 ALERT_ROWS = 10  # the playlist's alert list: rows of 52 px fit a 768-pixel-high TV
+DEFAULT_PERIOD = 60  # seconds per view when the sidebar's toggle turns the playlist on
 REGION_ROWS = 17  # per column: two columns hold all 34 provincial divisions
 
 
@@ -46,7 +47,27 @@ def render() -> None:
     static_css(WALL_CSS)
     if not is_kiosk():
         st.caption(f"{t('page_wall', lang())} · ?kiosk=1")
+        _playlist_toggle()
     live_wall()
+
+
+def _playlist_toggle() -> None:
+    """The wall's one setting, in the sidebar (a kiosk has none): the toggle writes
+    ``playlist`` into the address, which is what a TV's bookmark then carries."""
+    on = parse_period(st.query_params.get("playlist")).period is not None
+    st.session_state["wall_playlist"] = on  # the address decides, also after it was edited
+    st.sidebar.toggle(
+        t("playlist_toggle", lang()).format(seconds=DEFAULT_PERIOD),
+        key="wall_playlist",
+        on_change=_playlist_changed,
+    )
+
+
+def _playlist_changed() -> None:
+    if st.session_state.get("wall_playlist"):
+        st.query_params["playlist"] = str(DEFAULT_PERIOD)
+    elif "playlist" in st.query_params:
+        del st.query_params["playlist"]
 
 
 @st.fragment(run_every=REFRESH)

@@ -93,3 +93,22 @@ def test_the_regions_view_counts_today_by_region(request):
         "1（新增）",
         "3（新增）",
     ]  # nothing last week: no percentage
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_sidebar_toggle_writes_the_playlist_into_the_address_and_back():
+    at = AppTest.from_string(page_script("wall"), default_timeout=60).run()
+    toggle = at.sidebar.toggle(key="wall_playlist")
+    assert toggle.label == "轮播（每 60 秒）" and toggle.value is False
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert at.query_params["playlist"] == "60"
+    assert "▶ " in at.caption[-1].value  # rotating now
+    at.sidebar.toggle(key="wall_playlist").set_value(False).run()
+    assert "playlist" not in at.query_params
+    assert "▶" not in at.caption[-1].value
+    kiosk = AppTest.from_string(page_script("wall"), default_timeout=60)
+    kiosk.query_params["kiosk"] = "1"
+    kiosk.query_params["playlist"] = "30"
+    kiosk.run()
+    assert not kiosk.sidebar.toggle and "▶ " in kiosk.caption[-1].value
