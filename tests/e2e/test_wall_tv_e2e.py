@@ -42,10 +42,15 @@ VIEW_CONTENT = {  # what shows that a view has drawn, by its place in the rotati
 
 
 def _slot(page) -> tuple[int, str]:
-    text = page.get_by_text(re.compile(r"▶ \d/3")).inner_text()
-    found = re.search(r"▶ (\d)/3 (\S+)", text)
-    assert found, text
-    return int(found.group(1)), found.group(2)
+    """The view the footer names; read again while a rerun still shows the old footer too."""
+    for _ in range(20):
+        texts = page.get_by_text(re.compile(r"▶ \d/3")).all_inner_texts()
+        if len(texts) == 1:
+            found = re.search(r"▶ (\d)/3 (\S+)", texts[0])
+            assert found, texts
+            return int(found.group(1)), found.group(2)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no single playlist footer: {texts}")
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)
