@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.state.inhibition import inhibited_by
 from alerts.state.silences import alert_labels
 from alerts.state.transition import record, record_note, transition
 from config.roster import Person, RosterFile
@@ -106,6 +107,7 @@ def reassign(
     alert = _get(session, alert_id)
     if alert.state == AlertState.RESOLVED:
         raise ActionError("已解除的告警不能转交 / cannot reassign a resolved alert")
+    _not_a_member(session, alert)
     new = _person(roster, person)
     if new.id == alert.assignee:
         raise ActionError(f"{new.name} 已是负责人 / {new.id} already owns this alert")
@@ -125,11 +127,22 @@ def add_responder(
             f"告警{STATE_WORDS.get(alert.state, alert.state)}，不能添加响应人 / "
             f"cannot add a responder to an alert that is {alert.state}"
         )
+    _not_a_member(session, alert)
     new = _person(roster, person)
     if new.id == alert.assignee or new.id in _paged(session, alert):
         raise ActionError(f"{new.name} 已收到此告警的通知 / {new.id} has already been paged")
     record(session, alert, EventKind.RESPONDER_ADDED, actor, new.id, now)
     return alert
+
+
+def _not_a_member(session: Session, alert: Alert) -> None:
+    """A member of an active situation is paged through its lead: a page asked for here would
+    wait until the lead is over, so people are sent to the lead."""
+    lead = inhibited_by(session, alert)
+    if lead is not None:
+        raise ActionError(
+            f"此告警已并入 #{lead}，请在 #{lead} 上操作 / this alert is part of #{lead}: act on #{lead}"
+        )
 
 
 def _person(roster: RosterFile, person_id: str) -> Person:

@@ -124,6 +124,10 @@ def test_both_refuse_what_makes_no_sense(factory, clock):
     refused(reassign, alert_id, "nobody", "值班表中没有此人 / ")
     refused(add_responder, alert_id, "nobody", "值班表中没有此人 / ")
     refused(reassign, 999999, "spare-d", "不存在 / ")
+    with factory() as session:  # a situation's member is paged through its lead
+        member_id = add_alert(session, clock.now, title="m", parent_alert_id=alert_id).id
+    refused(reassign, member_id, "spare-d", f"此告警已并入 #{alert_id}，请在 #{alert_id} 上操作 / ")
+    refused(add_responder, member_id, "spare-d", f"已并入 #{alert_id}")
     refused(add_responder, alert_id, "oncall-a", "已收到此告警的通知 / ")  # paged by the planner
     with session_scope(factory) as session:
         add_responder(session, alert_id, "oncall-a", clock.now, "manager-b", roster)
