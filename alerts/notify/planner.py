@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.notify.handover import plan_handover
+from alerts.notify.message import plain
 from alerts.notify.muting import held_back, stages
 from alerts.notify.outbox import add_pending
 from alerts.notify.roster import receiver_for
@@ -220,7 +221,7 @@ def _plan_by_hand(
     created = 0
     for event in events:
         person = people.get(event.message)
-        asker = people[event.actor].name if event.actor in people else event.actor
+        asker = _asker(event.actor, people)
         if event.kind == EventKind.REASSIGNED:
             if person is None or event.id != latest or person.id != alert.assignee:
                 continue  # handed on again since: only the current owner is paged
@@ -233,6 +234,14 @@ def _plan_by_hand(
             key = Key(alert.id, event.to_state, 0, 0, f"{name}+{mark}", channel, alert.episode)
             created += _add_row(session, key, person.id, now, due, reason)
     return created
+
+
+def _asker(actor: str, people: dict[str, Person]) -> str:
+    """Who asked, for the page's reason: a roster name, or a typed operator made inert (the
+    reason is trusted text, and its "（" starts the note: see ``delivery._item``)."""
+    if actor in people:
+        return people[actor].name
+    return plain(actor, 40).translate({ord("（"): None, ord("）"): None})
 
 
 def _steps(

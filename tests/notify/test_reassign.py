@@ -97,6 +97,14 @@ def test_an_added_responder_is_paged_once_and_the_owner_stays(engine, factory, c
     assert row.message == "经理乙 请你协助处理"
     with factory() as session:
         assert session.get(Alert, alert_id).assignee == ""
+    with session_scope(factory) as session:  # a typed operator's name is made inert
+        add_responder(
+            session, alert_id, "[x](https://evil.example)", clock.now, "head-c", config.roster
+        )
+    with session_scope(factory) as session:
+        plan(session, config, clock.now)
+    [row] = rows_for(factory, "head-c")
+    assert row.message == "［x］hxxps://evil［.］example 请你协助处理"  # no link, no "（"
     clock.advance(minutes=60)  # the reminder still goes to the on-call, not the responder
     with session_scope(factory) as session:
         plan(session, config, clock.now)
