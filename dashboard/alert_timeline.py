@@ -43,7 +43,11 @@ PHRASES: dict[str, tuple[str, str]] = {  # every EventKind (tests/alerts/test_tr
     EventKind.INHIBITED: ("被抑制：{m}", "inhibited: {m}"),
     EventKind.LINKED: ("并入同一情况：{m}", "joined a situation: {m}"),
     EventKind.SEVERITY_RAISED: ("级别提高：{m}", "severity raised: {m}"),
+    EventKind.REASSIGNED: ("将告警转交给 {m}", "reassigned the alert to {m}"),
+    EventKind.RESPONDER_ADDED: ("请 {m} 协助处理", "asked {m} to help (added a responder)"),
 }
+# kinds whose message is a roster id, shown as the person's name
+PERSON_KINDS = {EventKind.REASSIGNED.value, EventKind.RESPONDER_ADDED.value}
 SYSTEM = {"", "system"}
 _MESSAGE_SLOT = re.compile(r"\s*[（(：:]?\s*\{m\}[）)]?")
 
@@ -81,7 +85,12 @@ def timeline(
     rows = [
         (
             fmt_local(e.at, tz, "%m-%d %H:%M:%S"),
-            sentence(e.kind, actor_name(e.actor, names, lang), e.message, lang),
+            sentence(
+                e.kind,
+                actor_name(e.actor, names, lang),
+                names.get(e.message, e.message) if e.kind in PERSON_KINDS else e.message,
+                lang,
+            ),
         )
         for e in cast("Iterable[Any]", events.itertuples(index=False))
     ]

@@ -59,6 +59,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Page the next level now instead of after the escalation minutes",
     ),
     "merge": ("并入告警", "Merge into"),
+    "owner": ("负责人", "Owner"),
+    "reassign": ("转交", "Reassign"),
+    "reassign_to": ("转交给", "Hand over to"),
+    "reassign_help": (
+        "交给值班表中的某人负责：立即通知他，之后的提醒也发给他，不再发给值班人",
+        "Hand the alert to someone on the roster: they are paged now and get the reminders "
+        "instead of the on-call",
+    ),
+    "add_responder": ("加派人员", "Add responder"),
+    "add_responder_who": ("再通知", "Also page"),
+    "pick_person": ("选择人员", "Choose a person"),
     "merge_into": ("并入的告警编号 #", "Alert number to merge into #"),
     "resolve_help": (
         "若告警条件仍成立，下一次评估会重新打开同一告警（第 2 次触发）；不想再收到通知请用静默",

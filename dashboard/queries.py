@@ -156,6 +156,7 @@ ALERT_COLUMNS = [
     "last_seen_at",
     "acknowledged_at",
     "acknowledged_by",
+    "assignee",
     "resolved_at",
     "count",
     "expected",

@@ -43,6 +43,8 @@ class EventKind(enum.StrEnum):
     LINKED = "linked"
     ESCALATE_NOW = "escalate_now"
     ESCALATED = "escalated"
+    REASSIGNED = "reassigned"  # message: the new owner's roster id
+    RESPONDER_ADDED = "responder_added"  # message: the added person's roster id
     # notes
     NOTE = "note"
     SILENCED = "silenced"

@@ -214,6 +214,8 @@ class Alert(Base):
     # 0 until a re-trigger reopens it (alerts.state.lifecycle.reopens); notifications are keyed by it
     episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     episode_at: Mapped[datetime | None]  # when the current episode began (None: the first)
+    # a roster person id set by a reassignment (alerts.state.actions.reassign); "" = the on-call
+    assignee: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     events: Mapped[list[AlertEvent]] = relationship(
         back_populates="alert", order_by="AlertEvent.id", cascade="all, delete-orphan"

@@ -3,7 +3,8 @@
 Key: ``alert:state:L<level>:R<round>:<route receiver>:<channel>`` — round 0 is the first message of
 an escalation level, rounds 1.. are reminders; a reopened alert's ``alert`` part carries its
 episode (``12e1``), and its episode's messages are counted from ``Alert.episode_at`` on. The
-person (from the roster) goes in ``receiver``.
+person (from the roster) goes in ``receiver``. A page asked for by hand (a reassignment, an added
+responder) marks the route receiver: ``duty+reassigned.57``, ``duty+responder.li-na``.
 Escalation steps and suppressions are written to the alert's audit trail (AlertEvent).
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.notify.handover import plan_handover
+from alerts.notify.message import plain
 from alerts.notify.muting import held_back, stages
 from alerts.notify.outbox import add_pending
 from alerts.notify.roster import receiver_for
@@ -25,7 +27,7 @@ from alerts.state.inhibition import link_inhibited
 from alerts.state.silences import alert_labels
 from alerts.state.transition import record, record_note
 from config.loader import RadarConfig
-from config.roster import ROLE_LABELS, ROLES
+from config.roster import ROLE_LABELS, ROLES, Person
 from domain.calendar import HolidayCalendar
 from domain.states import AlertState, EventKind, NotificationStatus
 from storage.models import Alert, AlertEvent, Notification
@@ -152,6 +154,7 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
             & (Alert.resolved_at >= now - RESOLVED_LOOKBACK),
         )
     )
+    people = {p.id: p for p in config.roster.people}
     created = 0
     for alert in session.scalars(query).all():
         if alert.state == AlertState.RESOLVED:
@@ -172,11 +175,12 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
         for steps in _steps(session, alert, config, now):
             state, level, round_, person_level, reason = steps
             person, gap = receiver_for(config.roster, now, calendar.tz, person_level)
-            if state == AlertState.ACKNOWLEDGED and alert.acknowledged_by in {
-                p.id for p in config.roster.people
-            }:
-                person = next(p for p in config.roster.people if p.id == alert.acknowledged_by)
-                gap = False
+            # The owner takes the on-call's pages; else whoever acknowledged gets the reminders.
+            owner = people.get(alert.assignee) or (
+                people.get(alert.acknowledged_by) if state == AlertState.ACKNOWLEDGED else None
+            )
+            if person_level == 0 and owner is not None:
+                person, gap = owner, False
             if person is None:
                 message = f"无人可通知：{reason}"
                 record_note(session, alert.id, EventKind.ESCALATION_GAP, message, now, once=True)
@@ -189,7 +193,55 @@ def plan(session: Session, config: RadarConfig, now: datetime, dashboard_url: st
             for name, channel in targets:
                 key = Key(alert.id, state, level, round_, name, channel, alert.episode)
                 created += _add_row(session, key, person.id, now, due, note)
+        created += _plan_by_hand(session, alert, people, targets, now, due)
     return created + plan_handover(session, config, now, dashboard_url)
+
+
+def _plan_by_hand(
+    session: Session,
+    alert: Alert,
+    people: dict[str, Person],
+    targets: list[tuple[str, str]],
+    now: datetime,
+    due: datetime,
+) -> int:
+    """The pages people asked for in this episode: the owner named by the latest reassignment
+    (its event id in the key: a later one pages again) and each added responder (the person in
+    the key: once per episode). The mark goes into the receiver part, so the key still parses
+    and ends with the channel (fallback and resolved notices work as for any row)."""
+    query = select(AlertEvent).where(
+        AlertEvent.alert_id == alert.id,
+        AlertEvent.kind.in_([EventKind.REASSIGNED.value, EventKind.RESPONDER_ADDED.value]),
+        AlertEvent.to_state.in_([AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value]),
+    )
+    if alert.episode_at is not None:
+        query = query.where(AlertEvent.at >= alert.episode_at)
+    events = session.scalars(query.order_by(AlertEvent.id)).all()
+    latest = max((e.id for e in events if e.kind == EventKind.REASSIGNED), default=None)
+    created = 0
+    for event in events:
+        person = people.get(event.message)
+        asker = _asker(event.actor, people)
+        if event.kind == EventKind.REASSIGNED:
+            if person is None or event.id != latest or person.id != alert.assignee:
+                continue  # handed on again since: only the current owner is paged
+            mark, reason = f"reassigned.{event.id}", f"{asker} 将告警转交给你"
+        elif person is not None:
+            mark, reason = f"responder.{person.id}", f"{asker} 请你协助处理"
+        else:
+            continue
+        for name, channel in targets:
+            key = Key(alert.id, event.to_state, 0, 0, f"{name}+{mark}", channel, alert.episode)
+            created += _add_row(session, key, person.id, now, due, reason)
+    return created
+
+
+def _asker(actor: str, people: dict[str, Person]) -> str:
+    """Who asked, for the page's reason: a roster name, or a typed operator made inert (the
+    reason is trusted text, and its "（" starts the note: see ``delivery._item``)."""
+    if actor in people:
+        return people[actor].name
+    return plain(actor, 40).translate({ord("（"): None, ord("）"): None})
 
 
 def _steps(

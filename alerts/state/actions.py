@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.state.inhibition import inhibited_by
 from alerts.state.silences import alert_labels
 from alerts.state.transition import record, record_note, transition
-from domain.states import AlertState, EventKind
-from storage.models import Alert, Silence
+from config.roster import Person, RosterFile
+from domain.states import AlertState, EventKind, NotificationStatus
+from storage.models import Alert, AlertEvent, Notification, Silence
 
 
 class ActionError(ValueError):
@@ -95,6 +97,77 @@ def escalate_now(session: Session, alert_id: int, actor: str, now: datetime) -> 
         raise ActionError("只有未确认的告警可以立即升级")
     record(session, alert, EventKind.ESCALATE_NOW, actor, "", now)
     return alert
+
+
+def reassign(
+    session: Session, alert_id: int, actor: str, now: datetime, person: str, roster: RosterFile
+) -> Alert:
+    """Hand the alert to a person from the roster: the planner pages them at once and from then on
+    sends them the on-call's pages (first page, reminders) instead of the person on call."""
+    alert = _get(session, alert_id)
+    if alert.state == AlertState.RESOLVED:
+        raise ActionError("已解除的告警不能转交 / cannot reassign a resolved alert")
+    _not_a_member(session, alert)
+    new = _person(roster, person)
+    if new.id == alert.assignee:
+        raise ActionError(f"{new.name} 已是负责人 / {new.id} already owns this alert")
+    alert.assignee = new.id
+    record(session, alert, EventKind.REASSIGNED, actor, new.id, now)
+    return alert
+
+
+def add_responder(
+    session: Session, alert_id: int, actor: str, now: datetime, person: str, roster: RosterFile
+) -> Alert:
+    """Page one more person from the roster now, the owner unchanged (once per person and
+    episode: the planner keys the page by both)."""
+    alert = _get(session, alert_id)
+    if alert.state not in (AlertState.FIRING, AlertState.ACKNOWLEDGED):
+        raise ActionError(
+            f"告警{STATE_WORDS.get(alert.state, alert.state)}，不能添加响应人 / "
+            f"cannot add a responder to an alert that is {alert.state}"
+        )
+    _not_a_member(session, alert)
+    new = _person(roster, person)
+    if new.id == alert.assignee or new.id in _paged(session, alert):
+        raise ActionError(f"{new.name} 已收到此告警的通知 / {new.id} has already been paged")
+    record(session, alert, EventKind.RESPONDER_ADDED, actor, new.id, now)
+    return alert
+
+
+def _not_a_member(session: Session, alert: Alert) -> None:
+    """A member of an active situation is paged through its lead: a page asked for here would
+    wait until the lead is over, so people are sent to the lead."""
+    lead = inhibited_by(session, alert)
+    if lead is not None:
+        raise ActionError(
+            f"此告警已并入 #{lead}，请在 #{lead} 上操作 / this alert is part of #{lead}: act on #{lead}"
+        )
+
+
+def _person(roster: RosterFile, person_id: str) -> Person:
+    person = next((p for p in roster.people if p.id == person_id), None)
+    if person is None:
+        raise ActionError(f"值班表中没有此人 / {person_id!r} is not in the roster")
+    return person
+
+
+def _paged(session: Session, alert: Alert) -> set[str]:
+    """Who has been paged about the alert's current episode, or is about to be (a responder
+    added but not planned yet)."""
+    rows = select(Notification.receiver).where(
+        Notification.alert_id == alert.id,
+        Notification.status.not_in(
+            [NotificationStatus.CANCELLED.value, NotificationStatus.SUPPRESSED.value]
+        ),
+    )
+    added = select(AlertEvent.message).where(
+        AlertEvent.alert_id == alert.id, AlertEvent.kind == EventKind.RESPONDER_ADDED.value
+    )
+    if alert.episode_at is not None:
+        rows = rows.where(Notification.created_at >= alert.episode_at)
+        added = added.where(AlertEvent.at >= alert.episode_at)
+    return set(session.scalars(rows)) | set(session.scalars(added))
 
 
 def silence_alert(

@@ -14,6 +14,7 @@ import streamlit as st
 from alerts.detect.findings import expected_text
 from alerts.notify.ack_links import InvalidAckToken, verify_ack_token
 from alerts.state import actions
+from config.roster import RosterFile
 from config.secrets import ack_links_trusted
 from dashboard import cache, charts
 from dashboard.alert_timeline import actor_name, timeline
@@ -99,6 +100,7 @@ def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
                 for s, r in zip(frame["started_at"], frame["resolved_at"], strict=True)
             ],
             t("count", language): frame["count"],
+            t("owner", language): [names.get(a, a) if a else "" for a in frame["assignee"]],
             t("handler", language): [
                 actor_name(a, names, language) if a else "" for a in frame["acknowledged_by"]
             ],
@@ -272,7 +274,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         _actions(alert_id, alert["state"], user, now)
     elif user is not None:
         st.info(t("no_permission_act", language))
-    m = st.columns(5)
+    m = st.columns(6)
     m[0].metric(t("severity", language), severity_name(alert["severity"], language))
     m[1].metric(t("state", language), state_name(alert["state"], language))
     m[2].metric(t("count", language), int(alert["count"]))
@@ -282,6 +284,8 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     # metric values render Markdown: the handler's name is typed by an operator
     handler = actor_name(alert["acknowledged_by"], roster_names(), language)
     m[4].metric(t("handler", language), md_text(handler) if alert["acknowledged_by"] else "—")
+    owner = roster_names().get(alert["assignee"], alert["assignee"])
+    m[5].metric(t("owner", language), md_text(owner) if owner else "—")
     _situation(alert_id, alert["parent_alert_id"], now)
     render_why(alert_id, user, language, tz)
 
@@ -414,3 +418,31 @@ def _actions(alert_id: int, state: str, user: User, now: datetime) -> None:
             )
             if st.button(t("merge", language), key="act_merge") and into is not None:
                 _run(actions.merge, alert_id, actor, now, int(into))
+    config = loaded_config()
+    if config is not None and config.roster.people and state != "resolved":
+        _people_actions(row, alert_id, state, actor, now, config.roster)
+
+
+def _people_actions(
+    row, alert_id: int, state: str, actor: str, now: datetime, roster: RosterFile
+) -> None:
+    """Reassign and add a responder: a person from the roster, paged by the worker's next pass."""
+    language = lang()
+    ids = [p.id for p in roster.people]
+    names = {p.id: f"{p.name}（{p.id}）" for p in roster.people}
+    with row.popover(t("reassign", language), help=t("reassign_help", language)):
+        person = st.selectbox(
+            t("reassign_to", language), ids, index=None, format_func=names.__getitem__,
+            placeholder=t("pick_person", language), key="reassign_to",
+        )  # fmt: skip
+        if st.button(t("reassign", language), key="act_reassign") and person:
+            _run(actions.reassign, alert_id, actor, now, person, roster)
+    if state not in ("firing", "acknowledged"):
+        return
+    with row.popover(t("add_responder", language)):
+        person = st.selectbox(
+            t("add_responder_who", language), ids, index=None, format_func=names.__getitem__,
+            placeholder=t("pick_person", language), key="responder_who",
+        )  # fmt: skip
+        if st.button(t("add_responder", language), key="act_responder") and person:
+            _run(actions.add_responder, alert_id, actor, now, person, roster)

@@ -76,3 +76,44 @@ def test_escalate_now_from_the_incident_page(dashboard_app, browser):
         assert "Traceback" not in page.inner_text("body")
     finally:
         context.close()
+
+
+def test_reassign_from_the_incident_page_on_a_phone(dashboard_app, browser):
+    """The owner is picked from the roster on a 390×844 phone; the database says who and by whom
+    (the grid's cells are not in the DOM)."""
+    with Session(dashboard_app.engine) as session:
+        target = session.scalars(
+            select(Alert).where(Alert.state == "firing").order_by(Alert.id)
+        ).first()
+    assert target is not None, "the seeded surge should have raised an alert"
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/alerts?alert={target.id}&lang=zh")
+        page.get_by_role("heading", name=f"#{target.id}").first.wait_for(timeout=30_000)
+        operator = page.get_by_role("textbox", name="操作人")
+        operator.last.fill("王芳")
+        operator.last.press("Enter")
+        page.get_by_role("button", name="转交", exact=True).first.click(timeout=30_000)
+        page.get_by_role("combobox", name="转交给").click(timeout=30_000)
+        page.get_by_role("option", name="李娜（li-na）").click(timeout=30_000)
+        page.get_by_role("button", name="转交", exact=True).last.click(timeout=30_000)
+        query = select(AlertEvent.actor, AlertEvent.message).where(
+            AlertEvent.alert_id == target.id, AlertEvent.kind == "reassigned"
+        )
+        events: list[tuple[str, str]] = []
+        for _ in range(60):  # the click's rerun writes the event
+            with Session(dashboard_app.engine) as session:
+                events = [tuple(e) for e in session.execute(query)]
+            if events:
+                break
+            page.wait_for_timeout(500)
+        assert events == [("王芳", "li-na")]
+        with Session(dashboard_app.engine) as session:
+            assert session.get(Alert, target.id).assignee == "li-na"
+        page.get_by_text("负责人", exact=True).first.wait_for(timeout=30_000)
+        page.get_by_text("李娜", exact=True).first.wait_for(timeout=30_000)  # the owner's name
+        assert "Traceback" not in page.inner_text("body")
+        screenshot(page, "incident-reassigned-zh-390")
+    finally:
+        context.close()
