@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.reply_codes import pull_and_acknowledge
@@ -25,7 +27,7 @@ from collectors.base import WORKER_STOPPING
 from collectors.runner import collect_once
 from domain.states import EventKind
 from storage.db import session_scope
-from storage.models import WorkerHeartbeat
+from storage.models import Complaint, CountDelivery, WorkerHeartbeat
 from storage.partitions import maintain as maintain_partitions
 from worker.context import WorkerContext
 from worker.dbguard import guard_jobs
@@ -36,6 +38,13 @@ log = logging.getLogger("radar.worker")
 
 
 def collect_job(ctx: WorkerContext, source_name: str) -> None:
+    try:
+        _collect(ctx, source_name)
+    finally:
+        ctx.first_runs_pending.discard(source_name)
+
+
+def _collect(ctx: WorkerContext, source_name: str) -> None:
     source = next(s for s in ctx.config.sources.sources if s.name == source_name)
     result = collect_once(
         ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
@@ -128,7 +137,7 @@ def evaluate_job(ctx: WorkerContext) -> None:
 
 
 def _evaluate(ctx: WorkerContext) -> None:
-    if not ctx.is_leader():
+    if not ctx.is_leader() or _awaiting_first_history(ctx):
         return
     now = ctx.clock()
     with session_scope(ctx.factory) as session:
@@ -139,6 +148,31 @@ def _evaluate(ctx: WorkerContext) -> None:
     if any(transition.kind != EventKind.UPDATED for _, transition in result.changes):
         wake(ctx, "notify")
     ctx.stats["last_evaluation"] = now.isoformat()
+
+
+def _awaiting_first_history(ctx: WorkerContext) -> bool:
+    """On a database that held nothing at start-up, the evaluation waits until each of this
+    worker's sources has finished its first run (its backfill); a finished run wakes it.
+
+    Every job starts at once, so the first evaluation would otherwise run on the empty database
+    a second before the backfill lands. The surge rules fit their daily baselines on their first
+    evaluation, and history stored after that fit is late history, refitted at most hourly: a
+    new installation (the demo too) had surge rules without a baseline for its first hour. An
+    evaluation on an empty database finds nothing, so waiting loses nothing. A database that
+    held complaints at start-up is evaluated at once, as before.
+    """
+    if not ctx.first_runs_pending:
+        return False
+    if ctx.fresh_database is None:  # build_scheduler looks before any job runs; tests may not
+        ctx.fresh_database = _stored_nothing(ctx)
+    return ctx.fresh_database
+
+
+def _stored_nothing(ctx: WorkerContext) -> bool:
+    with ctx.factory() as session:
+        complaint = session.scalar(select(Complaint.id).limit(1))
+        delivery = session.scalar(select(CountDelivery.id).limit(1))
+    return complaint is None and delivery is None
 
 
 def notify_job(ctx: WorkerContext) -> None:
@@ -202,6 +236,12 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
     starts = {} if first_run is None else {"next_run_time": first_run}
+    # before any job runs: a first page stored a moment before the first evaluation looks
+    # must not make a fresh database look old (see _awaiting_first_history)
+    try:
+        ctx.fresh_database = _stored_nothing(ctx)
+    except SQLAlchemyError:  # the database is down: the first evaluation looks instead
+        ctx.fresh_database = None
     for source in ctx.config.sources.sources:
         if source.name in ctx.collectors:
             scheduler.add_job(
