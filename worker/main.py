@@ -41,7 +41,7 @@ def collect_job(ctx: WorkerContext, source_name: str) -> None:
     try:
         _collect(ctx, source_name)
     finally:
-        ctx.first_runs_pending.discard(source_name)
+        ctx.first_runs_pending.discard(source_name)  # also after a run that raised
 
 
 def _collect(ctx: WorkerContext, source_name: str) -> None:
@@ -50,6 +50,8 @@ def _collect(ctx: WorkerContext, source_name: str) -> None:
         ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
     )
     ctx.stats[f"collect:{source_name}"] = result.inserted
+    # before the wake: the evaluation it wakes must not find this first run still pending
+    ctx.first_runs_pending.discard(source_name)
     if result.inserted or result.counts:
         wake(ctx, "evaluate")
     if result.more and (result.inserted or result.counts or result.quarantined):

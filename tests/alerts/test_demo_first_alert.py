@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.events import EVENT_JOB_MODIFIED, JobEvent
 from sqlalchemy import select
 
 from config.loader import load_config
@@ -20,7 +21,7 @@ from config.settings import PROJECT_ROOT
 from storage.models import Alert, Notification
 from tests.conftest import Clock
 from worker.context import WorkerContext
-from worker.main import evaluate_job, tick
+from worker.main import build_scheduler, collect_job, evaluate_job, tick
 
 POLL = timedelta(seconds=15)
 
@@ -93,3 +94,27 @@ def test_only_a_fresh_database_waits_for_the_first_runs(sqlite_engine):
     assert restarted.first_runs_pending == {"simulator"}
     evaluate_job(restarted)
     assert restarted.stats["last_evaluation"] == clock.now.isoformat()
+
+
+def test_the_backfill_wakes_an_evaluation_that_no_longer_waits(sqlite_engine):
+    """The evaluation a first run wakes may start before that run's job has returned: when it
+    is woken, the run no longer counts as pending (else it waited for the next interval, 30 s)."""
+    clock = Clock(datetime(2026, 11, 23, 2, 0, 7, tzinfo=UTC))
+    ctx = WorkerContext(
+        config=load_config(PROJECT_ROOT / "config"), engine=sqlite_engine, clock=clock
+    )
+    scheduler = build_scheduler(ctx)
+    pending_at_wake: list[set[str]] = []
+
+    def woken(event: JobEvent) -> None:
+        if event.job_id == "evaluate":
+            pending_at_wake.append(set(ctx.first_runs_pending))
+
+    scheduler.add_listener(woken, EVENT_JOB_MODIFIED)
+    scheduler.start(paused=True)
+    try:
+        assert ctx.fresh_database is True
+        collect_job(ctx, "simulator")  # the backfill
+    finally:
+        scheduler.shutdown(wait=False)
+    assert pending_at_wake == [set()]
