@@ -48,9 +48,9 @@ class WorkerContext:
     rerun_jobs: set[str] = field(default_factory=set)  # woken while running: run once more
     wake_lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False  # set by stop_scheduler: no more wakes
-    # this worker's sources whose first run has not finished yet (see worker.main._evaluate)
+    # this worker's sources whose first run has not finished yet (see worker.main.build_scheduler)
     first_runs_pending: set[str] = field(init=False)
-    fresh_database: bool | None = None  # nothing stored when the first evaluation looked
+    fresh_database: bool | None = None  # nothing stored when build_scheduler looked
 
     def __post_init__(self) -> None:
         self.factory = make_session_factory(self.engine)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.reply_codes import pull_and_acknowledge
-from alerts.state.engine import evaluate
+from alerts.state.engine import evaluate, forget_evaluators
 from collectors.base import WORKER_STOPPING
 from collectors.runner import collect_once
 from domain.states import EventKind
@@ -50,8 +50,11 @@ def _collect(ctx: WorkerContext, source_name: str) -> None:
         ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
     )
     ctx.stats[f"collect:{source_name}"] = result.inserted
-    # before the wake: the evaluation it wakes must not find this first run still pending
+    first_run = source_name in ctx.first_runs_pending
     ctx.first_runs_pending.discard(source_name)
+    if first_run and ctx.fresh_database and (result.inserted or result.counts):
+        # before the wake, so the evaluation it wakes fits on this history (see build_scheduler)
+        forget_evaluators(ctx.engine)
     if result.inserted or result.counts:
         wake(ctx, "evaluate")
     if result.more and (result.inserted or result.counts or result.quarantined):
@@ -139,7 +142,7 @@ def evaluate_job(ctx: WorkerContext) -> None:
 
 
 def _evaluate(ctx: WorkerContext) -> None:
-    if not ctx.is_leader() or _awaiting_first_history(ctx):
+    if not ctx.is_leader():
         return
     now = ctx.clock()
     with session_scope(ctx.factory) as session:
@@ -150,24 +153,6 @@ def _evaluate(ctx: WorkerContext) -> None:
     if any(transition.kind != EventKind.UPDATED for _, transition in result.changes):
         wake(ctx, "notify")
     ctx.stats["last_evaluation"] = now.isoformat()
-
-
-def _awaiting_first_history(ctx: WorkerContext) -> bool:
-    """On a database that held nothing at start-up, the evaluation waits until each of this
-    worker's sources has finished its first run (its backfill); a finished run wakes it.
-
-    Every job starts at once, so the first evaluation would otherwise run on the empty database
-    a second before the backfill lands. The surge rules fit their daily baselines on their first
-    evaluation, and history stored after that fit is late history, refitted at most hourly: a
-    new installation (the demo too) had surge rules without a baseline for its first hour. An
-    evaluation on an empty database finds nothing, so waiting loses nothing. A database that
-    held complaints at start-up is evaluated at once, as before.
-    """
-    if not ctx.first_runs_pending:
-        return False
-    if ctx.fresh_database is None:  # build_scheduler looks before any job runs; tests may not
-        ctx.fresh_database = _stored_nothing(ctx)
-    return ctx.fresh_database
 
 
 def _stored_nothing(ctx: WorkerContext) -> bool:
@@ -238,11 +223,17 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
     starts = {} if first_run is None else {"next_run_time": first_run}
-    # before any job runs: a first page stored a moment before the first evaluation looks
-    # must not make a fresh database look old (see _awaiting_first_history)
+    # Every job starts at once, so on a fresh database the first evaluation runs a moment before
+    # the sources' backfill lands. The surge rules fit their daily baselines on their first
+    # evaluation, and history stored after that fit counts as late history, refitted at most
+    # hourly: a new installation (the demo too) had surge rules without a baseline for its first
+    # hour. So on a database that held nothing at start-up, each source's first run that stores
+    # something drops the evaluators, and the evaluation it wakes starts afresh on that history.
+    # Looked at here, before any job runs: a first page stored before the first evaluation must
+    # not make a fresh database look old.
     try:
         ctx.fresh_database = _stored_nothing(ctx)
-    except SQLAlchemyError:  # the database is down: the first evaluation looks instead
+    except SQLAlchemyError:  # the database is down: nothing is dropped, as before
         ctx.fresh_database = None
     for source in ctx.config.sources.sources:
         if source.name in ctx.collectors:

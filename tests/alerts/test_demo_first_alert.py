@@ -10,12 +10,14 @@ the notifier). Configuration is the shipped ``config/``, unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.events import EVENT_JOB_MODIFIED, JobEvent
 from sqlalchemy import select
 
+from alerts.state.engine import evaluators_for
 from config.loader import load_config
 from config.settings import PROJECT_ROOT
 from storage.models import Alert, Notification
@@ -54,11 +56,32 @@ def test_the_demo_live_event_alerts_within_readme_minutes_of_start(sqlite_engine
     [live] = [e for e in simulator.events_between(anchor, anchor, anchor + limit) if e.index == 0]
     product = {"product_code": live.product.code}
 
-    evaluate_job(ctx)  # the scheduler starts it side by side with the backfill: it comes first
-    tick(ctx)  # the backfill, and the alerts on the history's own group events
+    scheduler = build_scheduler(ctx)  # looks at the database before any job runs
+    scheduler.start(paused=True)  # wakes are recorded, nothing runs on its own
+    try:
+        evaluate_job(ctx)  # every job starts at once: the evaluation is done before the backfill
+        tick(ctx)  # the backfill, and the alerts on the history's own group events
+        first, queued = _first_new_alert(ctx, start, limit)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert first is not None, f"no alert within {limit} of start (README's promise)"
+    assert product.items() <= first.key.items(), "the first new alert is the live event's"
+    assert first.fired_at is not None and first.fired_at - start <= limit
+    assert queued, "its notification is queued in the same minutes"
+    assert all(n.created_at - start <= limit for n in queued)
+
+
+def _first_new_alert(
+    ctx: WorkerContext, start: datetime, limit: timedelta
+) -> tuple[Alert | None, list[Notification]]:
+    """Ticks every poll interval until an alert not there after the backfill, and its queued
+    notifications, appear; at most ``limit`` after ``start``."""
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
     with ctx.factory() as session:
         at_start = set(session.scalars(select(Alert.id)))
     first: Alert | None = None
+    queued: Sequence[Notification] = []
     while first is None and clock.now - start <= limit:
         clock.advance(seconds=POLL.total_seconds())
         tick(ctx)
@@ -72,49 +95,48 @@ def test_the_demo_live_event_alerts_within_readme_minutes_of_start(sqlite_engine
                 if first
                 else []
             )
-    assert first is not None, f"no alert within {limit} of start (README's promise)"
-    assert product.items() <= first.key.items(), "the first new alert is the live event's"
-    assert first.fired_at is not None and first.fired_at - start <= limit
-    assert queued, "its notification is queued in the same minutes"
-    assert all(n.created_at - start <= limit for n in queued)
+    return first, list(queued)
 
 
-def test_only_a_fresh_database_waits_for_the_first_runs(sqlite_engine):
-    """The first evaluation waits for the sources' first runs on an empty database only: after a
-    restart on stored history it runs at once, before any source has answered."""
+def test_a_fresh_database_fits_its_baselines_on_the_backfill_not_before_it(sqlite_engine):
+    """The first evaluation is not held back (it runs on the empty database); the backfill's
+    first run drops the evaluators it used before it wakes the next one. After a restart on
+    stored history nothing is dropped."""
     clock = Clock(datetime(2026, 11, 23, 2, 0, 7, tzinfo=UTC))
     config = load_config(PROJECT_ROOT / "config")
     fresh = WorkerContext(config=config, engine=sqlite_engine, clock=clock)
-    evaluate_job(fresh)
-    assert "last_evaluation" not in fresh.stats, "an empty database waits for the backfill"
-    tick(fresh)
-    assert fresh.stats["last_evaluation"] == clock.now.isoformat()
-
-    restarted = WorkerContext(config=config, engine=sqlite_engine, clock=clock)
-    assert restarted.first_runs_pending == {"simulator"}
-    evaluate_job(restarted)
-    assert restarted.stats["last_evaluation"] == clock.now.isoformat()
-
-
-def test_the_backfill_wakes_an_evaluation_that_no_longer_waits(sqlite_engine):
-    """The evaluation a first run wakes may start before that run's job has returned: when it
-    is woken, the run no longer counts as pending (else it waited for the next interval, 30 s)."""
-    clock = Clock(datetime(2026, 11, 23, 2, 0, 7, tzinfo=UTC))
-    ctx = WorkerContext(
-        config=load_config(PROJECT_ROOT / "config"), engine=sqlite_engine, clock=clock
-    )
-    scheduler = build_scheduler(ctx)
-    pending_at_wake: list[set[str]] = []
+    scheduler = build_scheduler(fresh)
+    dropped_at_wake: list[bool] = []
 
     def woken(event: JobEvent) -> None:
         if event.job_id == "evaluate":
-            pending_at_wake.append(set(ctx.first_runs_pending))
+            with fresh.factory() as session:
+                dropped_at_wake.append(evaluators_for(session) is not on_empty)
 
     scheduler.add_listener(woken, EVENT_JOB_MODIFIED)
     scheduler.start(paused=True)
     try:
-        assert ctx.fresh_database is True
-        collect_job(ctx, "simulator")  # the backfill
+        assert fresh.fresh_database is True
+        evaluate_job(fresh)
+        assert fresh.stats["last_evaluation"] == clock.now.isoformat(), "not held back"
+        with fresh.factory() as session:
+            on_empty = evaluators_for(session)
+        collect_job(fresh, "simulator")  # the backfill
+        assert dropped_at_wake == [True], "dropped before the evaluation is woken"
+        evaluate_job(fresh)
     finally:
         scheduler.shutdown(wait=False)
-    assert pending_at_wake == [set()]
+    with fresh.factory() as session:
+        rules = set(session.scalars(select(Alert.rule)))
+        after_backfill = evaluators_for(session)
+    assert "product-surge" in rules, "surge baselines fitted on the backfill"
+
+    clock.advance(minutes=1)
+    restarted = WorkerContext(config=config, engine=sqlite_engine, clock=clock)
+    build_scheduler(restarted)
+    assert restarted.fresh_database is False
+    collect_job(restarted, "simulator")
+    with restarted.factory() as session:
+        assert evaluators_for(session) is after_backfill, (
+            "nothing dropped on a database that held history"
+        )
