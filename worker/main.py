@@ -38,23 +38,16 @@ log = logging.getLogger("radar.worker")
 
 
 def collect_job(ctx: WorkerContext, source_name: str) -> None:
-    try:
-        _collect(ctx, source_name)
-    finally:
-        ctx.first_runs_pending.discard(source_name)  # also after a run that raised
-
-
-def _collect(ctx: WorkerContext, source_name: str) -> None:
     source = next(s for s in ctx.config.sources.sources if s.name == source_name)
     result = collect_once(
         ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
     )
     ctx.stats[f"collect:{source_name}"] = result.inserted
-    first_run = source_name in ctx.first_runs_pending
-    ctx.first_runs_pending.discard(source_name)
-    if first_run and ctx.fresh_database and (result.inserted or result.counts):
-        # before the wake, so the evaluation it wakes fits on this history (see build_scheduler)
-        forget_evaluators(ctx.engine)
+    if (result.inserted or result.counts) and source_name in ctx.yet_to_store:
+        ctx.yet_to_store.discard(source_name)
+        if ctx.fresh_database:
+            # before the wake, so the evaluation it wakes fits on this history (build_scheduler)
+            forget_evaluators(ctx.engine)
     if result.inserted or result.counts:
         wake(ctx, "evaluate")
     if result.more and (result.inserted or result.counts or result.quarantined):
@@ -227,8 +220,9 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
     # the sources' backfill lands. The surge rules fit their daily baselines on their first
     # evaluation, and history stored after that fit counts as late history, refitted at most
     # hourly: a new installation (the demo too) had surge rules without a baseline for its first
-    # hour. So on a database that held nothing at start-up, each source's first run that stores
-    # something drops the evaluators, and the evaluation it wakes starts afresh on that history.
+    # hour. So on a database that held nothing at start-up, the first run of each source that
+    # stores something drops the evaluators (as a restart would), and the evaluation it wakes
+    # starts afresh on that history.
     # Looked at here, before any job runs: a first page stored before the first evaluation must
     # not make a fresh database look old.
     try:
