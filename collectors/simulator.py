@@ -111,6 +111,11 @@ TEXTS = {
     "其他": ["对{p}的短信通知太频繁，要求停止发送。", "{p}的电子保单下载不了。"],
 }
 
+# The demo's live event (the first after start-up) is a sharp group complaint: several
+# complainants a minute from its first minute, as when a claim decision or a sales campaign hits
+# many policyholders at once. Its product's surge rules cross within the minutes README promises
+# (tests/alerts/test_demo_first_alert.py); later events are the slower kind detection must also see.
+FIRST_EVENT_RATE = (4.0, 6.0)  # complaints a minute, drawn uniformly
 EVENT_KINDS = ("product_surge", "branch_missell", "flight_delay", "copied_text")
 COPIED_TEXT = "本人于{y}年经代理人推荐购买{p}，代理人承诺可全额退保，现要求全额退还所交保费，否则将向监管部门投诉。"
 
@@ -249,7 +254,7 @@ class SimulatorCollector:
             kind=kind,
             start=slot_start + timedelta(minutes=offset),
             minutes=int(rng.integers(20, 50)),
-            per_minute=float(rng.uniform(2.0, 3.0) if k == 0 else rng.uniform(0.8, 1.6)),
+            per_minute=float(rng.uniform(*FIRST_EVENT_RATE) if k == 0 else rng.uniform(0.8, 1.6)),
             product=product,
             region=_REGIONS[int(rng.choice(len(_REGIONS), p=_REGION_P))],
         )

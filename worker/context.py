@@ -48,6 +48,9 @@ class WorkerContext:
     rerun_jobs: set[str] = field(default_factory=set)  # woken while running: run once more
     wake_lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: bool = False  # set by stop_scheduler: no more wakes
+    # this worker's sources that have stored nothing since start-up (see worker.main.build_scheduler)
+    yet_to_store: set[str] = field(init=False)
+    fresh_database: bool | None = None  # nothing stored when build_scheduler looked
 
     def __post_init__(self) -> None:
         self.factory = make_session_factory(self.engine)
@@ -59,6 +62,7 @@ class WorkerContext:
         self.channels = {
             c.name: build_channel(c) for c in self.config.channels.channels if c.enabled
         }
+        self.yet_to_store = set(self.collectors)
         self.leader = leader_lock_for(self.engine)
         self.started_at = self.clock()
 

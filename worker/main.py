@@ -17,15 +17,17 @@ from datetime import UTC, datetime
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.reply_codes import pull_and_acknowledge
-from alerts.state.engine import evaluate
+from alerts.state.engine import evaluate, forget_evaluators
 from collectors.base import WORKER_STOPPING
 from collectors.runner import collect_once
 from domain.states import EventKind
 from storage.db import session_scope
-from storage.models import WorkerHeartbeat
+from storage.models import Complaint, CountDelivery, WorkerHeartbeat
 from storage.partitions import maintain as maintain_partitions
 from worker.context import WorkerContext
 from worker.dbguard import guard_jobs
@@ -41,6 +43,11 @@ def collect_job(ctx: WorkerContext, source_name: str) -> None:
         ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
     )
     ctx.stats[f"collect:{source_name}"] = result.inserted
+    if (result.inserted or result.counts) and source_name in ctx.yet_to_store:
+        ctx.yet_to_store.discard(source_name)
+        if ctx.fresh_database:
+            # before the wake, so the evaluation it wakes fits on this history (build_scheduler)
+            forget_evaluators(ctx.engine)
     if result.inserted or result.counts:
         wake(ctx, "evaluate")
     if result.more and (result.inserted or result.counts or result.quarantined):
@@ -141,6 +148,13 @@ def _evaluate(ctx: WorkerContext) -> None:
     ctx.stats["last_evaluation"] = now.isoformat()
 
 
+def _stored_nothing(ctx: WorkerContext) -> bool:
+    with ctx.factory() as session:
+        complaint = session.scalar(select(Complaint.id).limit(1))
+        delivery = session.scalar(select(CountDelivery.id).limit(1))
+    return complaint is None and delivery is None
+
+
 def notify_job(ctx: WorkerContext) -> None:
     with _running(ctx, "notify"):
         _notify(ctx)
@@ -202,6 +216,19 @@ def build_scheduler(ctx: WorkerContext, first_run: datetime | None = None) -> Ba
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
     starts = {} if first_run is None else {"next_run_time": first_run}
+    # Every job starts at once, so on a fresh database the first evaluation runs a moment before
+    # the sources' backfill lands. The surge rules fit their daily baselines on their first
+    # evaluation, and history stored after that fit counts as late history, refitted at most
+    # hourly: a new installation (the demo too) had surge rules without a baseline for its first
+    # hour. So on a database that held nothing at start-up, the first run of each source that
+    # stores something drops the evaluators (as a restart would), and the evaluation it wakes
+    # starts afresh on that history.
+    # Looked at here, before any job runs: a first page stored before the first evaluation must
+    # not make a fresh database look old.
+    try:
+        ctx.fresh_database = _stored_nothing(ctx)
+    except SQLAlchemyError:  # the database is down: nothing is dropped, as before
+        ctx.fresh_database = None
     for source in ctx.config.sources.sources:
         if source.name in ctx.collectors:
             scheduler.add_job(

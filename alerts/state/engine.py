@@ -42,6 +42,13 @@ def evaluators_for(session: Session) -> EvaluatorSet:
     return _EVALUATORS[engine]
 
 
+def forget_evaluators(engine: Engine) -> None:
+    """Drop the evaluators kept for ``engine``: the next evaluation is a first one again, its
+    baselines fitted on the history stored by then (the worker, after a fresh database's
+    backfill)."""
+    _EVALUATORS.pop(engine, None)
+
+
 def evaluate(
     session: Session, rules: RulesFile, now: datetime, sources: SourcesFile | None = None
 ) -> TickResult:
