@@ -230,10 +230,33 @@ def _plan_by_hand(
             mark, reason = f"responder.{person.id}", f"{asker} 请你协助处理"
         else:
             continue
+        if _told_since(session, alert, person.id, event.at, mark):
+            continue  # the on-call's own page reached them after the ask: no second page
         for name, channel in targets:
             key = Key(alert.id, event.to_state, 0, 0, f"{name}+{mark}", channel, alert.episode)
             created += _add_row(session, key, person.id, now, due, reason)
     return created
+
+
+def _told_since(session: Session, alert: Alert, person: str, asked_at: datetime, mark: str) -> bool:
+    """Whether another page of this episode was planned for ``person`` since ``asked_at``: the
+    on-call made a responder, or the owner named, before the first page was planned (the
+    planner had not run yet, or a mute window held the alert back) gets that page only."""
+    found = session.scalar(
+        select(Notification.id)
+        .where(
+            *episode_rows(alert),
+            Notification.receiver == person,
+            Notification.created_at >= asked_at,
+            Notification.alert_state.in_([AlertState.FIRING.value, AlertState.ACKNOWLEDGED.value]),
+            Notification.status.not_in(
+                [NotificationStatus.CANCELLED.value, NotificationStatus.SUPPRESSED.value]
+            ),
+            Notification.idempotency_key.not_like(f"%+{mark}:%"),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _asker(actor: str, people: dict[str, Person]) -> str:

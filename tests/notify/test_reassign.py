@@ -112,6 +112,25 @@ def test_an_added_responder_is_paged_once_and_the_owner_stays(engine, factory, c
     assert len(rows_for(factory, "spare-d")) == 1
 
 
+@pytest.mark.parametrize("action", [add_responder, reassign])
+def test_the_on_call_named_before_the_first_page_is_paged_once(engine, factory, clock, action):
+    """Named as responder or owner before the planner first ran (or while a mute window held
+    the alert back): the on-call's own first page is the one page they get."""
+    config = make_config(routes=ROUTES, roster=ROSTER_D)
+    with factory() as session:
+        alert_id = add_alert(session, clock.now, severity=2).id
+    with session_scope(factory) as session:
+        action(session, alert_id, "manager-b", clock.now, "oncall-a", config.roster)
+    plan_twice_and_restart(engine, factory, config, clock)
+    [row] = rows_for(factory, "oncall-a")
+    assert "+" not in row.idempotency_key and row.message == "首次通知"
+    clock.advance(minutes=1)  # someone else named later is still paged
+    with session_scope(factory) as session:
+        add_responder(session, alert_id, "manager-b", clock.now, "spare-d", config.roster)
+    plan_twice_and_restart(engine, factory, config, clock)
+    assert len(rows_for(factory, "spare-d")) == 1
+
+
 def test_both_refuse_what_makes_no_sense(factory, clock):
     config = make_config(routes=ROUTES, roster=ROSTER_D)
     roster = config.roster
