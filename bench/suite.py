@@ -27,11 +27,12 @@ class Skipped(Exception):
 
 
 def _ingest(kind: str, options: Options) -> list[Figure]:
-    from bench.ingest import measure, measure_floor, measure_workers, plain_figure
+    from bench.ingest import measure, measure_floor, measure_workers, plain_figure, stretch_figure
     from bench.records import raw_records
 
     floor = "Rows alone into complaints (the path's insert; no normalising, counts, flags) →"
     plain = "Raw executemany into a table without indexes →"
+    stretch = "Customer-key stretch (PBKDF2) →"
     records = raw_records(options.size(100_000, 5_000))
     if kind == "postgres":
         reason = postgres_reason()
@@ -41,6 +42,7 @@ def _ingest(kind: str, options: Options) -> list[Figure]:
         return [
             path,
             plain_figure("ingest-postgres-plain", f"{plain} PostgreSQL", path),
+            stretch_figure("ingest-postgres-stretch", f"{stretch} PostgreSQL", path, records),
             measure_floor(
                 "ingest-postgres-floor", f"{floor} PostgreSQL", scratch_postgres, records
             ),
@@ -61,6 +63,7 @@ def _ingest(kind: str, options: Options) -> list[Figure]:
         return [
             path,
             plain_figure("ingest-sqlite-plain", f"{plain} SQLite", path),
+            stretch_figure("ingest-sqlite-stretch", f"{stretch} SQLite", path, records),
             measure_floor("ingest-sqlite-floor", f"{floor} SQLite", make, records),
         ]
     finally:
