@@ -85,6 +85,19 @@ def test_the_line_a_notification_carries():
     assert "×12" in line and line.endswith("疑似理赔")  # the source gave no category
 
 
+def test_a_branch_is_named_when_the_baseline_names_branches_too():
+    """Branches are over-represented like regions; a baseline that names no branch gives no
+    usual share to compare with, so then none is named."""
+    rows = [{"text": SURGE[i % 4], "branch": "佛山中心支公司", "region": "广东"} for i in range(10)]
+    base = [{"text": USUAL[i % 5], "branch": ("广东分公司", "深圳中心支公司")[i % 2],
+             "region": "广东"} for i in range(100)]  # fmt: skip
+    over = explain(rows, base).over
+    assert [(s.dimension, s.value, s.count) for s in over] == [("branch", "佛山中心支公司", 10)]
+    assert "佛山中心支公司" in summary_line(explain(rows, base))
+    unnamed = [{**row, "branch": ""} for row in base]
+    assert [s.dimension for s in explain(rows, unnamed).over] == []
+
+
 def test_why_of_an_alert_on_both_databases(engine):
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     usual = [
