@@ -5,6 +5,7 @@ over the 调休 of National Day; the report on SQLite and PostgreSQL, in Excel a
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -354,3 +355,23 @@ def test_the_report_finds_the_upgrades_the_rule_finds_on_all_rows(engine):
     expected = inside.groupby("branch").size().to_dict()
     assert inside["customer_key"].nunique() > CHUNK
     assert _upgraded(engine, cycle) == expected
+
+
+def test_the_pdf_continues_the_table_of_seventy_branches_on_a_second_page(sqlite_engine):
+    """A national insurer's branch offices do not fit under the chart: the table goes on."""
+    ingest(
+        sqlite_engine,
+        [complaint(n, local(2026, 12, 1) - timedelta(days=30 * (n % 2)), "hotline",
+                   branch=f"第{n % 70:02d}中心支公司") for n in range(280)],
+    )  # fmt: skip
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21), calendar=CALENDAR
+    )
+    assert len(report.summary) == 71 and report.summary["prev"].tolist()[-1] == 140
+    assert isinstance(report.summary["prev"].tolist()[-1], int)  # 140, not 140.0, in exports
+    pdf = to_pdf(report)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 2
+    assert len(re.findall(rb"/Type\s*/Page[^s]", to_pdf(build_monthly_report(
+        sqlite_engine, Cycle(date(2020, 1, 1), date(2020, 1, 31)), CONFIG, local(2026, 12, 21),
+        calendar=CALENDAR)))) == 1  # fmt: skip
