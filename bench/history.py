@@ -27,7 +27,7 @@ from storage.migrate import upgrade_to_head
 from storage.partitions import add_months, month_of, partition_name
 
 END = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-VERSION = 2
+VERSION = 3  # 3: complaints and counts carry a branch office
 # 2: complaints partitioned by month (migration 0004); 3: its indexes rebuilt on every partition
 POSTGRES_LAYOUT = 3
 CHANNELS = ["hotline", "web", "app", "social", "regulator", "counter"]
@@ -49,13 +49,56 @@ CLOSINGS = np.array(["请尽快处理。", "请给个说法。", "非常失望�
 COMPLAINT_COLUMNS = (
     "source", "external_id", "received_at", "collected_at", "channel", "product_code",
     "product_name", "product_line", "region", "category", "event_tag", "text", "customer_key",
-    "is_repeat", "is_multichannel", "status", "is_complex",
+    "branch", "is_repeat", "is_multichannel", "status", "is_complex",
 )  # fmt: skip
 COUNT_COLUMNS = (
     "bucket_start", "source", "channel", "product_code", "product_line", "region", "category",
-    "event_tag", "count",
+    "event_tag", "branch", "count",
 )  # fmt: skip
 GROUP_COLUMNS = list(COUNT_COLUMNS[:-1])
+
+
+# Prefecture cities of the bigger provinces whose 中心支公司 report to the province's 分公司
+# (the capital's business is the 分公司's own). Smaller provinces have the 分公司 alone.
+BRANCH_CITIES = {
+    "广东": ("深圳", "佛山", "东莞", "惠州", "汕头", "湛江"),
+    "山东": ("青岛", "烟台", "潍坊", "临沂"),
+    "河南": ("洛阳", "南阳", "新乡"),
+    "江苏": ("苏州", "无锡", "南通", "徐州", "常州"),
+    "四川": ("绵阳", "德阳", "南充"),
+    "河北": ("唐山", "保定", "邯郸"),
+    "湖南": ("株洲", "衡阳", "岳阳"),
+    "浙江": ("宁波", "温州", "嘉兴", "金华", "台州"),
+    "安徽": ("芜湖", "蚌埠"),
+    "湖北": ("宜昌", "襄阳"),
+    "福建": ("厦门", "泉州", "漳州"),
+}
+OWN_SHARE = 0.4  # of a province's complaints, those of the 分公司's own business
+
+
+def branch_shares(province: str) -> tuple[list[str], np.ndarray]:
+    """A province's branch offices and their shares: the 分公司 first with ``OWN_SHARE``, then
+    its 中心支公司 with Zipf-like shares of the rest (a big city, then ever smaller ones)."""
+    cities = BRANCH_CITIES.get(province, ())
+    names = [f"{province}分公司", *(f"{city}中心支公司" for city in cities)]
+    if not cities:
+        return names, np.ones(1)
+    rest = 1.0 / np.arange(1, len(cities) + 1)
+    return names, np.concatenate([[OWN_SHARE], (1 - OWN_SHARE) * rest / rest.sum()])
+
+
+def assign_branches(regions: np.ndarray, seed: int) -> np.ndarray:
+    """The branch office of each complaint, from its province. A generator of its own, so that
+    every other column of a day stays what it was before branches were added."""
+    rng = np.random.default_rng(seed)
+    branches = np.empty(len(regions), dtype=object)
+    for province in np.unique(regions):
+        where = np.flatnonzero(regions == province)
+        names, shares = branch_shares(str(province))
+        branches[where] = np.array(names, dtype=object)[
+            rng.choice(len(names), len(where), p=shares)
+        ]
+    return branches
 
 
 @dataclass(frozen=True)
@@ -131,6 +174,7 @@ def day_frame(spec: HistorySpec, k: int) -> pd.DataFrame:
         + "天了，" + frame["closing"]
     )  # fmt: skip
     frame["customer_key"] = "c" + frame["customer"].astype(str).str.zfill(31)
+    frame["branch"] = assign_branches(frame["region"].to_numpy(), 50_000 + k)
     frame["bucket_start"] = frame["received_at"].dt.floor("5min")
     return frame
 
@@ -175,7 +219,7 @@ def build_sqlite(spec: HistorySpec, path: Path) -> None:
             frame["source"], frame["external_id"], received, [collected] * len(frame),
             frame["channel"], frame["product_code"], frame["product_name"],
             frame["product_line"], frame["region"], frame["category"], frame["event_tag"],
-            frame["text"], frame["customer_key"],
+            frame["text"], frame["customer_key"], frame["branch"],
             strict=True,
         )  # fmt: skip
         connection.executemany(

@@ -109,7 +109,7 @@ def _backtest(options: Options) -> list[Figure]:
 
 
 def _dashboard(kind: str, options: Options) -> list[Figure]:
-    from bench.dashboard import render_figure
+    from bench.dashboard import monthly_cycle_figure, render_figure
     from bench.history import postgres_history, sqlite_history
 
     if not (PROJECT_ROOT / "dashboard" / "pages" / "wall.py").exists():
@@ -123,6 +123,7 @@ def _dashboard(kind: str, options: Options) -> list[Figure]:
             render_figure(engine, "wall", f"Wall screen ({kind})", spec.total),
             render_figure(engine, "weekly", f"Weekly report ({kind})", spec.total),
             render_figure(engine, "monthly", f"Monthly report ({kind})", spec.total),
+            monthly_cycle_figure(engine, f"Monthly report ({kind})"),
         ]
         for figure in figures:
             figure.name += f"-{kind}"

@@ -175,7 +175,16 @@ def tally(
     summary["yoy"] = [
         change(c, p) for c, p in zip(summary["received"], summary["last_year"], strict=True)
     ]
-    for column in ("received", "counted", "repeat", "upgraded", "multichannel", "overdue"):
+    for column in (
+        "received",
+        "counted",
+        "repeat",
+        "upgraded",
+        "multichannel",
+        "overdue",
+        "prev",
+        "last_year",
+    ):
         summary[column] = summary[column].astype(int)
     summary["score"] = summary["score"].astype(float).round(1)
     summary = summary[list(SUMMARY_COLUMNS)]

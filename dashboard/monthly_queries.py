@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dashboard.deadlines import DayMode, decision_due
 from dashboard.queries import local_day
@@ -17,6 +17,7 @@ from storage.models import Complaint
 
 COUNT_COLUMNS = ["branch", "channel", "received", "counted", "repeat", "multichannel"]
 ESCALATION_COLUMNS = ["id", "branch", "customer_key", "product_code", "channel", "received_at"]
+CHUNK = 500  # customer keys per IN list: well under SQLite's and PostgreSQL's parameter limits
 
 
 def branch_channel_counts(engine: Engine, since: datetime, until: datetime) -> pd.DataFrame:
@@ -47,30 +48,53 @@ def branch_channel_counts(engine: Engine, since: datetime, until: datetime) -> p
 def escalation_rows(
     engine: Engine, since: datetime, until: datetime, lookback: datetime, levels: dict[str, int]
 ) -> pd.DataFrame:
-    """The complaints since ``lookback`` of every customer who reached a channel above the
-    lowest level in [since, until): the only ones that can hold an upgrade. A cycle's hotline
-    and web complaints (most of them) are never loaded; the customers are found by index."""
-    lowest = min(levels.values(), default=0)
+    """The complaints since ``lookback`` of every customer and product that could hold an
+    upgrade in [since, until): a complaint on a channel above the lowest level with an earlier
+    one below the highest. ``dashboard.monthly.upgraded_ids`` decides on these rows alone.
+
+    Two steps, because one statement made both databases read every complaint since
+    ``lookback`` (half a million rows on a national insurer's history): the pairs are found
+    with the (customer, product, time) index, then only their complaints are loaded."""
+    lowest, top = min(levels.values(), default=0), max(levels.values(), default=0)
     higher = [channel for channel, level in levels.items() if level > lowest]
+    lower = [channel for channel, level in levels.items() if level < top]
     if not higher:
         return pd.DataFrame(columns=ESCALATION_COLUMNS)
-    customers = (
-        select(Complaint.customer_key)
+    late, early = aliased(Complaint), aliased(Complaint)
+    before = select(early.id).where(
+        early.customer_key == late.customer_key,
+        early.product_code == late.product_code,
+        early.received_at >= lookback,
+        early.received_at <= late.received_at,
+        early.id != late.id,
+        early.channel.in_(lower),
+    )
+    pairs = (
+        select(late.customer_key, late.product_code)
         .where(
-            Complaint.received_at >= since,
-            Complaint.received_at < until,
-            Complaint.customer_key != "",
-            Complaint.channel.in_(higher),
+            late.received_at >= since,
+            late.received_at < until,
+            late.customer_key != "",
+            late.channel.in_(higher),
+            before.exists(),
         )
         .distinct()
     )
-    query = select(*(getattr(Complaint, c) for c in ESCALATION_COLUMNS)).where(
-        Complaint.customer_key.in_(customers),
-        Complaint.received_at >= lookback,
-        Complaint.received_at < until,
-    )
+    columns = [getattr(Complaint, c) for c in ESCALATION_COLUMNS]
     with Session(engine) as session:
-        return pd.DataFrame(session.execute(query).all(), columns=ESCALATION_COLUMNS)
+        wanted = {(key, product) for key, product in session.execute(pairs)}
+        customers = sorted({key for key, _product in wanted})
+        rows = []
+        for start in range(0, len(customers), CHUNK):
+            query = select(*columns).where(
+                Complaint.customer_key.in_(customers[start : start + CHUNK]),
+                Complaint.received_at >= lookback,
+                Complaint.received_at < until,
+            )
+            rows += [
+                r for r in session.execute(query) if (r.customer_key, r.product_code) in wanted
+            ]
+    return pd.DataFrame(rows, columns=ESCALATION_COLUMNS)
 
 
 def branch_totals(engine: Engine, since: datetime, until: datetime) -> dict[str, int]:

@@ -130,12 +130,21 @@ def to_excel(report: MonthlyReport, lang: Lang = "zh") -> bytes:
     return out.getvalue()
 
 
+# Summary rows on the PDF's first page (under the chart) and on each page after it: a national
+# insurer has some 70 branch offices, more than one page holds legibly.
+FIRST_PAGE_ROWS = 30
+NEXT_PAGE_ROWS = 60
+PAGE_SIZE = (11.7, 16.5)  # inches, A3 portrait
+
+
 def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
-    """One page: weighted score per branch and the summary table."""
+    """The weighted score of the top branches as a chart, then the summary table of every
+    branch, continued on further pages when there are more than the first page holds."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
 
     rc: dict[RcKeyType, Any] = {
         "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans"],
@@ -144,31 +153,37 @@ def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
         "text.usetex": False,
     }
     body = report.summary[report.summary["branch"] != TOTAL].head(15)
-    with plt.rc_context(rc):
-        fig, (chart, table) = plt.subplots(2, 1, figsize=(11.7, 16.5))
-        fig.suptitle(title(report, lang), fontsize=16)
-        labels = [branch_label(b, lang) for b in body["branch"]]
-        chart.barh(labels, body["score"], color="#3e63dd")
-        chart.invert_yaxis()
-        chart.set_title(t("m_score", lang))
-        for i, v in enumerate(body["score"]):
-            chart.annotate(f"{v:.1f}", (v, i), va="center")
-        table.axis("off")
-        cells = [
-            [branch_label(r.branch, lang), *map(str, r[1:10]), pct_text(r.mom, lang)]
-            for r in cast("Iterable[Any]", report.summary.itertuples(index=False))
-        ] or [[t("no_data", lang)] + [""] * 10]
-        grid = table.table(
-            cellText=cells, colLabels=[t(h, lang) for h in SUMMARY_HEADERS[:11]], loc="upper center"
-        )
-        grid.auto_set_font_size(False)
-        grid.set_fontsize(8)
-        fig.tight_layout(rect=(0, 0, 1, 0.97))
-        out = io.BytesIO()
-        try:
-            fig.savefig(out, format="pdf")
-        finally:
-            plt.close(fig)
+    cells = [
+        [branch_label(r.branch, lang), *map(str, r[1:10]), pct_text(r.mom, lang)]
+        for r in cast("Iterable[Any]", report.summary.itertuples(index=False))
+    ] or [[t("no_data", lang)] + [""] * 10]
+    pages = [cells[:FIRST_PAGE_ROWS]] + [
+        cells[i : i + NEXT_PAGE_ROWS] for i in range(FIRST_PAGE_ROWS, len(cells), NEXT_PAGE_ROWS)
+    ]
+    headers = [t(h, lang) for h in SUMMARY_HEADERS[:11]]
+    out = io.BytesIO()
+    with plt.rc_context(rc), PdfPages(out) as pdf:
+        for number, rows in enumerate(pages):
+            if number == 0:
+                fig, (chart, table) = plt.subplots(2, 1, figsize=PAGE_SIZE)
+                labels = [branch_label(b, lang) for b in body["branch"]]
+                chart.barh(labels, body["score"], color="#3e63dd")
+                chart.invert_yaxis()
+                chart.set_title(t("m_score", lang))
+                for i, v in enumerate(body["score"]):
+                    chart.annotate(f"{v:.1f}", (v, i), va="center")
+            else:
+                fig, table = plt.subplots(1, 1, figsize=PAGE_SIZE)
+            fig.suptitle(f"{title(report, lang)}  {number + 1}/{len(pages)}", fontsize=16)
+            table.axis("off")
+            grid = table.table(cellText=rows, colLabels=headers, loc="upper center")
+            grid.auto_set_font_size(False)
+            grid.set_fontsize(8)
+            fig.tight_layout(rect=(0, 0, 1, 0.97))
+            try:
+                pdf.savefig(fig)
+            finally:
+                plt.close(fig)
     return out.getvalue()
 
 

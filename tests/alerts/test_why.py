@@ -3,8 +3,11 @@ category; on crafted texts, on both databases, and in the notification line."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from alerts.detect.why import (
@@ -18,6 +21,7 @@ from alerts.detect.why import (
 from alerts.detect.why_data import why_of
 from alerts.notify.delivery import _why as delivery_why
 from alerts.notify.message import Notice, NoticeItem, render_text
+from config.settings import PROJECT_ROOT
 from storage.db import make_session_factory, session_scope
 from storage.models import Alert, Complaint
 from tests.dashboard.seed import complaint, ingest
@@ -81,6 +85,19 @@ def test_the_line_a_notification_carries():
     assert "×12" in line and line.endswith("疑似理赔")  # the source gave no category
 
 
+def test_a_branch_is_named_when_the_baseline_names_branches_too():
+    """Branches are over-represented like regions; a baseline that names no branch gives no
+    usual share to compare with, so then none is named."""
+    rows = [{"text": SURGE[i % 4], "branch": "佛山中心支公司", "region": "广东"} for i in range(10)]
+    base = [{"text": USUAL[i % 5], "branch": ("广东分公司", "深圳中心支公司")[i % 2],
+             "region": "广东"} for i in range(100)]  # fmt: skip
+    over = explain(rows, base).over
+    assert [(s.dimension, s.value, s.count) for s in over] == [("branch", "佛山中心支公司", 10)]
+    assert "佛山中心支公司" in summary_line(explain(rows, base))
+    unnamed = [{**row, "branch": ""} for row in base]
+    assert [s.dimension for s in explain(rows, unnamed).over] == []
+
+
 def test_why_of_an_alert_on_both_databases(engine):
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     usual = [
@@ -129,3 +146,40 @@ def test_a_key_without_history_gets_its_commonest_words():
     terms = distinctive_terms(surge, [])
     assert terms[0].count == 5 and terms[0].baseline == 0
     assert distinctive_terms(["集体投诉"] * 20, ["集体投诉"] * 3) == []  # alike: nothing, no error
+
+
+OFFLINE_SCRIPT = """
+from alerts.detect.why import explain, summary_line
+rows = [{"text": t, "category": "", "region": "广州", "channel": "hotline"} for t in SURGE * 3]
+base = [{"text": t, "category": "理赔", "region": "深圳", "channel": "hotline"} for t in USUAL * 20]
+print(summary_line(explain(rows, base), {}))
+"""
+
+
+def _no_network() -> list[str] | None:
+    """``unshare -n``: a network namespace with no interface but loopback, when permitted."""
+    try:
+        ok = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return ["unshare", "-n"] if ok.returncode == 0 else None
+
+
+def test_the_text_analysis_runs_without_a_network(tmp_path):
+    """jieba cuts words with the dictionary in its wheel: in a process that has no network and
+    a fresh temporary directory (so jieba's cache is built anew), the why-line still comes."""
+    prefix = _no_network()
+    if prefix is None:
+        pytest.skip("unshare -n is not permitted here")
+    script = f"SURGE = {SURGE!r}\nUSUAL = {USUAL!r}\n{OFFLINE_SCRIPT}"
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "“定损”×12" in done.stdout or "“金额”×12" in done.stdout
+    assert done.stdout.strip().endswith("疑似理赔")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bench.figures import Figure, markdown_table
-from bench.history import HistorySpec, counts_of, day_frame
+from bench.history import HistorySpec, branch_shares, counts_of, day_frame
 from bench.ingest import ListCollector
 from bench.records import raw_records
 from bench.suite import select_benchmarks
@@ -71,6 +71,16 @@ def test_history_days_are_the_same_whatever_the_length():
     frame = day_frame(short, 0)
     assert counts_of(frame)["count"].sum() == len(frame)
     assert frame["external_id"].is_unique
+
+
+def test_history_complaints_have_branches_under_their_province():
+    """A realistic per-branch monthly table: 分公司 with 中心支公司 under them, sizes skewed."""
+    frame = day_frame(HistorySpec(products=50, days=1, per_day=20_000, label="t"), 0)
+    sizes = frame["branch"].value_counts()
+    assert 40 < len(sizes) < 120 and sizes.iloc[0] > 10 * sizes.iloc[-1]
+    for branch, region in zip(frame["branch"], frame["region"], strict=True):
+        assert branch == f"{region}分公司" or branch in branch_shares(region)[0]
+    assert set(counts_of(frame).groupby("branch")["count"].sum().items()) == set(sizes.items())
 
 
 def test_bench_command_runs_and_prints_figures_with_targets(tmp_path):

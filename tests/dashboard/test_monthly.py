@@ -5,9 +5,11 @@ over the 调休 of National Day; the report on SQLite and PostgreSQL, in Excel a
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -27,6 +29,7 @@ from dashboard.monthly import (
     same_cycle_last_year,
     upgraded_ids,
 )
+from dashboard.monthly_queries import CHUNK
 from dashboard.monthly_report import build_monthly_report, summary_text, to_excel, to_pdf
 from domain.calendar import HolidayCalendar
 from storage.models import Complaint
@@ -228,3 +231,147 @@ def test_the_ledger_filters_by_branch(engine):
     assert set(shenzhen["branch"]) == {"深圳分公司"}
     receipts = queries.ledger_receipts(engine, since, until, branches=("深圳分公司",))
     assert int(receipts["count"].sum()) == 3
+
+
+def _upgraded(engine, cycle: Cycle, config: AccountabilityConfig = CONFIG) -> dict[str, int]:
+    report = build_monthly_report(engine, cycle, config, local(2027, 6, 1), calendar=CALENDAR)
+    summary = report.summary[report.summary["branch"] != TOTAL]
+    return {b: int(n) for b, n in zip(summary["branch"], summary["upgraded"], strict=True) if n}
+
+
+def test_upgrades_fall_in_the_cycle_of_their_local_day_over_the_20th_21st_and_调休(engine):
+    """2026: Sunday 20 September is a 调休 working day and the cycle's last; Friday 25 September
+    (Mid-Autumn) a holiday; Saturday 10 October a 调休 working day. The window counts calendar
+    days whatever the day types, and each upgrade falls in the cycle of its local receipt day."""
+    ingest(
+        engine,
+        [
+            # a: hotline on the 调休 Sunday, the regulator early on Monday the 21st (still the
+            # 20th in UTC): upgraded in the cycle that closes in October, not September.
+            complaint(1, local(2026, 9, 20, 23), "hotline", customer_key="a", branch="A"),
+            complaint(2, local(2026, 9, 21, 7), "regulator", customer_key="a", branch="A"),
+            # b: web on the holiday, social on the 调休 Saturday, the regulator in the last
+            # minutes of the 20th, then the media on the 26th: 31 days after the web complaint
+            # but 16 after the social one, so still upgraded, in the next cycle.
+            complaint(3, local(2026, 9, 25), "web", customer_key="b", branch="B"),
+            complaint(4, local(2026, 10, 10), "social", customer_key="b", branch="B"),
+            complaint(
+                5,
+                local(2026, 10, 20, 23) + timedelta(minutes=59),
+                "regulator",
+                customer_key="b",
+                branch="B",
+            ),
+            complaint(6, local(2026, 10, 26), "media", customer_key="b", branch="B"),
+            # c: hotline, then the regulator exactly 30 days later (in) and the media 30 days
+            # and a minute after the hotline but only 1 minute after the regulator (in too);
+            # d: the same gap plus a minute from the hotline straight to the media (out).
+            complaint(7, local(2026, 9, 22), "hotline", customer_key="c", branch="C"),
+            complaint(8, local(2026, 10, 22), "regulator", customer_key="c", branch="C"),
+            complaint(9, local(2026, 9, 22), "hotline", customer_key="d", branch="D"),
+            complaint(
+                10,
+                local(2026, 10, 22) + timedelta(minutes=1),
+                "media",
+                customer_key="d",
+                branch="D",
+            ),
+        ],
+    )
+    september, october, november = (cycle_named(m, 21) for m in ("2026-09", "2026-10", "2026-11"))
+    assert _upgraded(engine, september) == {}
+    assert _upgraded(engine, october) == {"A": 1, "B": 2}
+    assert _upgraded(engine, november) == {"B": 1, "C": 1}
+
+
+def test_upgrades_over_month_ends_in_calendar_month_cycles(engine):
+    """With calendar months, a complaint at 00:30 on the 1st (16:30 UTC on the last day of the
+    month before) belongs to the new month, over 31 January and over 28 February alike."""
+    config = AccountabilityConfig(cycle_start_day=1)
+    ingest(
+        engine,
+        [
+            complaint(1, local(2027, 1, 31, 23), "hotline", customer_key="a", branch="A"),
+            complaint(
+                2,
+                local(2027, 2, 1, 0) + timedelta(minutes=30),
+                "social",
+                customer_key="a",
+                branch="A",
+            ),
+            complaint(3, local(2027, 2, 28, 23), "app", customer_key="b", branch="B"),
+            complaint(
+                4,
+                local(2027, 3, 1, 0) + timedelta(minutes=30),
+                "regulator",
+                customer_key="b",
+                branch="B",
+            ),
+            # a higher channel, but for another product: not an upgrade
+            complaint(
+                5,
+                local(2027, 2, 3),
+                "regulator",
+                customer_key="a",
+                branch="A",
+                product_code="HOME-1",
+            ),
+        ],
+    )
+    months = {m: _upgraded(engine, cycle_named(m, 1), config) for m in ("2027-01", "2027-02")}
+    assert months == {"2027-01": {}, "2027-02": {"A": 1}}
+    assert _upgraded(engine, cycle_named("2027-03", 1), config) == {"B": 1}
+
+
+def test_the_report_finds_the_upgrades_the_rule_finds_on_all_rows(engine):
+    """The database narrows the rows down before ``upgraded_ids`` decides: on 50 random days of
+    1,000 customers and 5,000 complaints (more than one IN list of keys), it must lose none of
+    the upgrades that the rule finds when it sees every row."""
+    rng = np.random.default_rng(23)
+    channels = sorted(LEVELS)
+    start = local(2026, 10, 1, 0)
+    rows = []
+    for n in range(5_000):
+        at = start + timedelta(minutes=int(rng.integers(0, 50 * 24 * 60)))
+        rows.append(
+            complaint(
+                n, at, channels[int(rng.integers(len(channels)))],
+                customer_key=f"k{int(rng.integers(1_000))}",
+                product_code=f"P{int(rng.integers(1, 5)) // 4}", branch=f"B{n % 3}",
+            )
+        )  # fmt: skip
+    ingest(engine, rows)
+    frame = pd.DataFrame(
+        [(n, r.customer_key, r.product_code, r.channel, r.received_at, r.branch)
+         for n, r in enumerate(rows)],
+        columns=["id", "customer_key", "product_code", "channel", "received_at", "branch"],
+    )  # fmt: skip
+    upgraded = frame[frame["id"].isin(upgraded_ids(frame, LEVELS, WINDOW))]
+    cycle = cycle_named("2026-11", 21)
+    inside = upgraded[
+        (upgraded["received_at"] >= local(2026, 10, 21, 0))
+        & (upgraded["received_at"] < local(2026, 11, 21, 0))
+    ]
+    expected = inside.groupby("branch").size().to_dict()
+    assert inside["customer_key"].nunique() > CHUNK
+    assert _upgraded(engine, cycle) == expected
+
+
+def test_the_pdf_continues_the_table_of_seventy_branches_on_a_second_page(sqlite_engine):
+    """A national insurer's branch offices do not fit under the chart: the table goes on."""
+    ingest(
+        sqlite_engine,
+        [complaint(n, local(2026, 12, 1) - timedelta(days=30 * (n % 2)), "hotline",
+                   branch=f"第{n % 70:02d}中心支公司") for n in range(280)],
+    )  # fmt: skip
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21), calendar=CALENDAR
+    )
+    assert len(report.summary) == 71 and report.summary["prev"].tolist()[-1] == 140
+    assert isinstance(report.summary["prev"].tolist()[-1], int)  # 140, not 140.0, in exports
+    pdf = to_pdf(report)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 2
+    assert len(re.findall(rb"/Type\s*/Page[^s]", to_pdf(build_monthly_report(
+        sqlite_engine, Cycle(date(2020, 1, 1), date(2020, 1, 31)), CONFIG, local(2026, 12, 21),
+        calendar=CALENDAR)))) == 1  # fmt: skip
