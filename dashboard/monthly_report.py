@@ -68,6 +68,10 @@ def build_monthly_report(
     escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
     upgraded = upgraded_ids(escalations, config.channel_levels, window)
     in_cycle = escalations[escalations["id"].isin(upgraded) & (escalations["received_at"] >= since)]
+    # Once per channel reached, as complaints are counted: a repeat there is not a new upgrade.
+    in_cycle = in_cycle.sort_values(["received_at", "id"]).drop_duplicates(
+        ["customer_key", "product_code", "channel"]
+    )
     previous = previous_cycle(cycle, config.cycle_start_day)
     last_year = same_cycle_last_year(cycle, config.cycle_start_day)
     summary, by_channel = tally(

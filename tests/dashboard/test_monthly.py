@@ -239,6 +239,21 @@ def _upgraded(engine, cycle: Cycle, config: AccountabilityConfig = CONFIG) -> di
     return {b: int(n) for b, n in zip(summary["branch"], summary["upgraded"], strict=True) if n}
 
 
+def test_an_upgrade_counts_once_per_channel_reached_like_the_complaints(engine):
+    """Hotline, then social twice and the regulator: two channels reached above the hotline,
+    so two upgrades; the second social complaint is a repeat, not another upgrade."""
+    ingest(
+        engine,
+        [
+            complaint(1, local(2026, 11, 22), "hotline", customer_key="a", branch="A"),
+            complaint(2, local(2026, 11, 24), "social", customer_key="a", branch="A"),
+            complaint(3, local(2026, 11, 26), "social", customer_key="a", branch="A"),
+            complaint(4, local(2026, 11, 28), "regulator", customer_key="a", branch="A"),
+        ],
+    )
+    assert _upgraded(engine, CYCLE) == {"A": 2}
+
+
 def test_upgrades_fall_in_the_cycle_of_their_local_day_over_the_20th_21st_and_调休(engine):
     """2026: Sunday 20 September is a 调休 working day and the cycle's last; Friday 25 September
     (Mid-Autumn) a holiday; Saturday 10 October a 调休 working day. The window counts calendar
@@ -352,7 +367,9 @@ def test_the_report_finds_the_upgrades_the_rule_finds_on_all_rows(engine):
         (upgraded["received_at"] >= local(2026, 10, 21, 0))
         & (upgraded["received_at"] < local(2026, 11, 21, 0))
     ]
-    expected = inside.groupby("branch").size().to_dict()
+    first = inside.sort_values(["received_at", "id"])  # once per customer, product and channel
+    first = first.drop_duplicates(["customer_key", "product_code", "channel"])
+    expected = first.groupby("branch").size().to_dict()
     assert inside["customer_key"].nunique() > CHUNK
     assert _upgraded(engine, cycle) == expected
 
