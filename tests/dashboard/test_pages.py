@@ -362,6 +362,32 @@ def test_settings_page_shows_config_check(app_env):
     assert any("配置检查通过" in s.value for s in at.success) or at.error
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ["设置项", "条件消失多久后解除（分钟）", "自适应激增", "升级条件", "所有告警"]),
+        ("en", ["Setting", "Resolve after quiet (min)", "Adaptive surge", "Escalation steps"]),
+    ],
+)
+def test_settings_page_shows_tables_in_words_never_json_or_secrets(
+    app_env, monkeypatch, lang, words
+):
+    """Configuration as localised tables; a secret's variable is named, its value never shown."""
+    secret = "s3cret-smtp-password-value"
+    monkeypatch.setenv("RADAR_SMTP_PASSWORD", secret)
+    at = AppTest.from_string(page_script("settings_view"), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception
+    assert len(at.get("json")) == 0
+    text = "\n".join(table.value.to_string() for table in at.table)
+    for word in words:
+        assert word in text, word
+    assert "resolve_after_minutes" not in text and "product_code" not in text
+    assert "RADAR_SMTP_PASSWORD" in text and ("已设置" if lang == "zh" else "(set)") in text
+    assert secret not in text
+
+
 def test_console_shows_the_alerts_of_one_situation(seeded):
     with session_scope(make_session_factory(seeded)) as session:
         lead = session.scalars(select(Alert).order_by(Alert.id)).first()
