@@ -308,7 +308,7 @@ def test_ledger_figures_count_every_complaint_when_the_table_is_capped(app_env, 
     assert (metrics["已超期"], metrics["48小时内到期"], metrics["投诉总量"]) == ("1", "1", "3")
     assert any("共 3 条" in c.value for c in at.caption)
     table = at.dataframe[0].value
-    assert list(table["ID"]) == ["c1"] and list(table["期限状态"]) == ["已超期"]
+    assert list(table["ID"]) == ["c1"] and list(table["期限状态"]) == ["🔴 已超期"]
 
 
 def test_sources_page_shows_failures_and_quarantine(app_env):
