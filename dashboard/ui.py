@@ -30,12 +30,17 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSideb
 .block-container {padding-top: 0.6rem !important; max-width: 100% !important;}
 </style>
 """
-# Large numbers readable from five metres on the wall screen.
+# Large numbers readable from five metres on the wall screen. Type is sized by the screen's
+# height (vh, within clamp bounds), so a 3840×2160 TV shows it twice as large as a 1920×1080 one
+# and a 1366×768 one a little smaller: the same layout, read from the same distance.
 WALL_CSS = """
 <style>
-[data-testid="stMetricValue"] {font-size: 3.4rem !important; line-height: 1.05;}
-[data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}
-[data-testid="stMetricDelta"] {font-size: 1.1rem !important;}
+[data-testid="stMetricValue"] {font-size: clamp(2.4rem, 5.6vh, 9rem) !important; line-height: 1.05;}
+[data-testid="stMetricLabel"] p {font-size: clamp(1rem, 2.2vh, 3.2rem) !important;}
+[data-testid="stMetricDelta"] {font-size: clamp(0.9rem, 1.9vh, 2.6rem) !important;}
+[data-testid="stAlert"] p {font-size: clamp(0.9rem, 1.7vh, 2.4rem) !important;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
+{font-size: clamp(0.8rem, 1.5vh, 2.2rem) !important;}
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 0.4rem;}
 [data-testid="stAlert"] > div {padding: 0.45rem 0.9rem;}
 [data-testid="stMainBlockContainer"] {padding-bottom: 0.5rem !important;}
@@ -50,14 +55,7 @@ WALL_CSS = """
 .st-key-wall_full_alerts [data-testid="stPlotlyChart"] {height: 76vh !important;}
 .st-key-wall_full_regions [data-testid="stPlotlyChart"] {height: 80vh !important;}
 @media (max-height: 900px) {
-  [data-testid="stMetricValue"] {font-size: 2.4rem !important;}
-  [data-testid="stMetricLabel"] p {font-size: 1rem !important;}
   [data-testid="stPlotlyChart"] {height: 25vh !important;}
-}
-@media (min-height: 1600px) {
-  [data-testid="stMetricValue"] {font-size: 6.4rem !important;}
-  [data-testid="stMetricLabel"] p {font-size: 2.4rem !important;}
-  [data-testid="stMetricDelta"] {font-size: 2rem !important;}
 }
 </style>
 """

@@ -308,7 +308,7 @@ def test_ledger_figures_count_every_complaint_when_the_table_is_capped(app_env, 
     assert (metrics["已超期"], metrics["48小时内到期"], metrics["投诉总量"]) == ("1", "1", "3")
     assert any("共 3 条" in c.value for c in at.caption)
     table = at.dataframe[0].value
-    assert list(table["ID"]) == ["c1"] and list(table["期限状态"]) == ["已超期"]
+    assert list(table["ID"]) == ["c1"] and list(table["期限状态"]) == ["🔴 已超期"]
 
 
 def test_sources_page_shows_failures_and_quarantine(app_env):
@@ -360,6 +360,32 @@ def test_settings_page_shows_config_check(app_env):
     at = AppTest.from_string(page_script("settings_view"), default_timeout=60).run()
     assert not at.exception
     assert any("配置检查通过" in s.value for s in at.success) or at.error
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ["设置项", "条件消失多久后解除（分钟）", "自适应激增", "升级条件", "所有告警"]),
+        ("en", ["Setting", "Resolve after quiet (min)", "Adaptive surge", "Escalation steps"]),
+    ],
+)
+def test_settings_page_shows_tables_in_words_never_json_or_secrets(
+    app_env, monkeypatch, lang, words
+):
+    """Configuration as localised tables; a secret's variable is named, its value never shown."""
+    secret = "s3cret-smtp-password-value"
+    monkeypatch.setenv("RADAR_SMTP_PASSWORD", secret)
+    at = AppTest.from_string(page_script("settings_view"), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception
+    assert len(at.get("json")) == 0
+    text = "\n".join(table.value.to_string() for table in at.table)
+    for word in words:
+        assert word in text, word
+    assert "resolve_after_minutes" not in text and "product_code" not in text
+    assert "RADAR_SMTP_PASSWORD" in text and ("已设置" if lang == "zh" else "(set)") in text
+    assert secret not in text
 
 
 def test_console_shows_the_alerts_of_one_situation(seeded):

@@ -12,6 +12,19 @@ from dashboard.playlist import VIEWS
 from tests.e2e.conftest import screenshot
 
 SCREENS = [(1920, 1080), (1366, 768), (3840, 2160)]
+# Least rendered type, in pixels, per screen height: counts, their labels, and the text lines
+# (banners and the 更新于 footer). A 4K TV shows the 1080p sizes doubled, or more.
+LEAST_PX = {
+    768: {"count": 40, "label": 16, "line": 12},
+    1080: {"count": 56, "label": 20, "line": 16},
+    2160: {"count": 112, "label": 40, "line": 32},
+}
+FONT_SIZES = """() => {
+  const px = (sel) => Array.from(document.querySelectorAll(sel)).map(
+    (e) => parseFloat(getComputedStyle(e).fontSize));
+  return {count: px('[data-testid="stMetricValue"]'), label: px('[data-testid="stMetricLabel"] p'),
+          line: px('[data-testid="stAlert"] p, [data-testid="stCaptionContainer"]')};
+}"""
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)
@@ -28,6 +41,9 @@ def test_the_wall_fits_the_screen_without_scrolling(dashboard_app, browser, widt
         assert scroll <= height + 1, f"the page scrolls: {scroll} > {height}"
         box = updated.bounding_box()  # the last line of the wall
         assert box is not None and box["y"] + box["height"] <= height, (box, height)
+        sizes = page.evaluate(FONT_SIZES)
+        for kind, least in LEAST_PX[height].items():
+            assert sizes[kind] and min(sizes[kind]) >= least, (kind, sizes[kind], least)
         screenshot(page, f"wall-tv-{width}x{height}")
     finally:
         context.close()
