@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from config.models import ChannelsFile, RosterFile, RulesFile, SourcesFile
 from config.routes import RoutesFile, routes_cross_issues
+from config.rules import CalendarConfig
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -99,15 +100,27 @@ def check_config(config_dir: Path) -> tuple[RadarConfig | None, list[ConfigIssue
         issues.extend(file_issues)
     if issues:
         return None, issues
+    sources, rules = loaded["sources.yaml"], loaded["rules.yaml"]
+    assert isinstance(sources, SourcesFile) and isinstance(rules, RulesFile)  # no issues: loaded
     config = RadarConfig(
-        sources=loaded["sources.yaml"],  # type: ignore[arg-type]
-        rules=loaded["rules.yaml"],  # type: ignore[arg-type]
+        sources=_with_source_zones(sources, rules.calendar),
+        rules=rules,
         roster=loaded["roster.yaml"],  # type: ignore[arg-type]
         channels=loaded["channels.yaml"],  # type: ignore[arg-type]
         routes=loaded["routes.yaml"],  # type: ignore[arg-type]
     )
     issues.extend(_cross_checks(config))
     return (None if issues else config), issues
+
+
+def _with_source_zones(sources: SourcesFile, calendar: CalendarConfig) -> SourcesFile:
+    """Each source without a ``timezone`` of its own reads offset-less times in
+    ``calendar.timezone``: filled in here, the one place that sees both files."""
+    resolved = [
+        s if s.timezone else s.model_copy(update={"timezone": calendar.timezone})
+        for s in sources.sources
+    ]
+    return sources.model_copy(update={"sources": resolved})
 
 
 def _cross_checks(config: RadarConfig) -> list[ConfigIssue]:
