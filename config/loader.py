@@ -100,17 +100,23 @@ def check_config(config_dir: Path) -> tuple[RadarConfig | None, list[ConfigIssue
         issues.extend(file_issues)
     if issues:
         return None, issues
-    sources, rules = loaded["sources.yaml"], loaded["rules.yaml"]
-    assert isinstance(sources, SourcesFile) and isinstance(rules, RulesFile)  # no issues: loaded
+    rules = _loaded(loaded, "rules.yaml", RulesFile)
     config = RadarConfig(
-        sources=_with_source_zones(sources, rules.calendar),
+        sources=_with_source_zones(_loaded(loaded, "sources.yaml", SourcesFile), rules.calendar),
         rules=rules,
-        roster=loaded["roster.yaml"],  # type: ignore[arg-type]
-        channels=loaded["channels.yaml"],  # type: ignore[arg-type]
-        routes=loaded["routes.yaml"],  # type: ignore[arg-type]
+        roster=_loaded(loaded, "roster.yaml", RosterFile),
+        channels=_loaded(loaded, "channels.yaml", ChannelsFile),
+        routes=_loaded(loaded, "routes.yaml", RoutesFile),
     )
     issues.extend(_cross_checks(config))
     return (None if issues else config), issues
+
+
+def _loaded(loaded: dict[str, BaseModel | None], filename: str, model: type[M]) -> M:
+    """One file's model once every file loaded without issues."""
+    value = loaded[filename]
+    assert isinstance(value, model), filename
+    return value
 
 
 def _with_source_zones(sources: SourcesFile, calendar: CalendarConfig) -> SourcesFile:
