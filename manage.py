@@ -248,16 +248,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Backfill a CSV/Excel history file; mapping from the named source's config, then --mapping."""
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
     from collectors.backfill import import_file, parse_mapping
     from collectors.files import FileRejected
+    from config.loader import ConfigError, load_config
+    from config.sources import source_zone
     from domain.products import ProductTable
     from storage.db import make_session_factory
 
-    sources = _configured_sources()
-    if sources is None:
+    try:
+        config = load_config(get_settings().config_dir)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
         return 1
-    configured = next((s for s in sources if s.name == args.source), None)
+    configured = next((s for s in config.sources.sources if s.name == args.source), None)
+    # Offset-less times: the source's zone, or calendar.timezone for a file of no known source.
+    zone = source_zone(configured) if configured else ZoneInfo(config.rules.calendar.timezone)
     try:
         columns = {**getattr(configured, "columns", {}), **parse_mapping(args.mapping or [])}
         summary = import_file(
@@ -268,6 +275,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             columns=columns,
             channel=args.channel or getattr(configured, "channel", None),
             products=ProductTable(getattr(configured, "products", [])),
+            zone=zone,
         )
     except (FileRejected, ValueError, OSError) as exc:
         print(f"导入失败 / import failed: {exc}", file=sys.stderr)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from collectors.files import read_table, table_records
+from collectors.normalize import DEFAULT_ZONE
 from collectors.runner import GROUP_RECORDS, normalize_all, rejected
 from domain.products import ProductTable
 from storage.db import session_scope
@@ -66,6 +67,7 @@ def import_file(
     channel: str | None = None,
     products: ProductTable | None = None,
     progress: bool = True,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> ImportSummary:
     """Import every row of ``path`` under ``source``; raises ``FileRejected`` for an unusable file."""
     table = read_table(path)
@@ -83,7 +85,8 @@ def import_file(
         bar.update(len(table.problems))
         for start in range(0, len(records), CHUNK_ROWS):
             chunk = records[start : start + CHUNK_ROWS]
-            good, bad = normalize_all(chunk, source, now, products)  # no write lock held meanwhile
+            # no write lock held meanwhile
+            good, bad = normalize_all(chunk, source, now, products, zone)
             with session_scope(factory) as session:
                 stored = ingest_complaints(session, good)
                 kept = quarantine(session, source, bad, now)

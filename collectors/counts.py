@@ -24,7 +24,7 @@ from collectors.http_client import HttpFetcher, SourceUnavailable
 from collectors.mapping import get_path, header_key
 from collectors.normalize import LIMITS, RecordRejected, clean_label, parse_time
 from collectors.pagination import next_page, page_params
-from config.sources import CountField, CountsSource
+from config.sources import CountField, CountsSource, source_zone
 from domain.products import ProductTable
 from domain.records import PreRejected, RawCount
 from domain.vocabulary import normalise_channel, normalise_region
@@ -76,7 +76,7 @@ def to_raw_count(
     """One delivered row → ``RawCount``; raises ``RecordRejected`` with the reason when it cannot."""
     c = config
     raw = {f: pick(row, f, cast("Mapping[str, str]", c.columns)) for f in COUNT_FIELDS}
-    start = parse_time(raw["interval_start"])
+    start = parse_time(raw["interval_start"], source_zone(c))
     if (start - now).total_seconds() > 24 * 3600:
         raise RecordRejected(f"interval_start in the future: {start.isoformat()}")
     minutes = c.interval_minutes
@@ -166,10 +166,11 @@ class CountsCollector:
         if not isinstance(items, list):
             raise SourceUnavailable(f"records_path {c.records_path!r} is not a list in the answer")
         counts, rejected = self._convert(items, now)
-        seen = newest([state.get("max"), *(item.interval_start.isoformat() for item in counts)])
+        zone = source_zone(c)
+        seen = newest([state.get("max"), *(i.interval_start.isoformat() for i in counts)], zone)
         following = next_page(c, state, document, len(items))
         if following is None:
-            since = newest([state.get("since"), seen])
+            since = newest([state.get("since"), seen], zone)
             next_cursor = json.dumps({"since": since}) if since else ""
             return Batch(records=[], cursor=next_cursor, counts=counts, rejected=rejected)
         following.update(since=state.get("since"), max=seen)

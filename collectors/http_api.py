@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, cast
 
 from collectors.base import Batch
 from collectors.http_client import HttpFetcher, SourceUnavailable
 from collectors.mapping import get_path, map_json
-from collectors.normalize import RecordRejected, parse_time
+from collectors.normalize import DEFAULT_ZONE, RecordRejected, parse_time
 from collectors.pagination import next_page, page_params
-from config.sources import HttpApiSource
+from config.sources import HttpApiSource, source_zone
 from domain.products import ProductTable
 
 
@@ -32,14 +32,15 @@ def load_cursor(cursor: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def newest(values: list[Any]) -> str | None:
-    """The latest of several time values, kept in the source's own spelling."""
+def newest(values: list[Any], zone: tzinfo = DEFAULT_ZONE) -> str | None:
+    """The latest of several time values, kept in the source's own spelling; ``zone`` is the
+    source's zone for values without an offset."""
     best: tuple[datetime, str] | None = None
     for value in values:
         if value is None or value == "":
             continue
         try:
-            moment = parse_time(value)
+            moment = parse_time(value, zone)
         except RecordRejected:
             continue
         if best is None or moment > best[0]:
@@ -84,10 +85,10 @@ class HttpApiCollector:
             get_path(item, c.since_field) if c.since_field else record.get("received_at")
             for item, record in zip(items, records, strict=True)
         ]
-        seen = newest([state.get("max"), *times])
+        seen = newest([state.get("max"), *times], source_zone(c))
         next_state = next_page(c, state, document, len(items))
         if next_state is None:
-            since = newest([state.get("since") or c.initial_since, seen])
+            since = newest([state.get("since") or c.initial_since, seen], source_zone(c))
             return Batch(records=records, cursor=json.dumps({"since": since}), has_more=False)
         next_state["since"] = state.get("since")
         next_state["max"] = seen

@@ -7,17 +7,20 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.pii import current_salt, customer_key, fold_text, mask_text
+from domain.calendar import DEFAULT_TIMEZONE
 from domain.products import ProductTable
 from domain.records import NormalizedComplaint
 from domain.vocabulary import normalise_channel, normalise_region
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Offset-less times of a source read in its configured zone (config.sources.source_zone); this
+# default, the product's own, is for callers that have no source configuration.
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 MAX_TEXT_CHARS = 20_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_FUTURE_SKEW_SECONDS = 24 * 3600
@@ -69,8 +72,9 @@ def _iso_text(value: str) -> str:
     return text
 
 
-def parse_time(value: Any) -> datetime:
-    """Parse an event time; naive values are Asia/Shanghai local time, as Chinese systems write them."""
+def parse_time(value: Any, zone: tzinfo = DEFAULT_ZONE) -> datetime:
+    """Parse an event time into UTC. A value without an offset is local time in ``zone``, the
+    source's configured zone: Chinese systems write Beijing time that way, a system abroad its own."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise RecordRejected("missing received_at")
     if isinstance(value, datetime):
@@ -90,7 +94,7 @@ def parse_time(value: Any) -> datetime:
     else:
         raise RecordRejected(f"unparseable received_at of type {type(value).__name__}")
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=SHANGHAI)
+        parsed = parsed.replace(tzinfo=zone)
     try:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError):
@@ -146,10 +150,12 @@ def normalize(
     now: datetime,
     products: ProductTable | None = None,
     salt: str | None = None,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> NormalizedComplaint:
     """Validate and normalise; raise ``RecordRejected`` for anything that must be quarantined.
 
-    ``salt`` keys the customer hash (default: ``RADAR_PII_SALT``, read on every call).
+    ``salt`` keys the customer hash (default: ``RADAR_PII_SALT``, read on every call); ``zone``
+    is the source's zone for times written without an offset.
     """
     if not isinstance(raw, Mapping):
         raise RecordRejected(f"record is a {type(raw).__name__}, not an object")
@@ -159,7 +165,7 @@ def normalize(
         raise RecordRejected("missing id")
     if len(external_id) > LIMITS["external_id"]:
         raise RecordRejected("id longer than 128 characters")
-    received_at = parse_time(get("received_at"))
+    received_at = parse_time(get("received_at"), zone)
     if received_at < EARLIEST:
         raise RecordRejected(f"received_at before 2000: {received_at.isoformat()}")
     if received_at > now + _MAX_FUTURE_SKEW:

@@ -14,14 +14,14 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.base import WORKER_STOPPING, Batch, BatchOutcome, Collector
-from collectors.normalize import RecordRejected, normalize
+from collectors.normalize import DEFAULT_ZONE, RecordRejected, normalize
 from collectors.pii import current_salt, mask_text
 from domain.products import ProductTable
 from domain.records import NormalizedComplaint
@@ -61,19 +61,25 @@ def safe_error(exc: BaseException) -> str:
 
 
 def collect_once(
-    factory: sessionmaker[Session], name: str, kind: str, collector: Collector, now: datetime
+    factory: sessionmaker[Session],
+    name: str,
+    kind: str,
+    collector: Collector,
+    now: datetime,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> RunResult:
     """Pull until the source says it has nothing more (bounded); record health either way.
 
     A run's first page is stored on its own, at once: a live source's news reaches the
-    evaluation without waiting for a group of pages to fill.
+    evaluation without waiting for a group of pages to fill. ``zone`` is the source's zone
+    for times it writes without an offset (``config.sources.source_zone``).
     """
     result = RunResult(source=name)
     pages = 0
     started = time.monotonic()
     try:
         cursor = _read_cursor(factory, name)
-        group = _fetch_group(collector, name, cursor, now, pages, limit=1)
+        group = _fetch_group(collector, name, cursor, now, pages, zone, limit=1)
         while True:
             has_more = _store_group(factory, name, kind, group, now, result, first=pages == 0)
             pages += len(group.pages)
@@ -84,7 +90,7 @@ def collect_once(
                 result.more = has_more
                 break
             cursor = _read_cursor(factory, name)
-            group = _fetch_group(collector, name, cursor, now, pages)
+            group = _fetch_group(collector, name, cursor, now, pages, zone)
     except Exception as exc:  # any source failure: keep the cursor, record it, retry next run
         result.error = safe_error(exc)
         log.warning("source %s failed: %s", name, result.error.splitlines()[0])
@@ -93,7 +99,11 @@ def collect_once(
 
 
 def normalize_all(
-    records: list[Any], name: str, now: datetime, products: ProductTable | None = None
+    records: list[Any],
+    name: str,
+    now: datetime,
+    products: ProductTable | None = None,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> tuple[list[NormalizedComplaint], list[Rejected]]:
     """Split raw records into storable complaints and quarantined ones; never raises."""
     good: list[NormalizedComplaint] = []
@@ -101,7 +111,7 @@ def normalize_all(
     salt = current_salt()
     for raw in records:
         try:
-            good.append(normalize(raw, name, now, products, salt))
+            good.append(normalize(raw, name, now, products, salt, zone))
         except RecordRejected as exc:
             bad.append(rejected(raw, str(exc)))
         except Exception as exc:  # a record nobody foresaw must still not stop the batch
@@ -135,6 +145,7 @@ def _fetch_group(
     cursor: str,
     now: datetime,
     pages_done: int,
+    zone: tzinfo,
     limit: int | None = None,
 ) -> _Group:
     """Fetch and normalise pages until the source is drained or the group is big or old enough
@@ -158,7 +169,7 @@ def _fetch_group(
                 raise
             group.error = exc
             return group
-        good, bad = normalize_all(batch.records, name, now, products)
+        good, bad = normalize_all(batch.records, name, now, products, zone)
         bad += [rejected(item.payload, item.reason, item.external_id) for item in batch.rejected]
         group.pages.append(_Page(batch, good, bad))
         cursor = batch.cursor

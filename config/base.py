@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +22,17 @@ class StrictModel(BaseModel):
     """Unknown keys are errors, so a typo is reported by check-config instead of ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def known_zone(value: str) -> str:
+    """``value`` if it names an IANA time zone; a ValueError that check-config shows otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # 'Asia' is a folder, not a zone
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or Europe/London"
+        ) from None
+    return value
 
 
 def require_unique(names: list[str], what: str) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from config.models import ChannelsFile, RosterFile, RulesFile, SourcesFile
 from config.routes import RoutesFile, routes_cross_issues
+from config.rules import CalendarConfig
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -99,15 +100,33 @@ def check_config(config_dir: Path) -> tuple[RadarConfig | None, list[ConfigIssue
         issues.extend(file_issues)
     if issues:
         return None, issues
+    rules = _loaded(loaded, "rules.yaml", RulesFile)
     config = RadarConfig(
-        sources=loaded["sources.yaml"],  # type: ignore[arg-type]
-        rules=loaded["rules.yaml"],  # type: ignore[arg-type]
-        roster=loaded["roster.yaml"],  # type: ignore[arg-type]
-        channels=loaded["channels.yaml"],  # type: ignore[arg-type]
-        routes=loaded["routes.yaml"],  # type: ignore[arg-type]
+        sources=_with_source_zones(_loaded(loaded, "sources.yaml", SourcesFile), rules.calendar),
+        rules=rules,
+        roster=_loaded(loaded, "roster.yaml", RosterFile),
+        channels=_loaded(loaded, "channels.yaml", ChannelsFile),
+        routes=_loaded(loaded, "routes.yaml", RoutesFile),
     )
     issues.extend(_cross_checks(config))
     return (None if issues else config), issues
+
+
+def _loaded(loaded: dict[str, BaseModel | None], filename: str, model: type[M]) -> M:
+    """One file's model once every file loaded without issues."""
+    value = loaded[filename]
+    assert isinstance(value, model), filename
+    return value
+
+
+def _with_source_zones(sources: SourcesFile, calendar: CalendarConfig) -> SourcesFile:
+    """Each source without a ``timezone`` of its own reads offset-less times in
+    ``calendar.timezone``: filled in here, the one place that sees both files."""
+    resolved = [
+        s if s.timezone else s.model_copy(update={"timezone": calendar.timezone})
+        for s in sources.sources
+    ]
+    return sources.model_copy(update={"sources": resolved})
 
 
 def _cross_checks(config: RadarConfig) -> list[ConfigIssue]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from config.base import NAME_PATTERN, Dimension, StrictModel, require_unique
+from config.base import NAME_PATTERN, Dimension, StrictModel, known_zone, require_unique
 from domain.calendar import DEFAULT_TIMEZONE
 from domain.vocabulary import CHANNELS
 
@@ -207,11 +206,7 @@ class CalendarConfig(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # 'Asia' is a folder
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return known_zone(value)
 
 
 class SeverityChannels(StrictModel):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
-from config.base import NAME_PATTERN, EnvVarName, StrictModel, require_unique
+from config.base import NAME_PATTERN, EnvVarName, StrictModel, known_zone, require_unique
+from domain.calendar import DEFAULT_TIMEZONE
 from domain.vocabulary import CHANNELS, normalise_channel
 
 RecordField = Literal[
@@ -57,6 +59,23 @@ class SourceBase(StrictModel):
     silent_after_minutes: int | None = Field(
         default=None, ge=1, description="Raise source_silent when nothing arrives for this long."
     )
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone of the times this source writes without an offset "
+        "(default: calendar.timezone of rules.yaml, filled in when the configuration loads).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else known_zone(value)
+
+
+def source_zone(source: SourceBase) -> ZoneInfo:
+    """The zone a source's offset-less times are read in. ``check_config`` fills in
+    ``calendar.timezone`` for a source without its own; a model built in code without one
+    falls back to the product's default zone."""
+    return ZoneInfo(source.timezone or DEFAULT_TIMEZONE)
 
 
 class SimulatorSource(SourceBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 SEVERITY_LABELS = {1: "Ⅰ级 特别重大", 2: "Ⅱ级 重大", 3: "Ⅲ级 较大", 4: "Ⅳ级 一般"}
 SEVERITY_SHORT = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
@@ -49,19 +49,37 @@ class EvidenceStats:
     media: int = 0
 
 
-def step_applies(step: Any, stats: EvidenceStats) -> bool:
+class SeverityStepLike(Protocol):
+    """One severity step as rules configure it (``config.rules.SeverityStep``, which the domain
+    layer must not import): the level it raises to and its conditions, None for unset."""
+
+    @property
+    def severity(self) -> int: ...
+    @property
+    def min_count(self) -> int | None: ...
+    @property
+    def min_regions(self) -> int | None: ...
+    @property
+    def min_channels(self) -> int | None: ...
+    @property
+    def min_regulator(self) -> int | None: ...
+    @property
+    def min_media(self) -> int | None: ...
+
+
+def step_applies(step: SeverityStepLike, stats: EvidenceStats) -> bool:
     """Every condition the step sets must hold; unset conditions are ignored."""
     checks = (
-        (getattr(step, "min_count", None), stats.count),
-        (getattr(step, "min_regions", None), stats.regions),
-        (getattr(step, "min_channels", None), stats.channels),
-        (getattr(step, "min_regulator", None), stats.regulator),
-        (getattr(step, "min_media", None), stats.media),
+        (step.min_count, stats.count),
+        (step.min_regions, stats.regions),
+        (step.min_channels, stats.channels),
+        (step.min_regulator, stats.regulator),
+        (step.min_media, stats.media),
     )
     return all(need is None or have >= need for need, have in checks)
 
 
-def severity_for(base: int, steps: Sequence[Any], stats: EvidenceStats) -> int:
+def severity_for(base: int, steps: Sequence[SeverityStepLike], stats: EvidenceStats) -> int:
     """The most serious level among the steps that apply, never milder than ``base``."""
     level = base
     for step in steps:
@@ -70,6 +88,6 @@ def severity_for(base: int, steps: Sequence[Any], stats: EvidenceStats) -> int:
     return level
 
 
-def severity_for_count(base: int, steps: Sequence[Any], count: int) -> int:
+def severity_for_count(base: int, steps: Sequence[SeverityStepLike], count: int) -> int:
     """Severity from the count alone (kept for callers that have nothing else)."""
     return severity_for(base, steps, EvidenceStats(count=count))

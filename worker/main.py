@@ -25,6 +25,7 @@ from alerts.notify.reply_codes import pull_and_acknowledge
 from alerts.state.engine import evaluate, forget_evaluators
 from collectors.base import WORKER_STOPPING
 from collectors.runner import collect_once
+from config.sources import source_zone
 from domain.states import EventKind
 from storage.db import session_scope
 from storage.models import Complaint, CountDelivery, WorkerHeartbeat
@@ -39,9 +40,9 @@ log = logging.getLogger("radar.worker")
 
 def collect_job(ctx: WorkerContext, source_name: str) -> None:
     source = next(s for s in ctx.config.sources.sources if s.name == source_name)
-    result = collect_once(
-        ctx.factory, source.name, source.kind, ctx.collectors[source.name], ctx.clock()
-    )
+    collector = ctx.collectors[source.name]
+    zone = source_zone(source)
+    result = collect_once(ctx.factory, source.name, source.kind, collector, ctx.clock(), zone)
     ctx.stats[f"collect:{source_name}"] = result.inserted
     if (result.inserted or result.counts) and source_name in ctx.yet_to_store:
         ctx.yet_to_store.discard(source_name)

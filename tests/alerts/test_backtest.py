@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +34,7 @@ RULES = RulesFile.model_validate(
 )
 
 
-def write_csv(path: Path, rows: list[dict], extra_bad: list[str] = ()) -> Path:
+def write_csv(path: Path, rows: list[dict], extra_bad: Sequence[str] = ()) -> Path:
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["received_at"] = [
         r.isoformat() if isinstance(r, datetime) else r for r in frame["received_at"]
@@ -132,9 +134,9 @@ def test_no_look_ahead_alerts_identical_when_the_future_is_cut_off(tmp_path):
 
     def alerts(path: Path) -> list[dict]:
         frame, _ = load_complaints(path)
-        out = _Sink()
+        out = io.StringIO()
         run_backtest(frame, RULES, out, progress=False)
-        return out.lines
+        return [json.loads(line) for line in out.getvalue().splitlines()]
 
     full = alerts(full_csv)
     prefix = alerts(prefix_csv)
@@ -145,15 +147,6 @@ def test_no_look_ahead_alerts_identical_when_the_future_is_cut_off(tmp_path):
         fired = datetime.fromisoformat(alert["fired_at"])
         times = {r["id"]: r["received_at"] for r in rows}
         assert all(times[cid] <= fired for cid in alert["complaint_ids"])
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.lines: list[dict] = []
-
-    def write(self, text: str) -> int:
-        self.lines.append(json.loads(text))
-        return len(text)
 
 
 def test_tick_parsing_and_clock():

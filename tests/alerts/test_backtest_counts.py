@@ -42,11 +42,11 @@ def count_rows(days: int = 10, seed: int = 3) -> pd.DataFrame:
 def expanded(counts: pd.DataFrame, interval: timedelta = timedelta(minutes=5)) -> pd.DataFrame:
     """The same counts as one complaint row each, at the moment load_counts stamps them."""
     rows = []
-    for n, row in enumerate(counts.itertuples()):
-        at = datetime.fromisoformat(row.interval_start) + interval - timedelta(seconds=1)
-        for k in range(int(row.count)):
-            rows.append({"id": f"r{n}-{k}", "received_at": at, "channel": row.channel,
-                         "product_code": row.product_code, "product_name": "",
+    for n, row in enumerate(counts.to_dict("records")):
+        at = datetime.fromisoformat(row["interval_start"]) + interval - timedelta(seconds=1)
+        for k in range(int(row["count"])):
+            rows.append({"id": f"r{n}-{k}", "received_at": at, "channel": row["channel"],
+                         "product_code": row["product_code"], "product_name": "",
                          "product_line": "", "region": "", "category": "", "event_tag": "",
                          "text": ""})  # fmt: skip
     frame = pd.DataFrame(rows)
@@ -117,6 +117,7 @@ def test_counts_replay_fires_as_the_complaints_do(tmp_path):
     path = tmp_path / "counts.csv"
     counts.to_csv(path, index=False)
     rules, _ = load_file(PROJECT_ROOT / "config" / "rules.yaml", RulesFile)
+    assert rules is not None
     outs = []
     for frame in (load_counts(path)[0], expanded(counts)):
         out = io.StringIO()

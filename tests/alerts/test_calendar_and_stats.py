@@ -45,6 +45,7 @@ def test_the_shipped_rules_yaml_configures_the_2027_spring_festival():
 
     rules, issues = load_file(PROJECT_ROOT / "config" / "rules.yaml", RulesFile)
     assert issues == []
+    assert rules is not None
     assert HolidayCalendar(rules.calendar).day_type(date(2027, 2, 8)) == HOLIDAY
 
 

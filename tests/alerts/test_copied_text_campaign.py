@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -21,8 +20,9 @@ from alerts.backtest.io import load_complaints
 from alerts.backtest.replay import run_backtest
 from alerts.detect.rules.copied_text import MAX_NEIGHBOURS, CopiedTextEvaluator
 from alerts.state.engine import evaluate
-from config.rules import RulesFile
+from config.rules import CopiedTextRule, RulesFile
 from config.settings import PROJECT_ROOT
+from domain.records import NormalizedComplaint
 from storage.ingest import ingest_complaints
 from storage.models import Alert
 from tests.alerts.detection_helpers import COLUMNS, complaint, reader_for, replay
@@ -75,6 +75,13 @@ def shipped_rules() -> RulesFile:
     data["rules"] = [r for r in data["rules"] if r["kind"] == "copied_text"]
     assert data["rules"], "config/rules.yaml has no copied_text rule"
     return RulesFile.model_validate(data)
+
+
+def copied_text_rule() -> CopiedTextRule:
+    """The shipped copied-text rule, as its evaluator takes it."""
+    rule = shipped_rules().rules[0]
+    assert isinstance(rule, CopiedTextRule)
+    return rule
 
 
 def varied_background(days: int = 3, per_day: int = 120, seed: int = 0) -> list[dict]:
@@ -150,7 +157,7 @@ def test_a_campaign_grown_from_a_small_past_still_fires(tmp_path):
 
 def test_large_identical_campaign_costs_one_lsh_entry(tmp_path):
     rows = varied_background() + campaign(5000)
-    evaluator = CopiedTextEvaluator(shipped_rules().rules[0])
+    evaluator = CopiedTextEvaluator(copied_text_rule())
     hits = replay(evaluator, reader_for(rows), START, CAMPAIGN_AT + timedelta(hours=7),
                   step=timedelta(minutes=30))  # fmt: skip
     background = len(varied_background())
@@ -165,7 +172,7 @@ def test_near_identical_campaign_indexes_a_bounded_number_of_texts():
     rows = varied_background()
     rows += [dict(r, text=r["text"] + f"，保单号{chr(0x4E00 + i)}") for r in campaign(2000, near=True)
              for i in [int(r["id"][1:])]]  # fmt: skip
-    evaluator = CopiedTextEvaluator(shipped_rules().rules[0])
+    evaluator = CopiedTextEvaluator(copied_text_rule())
     hits = replay(evaluator, reader_for(rows), START, CAMPAIGN_AT + timedelta(hours=7),
                   step=timedelta(minutes=30))  # fmt: skip
     inserted_by_campaign = evaluator.lsh_inserts - len(varied_background())
@@ -174,8 +181,8 @@ def test_near_identical_campaign_indexes_a_bounded_number_of_texts():
     assert finding.count >= 1800 and campaign_share(finding.external_ids, "c") == 1.0
 
 
-def row_for(r: dict) -> SimpleNamespace:
-    return SimpleNamespace(
+def row_for(r: dict) -> NormalizedComplaint:
+    return NormalizedComplaint(
         source="web", external_id=r["id"], received_at=r["received_at"],
         collected_at=r["received_at"], channel=r["channel"], product_code=r["product_code"],
         product_name=r["product_name"], product_line=r["product_line"], region=r["region"],
@@ -208,7 +215,7 @@ def test_a_campaign_that_keeps_growing_is_not_its_own_baseline():
     rows = varied_background(days=5)
     rows += [dict(r, received_at=r["received_at"] - timedelta(days=1)) for r in campaign(1000)]
     rows += [dict(r, id=f"d{i}") for i, r in enumerate(campaign(2500))]
-    evaluator = CopiedTextEvaluator(shipped_rules().rules[0])
+    evaluator = CopiedTextEvaluator(copied_text_rule())
     reader = reader_for(rows)
     day_two = CAMPAIGN_AT + timedelta(hours=23)  # the window holds today's wave only
     hits = replay(evaluator, reader, START, day_two, step=timedelta(hours=1))

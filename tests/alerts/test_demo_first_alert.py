@@ -18,6 +18,7 @@ from apscheduler.events import EVENT_JOB_MODIFIED, JobEvent
 from sqlalchemy import select
 
 from alerts.state.engine import evaluators_for
+from collectors.simulator import SimulatorCollector
 from config.loader import load_config
 from config.settings import PROJECT_ROOT
 from storage.models import Alert, Notification
@@ -52,6 +53,7 @@ def test_the_demo_live_event_alerts_within_readme_minutes_of_start(sqlite_engine
         config=load_config(PROJECT_ROOT / "config"), engine=sqlite_engine, clock=clock
     )
     simulator = ctx.collectors["simulator"]
+    assert isinstance(simulator, SimulatorCollector)
     anchor = start.replace(second=0, microsecond=0)
     [live] = [e for e in simulator.events_between(anchor, anchor, anchor + limit) if e.index == 0]
     product = {"product_code": live.product.code}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from alerts.state.engine import evaluate
 from config.rules import RulesFile
 from config.sources import SourcesFile
+from domain.records import NormalizedComplaint
 from storage.ingest import ingest_complaints
 from storage.models import Alert, AlertEvent, Silence, SourceState
 
@@ -29,23 +30,28 @@ RULES = RulesFile.model_validate(
 )
 
 
-class Row:
-    def __init__(self, cid: str, at, product: str = "P1", channel: str = "hotline"):
-        self.source, self.external_id, self.received_at, self.collected_at = "s", cid, at, at
-        self.channel, self.product_code, self.product_name, self.product_line = (
-            channel,
-            product,
-            product,
-            "寿险",
+class Row(NormalizedComplaint):
+    """A complaint of source ``s`` with the fields these tests do not vary filled in."""
+
+    def __init__(
+        self, cid: str, at: datetime, product: str = "P1", channel: str = "hotline"
+    ) -> None:
+        super().__init__(
+            source="s",
+            external_id=cid,
+            received_at=at,
+            collected_at=at,
+            channel=channel,
+            product_code=product,
+            product_name=product,
+            product_line="寿险",
+            region="广东",
+            category="理赔",
+            event_tag="",
+            text="x",
+            customer_key="",
+            branch="",
         )
-        self.region, self.category, self.event_tag, self.text, self.customer_key = (
-            "广东",
-            "理赔",
-            "",
-            "x",
-            "",
-        )
-        self.branch = ""
 
 
 def add(session, rows) -> None:

@@ -82,7 +82,7 @@ def test_cusum_scores_are_standard_normal_under_an_over_dispersed_baseline():
     rng = np.random.default_rng(1)
     mu, disp = 20.0, 0.5
     y = rng.negative_binomial(1 / disp, 1 / (1 + disp * mu), size=200_000)
-    z = nb_normal_scores(y, mu, disp)
+    z = nb_normal_scores(y, np.asarray(mu), disp)
     assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
     # the tail that drives a CUSUM: P(z > 3) as for N(0, 1), where (y - m)/sd is 3x too heavy
     assert np.mean(z > 3) == pytest.approx(0.00135, abs=0.0006)

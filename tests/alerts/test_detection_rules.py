@@ -8,7 +8,7 @@ from alerts.detect.rules.copied_text import CopiedTextEvaluator
 from alerts.detect.rules.event import EventEvaluator
 from alerts.detect.rules.surge import SurgeEvaluator
 from alerts.detect.rules.threshold import ThresholdEvaluator
-from config.rules import CopiedTextRule, EventRule, SurgeRule, ThresholdRule
+from config.rules import CopiedTextRule, EventRule, SeverityStep, SurgeRule, ThresholdRule
 from tests.alerts.detection_helpers import background, complaint, reader_for, replay
 
 START = datetime(2025, 3, 2, 16, 0, tzinfo=UTC)  # midnight Beijing, Monday 3 March 2025
@@ -75,7 +75,7 @@ def test_threshold_counts_complainants_or_falls_back_to_complaints():
     at = START + timedelta(hours=2)
     rows = [complaint(f"c{i}", at, "P1", customer_key=f"k{i % 2}") for i in range(6)]
     reader = reader_for(rows)
-    reader.columns["customer_key"] = reader.columns.get("customer_key")
+    assert "customer_key" in reader.columns  # this reader has the keys the other one lacks
     reader.advance(at)
     people = ThresholdRule(name="t", kind="threshold", threshold=3, count="complainants")
     reader_no_keys = reader_for([{k: v for k, v in r.items() if k != "customer_key"} for r in rows])
@@ -93,7 +93,8 @@ def test_threshold_filters_and_severity_by_spread_and_regulator():
     reader.advance(at)
     rule = ThresholdRule(
         name="t", kind="threshold", threshold=5, filters={"channel": ["regulator", "social"]},
-        escalate=[{"min_regions": 3, "severity": 3}, {"min_count": 5, "min_regulator": 2, "severity": 2}],
+        escalate=[SeverityStep(min_regions=3, severity=3),
+                  SeverityStep(min_count=5, min_regulator=2, severity=2)],
     )  # fmt: skip
     [finding] = ThresholdEvaluator(rule).evaluate(reader, at)
     assert finding.count == 9 and "other" not in finding.external_ids

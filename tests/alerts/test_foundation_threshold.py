@@ -1,28 +1,90 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from alerts.detect.rules.base import ComplaintRef
+import numpy as np
+
+from alerts.detect.id_cursor import IdCursor
+from alerts.detect.rules.base import (
+    MAX_REFS,
+    ComplaintRef,
+    Filters,
+    Key,
+    SourceHealth,
+    TextRow,
+)
 from alerts.detect.rules.threshold import ThresholdEvaluator, describe_key, keys_over_threshold
-from config.models import ThresholdRule
+from config.models import SeverityStep, ThresholdRule
 
 
 class DictReader:
-    """A CountReader over a fixed table, recording what was asked."""
+    """A CountReader over a fixed table, recording what was asked. The threshold rule reads
+    window counts and complaint refs; the other methods give each one's neutral answer."""
 
-    def __init__(self, counts):
-        self.counts, self.asked = counts, []
+    def __init__(self, counts: dict[Key, int]) -> None:
+        self.counts = counts
+        self.asked: list[tuple[Key, datetime, datetime, Filters | None]] = []
 
-    def window_counts(self, group_by, since, until, filters=None, min_count=1):
+    def window_counts(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        filters: Filters | None = None,
+        min_count: int = 1,
+    ) -> dict[Key, int]:
         self.asked.append((tuple(group_by), since, until, filters))
         return self.counts
 
-    def complaint_refs(self, key, since, until, limit=1000, filters=None):
+    def counts_of_keys(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        keys: Sequence[Key],
+        filters: Filters | None = None,
+    ) -> list[int]:
+        return [self.counts.get(key, 0) for key in keys]
+
+    def distinct_customers(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        filters: Filters | None = None,
+    ) -> dict[Key, int] | None:
+        return None
+
+    def series(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None = None,
+    ) -> tuple[list[Key], np.ndarray]:
+        return [], np.zeros((0, 0), dtype=np.int64)
+
+    def complaint_refs(
+        self,
+        key: Mapping[str, str],
+        since: datetime,
+        until: datetime,
+        limit: int = MAX_REFS,
+        filters: Filters | None = None,
+    ) -> list[ComplaintRef]:
         return [ComplaintRef(1, "a"), ComplaintRef(2, "b")]
+
+    def new_texts(self, cursor: IdCursor, since: datetime) -> tuple[list[TextRow], IdCursor]:
+        return [], cursor
+
+    def source_health(self) -> list[SourceHealth]:
+        return []
 
 
 def test_keys_reaching_the_threshold_largest_first():
-    counts = {("A",): 3, ("B",): 12, ("C",): 10, ("",): 50}
+    counts: dict[Key, int] = {("A",): 3, ("B",): 12, ("C",): 10, ("",): 50}
     assert keys_over_threshold(counts, 10) == [(("B",), 12), (("C",), 10)]
 
 
@@ -32,7 +94,7 @@ def test_evaluator_reports_count_severity_and_evidence():
         kind="threshold",
         threshold=10,
         window_minutes=60,
-        escalate=[{"min_count": 20, "severity": 3}],
+        escalate=[SeverityStep(min_count=20, severity=3)],
     )
     reader = DictReader({("CAR-001",): 25, ("CAR-002",): 9})
     now = datetime(2026, 11, 23, 2, 7, tzinfo=UTC)

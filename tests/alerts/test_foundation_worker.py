@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from collectors.normalize import normalize
+from collectors.simulator import SimulatorCollector
 from config.loader import RadarConfig
 from config.models import ChannelsFile, RosterFile, RulesFile, SourcesFile
 from domain.states import AlertState
@@ -55,6 +56,7 @@ def make_config() -> RadarConfig:
 def test_injected_event_becomes_one_alert_and_one_notification(engine, clock):
     ctx = WorkerContext(config=make_config(), engine=engine, clock=clock)
     simulator = ctx.collectors["sim"]
+    assert isinstance(simulator, SimulatorCollector)
     anchor = clock.now.replace(second=0, microsecond=0)
     events = simulator.events_between(anchor, anchor, anchor + timedelta(hours=1))
     [event] = [e for e in events if e.index == 0]
@@ -85,7 +87,7 @@ def test_collecting_the_same_window_twice_stores_nothing_twice(engine, clock):
     ctx = WorkerContext(config=make_config(), engine=engine, clock=clock)
     collect_job(ctx, "sim")
     with ctx.factory() as session:
-        stored = session.scalar(select(func.count()).select_from(Complaint))
+        stored = session.scalars(select(func.count()).select_from(Complaint)).one()
         cursor_state = session.scalar(select(SourceState.cursor))
     assert stored > 0
     # A crash before the cursor commit means the same window is fetched again.

@@ -10,6 +10,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -79,21 +80,27 @@ def test_standby_takes_over_after_kill_9(pg_schema_url, tmp_path):
         with factory() as session:
             return session.scalar(select(WorkerHeartbeat).where(WorkerHeartbeat.name == name))
 
+    def info_of(name: str) -> dict[str, Any]:
+        """A worker's heartbeat info, once the test has seen its heartbeat."""
+        beat = heartbeat(name)
+        assert beat is not None, f"no heartbeat from {name}"
+        return beat.info
+
     first = start_worker(pg_schema_url, config_dir, "worker-a", tmp_path)
     second = None
     try:
         wait_for(lambda: (hb := heartbeat("worker-a")) and hb.info.get("leader"), 60, "a to lead")
         second = start_worker(pg_schema_url, config_dir, "worker-b", tmp_path)
         wait_for(lambda: (hb := heartbeat("worker-b")) and hb.info.get("leader") is False, 60, "b")
-        assert "last_evaluation" not in heartbeat("worker-b").info
+        assert "last_evaluation" not in info_of("worker-b")
 
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
         killed_at = datetime.now(UTC)
-        wait_for(lambda: heartbeat("worker-b").info.get("leader"), 60, "b to take over")
-        info = heartbeat("worker-b").info
+        wait_for(lambda: info_of("worker-b").get("leader"), 60, "b to take over")
+        info = info_of("worker-b")
         took = (datetime.fromisoformat(info["leader_since"]) - killed_at).total_seconds()
-        wait_for(lambda: heartbeat("worker-b").info.get("last_evaluation"), 30, "b to evaluate")
+        wait_for(lambda: info_of("worker-b").get("last_evaluation"), 30, "b to evaluate")
         print(f"standby took over {took:.1f} s after kill -9 (evaluation interval 5 s)")
         # One evaluation interval, with one more of slack for a loaded CI machine.
         assert took <= 2 * 5
@@ -120,6 +127,7 @@ def test_lock_survives_nothing_when_its_connection_dies(postgres_engine):
     key = int(uuid.uuid4().int % 2**62)
     a, b = PostgresAdvisoryLock(postgres_engine, key), PostgresAdvisoryLock(postgres_engine, key)
     assert a.try_acquire()
+    assert a.connection is not None  # held by the lock while it is acquired
     pid = a.connection.execute(text("select pg_backend_pid()")).scalar()
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:

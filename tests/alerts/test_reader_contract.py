@@ -239,6 +239,7 @@ def last_bits(details: dict) -> dict:
 
 def test_sql_and_memory_readers_answer_alike_and_find_the_same_alerts(session, tmp_path):
     rules, _ = load_file(PROJECT_ROOT / "config" / "rules.yaml", RulesFile)
+    assert rules is not None
     rules = rules.model_copy(update={"rules": [*rules.rules, *EXTRA_RULES]})
     rows = complaints()
     memory = memory_reader(rows, tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import delete
 
 from alerts.detect.id_cursor import IdCursor
@@ -43,9 +44,9 @@ def test_series_binned_in_sql_equals_binned_in_python(session):
         until = T0 + timedelta(days=3)
         keys, matrix = reader.series(group_by, since, until, step)
         assert reader._bin_expression(since, step) is not None  # the SQL path was taken
-        reader._bin_expression = lambda *args: None  # the Python path, as for other databases
-        plain_keys, plain = reader.series(group_by, since, until, step)
-        del reader._bin_expression
+        with pytest.MonkeyPatch.context() as patch:  # the Python path, as for other databases
+            patch.setattr(reader, "_bin_expression", lambda *args: None)
+            plain_keys, plain = reader.series(group_by, since, until, step)
         assert as_dict(keys, matrix) == as_dict(plain_keys, plain)
         assert matrix.sum() == plain.sum() > 0
         assert matrix.shape[1] == -(-(until - since) // timedelta(minutes=step))

@@ -127,7 +127,9 @@ def test_why_of_an_alert_on_both_databases(engine):
         )  # fmt: skip
         session.add(alert)
         session.flush()
-        why, earliest = why_of(session, alert.id)
+        found = why_of(session, alert.id)
+        assert found is not None
+        why, earliest = found
         line = delivery_why(session, alert)
     assert why.complaints == 15 and why.baseline == 120  # product X's complaints are not its
     assert why.terms[0].text in {"定损", "金额", "定损金额"} and why.terms[0].baseline == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -41,7 +43,7 @@ def test_sources_that_do_not_answer_hold_back_neither_evaluation_nor_heartbeat(t
         assert [source_state(engine, name) for name in names] == [None] * len(names)
         api.released.set()
         for name in names:
-            wait_for(lambda n=name: source_state(engine, n), 60, f"{name}'s fetch to be stored")
+            wait_for(partial(source_state, engine, name), 60, f"{name}'s fetch to be stored")
         with Session(engine) as session:
             stored = session.execute(select(Complaint.source, Complaint.external_id)).all()
         assert sorted(stored) == [(name, "H-1") for name in sorted(names)]

@@ -155,6 +155,7 @@ def test_ingest_figure_is_the_median_of_its_runs_each_on_a_fresh_database(tmp_pa
     rates, raw_rates, plain_rates = details["rates"], details["raw_rates"], details["plain_rates"]
     assert len(rates) == len(raw_rates) == len(plain_rates) == 3
     assert round(figure.value) == sorted(rates)[1]
+    assert figure.reference is not None
     assert round(figure.reference) == sorted(raw_rates)[1]
     assert details["plain_rate"] == sorted(plain_rates)[1]
     assert details["stored"] == len({r["id"] for r in raw_records(300)})  # fresh each time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ def at(hours: float) -> datetime:
 
 
 def alert(series: str, hours: float, situation: int | None = None, rule: str = "r") -> dict:
-    line = {"rule": rule, "key": {"product_code": series}, "fired_at": at(hours).isoformat(),
+    line: dict[str, Any] = {"rule": rule, "key": {"product_code": series}, "fired_at": at(hours).isoformat(),
             "complaint_ids": []}  # fmt: skip
     if situation is not None:
         line["situation"] = situation
@@ -140,7 +141,7 @@ def test_synthetic_score_situations_seen_and_kinds():
     events = [Ev("e1", "busy", at(0), at(6), ["a", "b", "c", "d"]),
               Ev("e2", "small", at(10), at(15), ["x", "y"])]  # fmt: skip
     received = {"a": at(0.5), "b": at(1), "c": at(2), "d": at(5), "x": at(11), "y": at(12)}
-    alerts = [
+    alerts: list[dict[str, Any]] = [
         {"rule": "p", "fired_at": at(1.5).isoformat(), "complaint_ids": ["a", "b", "n1"], "situation": 1},
         {"rule": "q", "fired_at": at(1.5).isoformat(), "complaint_ids": ["n1", "n2", "n3", "n4"], "situation": 1},
         {"rule": "q", "fired_at": at(30).isoformat(), "complaint_ids": ["n5"], "situation": 2},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from typing import TypedDict
 
 import pandas as pd
 import pytest
@@ -11,7 +12,17 @@ import pytest
 from bench.detection_benchmark import HELD_OUT, SETS, TUNING
 from bench.generator import NEW_KINDS, Variety, generate
 
-SMALL = {"start": date(2025, 3, 3), "days": 24, "n_products": 60, "per_day": 300.0}
+
+class Settings(TypedDict):
+    """The generator's size arguments, typed so that ``generate(seed, **SMALL)`` is checked."""
+
+    start: date
+    days: int
+    n_products: int
+    per_day: float
+
+
+SMALL: Settings = {"start": date(2025, 3, 3), "days": 24, "n_products": 60, "per_day": 300.0}
 
 
 def frame_times(stream) -> pd.Series:

@@ -128,9 +128,9 @@ class Stored:
 def stored(factory: sessionmaker[Session], source: str) -> Stored:
     """What the database holds for one source: complaints, quarantined rows, blank reasons."""
     with factory() as session:
-        n_complaints = session.scalar(
+        n_complaints = session.scalars(
             select(func.count()).select_from(Complaint).where(Complaint.source == source)
-        )
+        ).one()
         reasons = list(
             session.scalars(
                 select(QuarantinedRecord.reason).where(QuarantinedRecord.source == source)

@@ -42,12 +42,20 @@ def counted(factory: sessionmaker[Session], source: str) -> int:
         query = select(func.coalesce(func.sum(ComplaintCount.count), 0)).where(
             ComplaintCount.source == source
         )
-        return int(session.scalar(query))
+        return int(session.scalar(query) or 0)
+
+
+def state_or_none(factory: sessionmaker[Session], source: str) -> SourceState | None:
+    """The source's stored state, or None before its first run (for polling a live worker)."""
+    with factory() as session:
+        return session.get(SourceState, source)
 
 
 def state(factory: sessionmaker[Session], source: str) -> SourceState:
-    with factory() as session:
-        return session.get(SourceState, source)
+    """The source's stored state; a test calls this after a run, so a missing row is a failure."""
+    found = state_or_none(factory, source)
+    assert found is not None, f"no stored state for source {source!r}"
+    return found
 
 
 def record(i: int) -> dict:

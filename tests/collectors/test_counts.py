@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -72,6 +73,7 @@ def test_csv_counts_are_spread_and_redelivery_replaces(factory, tmp_path):
     assert run(factory, "cti", "counts", csv_source(path)).counts == 0
     assert counted(factory, "cti") == 17
     health = state(factory, "cti")
+    assert health.last_received_at is not None
     assert health.last_received_at.isoformat() == "2026-11-23T02:00:00+00:00"
 
 
@@ -100,7 +102,7 @@ def test_detection_reads_count_sources(factory, tmp_path):
 
 
 def test_http_counts_with_since_and_overlap(factory, httpserver: HTTPServer):
-    hours = [
+    hours: list[dict[str, Any]] = [
         {"hour": "2026-11-23T08:00:00+08:00", "mentions": 12, "brand": "安心车险"},
         {"hour": "2026-11-23T09:00:00+08:00", "mentions": 5, "brand": "安心车险"},
     ]
@@ -140,7 +142,7 @@ def test_split_interval_keeps_the_total():
     assert split_interval(start, 1, 4) == [(start, 4)]
 
 
-HOURS = [
+HOURS: list[dict[str, Any]] = [
     {"hour": f"2026-11-23T{8 + i // 4:02d}:{15 * (i % 4):02d}:00+08:00", "calls": i + 1}
     for i in range(7)
 ]  # seven 15-minute intervals, 28 calls in all

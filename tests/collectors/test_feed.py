@@ -100,6 +100,7 @@ def test_garbage_feed_is_a_source_error(factory, httpserver: HTTPServer):
 
 def test_rule_matching_and_html_stripping():
     rules = [FeedRule.model_validate(r) for r in RULES]
-    assert match_rule("安心保险 拒赔", rules).product_code == "HLT-001"
+    matched = match_rule("安心保险 拒赔", rules)
+    assert matched is not None and matched.product_code == "HLT-001"
     assert match_rule("别家保险 拒赔", rules) is None
     assert plain_text("<script>alert(1)</script><p>a &amp; b</p>") == "alert(1) a & b"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -15,7 +16,7 @@ from collectors.http_client import retry_after_seconds
 from config.sources import HttpApiSource
 from tests.collectors.helpers import complaints, counted, quarantined, run, state, stored_ids
 
-ITEMS = [
+ITEMS: list[dict[str, Any]] = [
     {
         "ticketId": f"W{i}",
         "createdAt": f"2026-11-23T09:{i:02d}:00+08:00",

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import re
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -94,4 +95,4 @@ def test_cached_label_and_iso_fast_path_keep_behaviour():
     assert clean_label("广东\x00省", 32) == "广东省"
     iso = parse_time("2026-11-20 11:09:11")
     assert iso == parse_time("2026/11/20 11:09:11") == parse_time("2026年11月20日 11时09分11秒")
-    assert iso.utcoffset().total_seconds() == 0 and iso.hour == 3  # Shanghai → UTC
+    assert iso is not None and iso.utcoffset() == timedelta(0) and iso.hour == 3  # Shanghai → UTC

@@ -112,7 +112,7 @@ def test_a_full_width_phone_as_ticket_id_is_not_stored():
 
 
 @st.composite
-def spelled_mobiles(draw) -> str:
+def spelled_mobiles(draw: st.DrawFn) -> tuple[str, str]:
     """A mobile with any mix of full-width digits, separators and invisible characters."""
     digits = (
         "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9, max_size=9))
@@ -136,7 +136,9 @@ def test_property_any_spelled_mobile_is_masked_and_keyed_alike(spelled):
     text = context.format(number)
     masked = pii.mask_text(text)
     digits = _digits(text)
-    mobile = re.search(r"1[3-9]\d{9}", digits).group(0)
+    found = re.search(r"1[3-9]\d{9}", digits)
+    assert found is not None, digits
+    mobile = found.group(0)
     assert mobile not in _digits(masked)
     assert pii.mask_text(masked) == masked  # masking is idempotent
     assert pii.customer_key(number) == pii.customer_key(mobile)

@@ -23,6 +23,7 @@ def issues_for(tmp_path: Path, document: dict) -> list[str]:
 def test_every_shipped_rule_kind_loads():
     rules, issues = load_file(PROJECT_ROOT / "config" / "rules.yaml", RulesFile)
     assert issues == []
+    assert rules is not None
     kinds = {r.kind for r in rules.rules}
     assert kinds >= {"surge", "event", "copied_text", "source_silent"}
 

@@ -36,6 +36,7 @@ def uncommented_examples() -> str:
 def test_only_the_simulator_is_enabled_by_default():
     config, issues = check_config(PROJECT_ROOT / "config")
     assert issues == []
+    assert config is not None
     assert [s.kind for s in config.sources.sources if s.enabled] == ["simulator"]
 
 
@@ -43,6 +44,7 @@ def test_every_commented_example_is_valid_and_builds(config_dir):
     (config_dir / "sources.yaml").write_text(uncommented_examples(), encoding="utf-8")
     config, issues = check_config(config_dir)
     assert issues == []
+    assert config is not None
     kinds = {s.kind for s in config.sources.sources}
     assert kinds == set(COLLECTOR_KINDS)
     for source in config.sources.sources:

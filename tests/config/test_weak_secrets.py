@@ -82,7 +82,7 @@ def test_worker_says_so_on_start_and_refuses_in_production(tmp_path):
     assert "WEAK SECRET RADAR_PII_SALT" in loud.log_text()
     refused = WorkerProcess(url, config, tmp_path / "prod.log", env=_env(RADAR_ENV="production"))
     refused.start()
-    assert refused.process.wait(timeout=60) == 1
+    assert refused.popen.wait(timeout=60) == 1
     assert "refusing to start" in refused.log_text()
     assert "starting with" not in refused.log_text()
 

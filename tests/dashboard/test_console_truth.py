@@ -127,6 +127,7 @@ def test_timeline_sentences_in_both_languages():
 def test_a_baseline_reads_to_one_decimal(seeded):  # noqa: F811
     with session_scope(make_session_factory(seeded)) as session:
         lead = session.scalars(select(Alert).order_by(Alert.id)).first()
+        assert lead is not None
         surge = Alert(
             fingerprint="surge-fp", rule="product-surge", rule_kind="surge", key=lead.key,
             title="产品激增", severity=3, state="firing", started_at=lead.started_at,

@@ -69,7 +69,7 @@ def test_weekly_workbook_holds_no_formula(engine):
 def test_ledger_csv_holds_no_formula(engine):
     now = datetime(2026, 11, 20, tzinfo=UTC)
     _seed(engine, now - timedelta(days=1))
-    span = (now - timedelta(days=3), now + timedelta(days=1), ())
+    span = (now - timedelta(days=3), now + timedelta(days=1), (), ())
     text = ledger_csv(engine, span, now, "calendar", CALENDAR, "zh", with_text=True).decode(
         "utf-8-sig"
     )

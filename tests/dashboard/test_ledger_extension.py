@@ -45,7 +45,7 @@ def test_csv_export_holds_every_complaint_and_can_keep_the_urgent_ones(engine):
     now = datetime(2026, 11, 20, tzinfo=UTC)
     ingest(engine, [complaint(i, RECEIVED, "hotline") for i in range(1, 4)])  # overdue on the 20th
     ingest(engine, [complaint(9, now, "web")])
-    span = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC), ())
+    span = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC), (), ())
     every = ledger_csv(engine, span, now, "calendar", CALENDAR, "en", with_text=False).decode(
         "utf-8-sig"
     )

@@ -80,7 +80,9 @@ def _today_total(engine) -> int:
 
 def _alert(engine) -> Alert:
     with Session(engine) as session:
-        return session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+        latest = session.scalars(select(Alert).order_by(Alert.id.desc())).first()
+        assert latest is not None, "no alert stored"
+        return latest
 
 
 def test_wall_shows_database_numbers_alerts_and_stale_sources(seeded):
@@ -391,6 +393,7 @@ def test_settings_page_shows_tables_in_words_never_json_or_secrets(
 def test_console_shows_the_alerts_of_one_situation(seeded):
     with session_scope(make_session_factory(seeded)) as session:
         lead = session.scalars(select(Alert).order_by(Alert.id)).first()
+        assert lead is not None
         child = Alert(
             fingerprint="child-fp", rule="product-category-surge", rule_kind="surge",
             key={**lead.key, "category": "理赔"}, title="[点此](http://evil.example) 类别激增",

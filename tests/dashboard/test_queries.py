@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -162,8 +162,8 @@ def test_receipt_days_follow_the_configured_time_zone(engine):
 
     assert days("Asia/Shanghai") == ["2026-11-20", "2026-11-21"]
     assert days("Europe/London") == ["2026-11-20"]
-    assert queries.latest_receipt_day(engine, "Asia/Shanghai").isoformat() == "2026-11-21"
-    assert queries.latest_receipt_day(engine, "Europe/London").isoformat() == "2026-11-20"
+    assert queries.latest_receipt_day(engine, "Asia/Shanghai") == date(2026, 11, 21)
+    assert queries.latest_receipt_day(engine, "Europe/London") == date(2026, 11, 20)
 
 
 def test_ledger_receipts_count_every_complaint_by_local_day_level_and_decision(engine):

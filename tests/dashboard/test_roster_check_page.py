@@ -20,7 +20,9 @@ def holey_config(app_env, tmp_path, monkeypatch):  # noqa: F811
     """Everyone covered until the next Spring Festival's last two nights, then nobody."""
     today = datetime.now(UTC).date()
     festival = next(
-        f for f in (spring_festival(today.year), spring_festival(today.year + 1)) if f[1] > today
+        f
+        for f in (spring_festival(today.year), spring_festival(today.year + 1))
+        if f is not None and f[1] > today
     )
     folder = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", folder)

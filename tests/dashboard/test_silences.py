@@ -77,6 +77,7 @@ def test_matchers_read_as_words():
 def test_the_console_makes_and_ends_a_silence_and_the_alert_says_so(seeded):  # noqa: F811
     with Session(seeded) as session:
         alert = session.scalars(select(Alert).order_by(Alert.id)).first()
+        assert alert is not None
         product = alert.key["product_code"]
     at = AppTest.from_string(page_script("alerts"), default_timeout=60)
     at.session_state["operator"] = "李娜"

@@ -22,7 +22,10 @@ from storage.models import Notification
 from tests.conftest import Clock
 from tests.dashboard.test_report import WEEK, _seed
 from tests.notify.conftest import make_config
-from tests.notify.test_email import smtp  # noqa: F401  (the real aiosmtpd server fixture)
+from tests.notify.test_email import (
+    body_of,
+    smtp,  # noqa: F401  (the real aiosmtpd server fixture)
+)
 from worker.context import WorkerContext
 from worker.main import build_scheduler, notify_job
 from worker.weekly_job import due_at, queue_weekly_report, weekly_report_job
@@ -87,7 +90,8 @@ def rows(ctx: WorkerContext) -> dict[str, Notification]:
 def wire_key(engine, row_key: str) -> str:
     """The Idempotency-Key a queued row goes out with (per installation and person)."""
     with Session(engine) as session:
-        row = session.scalar(select(Notification).where(Notification.idempotency_key == row_key))
+        query = select(Notification).where(Notification.idempotency_key == row_key)
+        row = session.scalars(query).one()
         return batch_key(installation_id(session), row.receiver, [row_key])
 
 
@@ -202,7 +206,7 @@ def test_email_carries_the_excel_report_and_a_dead_robot_does_not_send_the_mail_
     assert [m["X-Idempotency-Key"] for m in mails] == [wire_key(engine, f"{KEY}:mail")]
     for mail in mails:
         assert mail["Subject"].startswith("投诉雷达周报 2026-11-16")
-        assert "投诉总量 6 件" in mail.get_body(("plain",)).get_content()
+        assert "投诉总量 6 件" in body_of(mail)
         [attachment] = list(mail.iter_attachments())
         assert attachment.get_filename() == "投诉雷达周报-2026-11-16.xlsx"
         book = load_workbook(io.BytesIO(attachment.get_content()))

@@ -104,13 +104,13 @@ def test_reassign_from_the_incident_page_on_a_phone(dashboard_app, browser):
         events: list[tuple[str, str]] = []
         for _ in range(60):  # the click's rerun writes the event
             with Session(dashboard_app.engine) as session:
-                events = [tuple(e) for e in session.execute(query)]
+                events = [(actor, message) for actor, message in session.execute(query)]
             if events:
                 break
             page.wait_for_timeout(500)
         assert events == [("王芳", "li-na")]
         with Session(dashboard_app.engine) as session:
-            assert session.get(Alert, target.id).assignee == "li-na"
+            assert session.get_one(Alert, target.id).assignee == "li-na"
         page.get_by_text("负责人", exact=True).first.wait_for(timeout=30_000)
         page.get_by_text("李娜", exact=True).first.wait_for(timeout=30_000)  # the owner's name
         assert "Traceback" not in page.inner_text("body")

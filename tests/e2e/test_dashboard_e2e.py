@@ -93,11 +93,11 @@ def test_acknowledging_in_the_console_changes_the_database(dashboard_app, page):
     state = "firing"
     while time.monotonic() < deadline and state != "acknowledged":
         with Session(dashboard_app.engine) as session:
-            state = session.get(Alert, target.id).state
+            state = session.get_one(Alert, target.id).state
         time.sleep(0.3)
     assert state == "acknowledged"
     with Session(dashboard_app.engine) as session:
-        assert session.get(Alert, target.id).acknowledged_by == "李娜"
+        assert session.get_one(Alert, target.id).acknowledged_by == "李娜"
     state_metric = page.locator('[data-testid="stMetricValue"]', has_text="已确认")
     state_metric.first.wait_for(timeout=30_000)
     page.get_by_text("为何激增").first.wait_for(timeout=30_000)  # the why-panel under the summary
@@ -127,9 +127,9 @@ def test_ledger_csv_holds_every_complaint_of_the_dates(dashboard_app, page):
     """The export is built when clicked, from the whole date range, not from the table."""
     with Session(dashboard_app.engine) as session:
         since = local_midnight(datetime.now(UTC), SHANGHAI) - timedelta(days=30)
-        stored = session.scalar(
+        stored = session.scalars(
             select(func.count()).select_from(Complaint).where(Complaint.received_at >= since)
-        )
+        ).one()
     page.goto(f"{dashboard_app.url}/ledger")
     button = page.get_by_role("button", name="导出 CSV")
     button.wait_for(timeout=30_000)

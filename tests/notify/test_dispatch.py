@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from alerts.notify.channels import LogNotifier, OutgoingMessage
 from alerts.notify.dispatch import deliver_due, plan
 from alerts.notify.registry import build_channel
 from alerts.state.actions import acknowledge
+from config.models import LogChannel
 from domain.states import AlertState
 from storage.db import session_scope
 from storage.models import Alert, AlertEvent, Notification, Silence
@@ -43,6 +45,13 @@ def tick(factory, config, channels, clock) -> None:
 def rows(factory) -> list[Notification]:
     with factory() as session:
         return list(session.scalars(select(Notification).order_by(Notification.id)))
+
+
+def alert_ids(factory) -> list[int]:
+    """The alert of each outbox row, in row order; every row here is about an alert."""
+    ids = [r.alert_id for r in rows(factory)]
+    assert all(i is not None for i in ids), ids
+    return [i for i in ids if i is not None]
 
 
 def events(factory, kind: str) -> list[AlertEvent]:
@@ -106,7 +115,7 @@ def test_repeat_reminders_while_firing_then_one_resolved_notice(factory, clock):
         "首次通知", "仍未确认，第 1 次提醒", "仍未确认，第 2 次提醒",
     ]  # fmt: skip
     with session_scope(factory) as session:
-        alert = session.get(Alert, alert_id)
+        alert = session.get_one(Alert, alert_id)
         alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
     tick(factory, config, {"log": recorder}, clock)
     tick(factory, config, {"log": recorder}, clock)
@@ -192,7 +201,7 @@ def test_event_alert_inhibits_the_product_alerts_it_contains(factory, clock):
         )
         ids = (event.id, inside.id, outside.id)  # fmt: skip
     tick(factory, config, {"log": recorder}, clock)
-    assert sorted(r.alert_id for r in rows(factory)) == [ids[0], ids[2]]
+    assert sorted(alert_ids(factory)) == [ids[0], ids[2]]
     with factory() as session:
         assert session.get(Alert, ids[1]).parent_alert_id == ids[0]  # recorded and linked
         assert session.get(Alert, ids[2]).parent_alert_id is None
@@ -227,7 +236,7 @@ def test_no_resolved_notice_during_a_silence_then_one_after_it(factory, clock):
         session.add(Silence(matchers={"product_code": "P7"}, starts_at=clock.now,
                             ends_at=clock.now + timedelta(hours=1), created_by="li",
                             comment="处理中", created_at=clock.now))  # fmt: skip
-        alert = session.get(Alert, alert_id)
+        alert = session.get_one(Alert, alert_id)
         alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
     for _ in range(6):  # ten-minute ticks through the silence
         tick(factory, config, {"log": recorder}, clock)
@@ -257,7 +266,7 @@ def test_mute_window_on_chinese_holidays_defers_and_does_not_drop(factory, clock
     assert len(recorder.sent) == 1
 
 
-DEAD_HOOK_FALLING_BACK_TO_LOG = [
+DEAD_HOOK_FALLING_BACK_TO_LOG: list[dict[str, Any]] = [
     {"name": "hook", "kind": "webhook", "url_env": "T_DEAD_URL", "fallback": "log", "retries": 1,
      "fallback_after": 2},
     {"name": "log", "kind": "log"},
@@ -375,5 +384,7 @@ def test_log_channel_works_without_any_environment(factory, clock, caplog):
     config = make_config(routes={"group_wait_seconds": 0})
     with factory() as session:
         add_alert(session, clock.now)
-    tick(factory, config, {"log": LogNotifier(config.channels.channels[0])}, clock)
+    log = config.channels.channels[0]
+    assert isinstance(log, LogChannel)
+    tick(factory, config, {"log": LogNotifier(log)}, clock)
     assert [r.status for r in rows(factory)] == ["sent"] and "投诉预警" in caplog.text

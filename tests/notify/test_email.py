@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -34,12 +35,19 @@ def smtp():
     controller.stop()
 
 
+def body_of(mail: EmailMessage, subtype: str = "plain") -> str:
+    """The text of the mail's ``text/<subtype>`` part; a mail without one fails the test."""
+    part = mail.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    return part.get_content()
+
+
 def config(port: int, **kw) -> EmailChannel:
     values = {
         "name": "mail", "kind": "email", "host": "127.0.0.1", "port": port, "security": "none",
         "from_addr": "radar@example.com", "to": ["duty@example.com"], "retry_wait_seconds": 0,
     }  # fmt: skip
-    return EmailChannel(**(values | kw))
+    return EmailChannel.model_validate(values | kw)
 
 
 def test_email_has_text_and_escaped_html_and_reaches_person_and_list(smtp):
@@ -59,8 +67,8 @@ def test_email_has_text_and_escaped_html_and_reaches_person_and_list(smtp):
         mail["Subject"].startswith("【Ⅰ级投诉预警】产品 P000")
         and mail["X-Idempotency-Key"] == "k-mail"
     )
-    text = mail.get_body(("plain",)).get_content()
-    html = mail.get_body(("html",)).get_content()
+    text = body_of(mail)
+    html = body_of(mail, "html")
     assert "一键确认：http://radar.local/alerts?ack=token1" in text
     assert '<a href="http://radar.local/alerts?ack=token1">一键确认</a>' in html
     assert "<font" not in html and "<@all>" not in html

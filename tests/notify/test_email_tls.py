@@ -142,7 +142,7 @@ def channel(port: int, security: str, **kw) -> EmailChannel:
         "from_addr": "radar@example.com", "to": ["duty@example.com"], "retry_wait_seconds": 0,
         "timeout_seconds": 10,
     }  # fmt: skip
-    return EmailChannel(**(values | kw))
+    return EmailChannel.model_validate(values | kw)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,10 @@ from alerts.notify.registry import build_channel
 from storage.db import session_scope
 from storage.models import AlertEvent, Notification
 from tests.notify.conftest import add_alert, make_config
-from tests.notify.test_email import smtp  # noqa: F401  (the real aiosmtpd server fixture)
+from tests.notify.test_email import (
+    body_of,
+    smtp,  # noqa: F401  (the real aiosmtpd server fixture)
+)
 from tests.notify.test_robots import SECRET, dingtalk_server
 
 
@@ -45,7 +48,7 @@ def robot(httpserver, monkeypatch, secret: str, handler=None) -> None:
 
 def mails(inbox) -> list[str]:
     return [
-        message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+        body_of(message_from_bytes(raw, policy=policy.default))
         for _sender, _to, raw in inbox.messages
     ]
 

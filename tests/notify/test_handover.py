@@ -61,7 +61,7 @@ def test_the_night_on_call_gets_a_handover_and_the_reminders(
     ]
     assert [person for person, _ in got].count("head-c") == 2  # escalation at 20:00, reminder
     with session_scope(factory) as session:
-        alert = session.get(Alert, 1)
+        alert = session.get_one(Alert, 1)
         alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
     for _ in range(2):
         with session_scope(factory) as session:

@@ -77,7 +77,7 @@ def test_a_recovery_notice_asks_nobody_to_act(engine, factory, clock, httpserver
     assert [b["msgtype"] for b in bodies] == ["markdown", "text"]  # the page @-mentions
     assert bodies[1]["text"]["content"].startswith("请 值班甲 处理")
     with session_scope(factory) as session:
-        alert = session.get(Alert, alert_id)
+        alert = session.get_one(Alert, alert_id)
         alert.state, alert.resolved_at = AlertState.RESOLVED.value, clock.now
     clock.advance(minutes=1)
     tick(factory, config, clock)

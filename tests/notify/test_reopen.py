@@ -44,12 +44,14 @@ def evaluate(factory, clock, found: bool, count: int = 12) -> None:
 
 def reasons(received: list[dict]) -> list[str]:
     """What each message said about its alert: 首次通知, 再次触发…, or 已恢复."""
-    out = []
+    out: list[str] = []
     for body in received:
         if body["alerts"][0]["state"] == "resolved":
             out.append("已恢复")
         else:
-            out.append(re.search(r"状态：([^·\n]+)·", body["text"]).group(1))
+            found = re.search(r"状态：([^·\n]+)·", body["text"])
+            assert found is not None, body["text"]
+            out.append(found.group(1))
     return out
 
 

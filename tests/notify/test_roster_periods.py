@@ -61,7 +61,9 @@ def test_the_whole_next_spring_festival_even_inside_it_and_stretched_by_configur
     assert (festival.start, festival.end) == (at("2027-02-05T00:00"), at("2027-02-13T12:00"))
     inside = check_periods(CalendarConfig(), at("2027-02-08T10:00"))
     assert [p.start for p in inside if "春节" in p.name] == [at("2027-02-08T10:00")]
-    longer = CalendarConfig(holidays=[{"start": "2027-02-04", "end": "2027-02-14", "name": "春节"}])
+    longer = CalendarConfig.model_validate(
+        {"holidays": [{"start": "2027-02-04", "end": "2027-02-14", "name": "春节"}]}
+    )
     [festival] = [p for p in check_periods(longer, at("2026-12-03T10:00")) if "2027 春节" in p.name]
     assert (festival.start, festival.end) == (at("2027-02-04T00:00"), at("2027-02-15T12:00"))
     after = check_periods(CalendarConfig(), at("2027-03-01T10:00"))

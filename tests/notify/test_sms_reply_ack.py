@@ -190,4 +190,4 @@ def test_the_worker_pages_and_acknowledges_by_reply_on_its_own_jobs(
     text_back(replies, "13900000001", sent[0]["TemplateParamSet"][3], clock.now)
     sms_replies_job(ctx)
     with ctx.factory() as session:
-        assert session.get(Alert, alert_id).acknowledged_by == "oncall-a"
+        assert session.get_one(Alert, alert_id).acknowledged_by == "oncall-a"

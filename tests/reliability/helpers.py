@@ -77,6 +77,12 @@ class WorkerProcess:
         return self
 
     @property
+    def popen(self) -> subprocess.Popen:
+        """The running process, for a test that signals or waits on it after ``start``."""
+        assert self.process is not None, "the worker was not started"
+        return self.process
+
+    @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -111,13 +117,16 @@ class _Server:
     def __init__(self) -> None:
         owner = self
 
-        class Handler(self.handler_class):  # type: ignore[misc, valid-type]
-            server_owner = owner
+        def log_message(_handler: BaseHTTPRequestHandler, *_args: Any) -> None:
+            return None  # keep test output quiet
 
-            def log_message(self, *_args: Any) -> None:  # keep test output quiet
-                return None
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A subclass built at run time, because the base is the subclass's own handler class.
+        handler = type(
+            "Handler",
+            (self.handler_class,),
+            {"server_owner": owner, "log_message": log_message},
+        )
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -67,8 +67,16 @@ def radar_config(
 
 
 def source_state(engine: Engine, name: str) -> SourceState | None:
+    """The source's state row, or None before its first run (for polling a live worker)."""
     with Session(engine) as session:
         return session.get(SourceState, name)
+
+
+def stored_state(engine: Engine, name: str) -> SourceState:
+    """The source's state row where the test expects it to exist: a missing row is a failure."""
+    state = source_state(engine, name)
+    assert state is not None, f"no stored state for source {name!r}"
+    return state
 
 
 def simulator_ids(config: dict[str, Any], cursor: str) -> set[str]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
@@ -24,6 +25,9 @@ from storage.db import make_engine
 from storage.migrate import upgrade_to_head
 from storage.models import Alert, Complaint
 from tests.dashboard.seed import complaint, ingest, run_rules
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog
 from tests.e2e.conftest import CHROMIUM, browser, free_port, page, wait_until_serving
 from tests.reliability.helpers import free_port as closed_port
 
@@ -88,7 +92,12 @@ def hostile_app(tmp_path_factory):
 def _visit(page, url: str) -> list[str]:
     """Open a page, let it render, and return any dialogs it tried to open."""
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMain"]', timeout=30_000)
     page.wait_for_timeout(4000)

@@ -58,6 +58,7 @@ def markdown_app(tmp_path_factory):
     run_rules(engine, now)
     with session_scope(make_session_factory(engine)) as session:
         first = session.scalars(select(Alert).order_by(Alert.id)).first()
+        assert first is not None
         first.acknowledged_by = HANDLER  # typed by an operator when sign-in is off
         session.add(SourceState(name="web-form", kind="http", last_success_at=now,
                                 consecutive_failures=3, last_error=SOURCE_ERROR))  # fmt: skip

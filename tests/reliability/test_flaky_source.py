@@ -20,8 +20,8 @@ from tests.reliability.scenario import (
     assert_alerts_consistent,
     assert_counts_match_records,
     radar_config,
-    source_state,
     stored_ids,
+    stored_state,
 )
 from worker.context import WorkerContext
 from worker.main import tick
@@ -74,7 +74,7 @@ def test_outage_then_recovery_loses_nothing_and_raises_source_silent(engine, clo
     try:
         for _ in range(3):
             minute()
-        assert source_state(engine, "webform").consecutive_failures == 0
+        assert stored_state(engine, "webform").consecutive_failures == 0
 
         errors: dict[str, str] = {}
         failures = 0
@@ -86,7 +86,7 @@ def test_outage_then_recovery_loses_nothing_and_raises_source_silent(engine, clo
             for _ in range(2):
                 minute()
                 failures += 1
-                state = source_state(engine, "webform")
+                state = stored_state(engine, "webform")
                 assert state.consecutive_failures == failures, (mode, state.last_error)
             errors[mode] = state.last_error
             if mode == "refused":
@@ -105,7 +105,7 @@ def test_outage_then_recovery_loses_nothing_and_raises_source_silent(engine, clo
         ctx.leader.release()  # the PostgreSQL advisory lock is database-wide
         api.close()
 
-    state = source_state(engine, "webform")
+    state = stored_state(engine, "webform")
     assert state.consecutive_failures == 0 and state.last_success_at == clock.now
     [alert] = silent_alerts()
     assert alert.state == "resolved", alert.state
@@ -128,17 +128,17 @@ def test_missed_ticks_are_coalesced_into_one_run(tmp_path):
     try:
         worker.start()
         wait_for(lambda: api.hits >= 2, 60, "two scheduled collections")
-        worker.process.send_signal(signal.SIGSTOP)
+        worker.popen.send_signal(signal.SIGSTOP)
         time.sleep(1)
         frozen_at = api.hits
         time.sleep(26)  # five intervals missed
-        worker.process.send_signal(signal.SIGCONT)
+        worker.popen.send_signal(signal.SIGCONT)
         time.sleep(3.5)  # less than one interval after waking
         after_wake = api.hits - frozen_at
         assert worker.stop() == 0, worker.log_text()[-3000:]
     finally:
         if worker.alive:
-            worker.process.send_signal(signal.SIGCONT)
+            worker.popen.send_signal(signal.SIGCONT)
             worker.kill()
         api.close()
     # One coalesced run for the five missed, plus at most the next regular one (the interval
@@ -158,9 +158,9 @@ def test_a_stopping_worker_does_not_wait_out_a_failing_source_s_retries(tmp_path
         worker.start()
         wait_for(lambda: api.hits >= 1, 60, "the first attempt")
         time.sleep(0.5)  # in the first 20 s back-off wait now
-        worker.process.terminate()
-        worker.process.wait(timeout=15)  # raises if the worker waits for further attempts
-        assert worker.process.returncode == 0, worker.log_text()[-3000:]
+        worker.popen.terminate()
+        worker.popen.wait(timeout=15)  # raises if the worker waits for further attempts
+        assert worker.popen.returncode == 0, worker.log_text()[-3000:]
     finally:
         if worker.alive:
             worker.kill()

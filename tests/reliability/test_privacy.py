@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import Engine, MetaData, select
@@ -22,7 +23,7 @@ from dashboard.report import build_weekly_report, to_excel
 from dashboard.timeutil import monday_of
 from domain.calendar import HolidayCalendar
 from tests.reliability.helpers import ComplaintApi, WorkerProcess, wait_for
-from tests.reliability.scenario import radar_config, source_state, threshold_rule
+from tests.reliability.scenario import radar_config, source_state, stored_state, threshold_rule
 
 CALENDAR = HolidayCalendar()  # Asia/Shanghai, chinesecalendar's holidays
 
@@ -55,7 +56,7 @@ def needles() -> list[str]:
 
 def seeded_records(now: datetime) -> list[dict]:
     at = (now - timedelta(minutes=10)).astimezone(UTC)
-    records = []
+    records: list[dict[str, Any]] = []
     for i in range(8):
         records.append(
             {
@@ -139,12 +140,12 @@ def test_no_raw_personal_data_in_database_or_logs(engine, db_url, tmp_path):
             worker.kill()
         api.close()
 
-    state = source_state(engine, "webform")
+    state = stored_state(engine, "webform")
     assert state.total_records == 10 and state.quarantined_last_run == 3, state.__dict__
     values = needles()
     assert scan_database(engine, values) == []
     # Exports built from what was stored: the ledger CSV (with texts) and the weekly workbook.
-    span = (now - timedelta(days=1), now + timedelta(hours=1), ())
+    span = (now - timedelta(days=1), now + timedelta(hours=1), (), ())
     ledger = ledger_csv(engine, span, now, "calendar", CALENDAR, "zh", with_text=True).decode(
         "utf-8-sig"
     )

@@ -19,7 +19,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade_to_head
 from storage.models import Notification
 from tests.reliability.helpers import WebhookReceiver, WorkerProcess, free_port, wait_for
-from tests.reliability.scenario import radar_config, source_state, threshold_rule
+from tests.reliability.scenario import radar_config, source_state, stored_state, threshold_rule
 from tests.reliability.test_privacy import scan_database
 
 HOOK_TOKEN = "hooktoken7Q2xZ"
@@ -93,7 +93,7 @@ def test_failing_channels_and_sources_never_reveal_secrets(tmp_path):
         notifications = session.scalars(select(Notification).where(Notification.kind == "alert"))
         errors = [r.last_error for r in notifications]  # not the weekly report, maybe unsent yet
     assert all(errors), "each failed notification says why"
-    crm = source_state(engine, "crm")
+    crm = stored_state(engine, "crm")
     assert crm.consecutive_failures >= 1 and "127.0.0.1" in crm.last_error + "crm"
     engine.dispose()
 

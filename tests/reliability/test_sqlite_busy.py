@@ -23,6 +23,7 @@ from tests.reliability.scenario import (
     radar_config,
     simulator_source,
     source_state,
+    stored_state,
     threshold_rule,
 )
 
@@ -84,7 +85,7 @@ def test_readers_and_dashboard_writes_survive_heavy_worker_writes(tmp_path):
         # A long reader transaction: a stable snapshot while the worker keeps committing.
         with reader.connect() as conn:
             conn.begin()
-            before = conn.execute(select(func.count()).select_from(Complaint)).scalar()
+            before = conn.execute(select(func.count()).select_from(Complaint)).scalar_one()
             wait_for(lambda: _count(reader) > before, 60, "the worker to commit during the read")
             again = conn.execute(select(func.count()).select_from(Complaint)).scalar()
             assert again == before, "one transaction, one snapshot"
@@ -97,9 +98,9 @@ def test_readers_and_dashboard_writes_survive_heavy_worker_writes(tmp_path):
 
         def caught_up() -> bool:
             state = source_state(reader, "sim")
-            return bool(state and state.last_received_at) and (
-                datetime.now(UTC) - state.last_received_at < timedelta(minutes=3)
-            )
+            if state is None or state.last_received_at is None:
+                return False
+            return datetime.now(UTC) - state.last_received_at < timedelta(minutes=3)
 
         wait_for(caught_up, 240, "the backfill to finish")
         time.sleep(6)  # one more scheduled collection after the backfill
@@ -114,7 +115,7 @@ def test_readers_and_dashboard_writes_survive_heavy_worker_writes(tmp_path):
 
     assert errors == [], errors[:5]
     assert reads["n"] >= 5 and writes["n"] >= 10, (reads, writes)
-    state = source_state(reader, "sim")
+    state = stored_state(reader, "sim")
     assert state.consecutive_failures == 0 and state.last_error == "", state.last_error
     log = worker.log_text()
     assert "locked" not in log and "Traceback" not in log, log[-3000:]

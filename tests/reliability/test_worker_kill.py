@@ -31,6 +31,7 @@ from tests.reliability.scenario import (
     simulator_source,
     source_state,
     stored_ids,
+    stored_state,
     threshold_rule,
 )
 
@@ -62,7 +63,7 @@ def test_kill_mid_collection_then_restart_stores_every_complaint_once(
         first_cursor = lambda: (s := source_state(watcher, "sim")) and s.cursor  # noqa: E731
         wait_for(first_cursor, 120, "first batch", every=0.05)
         worker.kill()
-        state = source_state(engine, "sim")
+        state = stored_state(engine, "sim")
         assert not _caught_up(engine, sim), "the kill should land before the backfill ends"
         killed_cursor = state.cursor
         assert_counts_match_records(engine, "sim")
@@ -74,7 +75,7 @@ def test_kill_mid_collection_then_restart_stores_every_complaint_once(
         if worker.alive:
             worker.kill()
 
-    state = source_state(engine, "sim")
+    state = stored_state(engine, "sim")
     assert json.loads(state.cursor)["anchor"] == json.loads(killed_cursor)["anchor"]
     expected = simulator_ids(sim, state.cursor)
     stored = stored_ids(engine, "sim")
@@ -113,8 +114,8 @@ def test_kill_mid_evaluation_leaves_no_half_written_alerts(tmp_path, postgres_en
                 caught = conn.execute(probe, {"app": app}).scalar()
                 conn.commit()
         assert caught, "never saw the worker writing alerts"
-        os.kill(worker.process.pid, signal.SIGKILL)
-        worker.process.wait(timeout=30)
+        os.kill(worker.popen.pid, signal.SIGKILL)
+        worker.popen.wait(timeout=30)
         assert _count_alerts(engine) == 0, "an evaluation killed mid-way must leave nothing behind"
 
         worker.start()
@@ -129,8 +130,8 @@ def test_kill_mid_evaluation_leaves_no_half_written_alerts(tmp_path, postgres_en
     with Session(engine) as session:
         fingerprints = session.execute(
             text("select count(distinct fingerprint) from alerts")
-        ).scalar()
-        total = session.execute(text("select count(*) from alerts")).scalar()
+        ).scalar_one()
+        total = session.execute(text("select count(*) from alerts")).scalar_one()
     assert total == fingerprints > 5
     assert_counts_match_records(engine, "sim")
 

@@ -26,6 +26,7 @@ from tests.reliability.scenario import (
     simulator_source,
     source_state,
     stored_ids,
+    stored_state,
     threshold_rule,
 )
 
@@ -87,7 +88,7 @@ def test_worker_survives_a_postgres_outage(restartable_postgres, postgres_engine
         outage = time.monotonic() - stopped_at
 
         def caught_up() -> bool:
-            state = source_state(engine, "sim")
+            state = stored_state(engine, "sim")
             until = datetime.fromisoformat(json.loads(state.cursor)["until"])
             return (
                 until >= datetime.now(UTC) - timedelta(minutes=1)
@@ -110,7 +111,7 @@ def test_worker_survives_a_postgres_outage(restartable_postgres, postgres_engine
     # One line per failed job run (collect every 5 s, evaluate 5 s, notify 15 s, heartbeat 10 s),
     # with slack: no flood of stack frames or retries.
     assert len(lines) <= 4 * (outage / 5 + 4), outage_log[:4000]
-    state = source_state(engine, "sim")
+    state = stored_state(engine, "sim")
     expected = simulator_ids(sim, state.cursor)
     stored = stored_ids(engine, "sim")
     assert len(stored) == len(set(stored)) and set(stored) == expected

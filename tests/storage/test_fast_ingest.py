@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ def reference_add_counts(session: Session, counts: Counter) -> None:
     ]
     if values:
         table = ComplaintCount.__table__
+        assert isinstance(table, Table)  # declared as a FromClause; a mapped class has a Table
         statement = sqlite_insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=["bucket_start", *COUNT_DIMENSIONS],
@@ -75,6 +76,7 @@ def reference_insert(session: Session, complaints) -> list[dict]:
     for c in complaints:
         unique.setdefault((c.source, c.external_id), {n: getattr(c, n) for n in INGESTED_COLUMNS})
     table = Complaint.__table__
+    assert isinstance(table, Table)  # declared as a FromClause; a mapped class has a Table
     statement = (
         sqlite_insert(table)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
@@ -187,6 +189,7 @@ def test_a_duplicate_in_a_page_and_a_page_delivered_again_are_stored_once(sqlite
 def test_sqlite_time_is_the_text_sqlalchemy_stores(moment):
     engine = make_engine("sqlite://")
     processor = Complaint.__table__.c.received_at.type._cached_bind_processor(engine.dialect)
+    assert processor is not None
     assert sqlite_time(moment) == processor(moment)
 
 
@@ -197,7 +200,7 @@ def test_repeat_flags_reach_a_lone_neighbour_anywhere_in_the_30_days(tmp_path):
     """Each customer has one earlier complaint, a gap before the new one (and one complaint that
     arrives late, dated before a stored one): flags as the full-history reference sets them."""
     engines = {n: make_engine(f"sqlite:///{tmp_path / n}.db") for n in ("fast", "reference")}
-    pages = [[], []]
+    pages: list[list[NormalizedComplaint]] = [[], []]
     for i, gap in enumerate(GAPS):
         old = NormalizedComplaint("s", f"old{i}", T0, T0, "hotline", "P1", customer_key=f"c{i}")
         new = NormalizedComplaint("s", f"new{i}", T0 + gap, T0, "web", "P1", customer_key=f"c{i}")
@@ -217,7 +220,7 @@ def test_repeat_flags_reach_a_lone_neighbour_anywhere_in_the_30_days(tmp_path):
                     session.commit()
         assert snapshot(engines["fast"]) == snapshot(engines["reference"])
         with engines["fast"].connect() as conn:
-            flags = dict(
+            flags: dict[str, str] = dict(
                 conn.exec_driver_sql(
                     "SELECT external_id, is_repeat || is_multichannel FROM complaints"
                 ).all()
@@ -285,7 +288,7 @@ def test_postgres_stores_what_the_straightforward_path_stores(
 
 @pytest.mark.postgres
 def test_postgres_repeat_flags_reach_a_lone_neighbour(postgres_engine):
-    pages = [[], []]
+    pages: list[list[NormalizedComplaint]] = [[], []]
     for i, gap in enumerate(GAPS):
         pages[0].append(
             NormalizedComplaint("s", f"old{i}", T0, T0, "hotline", "P1", customer_key=f"c{i}")

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic import command
@@ -126,7 +127,7 @@ def test_upgrade_backfills_keys_and_puts_existing_rows_in_their_partitions(bare_
         result = ingest_complaints(session, [make("now"), make("fresh")])
         session.commit()
         assert (result.inserted, result.duplicates) == (1, 1)
-        fresh = session.scalar(select(Complaint.id).where(Complaint.external_id == "fresh"))
+        fresh = session.scalars(select(Complaint.id).where(Complaint.external_id == "fresh")).one()
     assert fresh > max(before.values())
 
 
@@ -184,9 +185,9 @@ def test_two_transactions_delivering_overlapping_keys_store_each_once(pg_engine,
     factory = make_session_factory(pg_engine)
     first_ids = [f"k{i:03d}" for i in range(0, 100)]
     second_ids = [f"k{i:03d}" for i in range(50, 150)]
-    outcome: dict[str, object] = {}
+    outcome: dict[str, Any] = {}  # "result" (an IngestResult) or "error" (the exception)
     with factory() as first, factory() as second:
-        second_pid = second.execute(text("SELECT pg_backend_pid()")).scalar()
+        second_pid = second.execute(text("SELECT pg_backend_pid()")).scalar_one()
         inserted_first = ingest_complaints(first, [make(e) for e in first_ids]).inserted
 
         def deliver() -> None:
@@ -237,7 +238,7 @@ def test_rows_that_landed_in_default_move_to_their_new_partition(pg_engine):
     assert where == {"old": created[0], "y1990": "complaints_default"}
     assert _keys(pg_engine) == ids_before
     with factory() as session:  # still found by id, still deduplicated
-        assert session.get(Complaint, ids_before[("s1", "old")]).received_at == IN_OLD_MONTH
+        assert session.get_one(Complaint, ids_before[("s1", "old")]).received_at == IN_OLD_MONTH
         assert ingest_complaints(session, [make("old", IN_OLD_MONTH)]).inserted == 0
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from domain.records import NormalizedComplaint
 from storage.db import session_scope
 from storage.ingest import Rejected, ingest_complaints, quarantine
 from storage.models import Complaint, ComplaintCount, QuarantinedRecord
 from storage.retention import apply_retention
 
 
-class _C:
-    def __init__(self, i: int, at, text: str):
-        self.source, self.external_id, self.received_at, self.collected_at = "s", f"x{i}", at, at
-        self.channel, self.product_code, self.product_name, self.product_line = "web", "P1", "", ""
-        self.region, self.category, self.event_tag, self.text = "", "", "", text
-        self.customer_key, self.branch = "", ""
+def _complaint(i: int, at: datetime, text: str) -> NormalizedComplaint:
+    return NormalizedComplaint(
+        source="s", external_id=f"x{i}", received_at=at, collected_at=at, channel="web",
+        product_code="P1", text=text,
+    )  # fmt: skip
 
 
 def test_old_texts_and_payloads_are_blanked_and_counts_kept(factory, clock):
@@ -27,7 +27,7 @@ def test_old_texts_and_payloads_are_blanked_and_counts_kept(factory, clock):
         ingest_complaints(
             session,
             [
-                _C(i, now - timedelta(days=d), f"投诉内容{i}")
+                _complaint(i, now - timedelta(days=d), f"投诉内容{i}")
                 for i, d in enumerate((400, 31, 29, 1))
             ],
         )
