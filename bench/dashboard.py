@@ -203,34 +203,48 @@ FIRST_SCREEN = {
 
 
 def first_screen_figures(engine: Engine, complaints: int, runs: int = 3) -> list[Figure]:
-    """Seconds from navigation until each page's main content is visible in headless Chromium,
-    a fresh browser context (no cache) per run; the server's query cache is cold on the first
-    run only, as for the first person of the morning and everyone after."""
-    from playwright.sync_api import sync_playwright
+    """Seconds from navigation until each page's main content is visible in headless Chromium.
+
+    Two figures a page: a fresh browser context (no cache) per run, as for the first visit ever,
+    and a returning browser (a context that has loaded the page once, so Streamlit's and Plotly's
+    scripts come from its HTTP cache), as for the duty manager who opened it yesterday. The
+    server's query cache is cold on the very first run only."""
+    from playwright.sync_api import Browser, sync_playwright
+
+    def timed(browser: Browser, path: str, selector: str, warm: bool) -> float:
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        if warm:
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}{path}")
+            page.locator(selector).first.wait_for(timeout=60_000)
+            page.close()
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(f"http://127.0.0.1:{port}{path}")
+        page.locator(selector).first.wait_for(timeout=60_000)
+        seconds = time.perf_counter() - started
+        context.close()
+        return seconds
 
     figures = []
     with _serving(engine) as (port, _process), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         for name, (path, selector) in FIRST_SCREEN.items():
-            timings = []
-            for _ in range(runs):
-                context = browser.new_context(viewport={"width": 1920, "height": 1080})
-                page = context.new_page()
-                started = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}{path}")
-                page.locator(selector).first.wait_for(timeout=60_000)
-                timings.append(time.perf_counter() - started)
-                context.close()
-            figures.append(
-                Figure(
-                    name=f"first-screen-{name}",
-                    label=f"First screen of {path}, {complaints:,} complaints (browser)",
-                    value=statistics.median(timings),
-                    unit="s",
-                    target=2.0,
-                    higher_is_better=False,
-                    details={"runs_s": [round(t, 2) for t in timings]},
+            for warm, suffix, who in (
+                (False, "", "first visit"),
+                (True, "-returning", "returning"),
+            ):
+                timings = [timed(browser, path, selector, warm) for _ in range(runs)]
+                figures.append(
+                    Figure(
+                        name=f"first-screen-{name}{suffix}",
+                        label=f"First screen of {path}, {complaints:,} complaints ({who} browser)",
+                        value=statistics.median(timings),
+                        unit="s",
+                        target=2.0,
+                        higher_is_better=False,
+                        details={"runs_s": [round(t, 2) for t in timings]},
+                    )
                 )
-            )
         browser.close()
     return figures
