@@ -20,7 +20,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -312,3 +312,19 @@ def day_persistence(y: np.ndarray, totals: np.ndarray, base: Baseline) -> np.nda
     out[:, 0] = np.where(carry, level**rho, 1.0)
     out[:, 1] = np.where(carry, 1.0 - rho**2, 1.0)
     return out
+
+
+def predictive(base: Baseline) -> Baseline:
+    """The baseline's dispersion as a prediction for a new day: a(1 + 1/d).
+
+    The share is the mean of d history days whose levels each vary by a (the day-to-day
+    dispersion), so it is itself off by a/d; today's level varies by a around the true share,
+    hence a + a/d about the estimate (as a prediction interval's σ²(1 + 1/n)). Negligible with
+    four weeks of history (+4 %), a quarter more with four days, when shares are least known.
+    """
+    if base.days <= 0:
+        return base
+    factor = 1.0 + 1.0 / base.days
+    return replace(
+        base, dispersion=base.dispersion * factor, pooled_dispersion=base.pooled_dispersion * factor
+    )

@@ -1,4 +1,4 @@
-"""Day levels that persist: yesterday's count informs today's level only as much as days persist."""
+"""Day levels that persist, and a short history: how much is known about today's level."""
 
 from __future__ import annotations
 
@@ -67,3 +67,15 @@ def test_the_surge_expectation_starts_the_day_from_the_carried_level():
     [mu1], [disp1] = evaluator._expected_scalar(*args, [(1.5, 0.5)])
     assert mu1 == pytest.approx(1.5 * mu0), "no count yet today: yesterday's level is the centre"
     assert disp1 == pytest.approx(0.5 * disp0), "and the day's level is known better"
+
+
+def test_a_short_history_widens_the_day_level_as_a_prediction_does():
+    from alerts.detect.stats import Baseline, predictive
+
+    base = Baseline(np.array([0.1, 0.2]), np.array([0.2, 0.4]), 0.3, 1e-4, 4)
+    wide = predictive(base)
+    assert wide.dispersion.tolist() == pytest.approx([0.25, 0.5])
+    assert wide.pooled_dispersion == pytest.approx(0.375)
+    assert wide.shares.tolist() == base.shares.tolist()
+    month = predictive(Baseline(np.array([0.1]), np.array([0.2]), 0.3, 1e-4, 28))
+    assert month.dispersion[0] == pytest.approx(0.2 * 29 / 28)

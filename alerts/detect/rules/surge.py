@@ -62,6 +62,7 @@ from alerts.detect.stats import (
     fit_baseline,
     nb_normal_scores,
     nb_upper_p,
+    predictive,
     quiet_hour_counts,
     within_day_dispersion,
 )
@@ -266,11 +267,12 @@ class SurgeEvaluator:
         h = rule.history_days
         self._index = {k: i for i, k in enumerate(keys)}
         self._base = fit_baseline(daily[:, -h:], totals[-h:], rule.downweight_threshold)
-        self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
-        self._dispersions = self._base.dispersion.tolist()
         self._carry = [
             (float(c), float(f)) for c, f in day_persistence(daily[:, -h:], totals[-h:], self._base)
         ]
+        self._base = predictive(self._base)
+        self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
+        self._dispersions = self._base.dispersion.tolist()
         self._lag_index = self._index
         self._lag = (
             fit_baseline(daily[:, : span - guard], totals[: span - guard]) if guard else None
