@@ -20,7 +20,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -37,6 +37,8 @@ MAX_CONDITIONED_SHARE = 0.5
 # Complaint counts are never exactly Poisson (people complain in clusters); a small floor
 # keeps the test honest for keys whose history happened to look calm.
 MIN_DISPERSION = 0.05
+# a day level never carries over in full: the estimate of ρ is noisy over four weeks
+MAX_PERSISTENCE = 0.8
 
 
 def anscombe_residuals(y: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -270,3 +272,59 @@ def borel_tail_p(x: float, mu: float, phi: float) -> float:
     log_pmf = -n * s + (s - 1) * np.log(n * s) - special.gammaln(s + 1)
     tail = max(0.0, 1.0 - float(np.exp(log_pmf).sum()))
     return -math.expm1(-mu * (1.0 - n) * tail)
+
+
+def day_persistence(y: np.ndarray, totals: np.ndarray, base: Baseline) -> np.ndarray:
+    """Per key, the centre and the dispersion factor of today's level given yesterday's count.
+
+    Day levels that persist (a product's busy week, real series' slow drifts) make yesterday's
+    count evidence about today's level. Model the log level as AR(1) with coefficient ρ: given
+    yesterday's level L, today's is centred on L^ρ with (1 − ρ²) of the stationary variance.
+    ρ is the keys' pooled lag-1 covariance of standardised daily residuals over the part of
+    their variance that is the level's (a·m² of m + a·m², the Poisson part removed), from the
+    history; L is yesterday's gamma posterior mean, (1/a + y) / (1/a + m). With independent
+    days ρ ≤ 0 and nothing changes. A blatant outbreak yesterday (|residual| >
+    ``OUTBREAK_RESIDUAL``) is not carried, so an event does not mask its own second day.
+    Returns keys × 2: (centre, factor); (1, 1) means no change.
+    """
+    y = np.asarray(y, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    out = np.ones((y.shape[0], 2))
+    live = totals > 0
+    if y.shape[0] == 0 or live.sum() < 8 or not live[-1]:
+        return out
+    y, totals = y[:, live], totals[live]
+    m = conditional_expected(base.shares[:, None], totals[None, :] - y, base.mean_total)
+    a = base.dispersion[:, None]
+    s = (y - m) / np.sqrt(np.maximum(m + a * m**2, 1e-9))
+    level_part = a * m**2 / np.maximum(m + a * m**2, 1e-9)
+    ok = (np.abs(s) <= OUTBREAK_RESIDUAL) & (m >= 0.5)
+    both = ok[:, :-1] & ok[:, 1:]
+    den = float(np.sqrt(level_part[:, :-1] * level_part[:, 1:])[both].sum())
+    if both.sum() < 30 or den <= 0:
+        return out
+    rho = min(float((s[:, :-1] * s[:, 1:])[both].sum()) / den, MAX_PERSISTENCE)
+    if rho <= 0:
+        return out
+    shape = 1.0 / np.maximum(base.dispersion, 1e-6)
+    level = (shape + y[:, -1]) / (shape + m[:, -1])
+    carry = np.abs(s[:, -1]) <= OUTBREAK_RESIDUAL
+    out[:, 0] = np.where(carry, level**rho, 1.0)
+    out[:, 1] = np.where(carry, 1.0 - rho**2, 1.0)
+    return out
+
+
+def predictive(base: Baseline) -> Baseline:
+    """The baseline's dispersion as a prediction for a new day: a(1 + 1/d).
+
+    The share is the mean of d history days whose levels each vary by a (the day-to-day
+    dispersion), so it is itself off by a/d; today's level varies by a around the true share,
+    hence a + a/d about the estimate (as a prediction interval's σ²(1 + 1/n)). Negligible with
+    four weeks of history (+4 %), a quarter more with four days, when shares are least known.
+    """
+    if base.days <= 0:
+        return base
+    factor = 1.0 + 1.0 / base.days
+    return replace(
+        base, dispersion=base.dispersion * factor, pooled_dispersion=base.pooled_dispersion * factor
+    )

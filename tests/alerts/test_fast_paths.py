@@ -185,6 +185,9 @@ def test_surge_expectations_with_floats_equal_the_array_ones(local):
         rows, rng.integers(0, 500, n).tolist(), float(rng.uniform(0, 900)),
         rng.uniform(0, 50, n).tolist(), rng.integers(0, 30, n).tolist(),
         rng.uniform(-1, 40, n).tolist(), local,
+        # yesterday's level where days persist (alerts.detect.stats.day_persistence)
+        list(zip(rng.uniform(0.5, 2.0, n).tolist(), rng.uniform(0.4, 1.0, n).tolist(),
+                 strict=True)) if local else [],
     )  # fmt: skip
     mu_s, disp_s = evaluator._expected_scalar(*args)
     mu_a, disp_a = evaluator._expected_array(*args)

@@ -58,9 +58,11 @@ from alerts.detect.stats import (
     clustering_index,
     conditional_expected,
     cusum,
+    day_persistence,
     fit_baseline,
     nb_normal_scores,
     nb_upper_p,
+    predictive,
     quiet_hour_counts,
     within_day_dispersion,
 )
@@ -227,6 +229,7 @@ class SurgeEvaluator:
         self._base: Baseline | None = None
         self._shares: list[float] = []
         self._dispersions: list[float] = []
+        self._carry: list[tuple[float, float]] = []  # per baseline key: stats.day_persistence
         self._lag_index: dict[Key, int] = {}
         self._lag: Baseline | None = None
         self._cusum_at: datetime | None = None
@@ -264,6 +267,10 @@ class SurgeEvaluator:
         h = rule.history_days
         self._index = {k: i for i, k in enumerate(keys)}
         self._base = fit_baseline(daily[:, -h:], totals[-h:], rule.downweight_threshold)
+        self._carry = [
+            (float(c), float(f)) for c, f in day_persistence(daily[:, -h:], totals[-h:], self._base)
+        ]
+        self._base = predictive(self._base)
         self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
         self._dispersions = self._base.dispersion.tolist()
         self._lag_index = self._index
@@ -454,6 +461,8 @@ class SurgeEvaluator:
         ref_counts: list[int] = []
         ref_starts: list[int] = []  # each candidate's local-level reference start bucket
         ref_expected: list[float] = []
+        carried: list[bool] = []  # whether yesterday's level may inform the window (see below)
+        carry: list[tuple[float, float]] = []  # (centre, factor): stats.day_persistence
         for window in rule.windows_minutes:
             since, _ = window_bounds(now, window)
             if window == nowcast:
@@ -479,6 +488,8 @@ class SurgeEvaluator:
                 )
                 r = min(max((ref_since - grid) // BUCKET, 0), last)
                 ref_starts += [r] * n
+                # a window reaching back before midnight holds part of yesterday itself
+                carried += [since >= midnight] * n
         if not keys:
             return {}
         # the per-key arithmetic over all candidates: the same IEEE operations key by key or
@@ -492,11 +503,19 @@ class SurgeEvaluator:
             expected_w.append(own[j] - own[i])
             if local is not None:
                 ref_expected.append(own[i] - own[ref_starts[n]])
+                carry.append(self._carry[row] if carried[n] and row is not None else (1.0, 1.0))
         others_list = [total_n - counts_n.get(k, 0) for k in keys]
         min_excess, min_ratio = rule.min_excess, rule.min_ratio
         if len(keys) <= SCALAR_KEYS:
             mu, disp = self._expected_scalar(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
+                rows,
+                others_list,
+                expected_n,
+                expected_w,
+                ref_counts,
+                ref_expected,
+                local,
+                carry,
             )
             test = [
                 n for n, (x, m) in enumerate(zip(x_list, mu, strict=True))
@@ -504,7 +523,14 @@ class SurgeEvaluator:
             ]  # fmt: skip
         else:
             mu, disp = self._expected_array(
-                rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local
+                rows,
+                others_list,
+                expected_n,
+                expected_w,
+                ref_counts,
+                ref_expected,
+                local,
+                carry,
             )
             x = np.array(x_list, dtype=float)
             test = np.flatnonzero(~((x - mu < min_excess) | (x < min_ratio * mu)))
@@ -567,6 +593,7 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
+        carry: list[tuple[float, float]],
     ) -> tuple[list[float], list[float]]:
         """mu and dispersion of each candidate with Python floats (few keys: no array overhead)."""
         base = self._base
@@ -585,9 +612,10 @@ class SurgeEvaluator:
             scale = share * min(max(g, NOWCAST_MIN), NOWCAST_MAX)
             mu = scale * expected_w[n]
             if local is not None:
+                centre, factor = carry[n]  # yesterday's level, where days persist
                 mu, disp = local_level(
-                    mu, disp, float(ref_counts[n]), scale * ref_expected[n],
-                    self.rule.local_dispersion,
+                    mu * centre, (disp - unseen) * factor + unseen, float(ref_counts[n]),
+                    scale * ref_expected[n] * centre, self.rule.local_dispersion,
                 )  # fmt: skip
             mus.append(mu)
             disps.append(disp)
@@ -602,6 +630,7 @@ class SurgeEvaluator:
         ref_counts: list[int],
         ref_expected: list[float],
         local: int | None,
+        carry: list[tuple[float, float]],
     ) -> tuple[np.ndarray, np.ndarray]:
         """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
         base = self._base
@@ -618,8 +647,10 @@ class SurgeEvaluator:
         scale = share * np.minimum(np.maximum(g, NOWCAST_MIN), NOWCAST_MAX)
         mu = scale * np.array(expected_w)
         if local is not None:
+            centre, factor = np.array(carry, dtype=float).reshape(-1, 2).T
             mu, disp = local_level_array(
-                mu, disp, np.array(ref_counts, dtype=float), scale * np.array(ref_expected),
+                mu * centre, (disp - self._unseen_day) * factor + self._unseen_day,
+                np.array(ref_counts, dtype=float), scale * np.array(ref_expected) * centre,
                 self.rule.local_dispersion,
             )  # fmt: skip
         return mu, disp
