@@ -62,7 +62,8 @@ def test_the_surge_expectation_starts_the_day_from_the_carried_level():
     shares, dispersion = np.array([0.1]), np.array([0.25])
     evaluator._base = Baseline(shares, dispersion, 0.25, 1e-4, 28)
     evaluator._shares, evaluator._dispersions = shares.tolist(), dispersion.tolist()
-    args = ([0], [900], 1000.0, [10.0], [0], [0.0], 720)
+    rows: list[int | None] = [0]
+    args = (rows, [900], 1000.0, [10.0], [0], [0.0], 720)
     [mu0], [disp0] = evaluator._expected_scalar(*args, [(1.0, 1.0)])
     [mu1], [disp1] = evaluator._expected_scalar(*args, [(1.5, 0.5)])
     assert mu1 == pytest.approx(1.5 * mu0), "no count yet today: yesterday's level is the centre"
