@@ -506,32 +506,15 @@ class SurgeEvaluator:
                 carry.append(self._carry[row] if carried[n] and row is not None else (1.0, 1.0))
         others_list = [total_n - counts_n.get(k, 0) for k in keys]
         min_excess, min_ratio = rule.min_excess, rule.min_ratio
+        inputs = (rows, others_list, expected_n, expected_w, ref_counts, ref_expected, local, carry)
         if len(keys) <= SCALAR_KEYS:
-            mu, disp = self._expected_scalar(
-                rows,
-                others_list,
-                expected_n,
-                expected_w,
-                ref_counts,
-                ref_expected,
-                local,
-                carry,
-            )
+            mu, disp = self._expected_scalar(*inputs)
             test = [
                 n for n, (x, m) in enumerate(zip(x_list, mu, strict=True))
                 if not (float(x) - m < min_excess or float(x) < min_ratio * m)
             ]  # fmt: skip
         else:
-            mu, disp = self._expected_array(
-                rows,
-                others_list,
-                expected_n,
-                expected_w,
-                ref_counts,
-                ref_expected,
-                local,
-                carry,
-            )
+            mu, disp = self._expected_array(*inputs)
             x = np.array(x_list, dtype=float)
             test = np.flatnonzero(~((x - mu < min_excess) | (x < min_ratio * mu)))
             test = test.tolist()
