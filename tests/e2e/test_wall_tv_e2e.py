@@ -82,14 +82,16 @@ def test_the_playlist_rotates_views_that_each_fit_the_tv(dashboard_app, browser,
         started = time.monotonic()
         seen: dict[int, str] = {}
         changed_after: float | None = None
-        while len(seen) < 3 and time.monotonic() - started < 3 * PLAYLIST + 15:
+        # One spare rotation: a view that moves on while being measured is measured next time.
+        while len(seen) < 3 and time.monotonic() - started < 4 * PLAYLIST + 15:
             index, name = _slot(page)
             if index != first and changed_after is None:
                 changed_after = time.monotonic() - started
             if index not in seen:
                 page.locator(VIEW_CONTENT[index]).first.wait_for(timeout=5_000)
                 page.wait_for_timeout(800)  # the run ends; the previous view's elements go
-                assert _slot(page)[0] == index, "the view moved on while being measured"
+                if _slot(page)[0] != index:  # its period ended meanwhile
+                    continue
                 scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
                 inner = page.evaluate("() => window.innerHeight")
                 assert scroll <= inner + 1, f"view {index} {name} scrolls: {scroll} > {inner}"
