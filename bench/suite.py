@@ -11,7 +11,6 @@ from pathlib import Path
 from bench.databases import CACHE_DIR, postgres_reason, scratch_postgres, scratch_sqlite
 from bench.figures import Figure
 from bench.history import HistorySpec
-from config.settings import PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,6 @@ def _tick(kind: str, options: Options) -> list[Figure]:
 def _backtest(options: Options) -> list[Figure]:
     from bench.backtest import measure
 
-    if not (PROJECT_ROOT / "alerts" / "backtest_cli.py").exists():
-        raise Skipped("manage.py backtest does not exist yet")
     figures = [measure(1, 10.0)]
     if not options.quick:
         figures.append(measure(10, 60.0))
@@ -112,8 +109,6 @@ def _dashboard(kind: str, options: Options) -> list[Figure]:
     from bench.dashboard import monthly_cycle_figure, render_figure
     from bench.history import postgres_history, sqlite_history
 
-    if not (PROJECT_ROOT / "dashboard" / "pages" / "wall.py").exists():
-        raise Skipped("the dashboard does not exist yet")
     if kind == "postgres" and (reason := postgres_reason()):
         raise Skipped(f"PostgreSQL unavailable: {reason}")
     spec = list(_history_specs(options).values())[-1]
@@ -136,8 +131,6 @@ def _dashboard_memory(options: Options) -> list[Figure]:
     from bench.dashboard import memory_over_refreshes
     from bench.history import sqlite_history
 
-    if not (PROJECT_ROOT / "dashboard" / "pages" / "wall.py").exists():
-        raise Skipped("the dashboard does not exist yet")
     engine = sqlite_history(list(_history_specs(options).values())[-1])
     try:
         return [memory_over_refreshes(engine, options.size(500, 20))]
