@@ -87,7 +87,3 @@ def severity_for(base: int, steps: Sequence[SeverityStepLike], stats: EvidenceSt
             level = min(level, step.severity)
     return level
 
-
-def severity_for_count(base: int, steps: Sequence[SeverityStepLike], count: int) -> int:
-    """Severity from the count alone (kept for callers that have nothing else)."""
-    return severity_for(base, steps, EvidenceStats(count=count))
