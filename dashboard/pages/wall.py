@@ -151,7 +151,7 @@ def _wall_view(now: datetime, tz: tzinfo, language: Lang) -> None:
         else:
             table = panels.alerts_table(fold_related(alerts), now, language)
             st.html(panels.table_html(table))
-    with right:
+    with right.container(key="wall_trend"):  # the chart, or its empty state
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
         grid = panels.channel_trend_grid(
             cache.live("channel_trend", since, until), since, until, tz=tz
@@ -163,7 +163,7 @@ def _wall_view(now: datetime, tz: tzinfo, language: Lang) -> None:
                 )
             )
         else:
-            st.altair_chart(panels.channel_trend_chart(grid, language), key="wall_trend")
+            st.altair_chart(panels.channel_trend_chart(grid, language))
 
     day_ago = now - timedelta(hours=24)
     rows = 6  # what a TV shows in type that reads from three metres

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 
 
 # The wall drawn: its trend (Vega-Lite) and its four HTML panels (the alert table, three rankings).
-WALL_DRAWN = ("[data-testid='stVegaLiteChart'] .marks", ".radar-panel >> nth=3")
+WALL_DRAWN = (".st-key-wall_trend .marks", ".radar-panel >> nth=3")
 
 
 def wait_for_wall(page) -> None:
