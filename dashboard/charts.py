@@ -276,25 +276,6 @@ def evidence_figure(
     return _layout(fig, labels["title"], height)
 
 
-def comparison_figure(
-    frame: pd.DataFrame, series: Mapping[str, str], title: str = "", height: int = 360
-) -> go.Figure:
-    """Grouped bars per ``value`` for several periods; ``series`` maps column → legend label."""
-    fig = go.Figure()
-    for i, (column, label) in enumerate(series.items()):
-        if column in frame:
-            fig.add_trace(
-                go.Bar(
-                    x=[plain(v) for v in frame["value"]],
-                    y=frame[column],
-                    name=plain(label),
-                    marker_color=PALETTE[i % len(PALETTE)],
-                )
-            )
-    fig.update_layout(barmode="group")
-    return _layout(fig, title, height)
-
-
 def throughput_figure(
     frame: pd.DataFrame, title: str = "", height: int = 300, *, tz: tzinfo
 ) -> go.Figure:

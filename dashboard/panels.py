@@ -9,7 +9,7 @@ trend with the Vega-Lite chart Streamlit ships. Every string from outside passes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, cast
@@ -159,3 +159,57 @@ def channel_trend_chart(grid: pd.DataFrame, lang: Lang) -> alt.Chart:
         .configure_legend(labelFontSize=16)
         .configure_title(fontSize=20)
     )
+
+
+def _dark(chart: alt.Chart | alt.LayerChart, height: int) -> alt.Chart | alt.LayerChart:
+    return (
+        chart.properties(height=height)
+        .configure_axis(labelFontSize=14)
+        .configure_legend(labelFontSize=14, orient="bottom")
+        .configure_title(fontSize=18)
+    )
+
+
+def comparison_chart(
+    frame: pd.DataFrame, series: Mapping[str, str], title: str = "", height: int = 320
+) -> alt.Chart | alt.LayerChart:
+    """Grouped bars per ``value`` for several periods; ``series`` maps column → legend label.
+    Vega-Lite draws text as text (never markup), so labels go in as they are."""
+    present = [c for c in series if c in frame]
+    long = frame[["value", *present]].melt(id_vars="value", var_name="period", value_name="count")
+    long["period"] = long["period"].map(series)
+    labels = [series[c] for c in present]
+    return _dark(
+        alt.Chart(long, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("value:N", title=None, sort=list(frame["value"]), axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("period:N", sort=labels),
+            y=alt.Y("count:Q", title=None),
+            color=alt.Color(
+                "period:N",
+                title=None,
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=PALETTE[: len(labels)]),
+            ),
+        ),
+        height,
+    )
+
+
+def ranking_chart(
+    labels: list[str],
+    values: list[int],
+    title: str = "",
+    colour: str = "#3e9bff",
+    height: int = 360,
+) -> alt.Chart | alt.LayerChart:
+    """Horizontal bars, largest on top, each value written beside its bar (never turned)."""
+    frame = pd.DataFrame({"label": labels, "count": values})
+    base = alt.Chart(frame, title=title).encode(
+        y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+        x=alt.X("count:Q", title=None, axis=None),
+    )
+    bars = base.mark_bar(color=colour)
+    text = base.mark_text(align="left", dx=4, fontSize=14).encode(text="count:Q")
+    return _dark(alt.layer(bars, text), height)

@@ -133,10 +133,11 @@ def test_evidence_draws_count_and_expectation_in_the_same_unit():
     assert charts.window_counts(trend.iloc[:0], 60).empty
 
 
-def test_comparison_and_throughput_figures():
-    frame = pd.DataFrame({"value": ["理赔", "销售"], "this": [5, 2], "prev": [3, 1]})
-    fig = charts.comparison_figure(frame, {"this": "本周", "prev": "上周", "last_year": "去年"})
-    assert [trace.name for trace in fig.data] == ["本周", "上周"]
+def test_comparison_chart_and_throughput_figure():
+    frame = pd.DataFrame({"value": ["理赔", "<b>销售</b>"], "this": [5, 2], "prev": [3, 1]})
+    spec = panels.comparison_chart(frame, {"this": "本周", "prev": "上周", "last_year": "去年"})
+    assert spec.to_dict()["encoding"]["color"]["scale"]["domain"] == ["本周", "上周"]
+    assert "<b>销售</b>" in str(spec.to_dict()["datasets"])  # Vega writes text, never markup
     throughput = pd.DataFrame(
         {"bucket_start": [NOW, NOW + timedelta(minutes=5), NOW], "source": ["a", "a", "b"],
          "count": [1, 2, 5]}

@@ -40,3 +40,10 @@ def test_the_alert_table_writes_escaped_cells_in_their_row_colours():
     assert "&lt;i&gt;li&lt;/i&gt;" in html and "&lt;script&gt;x()" in html
     assert html.count("<tr>") == 2 and html.count("<th>") == 6
     assert 'style="background:#c62828;color:' in html  # Ⅰ in its severity colour
+
+
+def test_the_ranking_chart_puts_the_largest_on_top_with_its_value_beside_it():
+    spec = panels.ranking_chart(["寿险B", "车险A"], [3, 12], "热门产品").to_dict()
+    bars, text = spec["layer"]
+    assert bars["encoding"]["y"]["sort"] == "-x"
+    assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "count"
