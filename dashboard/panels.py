@@ -212,4 +212,4 @@ def ranking_chart(
     )
     bars = base.mark_bar(color=colour)
     text = base.mark_text(align="left", dx=4, fontSize=14).encode(text="count:Q")
-    return _dark(alt.layer(bars, text), height)
+    return _dark(alt.LayerChart(layer=[bars, text]), height)
