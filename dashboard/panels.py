@@ -151,12 +151,13 @@ def channel_trend_chart(grid: pd.DataFrame, lang: Lang) -> alt.Chart:
                 "channel:N",
                 title=None,
                 scale=alt.Scale(domain=names, range=colours),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(
+                    orient="right", labelFontSize=14, rowPadding=0
+                ),  # a row below squashes it
             ),
         )
         .properties(height="container")
         .configure_axis(labelFontSize=16)
-        .configure_legend(labelFontSize=16)
         .configure_title(fontSize=20)
     )
 
