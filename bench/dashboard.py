@@ -193,7 +193,7 @@ def memory_over_refreshes(engine: Engine, refreshes: int) -> Figure:
 
 # Each page's main content: what a person came to see, not the page's frame.
 FIRST_SCREEN = {
-    "wall": ("/?kiosk=1", ".js-plotly-plot"),
+    "wall": ("/?kiosk=1", ".st-key-wall_trend .marks, .st-key-wall_trend .radar-panel"),  # trend
     "alerts": ("/alerts", "[data-testid='stMetric'], [data-testid='stAlert']"),  # or: none
     "weekly": ("/weekly", "[data-testid='stMetric']"),
     "monthly": ("/monthly", "[data-testid='stMetric']"),

@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.alert_titles import alert_title
-from dashboard.i18n import Lang, channel_name, state_name, t
-from dashboard.timeutil import age_text, change_pct, fmt_local
+from dashboard.i18n import Lang, state_name, t
+from dashboard.timeutil import change_pct, fmt_local
 from domain.severity import SEVERITY_SHORT, severity_style
 
 BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
@@ -47,48 +47,6 @@ def _layout(
         template="plotly_dark",
     )
     return fig
-
-
-def channel_trend_figure(
-    trend: pd.DataFrame,
-    lang: Lang = "zh",
-    height: int | None = 360,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    *,
-    tz: tzinfo,
-) -> go.Figure:
-    """One line per channel over 5-minute buckets (times shown in ``tz``).
-
-    A bucket without complaints has no count row; it is drawn as 0, not bridged by a line
-    from the buckets either side. ``since``/``until`` extend the buckets to the whole window.
-    """
-    fig = go.Figure()
-    if not trend.empty:
-        grid = trend.pivot_table(
-            index="bucket_start", columns="channel", values="count", aggfunc="sum", fill_value=0
-        )
-        grid.index = pd.to_datetime(grid.index, utc=True)
-        first = grid.index.min() if since is None else pd.Timestamp(since).floor(BUCKET)
-        last = grid.index.max() if until is None else pd.Timestamp(until)
-        buckets = pd.date_range(first, last, freq=BUCKET)
-        if until is not None:
-            buckets = buckets[buckets < last]
-        grid = grid.reindex(buckets, fill_value=0)
-        times = cast(pd.DatetimeIndex, grid.index).tz_convert(tz)
-        for i, channel in enumerate(sorted(grid.columns)):
-            fig.add_trace(
-                go.Scatter(
-                    x=times,
-                    y=grid[channel].astype(int),
-                    mode="lines",
-                    name=plain(channel_name(str(channel), lang)),
-                    line={"width": 3, "color": PALETTE[i % len(PALETTE)]},
-                )
-            )
-    if trend.empty:
-        empty_state(fig, t("no_data", lang))
-    return _layout(fig, t("trend_by_channel", lang), height)
 
 
 def empty_state(fig: go.Figure, text: str) -> go.Figure:
@@ -129,60 +87,8 @@ def bar_figure(
     return _layout(fig, title, height)
 
 
-def _related_text(related: int, lang: Lang) -> str:
+def related_text(related: int, lang: Lang) -> str:
     return t("related_alerts", lang).format(n=related) if related else ""
-
-
-def alerts_table_figure(
-    alerts: pd.DataFrame, now: datetime, lang: Lang = "zh", height: int | None = 360
-) -> go.Figure:
-    """Active alerts as a big-font table, each firing row in its severity colour (Ⅰ red … Ⅳ
-    blue, text at 4.5:1 contrast or more), acknowledged rows muted; a ``related`` column (``alert_groups.fold_related``) is written after the title."""
-    headers = [t(k, lang) for k in ("severity", "title", "state", "age", "handler", "count")]
-    columns: list[list[str]] = [[] for _ in headers]
-    # the severity cell keeps its colour; an acknowledged alert's other cells step back
-    level_style: list[tuple[str, str]] = []
-    row_style: list[tuple[str, str]] = []
-    for row in cast("Iterable[Any]", alerts.itertuples(index=False)):
-        since = row.started_at  # when the situation began (queries._alert_values)
-        values = [
-            SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
-            plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))
-            + _related_text(getattr(row, "related", 0), lang),
-            state_name(str(row.state), lang),
-            age_text(now - since, lang),
-            plain(row.acknowledged_by) if row.acknowledged_by else "—",
-            str(int(row.count)),
-        ]
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-        level_style.append(severity_style(int(row.severity)))
-        row_style.append(severity_style(int(row.severity), str(row.state) == "acknowledged"))
-    fig = go.Figure(
-        go.Table(
-            columnwidth=[1, 6, 2, 2, 2, 1],
-            header={
-                "values": headers,
-                "fill_color": "#151b26",
-                "font": {"size": 18, "color": "#e6e9ef"},
-                "align": "left",
-                "height": 36,
-            },
-            cells={
-                "values": columns,
-                "fill_color": [[f for f, _ in level_style]]
-                + [[f for f, _ in row_style]] * (len(headers) - 1),
-                "font": {
-                    "size": 22,
-                    "color": [[c for _, c in level_style]]
-                    + [[c for _, c in row_style]] * (len(headers) - 1),
-                },
-                "align": "left",
-                "height": 36,
-            },
-        )
-    )
-    return _layout(fig, "", height)
 
 
 def open_alerts_figure(
@@ -210,7 +116,7 @@ def open_alerts_figure(
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
             plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))
-            + _related_text(getattr(row, "related", 0), lang),
+            + related_text(getattr(row, "related", 0), lang),
             str(int(row.count)),
             fmt_local(row.started_at, tz, "%m-%d %H:%M"),
             ("✓ " if acknowledged else "● ") + state_name(str(row.state), lang),
@@ -368,25 +274,6 @@ def evidence_figure(
         )  # fmt: skip
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return _layout(fig, labels["title"], height)
-
-
-def comparison_figure(
-    frame: pd.DataFrame, series: Mapping[str, str], title: str = "", height: int = 360
-) -> go.Figure:
-    """Grouped bars per ``value`` for several periods; ``series`` maps column → legend label."""
-    fig = go.Figure()
-    for i, (column, label) in enumerate(series.items()):
-        if column in frame:
-            fig.add_trace(
-                go.Bar(
-                    x=[plain(v) for v in frame["value"]],
-                    y=frame[column],
-                    name=plain(label),
-                    marker_color=PALETTE[i % len(PALETTE)],
-                )
-            )
-    fig.update_layout(barmode="group")
-    return _layout(fig, title, height)
 
 
 def throughput_figure(

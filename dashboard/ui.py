@@ -54,8 +54,28 @@ WALL_CSS = """
 /* The playlist's full-screen views (?playlist=N): one large panel under a row of numbers. */
 .st-key-wall_full_alerts [data-testid="stPlotlyChart"] {height: 76vh !important;}
 .st-key-wall_full_regions [data-testid="stPlotlyChart"] {height: 80vh !important;}
+/* The wall's HTML panels (dashboard/panels.py) and its trend take the same share, their type
+   scales with the screen's height as the numbers above do. */
+.radar-panel, [data-testid="stVegaLiteChart"] {height: 27vh !important;}
+[data-testid="stVegaLiteChart"] > div {height: 100%;}
+[data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"])
+{height: auto !important; min-height: 0 !important; flex: none !important;}
+.radar-panel {overflow-y: auto; font-size: clamp(0.9rem, 2vh, 3rem); line-height: 1.25;}
+.radar-panel h4 {font-size: 1.1em; margin: 0 0 0.3em; padding: 0; font-weight: 600;}
+.radar-bars {display: flex; flex-direction: column; overflow: hidden;}
+.radar-rows {flex: 1; min-height: 0; display: grid; grid-template-rows: repeat(6, minmax(0, 1fr));
+             row-gap: 0.25em;}
+.radar-row {display: grid; grid-template-columns: minmax(0, 2fr) 3fr; gap: 0.5em; align-items: center;}
+.radar-label {text-align: right; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
+.radar-track {display: flex; align-items: center; gap: 0.4em; height: 80%;}
+.radar-bar {display: block; height: 100%; border-radius: 2px;}
+.radar-value, .radar-empty {white-space: nowrap; color: #e6e9ef;}
+.radar-empty {color: #8b93a7; text-align: center; margin-top: 3em;}
+.radar-table {width: 100%; border-collapse: collapse;}
+.radar-table th, .radar-table td {text-align: left; padding: 0.2em 0.4em; border-bottom: 2px solid #0b0f17;}
+.radar-table th {background: #151b26; font-weight: 600; position: sticky; top: 0;}
 @media (max-height: 900px) {
-  [data-testid="stPlotlyChart"] {height: 25vh !important;}
+  [data-testid="stPlotlyChart"], .radar-panel, [data-testid="stVegaLiteChart"] {height: 25vh !important;}
 }
 </style>
 """

@@ -9,7 +9,7 @@ from typing import Any, cast
 import streamlit as st
 
 from alerts.notify import roster as roster_mod
-from dashboard import cache, charts
+from dashboard import cache, charts, panels
 from dashboard.alert_groups import fold_related
 from dashboard.health import worker_alive
 from dashboard.i18n import Lang, channel_name, t
@@ -149,64 +149,54 @@ def _wall_view(now: datetime, tz: tzinfo, language: Lang) -> None:
         if alerts.empty:
             st.success(t("no_active_alerts", language))
         else:
-            situations = fold_related(alerts)
-            height = None
-            st.plotly_chart(
-                charts.alerts_table_figure(situations, now, language, height=height),
-                key="wall_alerts",
-                config=CHART_CONFIG,
-            )
-    with right:
+            table = panels.alerts_table(fold_related(alerts), now, language)
+            st.html(panels.table_html(table))
+    with right.container(key="wall_trend"):  # the chart, or its empty state
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
-        trend = cache.live("channel_trend", since, until)
-        st.plotly_chart(
-            charts.channel_trend_figure(trend, language, None, since, until, tz=tz).update_xaxes(
-                tickformat="%H:%M"  # six hours: the clock is enough (no English month names)
-            ),
-            key="wall_trend",
-            config=CHART_CONFIG,
+        grid = panels.channel_trend_grid(
+            cache.live("channel_trend", since, until), since, until, tz=tz
         )
+        if grid.empty:
+            st.html(
+                panels.bars_html(
+                    [], [], t("trend_by_channel", language), empty_text=t("no_data", language)
+                )
+            )
+        else:
+            st.altair_chart(panels.channel_trend_chart(grid, language))
 
     day_ago = now - timedelta(hours=24)
     rows = 6  # what a TV shows in type that reads from three metres
     products = cache.live("top_products", day_ago, now + timedelta(minutes=5), rows)
     events = cache.live("dimension_totals", "event_tag", day_ago, now + timedelta(minutes=5), rows)
     regions = cache.live("dimension_totals", "region", day_ago, now + timedelta(minutes=5), rows)
+    no_data = t("no_data", language)
     a, b, c = st.columns(3)
-    a.plotly_chart(
-        charts.bar_figure(
+    a.html(
+        panels.bars_html(
             list(products["product_name"]),
             list(products["count"]),
             t("top_products", language),
-            height=None,
-            empty_text=t("no_data", language),
-        ),
-        key="wall_products",
-        config=CHART_CONFIG,
+            empty_text=no_data,
+        )
     )
-    b.plotly_chart(
-        charts.bar_figure(
+    b.html(
+        panels.bars_html(
             list(events["value"]),
             list(events["count"]),
             t("top_events", language),
             colour="#e5484d",
-            height=None,
-            empty_text=t("no_data", language),
-        ),
-        key="wall_events",
-        config=CHART_CONFIG,
+            empty_text=no_data,
+        )
     )
-    c.plotly_chart(
-        charts.bar_figure(  # ranked, in large type: a tile map's 31 labels are unreadable at 3 m
+    c.html(
+        panels.bars_html(  # ranked, in large type: a tile map's 31 labels are unreadable at 3 m
             list(regions["value"]),
             list(regions["count"]),
             t("province_grid", language),
             colour="#f76b15",
-            height=None,
-            empty_text=t("no_data", language),
-        ),
-        key="wall_provinces",
-        config=CHART_CONFIG,
+            empty_text=no_data,
+        )
     )
 
 

@@ -8,7 +8,7 @@ from typing import cast
 import streamlit as st
 
 from config.rules import CalendarConfig
-from dashboard import cache, charts
+from dashboard import cache, panels
 from dashboard.i18n import Lang, channel_name, t
 from dashboard.pages.common import calendar_config
 from dashboard.report import (
@@ -128,15 +128,13 @@ def _render(language: Lang) -> None:
             frame = frame.assign(value=[channel_name(v, language) for v in frame["value"]])
         if i % 2 == 0:
             row = st.columns(2)
-        row[i % 2].plotly_chart(
-            charts.comparison_figure(frame, labels, titles[dimension]), key=f"weekly_{dimension}"
+        row[i % 2].altair_chart(
+            panels.comparison_chart(frame, labels, titles[dimension]), key=f"weekly_{dimension}"
         )
     top = report.top_products
-    st.plotly_chart(
-        charts.bar_figure(
-            list(top["product_name"]),
-            list(top["count"]),
-            t("top_products_week", language),
+    st.altair_chart(
+        panels.ranking_chart(
+            list(top["product_name"]), list(top["count"]), t("top_products_week", language)
         ),
         key="weekly_top",
     )

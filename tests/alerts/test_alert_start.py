@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from alerts.detect.findings import alert_start
 from alerts.state.engine import evaluate
-from dashboard import charts, queries
+from dashboard import panels, queries
 from storage.db import session_scope
 from storage.models import Alert
 from tests.alerts.test_detection_engine import RULES, Row, add
@@ -40,8 +40,8 @@ def test_an_alert_starts_at_its_first_complaint_everywhere(session, clock, engin
 
     wall = queries.active_alerts(engine)
     assert wall["started_at"].iloc[0] == first
-    table = charts.alerts_table_figure(wall, t + timedelta(minutes=55), "zh")
-    assert list(table.data[0].cells.values[3]) == ["1小时07分"]  # 持续: from the first complaint
+    table = panels.alerts_table(wall, t + timedelta(minutes=55), "zh")
+    assert list(table.columns[3]) == ["1小时07分"]  # 持续: from the first complaint
     detail = queries.alert_detail(engine, alert.id)
     assert detail is not None and detail.alert["started_at"] == first
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard import charts
+from dashboard import panels
 from dashboard.alert_groups import fold_related
 
 NOW = pd.Timestamp("2026-11-23 04:00", tz="UTC")
@@ -45,8 +45,8 @@ def test_the_wall_table_says_how_many_related_alerts_a_line_carries():
         (3, 3, "产品 LIA-024 · 地区 甘肃", {"product_code": "LIA-024", "region": "甘肃"}, None),
     )
     folded = fold_related(frame)
-    titles = charts.alerts_table_figure(folded, NOW.to_pydatetime(), "zh").data[0].cells.values[1]
+    titles = panels.alerts_table(folded, NOW.to_pydatetime(), "zh").columns[1]
     assert list(titles) == ["产品 LIA-024（另 1 条相关）"]
-    english = charts.alerts_table_figure(folded, NOW.to_pydatetime(), "en").data[0].cells.values[1]
+    english = panels.alerts_table(folded, NOW.to_pydatetime(), "en").columns[1]
     assert list(english) == ["Product LIA-024: 5 complaints, expected 0.1 (+1 related)"]
     assert fold_related(frame.iloc[0:0]).empty

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from dashboard import charts
+from dashboard import charts, panels
 from domain.severity import ACKNOWLEDGED_FILL, contrast_ratio, severity_style
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -26,12 +26,15 @@ def _trend() -> pd.DataFrame:
 
 
 def test_channel_trend_has_one_line_per_channel_in_shanghai_time():
-    fig = charts.channel_trend_figure(_trend(), "zh", tz=SHANGHAI)
-    assert [trace.name for trace in fig.data] == ["热线", "网页表单"]
-    assert list(fig.data[0].y) == [3, 4]
-    assert pd.Timestamp(fig.data[0].x[0]).hour == 12  # 04:00 UTC is 12:00 in Shanghai
-    assert charts.channel_trend_figure(_trend(), "en", tz=SHANGHAI).data[0].name == "Hotline"
-    assert charts.channel_trend_figure(_trend().iloc[0:0], tz=SHANGHAI).data == ()
+    grid = panels.channel_trend_grid(_trend(), tz=SHANGHAI)
+    assert list(grid.columns) == ["hotline", "web"]
+    assert list(grid["hotline"]) == [3, 4]
+    assert grid.index[0].hour == 12  # 04:00 UTC is 12:00 in Shanghai
+    chart = panels.channel_trend_chart(grid, "zh").to_dict()
+    assert chart["encoding"]["color"]["scale"]["domain"] == ["热线", "网页表单"]
+    english = panels.channel_trend_chart(grid, "en").to_dict()
+    assert english["encoding"]["color"]["scale"]["domain"][0] == "Hotline"
+    assert panels.channel_trend_grid(_trend().iloc[0:0], tz=SHANGHAI).empty
 
 
 def test_channel_trend_draws_buckets_without_complaints_as_zero():
@@ -42,12 +45,12 @@ def test_channel_trend_draws_buckets_without_complaints_as_zero():
             "count": [3, 4],
         }
     )
-    assert list(charts.channel_trend_figure(trend, tz=SHANGHAI).data[0].y) == [3, 0, 0, 4]
+    assert list(panels.channel_trend_grid(trend, tz=SHANGHAI)["hotline"]) == [3, 0, 0, 4]
     # The wall's window: from 10 minutes before the first bucket up to the current bucket.
     since, until = NOW - timedelta(minutes=8), NOW + timedelta(minutes=21)
-    fig = charts.channel_trend_figure(trend, since=since, until=until, tz=SHANGHAI)
-    assert list(fig.data[0].y) == [0, 0, 3, 0, 0, 4, 0]
-    assert pd.Timestamp(fig.data[0].x[0]).minute == 50  # 03:50 UTC, the bucket holding `since`
+    grid = panels.channel_trend_grid(trend, since=since, until=until, tz=SHANGHAI)
+    assert list(grid["hotline"]) == [0, 0, 3, 0, 0, 4, 0]
+    assert grid.index[0].minute == 50  # 03:50 UTC, the bucket holding `since`
 
 
 def test_bar_figure_puts_the_largest_on_top_and_escapes_labels():
@@ -72,9 +75,8 @@ def _alerts() -> pd.DataFrame:
 
 
 def test_alerts_table_colours_rows_by_severity_and_shows_age():
-    fig = charts.alerts_table_figure(_alerts(), NOW, "zh")
-    cells = fig.data[0].cells
-    severity, title, state, age, handler, count = cells.values
+    table = panels.alerts_table(_alerts(), NOW, "zh")
+    severity, title, state, age, handler, count = table.columns
     assert list(severity) == ["Ⅰ", "Ⅳ"]
     assert title[0].startswith("&lt;img")
     assert list(state) == ["告警中", "已确认"]
@@ -82,9 +84,9 @@ def test_alerts_table_colours_rows_by_severity_and_shows_age():
     assert list(handler) == ["—", "zhang-wei"]
     assert list(count) == ["120", "12"]
     # the severity cell keeps its colour; the acknowledged row's other cells step back
-    assert list(cells.fill.color[0]) == ["#c62828", "#3451c7"]
-    assert list(cells.fill.color[1]) == ["#c62828", ACKNOWLEDGED_FILL]
-    for fills, inks in zip(cells.fill.color, cells.font.color, strict=True):
+    assert list(table.fills[0]) == ["#c62828", "#3451c7"]
+    assert list(table.fills[1]) == ["#c62828", ACKNOWLEDGED_FILL]
+    for fills, inks in zip(table.fills, table.inks, strict=True):
         for fill, ink in zip(fills, inks, strict=True):
             assert contrast_ratio(fill, ink) >= 4.5, (fill, ink)
 
@@ -98,17 +100,16 @@ def test_every_severity_reads_at_wcag_contrast_and_acknowledged_looks_different(
 
 
 def test_an_empty_panel_says_so_without_empty_axes():
-    for fig in (charts.bar_figure([], [], "热点事件", empty_text="无数据"),
-                charts.channel_trend_figure(_trend().iloc[0:0], "zh", tz=SHANGHAI)):  # fmt: skip
-        assert [a.text for a in fig.layout.annotations] == ["无数据"]
-        assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    fig = charts.bar_figure([], [], "热点事件", empty_text="无数据")
+    assert [a.text for a in fig.layout.annotations] == ["无数据"]
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
     assert charts.bar_figure(["车险A"], [3]).layout.annotations == ()
 
 
 def test_bar_values_read_horizontally():
     fig = charts.bar_figure(["车险A", "寿险B"], [12, 3], "热门产品")
     assert fig.data[0].textangle == 0
-    english = charts.alerts_table_figure(_alerts(), NOW, "en").data[0].cells.values[1]
+    english = panels.alerts_table(_alerts(), NOW, "en").columns[1]
     assert list(english) == [
         "Product &lt;b&gt;P&lt;/b&gt; · Channel Hotline: 120 complaints, expected 2.0",
         "Line 车险: 12 complaints (threshold 10)",
@@ -132,10 +133,11 @@ def test_evidence_draws_count_and_expectation_in_the_same_unit():
     assert charts.window_counts(trend.iloc[:0], 60).empty
 
 
-def test_comparison_and_throughput_figures():
-    frame = pd.DataFrame({"value": ["理赔", "销售"], "this": [5, 2], "prev": [3, 1]})
-    fig = charts.comparison_figure(frame, {"this": "本周", "prev": "上周", "last_year": "去年"})
-    assert [trace.name for trace in fig.data] == ["本周", "上周"]
+def test_comparison_chart_and_throughput_figure():
+    frame = pd.DataFrame({"value": ["理赔", "<b>销售</b>"], "this": [5, 2], "prev": [3, 1]})
+    spec = panels.comparison_chart(frame, {"this": "本周", "prev": "上周", "last_year": "去年"})
+    assert spec.to_dict()["encoding"]["color"]["scale"]["domain"] == ["本周", "上周"]
+    assert "<b>销售</b>" in str(spec.to_dict()["datasets"])  # Vega writes text, never markup
     throughput = pd.DataFrame(
         {"bucket_start": [NOW, NOW + timedelta(minutes=5), NOW], "source": ["a", "a", "b"],
          "count": [1, 2, 5]}

@@ -36,6 +36,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The wall drawn: its trend (Vega-Lite) and its four HTML panels (the alert table, three rankings).
+WALL_DRAWN = (".st-key-wall_trend .marks", ".radar-panel >> nth=3")
+
+
+def wait_for_wall(page) -> None:
+    for selector in WALL_DRAWN:
+        page.locator(selector).first.wait_for(timeout=30_000)
+
+
 @dataclass
 class RunningApp:
     url: str

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dashboard.timeutil import local_midnight
 from storage.models import Alert, Complaint, ComplaintCount
 from tests.dashboard.seed import complaint, ingest
-from tests.e2e.conftest import ARTIFACTS, screenshot
+from tests.e2e.conftest import ARTIFACTS, screenshot, wait_for_wall
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -58,7 +58,7 @@ def test_wall_screen_shows_live_numbers_from_the_database(dashboard_app, page):
         or not page.locator('[data-testid="stSidebar"]').is_visible()
     )  # kiosk mode hides the chrome
     assert metric_value(page, "活动告警") != "0"
-    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=30_000)  # charts drawn, not skeletons
+    wait_for_wall(page)  # charts drawn, not skeletons
     screenshot(page, "wall")
 
     now = datetime.now(UTC)

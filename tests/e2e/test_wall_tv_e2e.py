@@ -9,21 +9,22 @@ import time
 import pytest
 
 from dashboard.playlist import VIEWS
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_for_wall
 
 SCREENS = [(1920, 1080), (1366, 768), (3840, 2160)]
 # Least rendered type, in pixels, per screen height: counts, their labels, and the text lines
 # (banners and the 更新于 footer). A 4K TV shows the 1080p sizes doubled, or more.
-LEAST_PX = {
-    768: {"count": 40, "label": 16, "line": 12},
-    1080: {"count": 56, "label": 20, "line": 16},
-    2160: {"count": 112, "label": 40, "line": 32},
+LEAST_PX = {  # panel: the alert table's and the rankings' type, which Plotly's never scaled
+    768: {"count": 40, "label": 16, "line": 12, "panel": 14},
+    1080: {"count": 56, "label": 20, "line": 16, "panel": 20},
+    2160: {"count": 112, "label": 40, "line": 32, "panel": 40},
 }
 FONT_SIZES = """() => {
   const px = (sel) => Array.from(document.querySelectorAll(sel)).map(
     (e) => parseFloat(getComputedStyle(e).fontSize));
   return {count: px('[data-testid="stMetricValue"]'), label: px('[data-testid="stMetricLabel"] p'),
-          line: px('[data-testid="stAlert"] p, [data-testid="stCaptionContainer"]')};
+          line: px('[data-testid="stAlert"] p, [data-testid="stCaptionContainer"]'),
+          panel: px('.radar-panel td, .radar-label, .radar-value')};
 }"""
 
 
@@ -33,7 +34,7 @@ def test_the_wall_fits_the_screen_without_scrolling(dashboard_app, browser, widt
     page = context.new_page()
     try:
         page.goto(f"{dashboard_app.url}/?kiosk=1")
-        page.locator(".js-plotly-plot").nth(4).wait_for(timeout=30_000)  # every chart drawn
+        wait_for_wall(page)  # every panel drawn
         updated = page.get_by_text("更新于")
         updated.wait_for(timeout=30_000)
         page.wait_for_timeout(1_000)
@@ -51,7 +52,7 @@ def test_the_wall_fits_the_screen_without_scrolling(dashboard_app, browser, widt
 
 PLAYLIST = 10  # seconds; the e2e app refreshes the wall every 2 s (tests/e2e/conftest.py)
 VIEW_CONTENT = {  # what shows that a view has drawn, by its place in the rotation
-    1: ".js-plotly-plot >> nth=4",  # the wall: every chart
+    1: ".radar-panel >> nth=3",  # the wall: its HTML panels
     2: ".st-key-wall_full_alerts .js-plotly-plot",
     3: ".st-key-wall_full_regions .js-plotly-plot",
 }
@@ -113,7 +114,7 @@ def test_a_bad_playlist_value_shows_the_wall_with_a_note(dashboard_app, browser)
     try:
         page.goto(f"{dashboard_app.url}/?kiosk=1&playlist=abc")
         page.get_by_text("轮播参数无效").wait_for(timeout=30_000)
-        page.locator(".js-plotly-plot").nth(4).wait_for(timeout=30_000)  # the wall as before
+        wait_for_wall(page)  # the wall as before
         assert page.get_by_text("Traceback").count() == 0
         scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
         assert scroll <= page.evaluate("() => window.innerHeight") + 1
