@@ -3,7 +3,9 @@ Excel (openpyxl), PDF (matplotlib, offline) and plain text for the closing-day m
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, cast
@@ -54,15 +56,12 @@ def span(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
     return day_start(cycle.start, tz), day_start(cycle.end + timedelta(days=1), tz)
 
 
-def build_monthly_report(
-    engine: Engine,
-    cycle: Cycle,
-    config: AccountabilityConfig,
-    now: datetime,
-    mode: DayMode = "calendar",
-    *,
-    calendar: HolidayCalendar,
-) -> MonthlyReport:
+def frozen_parts(
+    engine: Engine, cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar
+) -> dict[str, Any]:
+    """What a closed cycle's report counts that only a late complaint changes: per branch and
+    channel counts, upgrades per branch, the previous cycle's and last year's totals. Plain
+    JSON, as stored in a snapshot."""
     since, until = span(cycle, calendar.tz)
     window = timedelta(days=config.upgrade_window_days)
     escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
@@ -74,15 +73,101 @@ def build_monthly_report(
     )
     previous = previous_cycle(cycle, config.cycle_start_day)
     last_year = same_cycle_last_year(cycle, config.cycle_start_day)
+    counts = mq.branch_channel_counts(engine, since, until)
+    return {
+        "counts": {column: counts[column].tolist() for column in mq.COUNT_COLUMNS},
+        "upgraded": {str(b): int(n) for b, n in in_cycle.groupby("branch").size().items()},
+        "prev": mq.branch_totals(engine, *span(previous, calendar.tz)),
+        "last_year": mq.branch_totals(engine, *span(last_year, calendar.tz)),
+    }
+
+
+def snapshot_key(cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar) -> str:
+    """The cycle and every rule its frozen parts depend on (weights are applied on reading)."""
+    rules = {
+        "start": cycle.start.isoformat(),
+        "end": cycle.end.isoformat(),
+        "tz": calendar.tz.key,
+        "start_day": config.cycle_start_day,
+        "window": config.upgrade_window_days,
+        "levels": sorted(config.channel_levels.items()),
+    }
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
+
+
+def fingerprint(
+    engine: Engine, cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar
+) -> str:
+    """The complaints stored where the frozen parts were counted from: a late complaint of
+    the cycle, the previous one or last year's changes it (two counts on the receipt index)."""
+    since, until = span(cycle, calendar.tz)
+    previous = span(previous_cycle(cycle, config.cycle_start_day), calendar.tz)
+    lookback = since - timedelta(days=config.upgrade_window_days)
+    last_year = span(same_cycle_last_year(cycle, config.cycle_start_day), calendar.tz)
+    recent = mq.stored_between(engine, min(previous[0], lookback), until)
+    return f"{recent}/{mq.stored_between(engine, *last_year)}"
+
+
+def freeze_monthly_report(
+    engine: Engine,
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    *,
+    calendar: HolidayCalendar,
+) -> bool:
+    """Write the snapshot of a closed cycle unless a matching one is stored; True if written.
+    The fingerprint is taken first: a complaint stored meanwhile makes the next check redo it."""
+    if now < span(cycle, calendar.tz)[1]:
+        raise ValueError(f"cycle {cycle.name} is not closed at {now.isoformat()}")
+    key, stamp = snapshot_key(cycle, config, calendar), fingerprint(engine, cycle, config, calendar)
+    if mq.load_snapshot(engine, key, stamp) is not None:
+        return False
+    parts = frozen_parts(engine, cycle, config, calendar)
+    mq.save_snapshot(engine, key, cycle.name, now, stamp, parts)
+    return True
+
+
+def build_monthly_report(
+    engine: Engine,
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    mode: DayMode = "calendar",
+    *,
+    calendar: HolidayCalendar,
+) -> MonthlyReport:
+    """The report at ``now``: from the cycle's snapshot when one matches what is stored (a
+    closed cycle after the worker's job), else counted from the complaints; overdue decisions
+    always counted now, as decisions still come after the cycle closed."""
+    since, until = span(cycle, calendar.tz)
+    snapshot = None
+    if now >= until:
+        key = snapshot_key(cycle, config, calendar)
+        snapshot = mq.load_snapshot(engine, key, fingerprint(engine, cycle, config, calendar))
+    parts = (
+        snapshot.parts if snapshot is not None else frozen_parts(engine, cycle, config, calendar)
+    )
+    counts = pd.DataFrame(parts["counts"], columns=mq.COUNT_COLUMNS)
+    counts[mq.COUNT_COLUMNS[2:]] = counts[mq.COUNT_COLUMNS[2:]].astype(int)
     summary, by_channel = tally(
-        mq.branch_channel_counts(engine, since, until),
-        cast("dict[str, int]", in_cycle.groupby("branch").size().to_dict()),
+        counts,
+        parts["upgraded"],
         mq.overdue_by_branch(engine, since, until, now, mode, calendar),
         config.weights,
-        mq.branch_totals(engine, *span(previous, calendar.tz)),
-        mq.branch_totals(engine, *span(last_year, calendar.tz)),
+        parts["prev"],
+        parts["last_year"],
     )
-    return MonthlyReport(cycle, previous, last_year, summary, by_channel, dict(config.weights))
+    return MonthlyReport(
+        cycle,
+        previous_cycle(cycle, config.cycle_start_day),
+        same_cycle_last_year(cycle, config.cycle_start_day),
+        summary,
+        by_channel,
+        dict(config.weights),
+        as_of=now,
+        frozen_at=snapshot.built_at if snapshot is not None else None,
+    )
 
 
 def branch_label(branch: str, lang: Lang) -> str:
