@@ -136,13 +136,15 @@ def build_monthly_report(
     mode: DayMode = "calendar",
     *,
     calendar: HolidayCalendar,
+    frozen: bool = True,
 ) -> MonthlyReport:
     """The report at ``now``: from the cycle's snapshot when one matches what is stored (a
-    closed cycle after the worker's job), else counted from the complaints; overdue decisions
-    always counted now, as decisions still come after the cycle closed."""
+    closed cycle after the worker's job; ``frozen`` False: never), else counted from the
+    complaints; overdue decisions always counted now, as decisions still come after the cycle
+    closed."""
     since, until = span(cycle, calendar.tz)
     snapshot = None
-    if now >= until:
+    if frozen and now >= until:
         key = snapshot_key(cycle, config, calendar)
         snapshot = mq.load_snapshot(engine, key, fingerprint(engine, cycle, config, calendar))
     parts = (
