@@ -70,7 +70,7 @@ def render_figure(
 ) -> Figure:
     timings = render_seconds(engine, page, pick=pick)
     return Figure(
-        name=f"dashboard-{page}" + (f"-{pick}" if pick else ""),
+        name=f"dashboard-{page}" + ("-closed" if pick else ""),
         label=f"{label}, {complaints:,} complaints stored (server time, cold cache)",
         value=statistics.median(timings),
         unit="s",
