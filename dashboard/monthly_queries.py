@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.deadlines import DAYS_BY_LEVEL, DayMode, decision_due
@@ -15,6 +15,7 @@ from domain.calendar import HolidayCalendar
 from storage.models import Complaint, MonthlySnapshot
 
 COUNT_COLUMNS = ["branch", "channel", "received", "counted", "repeat", "multichannel"]
+LIVE_COLUMNS = ["branch", "channel", "multichannel", "overdue"]
 ESCALATION_COLUMNS = ["id", "branch", "customer_key", "product_code", "channel", "received_at"]
 CHUNK = 500  # customer keys per IN list: well under SQLite's and PostgreSQL's parameter limits
 
@@ -166,18 +167,19 @@ def overdue_days(
     return spans
 
 
-def overdue_by_branch(
+def live_counts(
     engine: Engine,
     since: datetime,
     until: datetime,
     now: datetime,
     mode: DayMode,
     calendar: HolidayCalendar,
-) -> dict[str, int]:
-    """Undecided complaints past their decision deadline at ``now``, per branch. A deadline
-    depends on the receipt day and the extension level alone, so the receipt times that are
-    overdue are found here, a few spans per level, and SQL only counts per branch: grouping by
-    local receipt day in SQL took 0.4–0.9 s on a full cycle (issue 23)."""
+) -> pd.DataFrame:
+    """Per branch and channel, what a closed cycle's complaints still change: multi-channel
+    ones (a complaint up to 30 days later on another channel flags them) and undecided ones
+    past their decision deadline at ``now``. A deadline depends on the receipt day and the
+    extension level alone, so the overdue receipt times are found here, a few spans per level,
+    and SQL only sums: grouping by local receipt day in SQL took 0.4–0.9 s on a full cycle."""
     spans = [
         and_(
             Complaint.extension_level == level,
@@ -187,17 +189,19 @@ def overdue_by_branch(
         for level in DAYS_BY_LEVEL
         for start, end in overdue_days(since, until, level, now, mode, calendar)
     ]
-    if not spans:
-        return {}
+    overdue = and_(Complaint.decided_at.is_(None), or_(*spans)) if spans else false()
     query = (
-        select(Complaint.branch, func.count())
-        .where(
-            Complaint.received_at >= since,  # the cycle's bounds, for the partitions
-            Complaint.received_at < until,
-            Complaint.decided_at.is_(None),
-            or_(*spans),
+        select(
+            Complaint.branch,
+            Complaint.channel,
+            func.sum(case((Complaint.is_multichannel, 1), else_=0)),
+            func.sum(case((overdue, 1), else_=0)),
         )
-        .group_by(Complaint.branch)
+        .where(Complaint.received_at >= since, Complaint.received_at < until)
+        .group_by(Complaint.branch, Complaint.channel)
     )
     with Session(engine) as session:
-        return {branch: int(n) for branch, n in session.execute(query).all()}
+        rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=LIVE_COLUMNS)
+    frame[LIVE_COLUMNS[2:]] = frame[LIVE_COLUMNS[2:]].astype(int)
+    return frame

@@ -34,6 +34,7 @@ from dashboard.monthly import (
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import day_start
 from domain.calendar import HolidayCalendar
+from storage.repeats import REPEAT_WINDOW
 
 SUMMARY_HEADERS = (
     "m_branch",
@@ -60,8 +61,8 @@ def frozen_parts(
     engine: Engine, cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar
 ) -> dict[str, Any]:
     """What a closed cycle's report counts that only a late complaint changes: per branch and
-    channel counts, upgrades per branch, the previous cycle's and last year's totals. Plain
-    JSON, as stored in a snapshot."""
+    channel counts (multi-channel ones are replaced by live ones), upgrades per branch, the
+    previous cycle's and last year's totals. Plain JSON, as stored in a snapshot."""
     since, until = span(cycle, calendar.tz)
     window = timedelta(days=config.upgrade_window_days)
     escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
@@ -99,10 +100,11 @@ def fingerprint(
     engine: Engine, cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar
 ) -> str:
     """The complaints stored where the frozen parts were counted from: a late complaint of
-    the cycle, the previous one or last year's changes it (two counts on the receipt index)."""
+    the cycle, the previous one, the upgrade look-back, the repeat window before the cycle or
+    last year's cycle changes it (two counts on the receipt index)."""
     since, until = span(cycle, calendar.tz)
     previous = span(previous_cycle(cycle, config.cycle_start_day), calendar.tz)
-    lookback = since - timedelta(days=config.upgrade_window_days)
+    lookback = since - max(timedelta(days=config.upgrade_window_days), REPEAT_WINDOW)
     last_year = span(same_cycle_last_year(cycle, config.cycle_start_day), calendar.tz)
     recent = mq.stored_between(engine, min(previous[0], lookback), until)
     return f"{recent}/{mq.stored_between(engine, *last_year)}"
@@ -140,8 +142,8 @@ def build_monthly_report(
 ) -> MonthlyReport:
     """The report at ``now``: from the cycle's snapshot when one matches what is stored (a
     closed cycle after the worker's job; ``frozen`` False: never), else counted from the
-    complaints; overdue decisions always counted now, as decisions still come after the cycle
-    closed."""
+    complaints. Overdue decisions and multi-channel complaints are always counted now: both
+    still change after the cycle closed, by decisions and by later complaints."""
     since, until = span(cycle, calendar.tz)
     snapshot = None
     if frozen and now >= until:
@@ -150,12 +152,14 @@ def build_monthly_report(
     parts = (
         snapshot.parts if snapshot is not None else frozen_parts(engine, cycle, config, calendar)
     )
-    counts = pd.DataFrame(parts["counts"], columns=mq.COUNT_COLUMNS)
-    counts[mq.COUNT_COLUMNS[2:]] = counts[mq.COUNT_COLUMNS[2:]].astype(int)
+    live = mq.live_counts(engine, since, until, now, mode, calendar)
+    counts = pd.DataFrame(parts["counts"], columns=mq.COUNT_COLUMNS).drop(columns="multichannel")
+    counts = counts.merge(live[mq.LIVE_COLUMNS[:3]], on=["branch", "channel"], how="left")
+    counts[mq.COUNT_COLUMNS[2:]] = counts[mq.COUNT_COLUMNS[2:]].fillna(0).astype(int)
     summary, by_channel = tally(
-        counts,
+        counts[mq.COUNT_COLUMNS],
         parts["upgraded"],
-        mq.overdue_by_branch(engine, since, until, now, mode, calendar),
+        {str(b): int(n) for b, n in live.groupby("branch")["overdue"].sum().items()},
         config.weights,
         parts["prev"],
         parts["last_year"],

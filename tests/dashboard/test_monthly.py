@@ -491,6 +491,27 @@ def test_a_closed_cycle_from_its_snapshot_gives_the_numbers_counted_live(engine,
     after = both(now)
     assert after.frozen_at == closed
     assert int(after.summary.iloc[-1]["overdue"]) == int(total["overdue"]) - 2
+    # A complaint of the next cycle on another channel makes one of this cycle multi-channel
+    # (either side, within 30 days): that flag is counted now too.
+    with Session(engine) as session:
+        single = session.scalars(
+            select(Complaint)
+            .where(
+                Complaint.received_at >= local(2026, 12, 15, 0),
+                Complaint.received_at < until,
+                Complaint.customer_key != "",
+                Complaint.is_multichannel.is_(False),
+            )
+            .order_by(Complaint.id)
+        ).first()
+    assert single is not None
+    other = next(c for c in channels if c != single.channel)
+    ingest(engine, [complaint(9_998, local(2026, 12, 22), other, branch=single.branch,
+                              customer_key=single.customer_key,
+                              product_code=single.product_code)])  # fmt: skip
+    multi = both(now)
+    assert multi.frozen_at == closed
+    assert int(multi.summary.iloc[-1]["multichannel"]) > int(total["multichannel"])
     # A complaint of the cycle stored late: the snapshot no longer matches until written again.
     ingest(engine, [complaint(9_999, local(2026, 12, 1), "regulator", branch="B0")])
     late = both(now)

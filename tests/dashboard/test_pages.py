@@ -453,7 +453,7 @@ def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
     def captions() -> str:
         st.cache_data.clear()  # the page keeps a cycle's report 5 minutes
         at = AppTest.from_string(page_script("monthly"), default_timeout=60).run()
-        assert not at.exception and closed.name in at.selectbox[0].value
+        assert not at.exception and closed.name in str(at.selectbox[0].value)
         return " ".join(c.value for c in at.caption)
 
     assert "（实时统计）" in captions()
