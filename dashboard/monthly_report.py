@@ -153,8 +153,11 @@ def build_monthly_report(
         snapshot.parts if snapshot is not None else frozen_parts(engine, cycle, config, calendar)
     )
     live = mq.live_counts(engine, since, until, now, mode, calendar)
-    counts = pd.DataFrame(parts["counts"], columns=mq.COUNT_COLUMNS).drop(columns="multichannel")
-    counts = counts.merge(live[mq.LIVE_COLUMNS[:3]], on=["branch", "channel"], how="left")
+    keys = {"branch": str, "channel": str}  # also when empty, for the merge
+    counts = pd.DataFrame(parts["counts"], columns=mq.COUNT_COLUMNS).astype(keys)
+    counts = counts.drop(columns="multichannel").merge(
+        live[mq.LIVE_COLUMNS[:3]].astype(keys), on=["branch", "channel"], how="left"
+    )
     counts[mq.COUNT_COLUMNS[2:]] = counts[mq.COUNT_COLUMNS[2:]].fillna(0).astype(int)
     summary, by_channel = tally(
         counts[mq.COUNT_COLUMNS],
