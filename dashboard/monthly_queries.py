@@ -197,7 +197,11 @@ def live_counts(
             func.sum(case((Complaint.is_multichannel, 1), else_=0)),
             func.sum(case((overdue, 1), else_=0)),
         )
-        .where(Complaint.received_at >= since, Complaint.received_at < until)
+        .where(
+            Complaint.received_at >= since,
+            Complaint.received_at < until,
+            or_(Complaint.is_multichannel, overdue),  # the others add 0 to both: not grouped
+        )
         .group_by(Complaint.branch, Complaint.channel)
     )
     with Session(engine) as session:
