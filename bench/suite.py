@@ -106,7 +106,7 @@ def _backtest(options: Options) -> list[Figure]:
 
 
 def _dashboard(kind: str, options: Options) -> list[Figure]:
-    from bench.dashboard import monthly_cycle_figure, render_figure
+    from bench.dashboard import closed_cycle_name, monthly_cycle_figures, render_figure
     from bench.history import postgres_history, sqlite_history
 
     if kind == "postgres" and (reason := postgres_reason()):
@@ -118,7 +118,14 @@ def _dashboard(kind: str, options: Options) -> list[Figure]:
             render_figure(engine, "wall", f"Wall screen ({kind})", spec.total),
             render_figure(engine, "weekly", f"Weekly report ({kind})", spec.total),
             render_figure(engine, "monthly", f"Monthly report ({kind})", spec.total),
-            monthly_cycle_figure(engine, f"Monthly report ({kind})"),
+            *monthly_cycle_figures(engine, f"Monthly report ({kind})"),
+            render_figure(
+                engine,
+                "monthly",
+                f"Monthly report, closed cycle picked ({kind})",
+                spec.total,
+                pick=closed_cycle_name(engine),
+            ),
         ]
         for figure in figures:
             figure.name += f"-{kind}"

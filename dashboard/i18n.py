@@ -402,6 +402,14 @@ STRINGS |= {
         "计入规则：同一客户同一产品在同一渠道只计一次；升到更高渠道（升级投诉）或换渠道各计一次；满意与否都计入。权重见配置 rules.yaml → accountability。",
         "Counting: one customer and product counts once per channel; each higher channel (upgraded) or other channel counts again, satisfied or not. Weights: rules.yaml → accountability.",
     ),
+    "m_as_of_live": (
+        "数字截至 {now}（实时统计）。",
+        "Figures as of {now} (counted live).",
+    ),
+    "m_as_of_frozen": (
+        "受理、计入、升级及环比、同比数字取自周期结束后 {frozen} 生成的快照（与月报发送时一致，迟到的投诉会使其重算）；逾期数截至 {now}，实时统计。",
+        "Received, counted, upgraded and the changes are from the snapshot made after the cycle closed, at {frozen} (as in the report sent; a late complaint makes it recount); overdue as of {now}, counted live.",
+    ),
     "m_download_xlsx": ("下载 Excel", "Download Excel"),
     "m_download_pdf": ("下载 PDF", "Download PDF"),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -120,6 +120,8 @@ class MonthlyReport:
     summary: pd.DataFrame  # one row per branch, SUMMARY_COLUMNS, plus a 合计 row last
     by_channel: pd.DataFrame  # branch × channel counted complaints
     weights: dict[str, float]
+    as_of: datetime | None = None  # when overdue decisions were counted (and the rest, if live)
+    frozen_at: datetime | None = None  # when the snapshot the rest came from was built
 
     @property
     def empty(self) -> bool:

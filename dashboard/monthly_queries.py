@@ -3,19 +3,19 @@ where the report needs totals only, rows only where a customer must be followed 
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from dashboard.deadlines import DayMode, decision_due
-from dashboard.queries import local_day
+from dashboard.deadlines import DAYS_BY_LEVEL, DayMode, decision_due
+from dashboard.timeutil import day_start
 from domain.calendar import HolidayCalendar
-from storage.models import Complaint
+from storage.models import Complaint, MonthlySnapshot
 
 COUNT_COLUMNS = ["branch", "channel", "received", "counted", "repeat", "multichannel"]
+LIVE_COLUMNS = ["branch", "channel", "multichannel", "overdue"]
 ESCALATION_COLUMNS = ["id", "branch", "customer_key", "product_code", "channel", "received_at"]
 CHUNK = 500  # customer keys per IN list: well under SQLite's and PostgreSQL's parameter limits
 
@@ -108,33 +108,104 @@ def branch_totals(engine: Engine, since: datetime, until: datetime) -> dict[str,
         return {branch: int(n) for branch, n in session.execute(query).all()}
 
 
-def overdue_by_branch(
+def stored_between(engine: Engine, since: datetime, until: datetime) -> int:
+    """Complaints received in [since, until) (the receipt index alone)."""
+    query = select(func.count()).where(
+        Complaint.received_at >= since, Complaint.received_at < until
+    )
+    with Session(engine) as session:
+        return int(session.scalar(query) or 0)
+
+
+def load_snapshot(engine: Engine, key: str, fingerprint: str) -> MonthlySnapshot | None:
+    """The stored snapshot ``key`` if it was built from what is stored now, else None."""
+    with Session(engine) as session:
+        snapshot = session.get(MonthlySnapshot, key)
+        if snapshot is None or snapshot.fingerprint != fingerprint:
+            return None
+        session.expunge(snapshot)
+        return snapshot
+
+
+def stored_snapshot_keys(engine: Engine) -> set[str]:
+    with Session(engine) as session:
+        return set(session.scalars(select(MonthlySnapshot.key)))
+
+
+def save_snapshot(
+    engine: Engine, key: str, cycle: str, built_at: datetime, fingerprint: str, parts: dict
+) -> None:
+    with Session(engine) as session, session.begin():
+        session.merge(
+            MonthlySnapshot(
+                key=key, cycle=cycle, built_at=built_at, fingerprint=fingerprint, parts=parts
+            )
+        )
+
+
+def overdue_days(
+    since: datetime,
+    until: datetime,
+    level: int,
+    now: datetime,
+    mode: DayMode,
+    calendar: HolidayCalendar,
+) -> list[tuple[datetime, datetime]]:
+    """The spans of [since, until) whose complaints at extension ``level``, undecided, are past
+    their decision deadline at ``now``: whole local receipt days, adjacent ones merged."""
+    spans: list[tuple[datetime, datetime]] = []
+    day = calendar.local(since).date()
+    while (start := max(day_start(day, calendar.tz), since)) < until:
+        end = min(day_start(day + timedelta(days=1), calendar.tz), until)
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=calendar.tz)
+        if decision_due(noon, level, mode, calendar) < now:
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        day += timedelta(days=1)
+    return spans
+
+
+def live_counts(
     engine: Engine,
     since: datetime,
     until: datetime,
     now: datetime,
     mode: DayMode,
     calendar: HolidayCalendar,
-) -> dict[str, int]:
-    """Undecided complaints past their decision deadline at ``now``, per branch. Grouped by
-    receipt day and extension level in SQL: a deadline depends on nothing else."""
-    day = local_day(engine, calendar.tz.key)
-    keys = (Complaint.branch, day, Complaint.extension_level)
+) -> pd.DataFrame:
+    """Per branch and channel, what a closed cycle's complaints still change: multi-channel
+    ones (a complaint up to 30 days later on another channel flags them) and undecided ones
+    past their decision deadline at ``now``. A deadline depends on the receipt day and the
+    extension level alone, so the overdue receipt times are found here, a few spans per level,
+    and SQL only sums: grouping by local receipt day in SQL took 0.4–0.9 s on a full cycle."""
+    spans = [
+        and_(
+            Complaint.extension_level == level,
+            Complaint.received_at >= start,
+            Complaint.received_at < end,
+        )
+        for level in DAYS_BY_LEVEL
+        for start, end in overdue_days(since, until, level, now, mode, calendar)
+    ]
+    overdue = and_(Complaint.decided_at.is_(None), or_(*spans)) if spans else false()
     query = (
-        select(*keys, func.count())
+        select(
+            Complaint.branch,
+            Complaint.channel,
+            func.sum(case((Complaint.is_multichannel, 1), else_=0)),
+            func.sum(case((overdue, 1), else_=0)),
+        )
         .where(
             Complaint.received_at >= since,
             Complaint.received_at < until,
-            Complaint.decided_at.is_(None),
+            or_(Complaint.is_multichannel, overdue),  # the others add 0 to both: not grouped
         )
-        .group_by(*keys)
+        .group_by(Complaint.branch, Complaint.channel)
     )
     with Session(engine) as session:
         rows = session.execute(query).all()
-    out: Counter[str] = Counter()
-    for branch, received_day, level, count in rows:
-        received = pd.Timestamp(received_day).date()
-        noon = datetime(received.year, received.month, received.day, 12, tzinfo=calendar.tz)
-        if decision_due(noon, int(level), mode, calendar) < now:
-            out[branch] += int(count)
-    return dict(out)
+    frame = pd.DataFrame(rows, columns=LIVE_COLUMNS)
+    frame[LIVE_COLUMNS[2:]] = frame[LIVE_COLUMNS[2:]].astype(int)
+    return frame

@@ -3,7 +3,9 @@ Excel (openpyxl), PDF (matplotlib, offline) and plain text for the closing-day m
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +34,7 @@ from dashboard.monthly import (
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import day_start
 from domain.calendar import HolidayCalendar
+from storage.repeats import REPEAT_WINDOW
 
 SUMMARY_HEADERS = (
     "m_branch",
@@ -54,15 +57,12 @@ def span(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
     return day_start(cycle.start, tz), day_start(cycle.end + timedelta(days=1), tz)
 
 
-def build_monthly_report(
-    engine: Engine,
-    cycle: Cycle,
-    config: AccountabilityConfig,
-    now: datetime,
-    mode: DayMode = "calendar",
-    *,
-    calendar: HolidayCalendar,
-) -> MonthlyReport:
+def frozen_parts(
+    engine: Engine, cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar
+) -> dict[str, Any]:
+    """What a closed cycle's report counts that only a late complaint changes: per branch and
+    channel counts (multi-channel ones are replaced by live ones), upgrades per branch, the
+    previous cycle's and last year's totals. Plain JSON, as stored in a snapshot."""
     since, until = span(cycle, calendar.tz)
     window = timedelta(days=config.upgrade_window_days)
     escalations = mq.escalation_rows(engine, since, until, since - window, config.channel_levels)
@@ -74,15 +74,109 @@ def build_monthly_report(
     )
     previous = previous_cycle(cycle, config.cycle_start_day)
     last_year = same_cycle_last_year(cycle, config.cycle_start_day)
-    summary, by_channel = tally(
-        mq.branch_channel_counts(engine, since, until),
-        cast("dict[str, int]", in_cycle.groupby("branch").size().to_dict()),
-        mq.overdue_by_branch(engine, since, until, now, mode, calendar),
-        config.weights,
-        mq.branch_totals(engine, *span(previous, calendar.tz)),
-        mq.branch_totals(engine, *span(last_year, calendar.tz)),
+    counts = mq.branch_channel_counts(engine, since, until)
+    return {
+        "counts": {column: counts[column].tolist() for column in mq.COUNT_COLUMNS},
+        "upgraded": {str(b): int(n) for b, n in in_cycle.groupby("branch").size().items()},
+        "prev": mq.branch_totals(engine, *span(previous, calendar.tz)),
+        "last_year": mq.branch_totals(engine, *span(last_year, calendar.tz)),
+    }
+
+
+def snapshot_key(cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar) -> str:
+    """The cycle and every rule its frozen parts depend on (weights are applied on reading)."""
+    rules = {
+        "start": cycle.start.isoformat(),
+        "end": cycle.end.isoformat(),
+        "tz": calendar.tz.key,
+        "start_day": config.cycle_start_day,
+        "window": config.upgrade_window_days,
+        "levels": sorted(config.channel_levels.items()),
+    }
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
+
+
+def fingerprint(
+    engine: Engine, cycle: Cycle, config: AccountabilityConfig, calendar: HolidayCalendar
+) -> str:
+    """The complaints stored where the frozen parts were counted from: a late complaint of
+    the cycle, the previous one, the upgrade look-back, the repeat window before the cycle or
+    last year's cycle changes it (two counts on the receipt index)."""
+    since, until = span(cycle, calendar.tz)
+    previous = span(previous_cycle(cycle, config.cycle_start_day), calendar.tz)
+    lookback = since - max(timedelta(days=config.upgrade_window_days), REPEAT_WINDOW)
+    last_year = span(same_cycle_last_year(cycle, config.cycle_start_day), calendar.tz)
+    recent = mq.stored_between(engine, min(previous[0], lookback), until)
+    return f"{recent}/{mq.stored_between(engine, *last_year)}"
+
+
+def freeze_monthly_report(
+    engine: Engine,
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    *,
+    calendar: HolidayCalendar,
+) -> bool:
+    """Write the snapshot of a closed cycle unless a matching one is stored; True if written.
+    The fingerprint is taken first: a complaint stored meanwhile makes the next check redo it."""
+    if now < span(cycle, calendar.tz)[1]:
+        raise ValueError(f"cycle {cycle.name} is not closed at {now.isoformat()}")
+    key, stamp = snapshot_key(cycle, config, calendar), fingerprint(engine, cycle, config, calendar)
+    if mq.load_snapshot(engine, key, stamp) is not None:
+        return False
+    parts = frozen_parts(engine, cycle, config, calendar)
+    mq.save_snapshot(engine, key, cycle.name, now, stamp, parts)
+    return True
+
+
+def build_monthly_report(
+    engine: Engine,
+    cycle: Cycle,
+    config: AccountabilityConfig,
+    now: datetime,
+    mode: DayMode = "calendar",
+    *,
+    calendar: HolidayCalendar,
+    frozen: bool = True,
+) -> MonthlyReport:
+    """The report at ``now``: from the cycle's snapshot when one matches what is stored (a
+    closed cycle after the worker's job; ``frozen`` False: never), else counted from the
+    complaints. Overdue decisions and multi-channel complaints are always counted now: both
+    still change after the cycle closed, by decisions and by later complaints."""
+    since, until = span(cycle, calendar.tz)
+    snapshot = None
+    if frozen and now >= until:
+        key = snapshot_key(cycle, config, calendar)
+        snapshot = mq.load_snapshot(engine, key, fingerprint(engine, cycle, config, calendar))
+    parts = (
+        snapshot.parts if snapshot is not None else frozen_parts(engine, cycle, config, calendar)
     )
-    return MonthlyReport(cycle, previous, last_year, summary, by_channel, dict(config.weights))
+    live = mq.live_counts(engine, since, until, now, mode, calendar)
+    keys = {"branch": str, "channel": str}  # also when empty, for the merge
+    counts = pd.DataFrame(parts["counts"], columns=mq.COUNT_COLUMNS).astype(keys)
+    counts = counts.drop(columns="multichannel").merge(
+        live[mq.LIVE_COLUMNS[:3]].astype(keys), on=["branch", "channel"], how="left"
+    )
+    counts[mq.COUNT_COLUMNS[2:]] = counts[mq.COUNT_COLUMNS[2:]].fillna(0).astype(int)
+    summary, by_channel = tally(
+        counts[mq.COUNT_COLUMNS],
+        parts["upgraded"],
+        {str(b): int(n) for b, n in live.groupby("branch")["overdue"].sum().items()},
+        config.weights,
+        parts["prev"],
+        parts["last_year"],
+    )
+    return MonthlyReport(
+        cycle,
+        previous_cycle(cycle, config.cycle_start_day),
+        same_cycle_last_year(cycle, config.cycle_start_day),
+        summary,
+        by_channel,
+        dict(config.weights),
+        as_of=now,
+        frozen_at=snapshot.built_at if snapshot is not None else None,
+    )
 
 
 def branch_label(branch: str, lang: Lang) -> str:

@@ -331,3 +331,19 @@ class WorkerHeartbeat(Base):
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
     info: Mapped[dict[str, Any]]
+
+
+class MonthlySnapshot(Base):
+    """The parts of a closed accountability cycle's report that only a late complaint changes
+    (counts per branch and channel, upgrades, the previous cycle's and last year's totals),
+    written by the worker once the cycle has closed (migration 0017). ``fingerprint``: the
+    complaints stored in the ranges they were counted from; the page uses a snapshot only
+    while it still matches, and counts overdue decisions live."""
+
+    __tablename__ = "monthly_snapshots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # cycle and the rules used
+    cycle: Mapped[str] = mapped_column(String(16))
+    built_at: Mapped[datetime]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[dict[str, Any]]

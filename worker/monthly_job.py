@@ -16,7 +16,14 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from alerts.notify.channels import Attachment
 from dashboard.monthly import Cycle, cycle_of, previous_cycle
-from dashboard.monthly_report import build_monthly_report, summary_text, to_excel
+from dashboard.monthly_queries import stored_snapshot_keys
+from dashboard.monthly_report import (
+    build_monthly_report,
+    freeze_monthly_report,
+    snapshot_key,
+    summary_text,
+    to_excel,
+)
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import day_start
 from domain.calendar import HolidayCalendar
@@ -29,6 +36,7 @@ SEND_AT = timedelta(hours=9)
 CHECK_EVERY_MINUTES = 5
 FIRST_REPORT_GRACE = timedelta(days=1)
 KEY_PREFIX = "monthly-report:"
+BACKFILL_CYCLES = 23  # with the last closed one, the cycles the monthly page offers
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -67,9 +75,30 @@ def queue_monthly_report(ctx: WorkerContext) -> int:
     )
 
 
+def freeze_closed_cycles(ctx: WorkerContext) -> int:
+    """Snapshot the last closed cycle's counts (again when a late complaint changed what they
+    were counted from) and, one per check, an older cycle the page offers that has none: the
+    page then counts only overdue decisions for a closed cycle. Returns the snapshots written."""
+    now = ctx.clock()
+    config = ctx.config.rules.accountability
+    calendar = HolidayCalendar(ctx.config.rules.calendar)
+    cycle = last_closed_cycle(now, config.cycle_start_day, calendar.tz)
+    written = int(freeze_monthly_report(ctx.engine, cycle, config, now, calendar=calendar))
+    stored = stored_snapshot_keys(ctx.engine)
+    for _ in range(BACKFILL_CYCLES):
+        cycle = previous_cycle(cycle, config.cycle_start_day)
+        if snapshot_key(cycle, config, calendar) not in stored:
+            return written + freeze_monthly_report(
+                ctx.engine, cycle, config, now, calendar=calendar
+            )
+    return written
+
+
 def monthly_report_job(ctx: WorkerContext) -> None:
-    """Only the leading worker queues; the notify job delivers (see weekly_report_job)."""
+    """Only the leading worker queues; the notify job delivers (see weekly_report_job). The
+    snapshot comes first, so the report is built from it."""
     if ctx.is_leader():
+        freeze_closed_cycles(ctx)
         queue_monthly_report(ctx)
 
 

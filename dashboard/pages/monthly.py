@@ -4,6 +4,7 @@ repeat, upgraded and multi-channel complaints, overdue decisions and weighted sc
 from __future__ import annotations
 
 import logging
+from datetime import tzinfo
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +23,7 @@ from dashboard.monthly_report import (
 )
 from dashboard.pages.common import calendar_config, holiday_calendar, loaded_config, now_utc
 from dashboard.settings import dashboard_settings
+from dashboard.timeutil import fmt_local
 from dashboard.ui import lang, show_failure
 
 log = logging.getLogger("radar.dashboard")
@@ -66,6 +68,7 @@ def _render(language: Lang) -> None:
         calendar_config(),
     )
     st.caption(title(report, language))
+    st.caption(as_of_text(report, calendar.tz, language))
     if report.empty:
         st.info(t("m_empty", language))
         return
@@ -75,6 +78,15 @@ def _render(language: Lang) -> None:
     st.subheader(t("m_by_channel", language))
     st.dataframe(channel_frame(report, language), use_container_width=True)
     st.caption(t("m_rules", language))
+
+
+def as_of_text(report: MonthlyReport, tz: tzinfo, language: Lang) -> str:
+    """What the figures are as of: a closed cycle's counts come from its snapshot."""
+    now = fmt_local(report.as_of, tz, "%Y-%m-%d %H:%M")
+    if report.frozen_at is None:
+        return t("m_as_of_live", language).format(now=now)
+    frozen = fmt_local(report.frozen_at, tz, "%Y-%m-%d %H:%M")
+    return t("m_as_of_frozen", language).format(frozen=frozen, now=now)
 
 
 def _headline(report: MonthlyReport, language: Lang) -> None:

@@ -20,6 +20,7 @@ from collectors.mapping import resolve_columns
 from collectors.normalize import normalize
 from config.rules import AccountabilityConfig
 from dashboard import queries
+from dashboard.deadlines import decision_due
 from dashboard.monthly import (
     TOTAL,
     Cycle,
@@ -30,7 +31,14 @@ from dashboard.monthly import (
     upgraded_ids,
 )
 from dashboard.monthly_queries import CHUNK
-from dashboard.monthly_report import build_monthly_report, summary_text, to_excel, to_pdf
+from dashboard.monthly_report import (
+    build_monthly_report,
+    freeze_monthly_report,
+    span,
+    summary_text,
+    to_excel,
+    to_pdf,
+)
 from domain.calendar import HolidayCalendar
 from storage.models import Complaint
 from tests.dashboard.seed import complaint, ingest
@@ -392,3 +400,133 @@ def test_the_pdf_continues_the_table_of_seventy_branches_on_a_second_page(sqlite
     assert len(re.findall(rb"/Type\s*/Page[^s]", to_pdf(build_monthly_report(
         sqlite_engine, Cycle(date(2020, 1, 1), date(2020, 1, 31)), CONFIG, local(2026, 12, 21),
         calendar=CALENDAR)))) == 1  # fmt: skip
+
+
+def _decide(engine, external_id: str, **values) -> None:
+    with Session(engine) as session, session.begin():
+        row = session.scalars(select(Complaint).where(Complaint.external_id == external_id)).one()
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def _expected_overdue(engine, cycle: Cycle, now: datetime, mode) -> dict[str, int]:
+    """The deadline rule applied to every stored complaint of the cycle, one by one."""
+    since, until = span(cycle, CALENDAR.tz)
+    out: dict[str, int] = {}
+    with Session(engine) as session:
+        for row in session.scalars(select(Complaint)):
+            inside = since <= row.received_at < until and row.decided_at is None
+            if inside and decision_due(row.received_at, row.extension_level, mode, CALENDAR) < now:
+                out[row.branch] = out.get(row.branch, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("mode", ["calendar", "working"])
+def test_a_closed_cycle_from_its_snapshot_gives_the_numbers_counted_live(engine, mode):
+    """5,000 random complaints over the cycle, its neighbours and last year's, some extended,
+    some decided: the snapshot the
+    worker writes gives the same report as counting every complaint, also after a complaint is
+    decided or extended once the cycle has closed; a late complaint makes it stale until it is
+    written again. Overdue decisions match the deadline rule applied complaint by complaint."""
+    rng = np.random.default_rng(17)
+    channels = sorted(LEVELS)
+    start = local(2026, 10, 1, 0)  # the cycle, the previous one, a quarter a year earlier
+    rows = []
+    for n in range(5_000):
+        offset = int(rng.integers(0, 80 * 24 * 60)) - (365 * 24 * 60 if n % 4 == 0 else 0)
+        rows.append(
+            complaint(
+                n, start + timedelta(minutes=offset), channels[int(rng.integers(len(channels)))],
+                customer_key=f"k{int(rng.integers(800))}" if n % 7 else "",
+                product_code=f"P{int(rng.integers(3))}", branch=f"B{int(rng.integers(4))}",
+            )
+        )  # fmt: skip
+    ingest(engine, rows)
+    with Session(engine) as session, session.begin():
+        for row in session.scalars(select(Complaint)):
+            row.extension_level = int(rng.choice([0, 0, 0, 1, 2]))
+            if rng.random() < 0.4:
+                row.decided_at = row.received_at + timedelta(days=int(rng.integers(1, 20)))
+    cycle = cycle_named("2026-12", 21)  # 2026-11-21 to 2026-12-20
+    closed = local(2026, 12, 21, 3)
+    assert freeze_monthly_report(engine, cycle, CONFIG, closed, calendar=CALENDAR)
+    assert not freeze_monthly_report(engine, cycle, CONFIG, closed, calendar=CALENDAR)
+
+    def both(now: datetime):
+        snap = build_monthly_report(engine, cycle, CONFIG, now, mode, calendar=CALENDAR)
+        live = build_monthly_report(
+            engine, cycle, CONFIG, now, mode, calendar=CALENDAR, frozen=False
+        )
+        assert live.frozen_at is None and snap.as_of == live.as_of == now
+        pd.testing.assert_frame_equal(snap.summary, live.summary)
+        pd.testing.assert_frame_equal(snap.by_channel, live.by_channel)
+        overdue = snap.summary[snap.summary["branch"] != TOTAL].set_index("branch")["overdue"]
+        assert overdue[overdue > 0].to_dict() == _expected_overdue(engine, cycle, now, mode)
+        return snap
+
+    now = local(2026, 12, 28, 12)
+    report = both(now)
+    assert report.frozen_at == closed
+    total = report.summary.set_index("branch").loc[TOTAL]
+    assert total["received"] > 1_000 and total["upgraded"] > 0 and total["prev"] > 1_000
+    assert total["last_year"] > 200 and 0 < total["overdue"] < total["received"]
+    # Decided (and another one extended) after the cycle closed: overdue is counted now.
+    since, until = span(cycle, CALENDAR.tz)
+    overdue = [
+        r
+        for r in rows
+        if since <= r.received_at < until and decision_due(r.received_at, 0, mode, CALENDAR) < now
+    ]
+    with Session(engine) as session:
+        undecided = set(
+            session.scalars(
+                select(Complaint.external_id).where(
+                    Complaint.decided_at.is_(None), Complaint.extension_level == 0
+                )
+            )
+        )
+    first, second = [r for r in overdue if r.external_id in undecided][:2]
+    _decide(engine, first.external_id, decided_at=now - timedelta(days=1))
+    _decide(engine, second.external_id, extension_level=2)
+    after = both(now)
+    assert after.frozen_at == closed
+    assert int(after.summary.iloc[-1]["overdue"]) == int(total["overdue"]) - 2
+    # A complaint of the next cycle on another channel makes one of this cycle multi-channel
+    # (either side, within 30 days): that flag is counted now too.
+    with Session(engine) as session:
+        single = session.scalars(
+            select(Complaint)
+            .where(
+                Complaint.received_at >= local(2026, 12, 15, 0),
+                Complaint.received_at < until,
+                Complaint.customer_key != "",
+                Complaint.is_multichannel.is_(False),
+            )
+            .order_by(Complaint.id)
+        ).first()
+    assert single is not None
+    other = next(c for c in channels if c != single.channel)
+    ingest(engine, [complaint(9_998, local(2026, 12, 22), other, branch=single.branch,
+                              customer_key=single.customer_key,
+                              product_code=single.product_code)])  # fmt: skip
+    multi = both(now)
+    assert multi.frozen_at == closed
+    assert int(multi.summary.iloc[-1]["multichannel"]) > int(total["multichannel"])
+    # A complaint of the cycle stored late: the snapshot no longer matches until written again.
+    ingest(engine, [complaint(9_999, local(2026, 12, 1), "regulator", branch="B0")])
+    late = both(now)
+    assert late.frozen_at is None
+    assert int(late.summary.iloc[-1]["received"]) == int(total["received"]) + 1
+    assert freeze_monthly_report(engine, cycle, CONFIG, now, calendar=CALENDAR)
+    assert both(now).frozen_at == now
+
+
+def test_an_open_cycle_is_never_frozen(sqlite_engine):
+    _seed(sqlite_engine)
+    with pytest.raises(ValueError, match="not closed"):
+        freeze_monthly_report(
+            sqlite_engine, CYCLE, CONFIG, local(2026, 12, 20, 23), calendar=CALENDAR
+        )
+    report = build_monthly_report(sqlite_engine, CYCLE, CONFIG, local(2026, 12, 20, 23),
+                                  calendar=CALENDAR)  # fmt: skip
+    assert report.frozen_at is None

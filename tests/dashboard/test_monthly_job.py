@@ -6,8 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from dashboard.monthly import cycle_of
+from storage.models import MonthlySnapshot
 from tests.conftest import Clock
+from tests.dashboard.seed import complaint, ingest
 from tests.dashboard.test_monthly import _seed
 from tests.dashboard.test_weekly_job import HOOK, hook, rows, worker  # noqa: F401  (fixture)
 from worker.main import build_scheduler, notify_job
@@ -61,3 +66,26 @@ def test_a_first_deployment_days_later_does_not_send_a_stale_month(engine, hook)
 def test_the_scheduler_runs_it(sqlite_engine):
     ctx = worker(sqlite_engine, Clock(CLOSING_NINE), [HOOK])
     assert "monthly-report" in {job.id for job in build_scheduler(ctx).get_jobs()}
+
+
+def test_the_job_snapshots_closed_cycles_and_redoes_a_stale_one(engine, hook):  # noqa: F811
+    _seed(engine)
+    clock = Clock(CLOSING_NINE + timedelta(minutes=20))
+    ctx = worker(engine, clock, [HOOK])
+
+    def snapshots() -> dict[str, object]:
+        with Session(engine) as session:
+            return {s.cycle: s.built_at for s in session.scalars(select(MonthlySnapshot))}
+
+    run(ctx)  # the closed cycle, and the one before it
+    assert snapshots() == {"2026-12": clock.now, "2026-11": clock.now}
+    first = clock.now
+    clock.advance(minutes=5)
+    run(ctx)  # nothing changed: kept; one more older cycle
+    assert snapshots()["2026-12"] == first and len(snapshots()) == 3
+    late = datetime(2026, 12, 20, 2, tzinfo=UTC)  # 2026-12-20 10:00 local: the closed cycle
+    ingest(engine, [complaint(99, late, "web", branch="广州分公司")])
+    clock.advance(minutes=5)
+    run(ctx)
+    assert snapshots()["2026-12"] == clock.now
+    assert len(hook.keys) == 1  # the report was sent once, from the first snapshot

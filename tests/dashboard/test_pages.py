@@ -7,15 +7,20 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import streamlit as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from alerts.notify.ack_links import sign_ack_token
+from config.rules import AccountabilityConfig
 from config.settings import get_settings
 from dashboard.auth import hash_password
+from dashboard.monthly import cycle_of, previous_cycle
+from dashboard.monthly_report import freeze_monthly_report
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import local_midnight
+from domain.calendar import HolidayCalendar
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine
 from storage.models import (
@@ -435,3 +440,24 @@ def test_ack_links_signed_with_the_public_demo_key_are_refused_outside_the_demo(
     assert acknowledged is (mode != "demo-key")
     if mode == "demo-key":
         assert any("一键确认链接已停用" in e.value for e in at.error)
+
+
+def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
+    now = datetime.now(UTC)
+    closed = previous_cycle(cycle_of(now.astimezone(SHANGHAI).date(), 21), 21)
+    received = datetime(closed.start.year, closed.start.month, closed.start.day, 10,
+                        tzinfo=SHANGHAI)  # fmt: skip
+    ingest(app_env, [complaint(i, received + timedelta(days=i), branch="广州分公司")
+                     for i in range(3)])  # fmt: skip
+
+    def captions() -> str:
+        st.cache_data.clear()  # the page keeps a cycle's report 5 minutes
+        at = AppTest.from_string(page_script("monthly"), default_timeout=60).run()
+        assert not at.exception and closed.name in str(at.selectbox[0].value)
+        return " ".join(c.value for c in at.caption)
+
+    assert "（实时统计）" in captions()
+    freeze_monthly_report(app_env, closed, AccountabilityConfig(), now, calendar=HolidayCalendar())
+    text = captions()
+    assert "快照" in text and now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") in text
+    assert "逾期数截至" in text

@@ -30,6 +30,8 @@ def test_monthly_page_shows_branches_and_downloads(
         tables.nth(1).wait_for(timeout=30_000)  # the summary and branch × channel
         assert tables.count() == 2
         page.get_by_text("计入规则" if lang == "zh" else "Counting:").wait_for(timeout=30_000)
+        live = "（实时统计）" if lang == "zh" else "(counted live)"  # the open cycle: no snapshot
+        page.get_by_text(live).wait_for(timeout=30_000)
         with page.expect_download(timeout=30_000) as info:
             button.click()
         ARTIFACTS.mkdir(exist_ok=True)
