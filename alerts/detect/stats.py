@@ -202,11 +202,11 @@ def _live_days(hourly: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.nd
     counts (the day's count spread as ``shape``) and ``shape``'s row of each. The other key-days
     expect nothing in every hour, and no quiet-hour figure counts an hour that expects nothing:
     leaving them out first (most key-days of a sparse pool) gives the same figures, faster."""
-    y = np.asarray(hourly, dtype=float)
+    y = np.asarray(hourly)  # counts: summed as integers they are the same in floats
     per_day = y.sum(axis=2)
     live = per_day > 0
     shares = shape[np.nonzero(live)[1]]
-    return y[live], per_day[live][:, None] * shares, shares
+    return y[live].astype(float), per_day[live].astype(float)[:, None] * shares, shares
 
 
 def quiet_hour_counts(hourly: np.ndarray, shape: np.ndarray) -> np.ndarray:
