@@ -267,9 +267,8 @@ class SurgeEvaluator:
         h = rule.history_days
         self._index = {k: i for i, k in enumerate(keys)}
         self._base = fit_baseline(daily[:, -h:], totals[-h:], rule.downweight_threshold)
-        self._carry = [
-            (float(c), float(f)) for c, f in day_persistence(daily[:, -h:], totals[-h:], self._base)
-        ]
+        persistence = day_persistence(daily[:, -h:], totals[-h:], self._base)
+        self._carry = [(c, f) for c, f in persistence.tolist()]
         self._base = predictive(self._base)
         self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
         self._dispersions = self._base.dispersion.tolist()
@@ -327,13 +326,15 @@ class SurgeEvaluator:
             # keys of one channel share their pooled value: a sparse social key is as bursty
             # as social keys are, not as the hotline keys that dominate the rule's total
             names = [self._channel_of(key) for key in keys]
+            name_array = np.array(names)
             for name in sorted(set(names)):
-                members = np.flatnonzero((np.array(names) == name) & (rows >= 0))
+                members = np.flatnonzero((name_array == name) & (rows >= 0))
+                pool = hourly[members]
                 for n, hours in enumerate((1, 6)):
-                    found = within_day_dispersion(hourly[members], shape, hours)
+                    found = within_day_dispersion(pool, shape, hours)
                     by_scale[n, rows[members]] = found
-                clustering[rows[members]] = clustering_index(hourly[members], shape)
-                self._quiet[name] = quiet_hour_counts(hourly[members], shape)
+                clustering[rows[members]] = clustering_index(pool, shape)
+                self._quiet[name] = quiet_hour_counts(pool, shape)
                 if len(members):  # a key first seen later takes its channel's usual values
                     values = by_scale[:, rows[members]]
                     self._pool_default[name] = (
