@@ -189,7 +189,9 @@ def clustering_index(hourly: np.ndarray, shape: np.ndarray) -> float:
         return 1.0
     y, m, shares = _live_days(hourly, shape)
     quiet = (m > 0) & (m < 1.0)
-    quiet[quiet] = anscombe_residuals(y[quiet], m[quiet]) <= OUTBREAK_RESIDUAL
+    # an empty hour's residual is negative: only hours with complaints can be outliers
+    test = quiet & (y > 0)
+    quiet[test] = anscombe_residuals(y[test], m[test]) <= OUTBREAK_RESIDUAL
     variance = (m * (1.0 - shares))[quiet]
     if variance.sum() < 30.0:  # too little to tell
         return 1.0
