@@ -268,7 +268,7 @@ class SurgeEvaluator:
         self._index = {k: i for i, k in enumerate(keys)}
         self._base = fit_baseline(daily[:, -h:], totals[-h:], rule.downweight_threshold)
         persistence = day_persistence(daily[:, -h:], totals[-h:], self._base)
-        self._carry = [(c, f) for c, f in persistence.tolist()]
+        self._carry = list(map(tuple, persistence.tolist()))
         self._base = predictive(self._base)
         self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
         self._dispersions = self._base.dispersion.tolist()
@@ -343,7 +343,7 @@ class SurgeEvaluator:
                     )  # fmt: skip
         # by_scale has two rows, so each column is a pair
         self._within = cast(
-            "list[tuple[float, float]]", [tuple(pair) for pair in by_scale.T.tolist()]
+            "list[tuple[float, float]]", list(map(tuple, by_scale.T.tolist()))
         )
         self._clustering = clustering.tolist()
         self._factors = factors
