@@ -55,15 +55,16 @@ from alerts.detect.stats import (
     borel_tail_p,
     burst_dispersion,
     cluster_tail_p,
-    clustering_index,
+    clustering_of,
     conditional_expected,
     cusum,
     day_persistence,
     fit_baseline,
+    live_days,
     nb_normal_scores,
     nb_upper_p,
     predictive,
-    quiet_hour_counts,
+    quiet_counts_of,
     within_day_dispersion,
 )
 from config.rules import SurgeRule
@@ -158,11 +159,12 @@ def hour_factors(hourly: np.ndarray, shape: np.ndarray, pseudo: float) -> np.nda
     of each hour (and its two neighbours: peaks are hours wide) is shrunk towards 1 with
     ``pseudo`` complaints spread as the company's shape, so a sparse key keeps the company's.
     """
-    y = np.asarray(hourly, dtype=float)
+    y = np.asarray(hourly)
     if y.size == 0:
         return np.ones((y.shape[0], 24))
-    observed = y.sum(axis=1)
-    expected = y.sum(axis=2) @ shape  # each day's count spread as the company's hours
+    # counts: their sums are exact as integers, so the same in floats converted afterwards
+    observed = y.sum(axis=1).astype(float)
+    expected = y.sum(axis=2).astype(float) @ shape  # each day's count spread as the company's hours
     observed = observed + np.roll(observed, 1, axis=1) + np.roll(observed, -1, axis=1)
     expected = expected + np.roll(expected, 1, axis=1) + np.roll(expected, -1, axis=1)
     mean_shape = shape.mean(axis=0)
@@ -333,8 +335,9 @@ class SurgeEvaluator:
                 for n, hours in enumerate((1, 6)):
                     found = within_day_dispersion(pool, shape, hours)
                     by_scale[n, rows[members]] = found
-                clustering[rows[members]] = clustering_index(pool, shape)
-                self._quiet[name] = quiet_hour_counts(pool, shape)
+                days_of = live_days(pool, shape)
+                clustering[rows[members]] = clustering_of(days_of)
+                self._quiet[name] = quiet_counts_of(days_of)
                 if len(members):  # a key first seen later takes its channel's usual values
                     values = by_scale[:, rows[members]]
                     self._pool_default[name] = (
@@ -342,9 +345,7 @@ class SurgeEvaluator:
                         float(np.median(clustering[rows[members]])),
                     )  # fmt: skip
         # by_scale has two rows, so each column is a pair
-        self._within = cast(
-            "list[tuple[float, float]]", list(map(tuple, by_scale.T.tolist()))
-        )
+        self._within = cast("list[tuple[float, float]]", list(map(tuple, by_scale.T.tolist())))
         self._clustering = clustering.tolist()
         self._factors = factors
         self._key_cum = {}
@@ -355,8 +356,9 @@ class SurgeEvaluator:
             if len(by):
                 rows_c = rows_c.reshape(len(by), days, 24)
                 channel_of = np.array([key[-1] for key in by])
+                days_of = live_days(rows_c, shape)  # once, then split by channel
                 for name in sorted(set(channel_of.tolist())):
-                    phi = clustering_index(rows_c[channel_of == name], shape)
+                    phi = clustering_of(days_of.select(channel_of[days_of.key] == name))
                     if phi >= CLUSTERED:
                         self._thread_channels[name] = phi
 
