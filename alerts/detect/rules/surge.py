@@ -324,14 +324,17 @@ class SurgeEvaluator:
             hourly = hourly.reshape(len(keys), days, 24)
             rows = np.array([self._index.get(key, -1) for key in keys])
             known = rows >= 0
-            factors[rows[known]] = hour_factors(hourly[known], shape, HOUR_SHAPE_PSEUDO)
+            every = known.all()  # usually: then no copy of the (large, sparse) hourly counts
+            factors[rows[known]] = hour_factors(
+                hourly if every else hourly[known], shape, HOUR_SHAPE_PSEUDO
+            )
             # keys of one channel share their pooled value: a sparse social key is as bursty
             # as social keys are, not as the hotline keys that dominate the rule's total
             names = [self._channel_of(key) for key in keys]
             name_array = np.array(names)
             for name in sorted(set(names)):
                 members = np.flatnonzero((name_array == name) & (rows >= 0))
-                pool = hourly[members]
+                pool = hourly if every and len(members) == len(keys) else hourly[members]
                 for n, hours in enumerate((1, 6)):
                     found = within_day_dispersion(pool, shape, hours)
                     by_scale[n, rows[members]] = found
