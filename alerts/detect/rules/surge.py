@@ -624,10 +624,10 @@ class SurgeEvaluator:
         """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
         base = self._base
         assert base is not None
-        share = np.array([base.shares[i] if i is not None else base.floor_share for i in rows])
-        disp = np.array(
-            [base.dispersion[i] if i is not None else base.pooled_dispersion for i in rows]
-        )
+        shares, dispersions = self._shares, self._dispersions  # lists: no numpy scalar per key
+        floor_share, pooled = float(base.floor_share), float(base.pooled_dispersion)
+        share = np.array([shares[i] if i is not None else floor_share for i in rows])
+        disp = np.array([dispersions[i] if i is not None else pooled for i in rows])
         disp = disp + self._unseen_day
         g = (np.array(others, dtype=float) + NOWCAST_PSEUDO) / (
             (1 - share) * expected_n + NOWCAST_PSEUDO
