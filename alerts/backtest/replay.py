@@ -115,17 +115,19 @@ def clock_ticks(first: datetime, last: datetime, tick: timedelta) -> list[dateti
     return [origin + timedelta(seconds=s) for s in range(start, stop, step)]
 
 
-# rough relative CPU of one rule over a replay (measured on the bench streams, 1x and 10x): a
-# surge with a local level tests its windows twice and runs the daily CUSUM; keys of two
-# dimensions are more and sparser
+# rough relative CPU of one rule over a replay (measured per rule on the 1x bench stream,
+# 2026-12-04, docs/PERFORMANCE.md): a surge with a local level spends it on its many candidates
+# each tick, fewer the finer its keys; one without spends it on its daily refresh, where a rule
+# not keyed by channel also fits the repost threads of every key and channel (the largest arrays)
 def rule_weight(rule: Any) -> float:
     kind = getattr(rule, "kind", "")
     if kind == "surge":
-        dims = len(getattr(rule, "group_by", ()))
+        group_by = getattr(rule, "group_by", ())
+        dims = max(len(group_by), 1)
         if getattr(rule, "local_level_hours", None):
-            return 3.7 + 0.55 * dims
-        return 1.1 + 0.3 * dims
-    return {"copied_text": 3.6, "event": 0.6, "threshold": 1.0}.get(kind, 0.1)
+            return 9.3 / dims
+        return 2.0 if "channel" in group_by else 2.0 + 2.85 * dims
+    return {"copied_text": 4.1, "event": 1.2, "threshold": 1.0}.get(kind, 0.1)
 
 
 def share_rules(count: int, weights: list[float], jobs: int) -> list[list[int]]:

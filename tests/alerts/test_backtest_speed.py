@@ -12,7 +12,16 @@ import pytest
 from alerts.backtest.replay import rule_weight, run_backtest, share_rules
 from alerts.detect.memory_reader import MemoryReader
 from alerts.detect.rules.surge import nb_upper_p_scalar
-from alerts.detect.stats import nb_upper_p
+from alerts.detect.stats import (
+    MAX_CLUSTERING,
+    OUTBREAK_RESIDUAL,
+    anscombe_residuals,
+    clustering_index,
+    clustering_of,
+    live_days,
+    nb_upper_p,
+    quiet_hour_counts,
+)
 from config.rules import RulesFile
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -92,6 +101,41 @@ def test_scalar_nb_tail_is_the_array_tail_exactly():
     ]
     assert got == expected  # exactly, not approximately
     assert all(type(p) is float for p in got)
+
+
+def dense_clustering(hourly, shape):
+    """The quiet-hour figures over every key-day, empty ones too: the reference."""
+    y = np.asarray(hourly, dtype=float)
+    m = y.sum(axis=2, keepdims=True) * shape[None, :, :]
+    quiet = (m > 0) & (m < 1.0) & (anscombe_residuals(y, m) <= OUTBREAK_RESIDUAL)
+    variance = (m * (1.0 - shape[None, :, :]))[quiet]
+    sizes = np.sort(y[(m > 0) & (m < 1.0) & (y > 0)])
+    if variance.sum() < 30.0:
+        return 1.0, sizes
+    phi = float(((y - m) ** 2)[quiet].sum() / variance.sum())
+    return min(max(phi, 1.0), MAX_CLUSTERING), sizes
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_clustering_from_live_key_days_is_the_dense_figure_exactly(seed):
+    rng = np.random.default_rng(seed)
+    keys, days = 60, 28
+    rate = rng.gamma(0.5, 2.0, keys)[:, None, None] * rng.dirichlet(np.ones(24), days)[None]
+    hourly = rng.poisson(rate * rng.choice([1, 1, 1, 8], (keys, days, 1)))  # some bursty days
+    hourly[rng.integers(0, keys), rng.integers(0, days), 3] += 40  # one blatant outlier
+    shape = rng.dirichlet(np.ones(24) * 5, days)
+    phi, sizes = dense_clustering(hourly, shape)
+    assert phi > 1.0 and len(sizes) > 30  # a case where the figures mean something
+    assert clustering_index(hourly, shape) == phi  # exactly, not approximately
+    assert np.array_equal(quiet_hour_counts(hourly, shape), sizes)
+    channel = rng.integers(0, 3, keys)  # one pass, then split by key (the thread channels)
+    found = live_days(hourly, shape)
+    for c in range(3):
+        assert (
+            clustering_of(found.select(channel[found.key] == c))
+            == dense_clustering(hourly[channel == c], shape)[0]
+        )
+    assert clustering_index(np.zeros((3, days, 24), dtype=np.int64), shape) == 1.0
 
 
 def plain_series(reader: MemoryReader, dims, since, until, step, filters=None):

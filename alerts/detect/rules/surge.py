@@ -55,15 +55,16 @@ from alerts.detect.stats import (
     borel_tail_p,
     burst_dispersion,
     cluster_tail_p,
-    clustering_index,
+    clustering_of,
     conditional_expected,
     cusum,
     day_persistence,
     fit_baseline,
+    live_days,
     nb_normal_scores,
     nb_upper_p,
     predictive,
-    quiet_hour_counts,
+    quiet_counts_of,
     within_day_dispersion,
 )
 from config.rules import SurgeRule
@@ -158,11 +159,12 @@ def hour_factors(hourly: np.ndarray, shape: np.ndarray, pseudo: float) -> np.nda
     of each hour (and its two neighbours: peaks are hours wide) is shrunk towards 1 with
     ``pseudo`` complaints spread as the company's shape, so a sparse key keeps the company's.
     """
-    y = np.asarray(hourly, dtype=float)
+    y = np.asarray(hourly)
     if y.size == 0:
         return np.ones((y.shape[0], 24))
-    observed = y.sum(axis=1)
-    expected = y.sum(axis=2) @ shape  # each day's count spread as the company's hours
+    # counts: their sums are exact as integers, so the same in floats converted afterwards
+    observed = y.sum(axis=1).astype(float)
+    expected = y.sum(axis=2).astype(float) @ shape  # each day's count spread as the company's hours
     observed = observed + np.roll(observed, 1, axis=1) + np.roll(observed, -1, axis=1)
     expected = expected + np.roll(expected, 1, axis=1) + np.roll(expected, -1, axis=1)
     mean_shape = shape.mean(axis=0)
@@ -267,9 +269,8 @@ class SurgeEvaluator:
         h = rule.history_days
         self._index = {k: i for i, k in enumerate(keys)}
         self._base = fit_baseline(daily[:, -h:], totals[-h:], rule.downweight_threshold)
-        self._carry = [
-            (float(c), float(f)) for c, f in day_persistence(daily[:, -h:], totals[-h:], self._base)
-        ]
+        persistence = day_persistence(daily[:, -h:], totals[-h:], self._base)
+        self._carry = list(map(tuple, persistence.tolist()))
         self._base = predictive(self._base)
         self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
         self._dispersions = self._base.dispersion.tolist()
@@ -323,17 +324,23 @@ class SurgeEvaluator:
             hourly = hourly.reshape(len(keys), days, 24)
             rows = np.array([self._index.get(key, -1) for key in keys])
             known = rows >= 0
-            factors[rows[known]] = hour_factors(hourly[known], shape, HOUR_SHAPE_PSEUDO)
+            every = known.all()  # usually: then no copy of the (large, sparse) hourly counts
+            factors[rows[known]] = hour_factors(
+                hourly if every else hourly[known], shape, HOUR_SHAPE_PSEUDO
+            )
             # keys of one channel share their pooled value: a sparse social key is as bursty
             # as social keys are, not as the hotline keys that dominate the rule's total
             names = [self._channel_of(key) for key in keys]
+            name_array = np.array(names)
             for name in sorted(set(names)):
-                members = np.flatnonzero((np.array(names) == name) & (rows >= 0))
+                members = np.flatnonzero((name_array == name) & (rows >= 0))
+                pool = hourly if every and len(members) == len(keys) else hourly[members]
                 for n, hours in enumerate((1, 6)):
-                    found = within_day_dispersion(hourly[members], shape, hours)
+                    found = within_day_dispersion(pool, shape, hours)
                     by_scale[n, rows[members]] = found
-                clustering[rows[members]] = clustering_index(hourly[members], shape)
-                self._quiet[name] = quiet_hour_counts(hourly[members], shape)
+                days_of = live_days(pool, shape)
+                clustering[rows[members]] = clustering_of(days_of)
+                self._quiet[name] = quiet_counts_of(days_of)
                 if len(members):  # a key first seen later takes its channel's usual values
                     values = by_scale[:, rows[members]]
                     self._pool_default[name] = (
@@ -341,9 +348,7 @@ class SurgeEvaluator:
                         float(np.median(clustering[rows[members]])),
                     )  # fmt: skip
         # by_scale has two rows, so each column is a pair
-        self._within = cast(
-            "list[tuple[float, float]]", [tuple(pair) for pair in by_scale.T.tolist()]
-        )
+        self._within = cast("list[tuple[float, float]]", list(map(tuple, by_scale.T.tolist())))
         self._clustering = clustering.tolist()
         self._factors = factors
         self._key_cum = {}
@@ -354,8 +359,9 @@ class SurgeEvaluator:
             if len(by):
                 rows_c = rows_c.reshape(len(by), days, 24)
                 channel_of = np.array([key[-1] for key in by])
+                days_of = live_days(rows_c, shape)  # once, then split by channel
                 for name in sorted(set(channel_of.tolist())):
-                    phi = clustering_index(rows_c[channel_of == name], shape)
+                    phi = clustering_of(days_of.select(channel_of[days_of.key] == name))
                     if phi >= CLUSTERED:
                         self._thread_channels[name] = phi
 
@@ -618,10 +624,10 @@ class SurgeEvaluator:
         """``_expected_scalar`` elementwise over arrays (the same operations, the same numbers)."""
         base = self._base
         assert base is not None
-        share = np.array([base.shares[i] if i is not None else base.floor_share for i in rows])
-        disp = np.array(
-            [base.dispersion[i] if i is not None else base.pooled_dispersion for i in rows]
-        )
+        shares, dispersions = self._shares, self._dispersions  # lists: no numpy scalar per key
+        floor_share, pooled = float(base.floor_share), float(base.pooled_dispersion)
+        share = np.array([shares[i] if i is not None else floor_share for i in rows])
+        disp = np.array([dispersions[i] if i is not None else pooled for i in rows])
         disp = disp + self._unseen_day
         g = (np.array(others, dtype=float) + NOWCAST_PSEUDO) / (
             (1 - share) * expected_n + NOWCAST_PSEUDO
