@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 Key = tuple[str, ...]
 
@@ -67,8 +67,9 @@ def fit_shares(
     if not len(keys):
         return fit
     y = np.asarray(daily, dtype=float)
-    parents = [split(k, parent_at, rest_at)[0] for k in keys]
-    rests = [split(k, parent_at, rest_at)[1] for k in keys]
+    pairs = [split(k, parent_at, rest_at) for k in keys]
+    parents = [pair[0] for pair in pairs]
+    rests = [pair[1] for pair in pairs]
     parent_ids = {p: n for n, p in enumerate(dict.fromkeys(parents))}
     rows = np.array([parent_ids[p] for p in parents])
     parent_daily = np.zeros((len(parent_ids), y.shape[1]))
@@ -125,17 +126,20 @@ def share_of(fit: ShareFit, key: Key, parent: Key, rest: Key) -> tuple[float, fl
     return share, fit.rho + 1.0 / (history + PRIOR_WEIGHT + 1.0)
 
 
-def share_tail_p(x: float, n: float, share: float, rho: float) -> float:
+def share_tail_p(x: float, n: float, share: float, rho: float, max_p: float = 1.0) -> float:
     """P(X >= x) for X ~ beta-binomial(n, a, b) with mean ``share`` and ICC ``rho``.
 
     ``x`` and ``n`` may be fractional (counts of clusters, x/φ); they are rounded down and up
-    so the test stays on the conservative side."""
+    so the test stays on the conservative side. Where even the binomial tail is at least
+    ``max_p`` (the rule's alpha) the answer is 1.0 without the beta-binomial's cost."""
     if x <= 0:
         return 1.0
     share = min(max(share, 1e-9), 1 - 1e-9)
     rho = min(max(rho, MIN_RHO), 0.999)
     concentration = 1.0 / rho - 1.0
     k, trials = int(np.floor(x)), int(np.ceil(max(n, x)))
+    if k > trials * share and special.bdtrc(k - 1, trials, share) >= max_p:
+        return 1.0  # the beta-binomial tail above the mean is only heavier: not below max_p
     return float(
         stats.betabinom.sf(k - 1, trials, share * concentration, (1 - share) * concentration)
     )

@@ -660,12 +660,14 @@ class SurgeEvaluator:
         group_by, filters, min_count = rule.group_by, rule.filters, rule.min_count
         parent_at, rest_at = self._share_split()
         hits: dict[Key, dict] = {}
-        for window in rule.windows_minutes:
+        # longest window first: a key below min_count there is below it in every shorter one,
+        # so most ticks stop after one count
+        for window in sorted(rule.windows_minutes, reverse=True):
             since, until = window_bounds(now, window)
             counts = reader.window_counts(group_by, since, until, filters, min_count)
             candidates = [k for k, x in counts.items() if x >= min_count and complete(k)]
             if not candidates:
-                continue
+                break
             parents = reader.window_counts(rule.share_of, since, until, filters, min_count)
             for key in candidates:
                 x = float(counts[key])
@@ -676,7 +678,7 @@ class SurgeEvaluator:
                 if x - expected < rule.min_excess or x < rule.min_ratio * expected:
                     continue
                 phi = self._burst_of(key, self._index.get(key))[2]
-                p = share_tail_p(x / phi, n / phi, share, rho)
+                p = share_tail_p(x / phi, n / phi, share, rho, rule.alpha)
                 if p < rule.alpha and self._thread_channels:
                     p = max(p, self._thread_p(reader, key, since, until, x, expected))
                 if p >= rule.alpha or (key in hits and p >= hits[key]["p"]):
