@@ -100,6 +100,11 @@ class SurgeRule(RuleBase):
         default=2.58, gt=0, description="Noufaily et al. 2013: Anscombe residual above this "
         "marks a past day as a possible outbreak and down-weights it."
     )  # fmt: skip
+    share_of: list[Dimension] = Field(
+        default_factory=list, description="Also test each key's share of its parent key "
+        "(these dimensions of group_by) in the window against its usual share (beta-binomial, "
+        "alerts.detect.rules.surge.share_tail_p); empty turns it off."
+    )  # fmt: skip
     cusum: bool = Field(default=True, description="Also run the CUSUM stage for slow rises.")
     cusum_days: int = Field(default=5, ge=2, le=30)
     cusum_min_history_days: int = Field(default=7, ge=1)
@@ -108,6 +113,15 @@ class SurgeRule(RuleBase):
     cusum_h: float = Field(default=10.0, gt=0)
     cusum_min_daily: int = Field(default=8, ge=1)
     cusum_min_ratio: float = Field(default=2.0, ge=1.0)
+
+    @model_validator(mode="after")
+    def _share_parent(self) -> SurgeRule:
+        if self.share_of and (
+            not set(self.share_of) < set(self.group_by)
+            or len(set(self.share_of)) < len(self.share_of)
+        ):
+            raise ValueError("share_of must be some, not all, of the group_by dimensions")
+        return self
 
     @field_validator("windows_minutes")
     @classmethod

@@ -49,6 +49,7 @@ from alerts.detect.rules.base import (
     window_bounds,
 )
 from alerts.detect.rules.threshold import describe_key
+from alerts.detect.share import ShareFit, fit_shares, share_of, share_tail_p, split
 from alerts.detect.stats import (
     MAX_CONDITIONED_SHARE,
     Baseline,
@@ -247,6 +248,7 @@ class SurgeEvaluator:
         self._factors = np.ones((0, 24))  # per baseline key: hour_factors
         self._key_cum: dict[int, list[float]] = {}  # per baseline row: its own _cum_list
         self._grid_parts: list[tuple[np.ndarray, np.ndarray]] = []  # per grid day: profile, shape
+        self._share_fit: ShareFit | None = None  # rule.share_of: alerts.detect.share
 
     # -- baseline, refreshed once per local day and after late history ----------------------
     def history_changed(self, before: datetime) -> None:
@@ -272,6 +274,7 @@ class SurgeEvaluator:
         persistence = day_persistence(daily[:, -h:], totals[-h:], self._base)
         self._carry = list(map(tuple, persistence.tolist()))
         self._base = predictive(self._base)
+        self._fit_share(keys, daily[:, -h:])
         self._shares = self._base.shares.tolist()  # Python floats for the few-key arithmetic
         self._dispersions = self._base.dispersion.tolist()
         self._lag_index = self._index
@@ -644,6 +647,53 @@ class SurgeEvaluator:
             )  # fmt: skip
         return mu, disp
 
+    # -- the share of the parent key (rule.share_of), see alerts/detect/share.py ---------------
+    def _share_split(self) -> tuple[list[int], list[int]]:
+        group_by, parent = self.rule.group_by, self.rule.share_of
+        parent_at = [group_by.index(d) for d in parent]
+        return parent_at, [i for i in range(len(group_by)) if i not in parent_at]
+
+    def _fit_share(self, keys: list[Key], daily: np.ndarray) -> None:
+        if self.rule.share_of:
+            self._share_fit = fit_shares(keys, daily, *self._share_split())
+
+    def _share_hits(self, reader: CountReader, now: datetime) -> dict[Key, dict]:
+        """Keys whose count in a window is improbable as a share of their parent's count there
+        (``alerts.detect.share``), with the same guards as the surge test."""
+        rule, fit = self.rule, self._share_fit
+        if fit is None:
+            return {}
+        group_by, filters, min_count = rule.group_by, rule.filters, rule.min_count
+        parent_at, rest_at = self._share_split()
+        hits: dict[Key, dict] = {}
+        # longest window first: a key below min_count there is below it in every shorter one,
+        # so most ticks stop after one count
+        for window in sorted(rule.windows_minutes, reverse=True):
+            since, until = window_bounds(now, window)
+            counts = reader.window_counts(group_by, since, until, filters, min_count)
+            candidates = [k for k, x in counts.items() if x >= min_count and complete(k)]
+            if not candidates:
+                break
+            parents = reader.window_counts(rule.share_of, since, until, filters, min_count)
+            for key in candidates:
+                x = float(counts[key])
+                parent, rest = split(key, parent_at, rest_at)
+                n = float(parents.get(parent, x))
+                share, rho = share_of(fit, key, parent, rest)
+                expected = n * share
+                if x - expected < rule.min_excess or x < rule.min_ratio * expected:
+                    continue
+                phi = self._burst_of(key, self._index.get(key))[2]
+                p = share_tail_p(x / phi, n / phi, share, rho, rule.alpha)
+                if p < rule.alpha and self._thread_channels:
+                    p = max(p, self._thread_p(reader, key, since, until, x, expected))
+                if p >= rule.alpha or (key in hits and p >= hits[key]["p"]):
+                    continue
+                hits[key] = {"p": p, "count": int(x), "expected": expected, "since": since,
+                             "until": until, "window": window, "parent_count": int(n),
+                             "share": share, "share_rho": rho}  # fmt: skip
+        return hits
+
     # -- the CUSUM stage, once per hour -------------------------------------------------------
     def _cusum_stage(
         self, reader: CountReader, now: datetime
@@ -684,16 +734,42 @@ class SurgeEvaluator:
                 self._cusum_hits.append((keys[i], int(last[i]), float(m_last[i]), float(s[i])))
         return self._cusum_hits
 
+    def _share_finding(
+        self, reader: CountReader, key_map: dict[str, str], hit: dict, score: float
+    ) -> Finding:
+        rule = self.rule
+        parent: dict[str, str] = {d: key_map[d] for d in rule.share_of}
+        return build_finding(
+            rule, self.context, key=key_map,
+            refs=reader.complaint_refs(key_map, hit["since"], hit["until"], filters=rule.filters),
+            count=hit["count"], expected=hit["expected"], score=score,
+            title=f"{describe_key(key_map)}：{hit['window']} 分钟投诉 {hit['count']} 件，"
+            f"占{describe_key(parent)}同期 {hit['parent_count']} 件的 "
+            f"{hit['count'] / max(hit['parent_count'], 1):.0%}，通常约 {hit['share']:.0%}",
+            since=hit["since"], until=hit["until"],
+            details={"stage": "share", "window_minutes": hit["window"], "p_value": hit["p"],
+                     "parent_count": hit["parent_count"], "share": hit["share"],
+                     "share_rho": hit["share_rho"]},
+        )  # fmt: skip
+
     def evaluate(self, reader: CountReader, now: datetime) -> list[Finding]:
         rule = self.rule
         self._refresh(reader, now)
         if self._base is None:
             return []
-        hits = self._short_hits(reader, now) if self._base.days >= rule.min_history_days else {}
+        hits: dict[Key, dict] = {}
+        if self._base.days >= rule.min_history_days:
+            hits = self._short_hits(reader, now)
+            for key, hit in self._share_hits(reader, now).items():
+                if key not in hits or hit["p"] < hits[key]["p"]:
+                    hits[key] = hit
         findings = []
         for key, hit in sorted(hits.items(), key=lambda kv: kv[1]["p"]):
             key_map: dict[str, str] = dict(zip(rule.group_by, key, strict=True))
             score = min(-math.log10(max(hit["p"], 1e-300)), MAX_SCORE)
+            if "share" in hit:
+                findings.append(self._share_finding(reader, key_map, hit, score))
+                continue
             findings.append(
                 build_finding(
                     rule, self.context, key=key_map,
