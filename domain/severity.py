@@ -86,4 +86,3 @@ def severity_for(base: int, steps: Sequence[SeverityStepLike], stats: EvidenceSt
         if step_applies(step, stats):
             level = min(level, step.severity)
     return level
-
