@@ -34,6 +34,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "for_minutes": ("持续多久才告警（分钟）", "Pending before firing (min)"),
     "resolve_after_minutes": ("条件消失多久后解除（分钟）", "Resolve after quiet (min)"),
     "group_by": ("分组", "Grouped by"),
+    "share_of": ("占比检验的上级", "Share tested within"),
     "filters": ("筛选", "Filters"),
     "window_minutes": ("统计窗口（分钟）", "Window (min)"),
     "windows_minutes": ("统计窗口（分钟）", "Windows (min)"),
@@ -319,7 +320,7 @@ def value_text(field: str, value: Any, lang: Lang) -> str:
         return "；".join(_step_text(s, lang) for s in value)
     if field == "count" and value in ("complaints", "complainants"):
         return word(value, lang)
-    if field == "group_by" or field == "equal":
+    if field in ("group_by", "equal", "share_of"):
         return _join((_dimension(str(v), lang) for v in value), lang)
     if field in ("regulator", "media") and isinstance(value, list):
         return _join((channel_name(str(v), lang) for v in value), lang)
