@@ -7,6 +7,8 @@ baseline starts again from nothing. This module rewrites the old keys once, in o
 so that nothing is lost or counted twice: count rows are moved (added to the rows already under
 the new key), count-only deliveries follow them so that a later re-delivery replaces where it
 should, and the repeat flags of the moved complaints are recomputed under their new product.
+Monthly snapshots are dropped when complaints move: their repeat and upgrade counts pair a
+customer's complaints by product, and the worker rebuilds them from the moved history.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from domain.products import ProductTable
 from storage.ingest import add_counts
-from storage.models import COUNT_DIMENSIONS, Complaint, ComplaintCount, CountDelivery
+from storage.models import (
+    COUNT_DIMENSIONS,
+    Complaint,
+    ComplaintCount,
+    CountDelivery,
+    MonthlySnapshot,
+)
 from storage.repeats import CHUNK, REPEAT_WINDOW, flag_repeats
 
 
@@ -130,6 +138,8 @@ def apply_rekey(session: Session, plan: Plan) -> None:
         _move_counts(session, plan.source, move)
     if moved_pairs and first is not None and last is not None:
         flag_repeats(session, moved_pairs, first - REPEAT_WINDOW, last + REPEAT_WINDOW)
+    if plan.complaints:
+        session.execute(delete(MonthlySnapshot))
 
 
 def _move_counts(session: Session, source: str, move: CountMove) -> None:

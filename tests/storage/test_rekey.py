@@ -14,7 +14,7 @@ from config.sources import ProductAlias
 from domain.products import ProductTable
 from domain.records import NormalizedComplaint, RawCount
 from storage.ingest import deliver_counts, ingest_complaints
-from storage.models import Complaint, ComplaintCount, CountDelivery
+from storage.models import Complaint, ComplaintCount, CountDelivery, MonthlySnapshot
 from storage.rekey import apply_rekey, plan_rekey
 
 T0 = datetime(2026, 11, 20, 2, 1, tzinfo=UTC)
@@ -191,3 +191,21 @@ def test_the_command_is_a_dry_run_unless_told_to_apply(tmp_path):
     unknown = run("--source", "nope")
     assert unknown.returncode == 2 and "nope" in unknown.stderr
     engine.dispose()
+
+
+def test_moving_complaints_drops_monthly_snapshots_built_from_the_old_keys(session):
+    # A snapshot's repeat and upgrade counts pair complaints by product: after a move they are
+    # stale, and a page reading them would disagree with the live count.
+    ingest_complaints(session, [complaint("a", "安心险", "安心险", customer="c1")])
+    session.add(
+        MonthlySnapshot(
+            key="2026-11/rules", cycle="2026-11", built_at=T0, fingerprint="f", parts={}
+        )
+    )
+    session.commit()
+    apply_rekey(session, plan_rekey(session, "web", ProductTable([])))  # nothing to move
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(MonthlySnapshot)) == 1
+    apply_rekey(session, plan_rekey(session, "web", TABLE))
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(MonthlySnapshot)) == 0
