@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alerts.detect.stats import OUTBREAK_RESIDUAL, day_persistence, fit_baseline
+from alerts.detect.stats import (
+    OUTBREAK_RESIDUAL,
+    Baseline,
+    day_persistence,
+    fit_baseline,
+    predictive,
+)
 
 
 def days(rho: float, seed: int, keys: int = 30, n: int = 28, mean: float = 40.0) -> np.ndarray:
@@ -71,12 +77,30 @@ def test_the_surge_expectation_starts_the_day_from_the_carried_level():
 
 
 def test_a_short_history_widens_the_day_level_as_a_prediction_does():
-    from alerts.detect.stats import Baseline, predictive
-
     base = Baseline(np.array([0.1, 0.2]), np.array([0.2, 0.4]), 0.3, 1e-4, 4)
     wide = predictive(base)
-    assert wide.dispersion.tolist() == pytest.approx([0.25, 0.5])
-    assert wide.pooled_dispersion == pytest.approx(0.375)
+    assert wide.dispersion.tolist() == pytest.approx([0.2 * 5 / 3, 0.4 * 5 / 3])
+    assert wide.pooled_dispersion == pytest.approx(0.5)
     assert wide.shares.tolist() == base.shares.tolist()
     month = predictive(Baseline(np.array([0.1]), np.array([0.2]), 0.3, 1e-4, 28))
-    assert month.dispersion[0] == pytest.approx(0.2 * 29 / 28)
+    assert month.dispersion[0] == pytest.approx(0.2 * 29 / 27)
+
+
+def test_four_days_of_history_predict_the_day_level_spread_without_bias():
+    """Gamma day levels (a = 0.3) on 3,000 like keys, four days of history: the moment estimate
+    around the shares fitted on those days is a·3/4; as a prediction for a new day it must be
+    about a(1 + 1/4), or the first week of a new deployment pages on ordinary days."""
+    rng = np.random.default_rng(1)
+    keys, days, a = 3000, 4, 0.3
+    y = rng.poisson(200.0 * rng.gamma(1 / a, a, size=(keys, days)))
+    base = predictive(fit_baseline(y, y.sum(axis=0)))
+    assert base.pooled_dispersion == pytest.approx(a * (1 + 1 / days), rel=0.12)
+
+
+def test_a_share_read_from_few_complaints_widens_the_day_level():
+    """Eight complaints in four days say the share to within a third; eight hundred to 4 %."""
+    shares, a = np.array([0.002, 0.2]), np.array([0.2, 0.2])
+    base = predictive(Baseline(shares, a, 0.2, 1e-4, 4, mean_total=1000.0))
+    seen = shares * 1000.0 * 4  # 8 and 800 complaints
+    assert base.dispersion.tolist() == pytest.approx((0.2 * 5 / 3 + 1 / (seen + 1)).tolist())
+    assert base.dispersion[0] > 0.2 * 5 / 3 + 0.1 > base.dispersion[1]

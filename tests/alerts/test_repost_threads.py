@@ -9,7 +9,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from alerts.detect.rules.surge import SurgeEvaluator
+from alerts.detect.rules.surge import CLUSTERED, SurgeEvaluator
 from alerts.detect.stats import borel_tail_p
 from tests.alerts.detection_helpers import START, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
@@ -27,19 +27,19 @@ def test_borel_tail_is_zero_for_single_arrivals_and_heavy_for_threads():
     assert sizes == sorted(sizes, reverse=True) and sizes[-1] < 1e-8
 
 
-def threads(days: int, seed: int) -> list[dict]:
+def threads(days: int, seed: int, per_day: float = 0.5, largest: int = 40) -> list[dict]:
     """Office-hours hotline complaints on ten products, and social threads on all of them: a
     Poisson number of threads a day, each a Borel-sized chain of reposts three minutes apart
-    (Galton-Watson with Poisson(0.6) children)."""
+    (Galton-Watson with Poisson(0.6) children), of at most ``largest``."""
     rng = np.random.default_rng(seed)
     products = {**{f"P{i}": 80.0 / (i + 1) for i in range(9)}, "P9": 0.3}  # P9: a quiet one
     rows = background(START, days, products, seed=seed)
     for d in range(days):
         for product in products:
-            for t in range(int(rng.poisson(0.5))):
+            for t in range(int(rng.poisson(per_day))):
                 at = START + timedelta(days=d, hours=float(rng.uniform(8, 22)))
                 size, pending = 0, 1
-                while pending and size < 40:
+                while pending and size < largest:
                     pending += int(rng.poisson(0.6)) - 1
                     size += 1
                 for i in range(size):
@@ -92,3 +92,21 @@ def test_a_product_rule_judges_a_one_channel_thread_by_that_channel():
     assert evaluator._thread_p(reader, ("P9",), since, now, 7, 0.05) > alpha
     assert evaluator._thread_p(reader, ("P8",), since, now, 7, 0.05) == 0.0  # mostly hotline
     assert evaluator._thread_p(reader, ("P9",), since, now, 7, 0.0005) < alpha  # a quiet key
+
+
+def test_a_thread_is_judged_by_its_channel_also_where_all_channels_look_clustered():
+    """Enough social threads make the product rule's own (all-channel) pool look clustered
+    (φ ≥ 1.15) too, though far less than the social channel; its own weak cluster tests must
+    not replace the social channel's thread test (tuning stream 15: 10 of 31 false alerts)."""
+    rows = threads(31, seed=3, per_day=1.0, largest=5)  # no thread of ten in the history
+    at = START + timedelta(days=30, hours=20)
+    evaluator = SurgeEvaluator(shipped("product-surge"))
+    reader = reader_for(rows)
+    reader.advance(at)
+    evaluator.evaluate(reader, at)
+    mixed = evaluator._pool_default[""][2]
+    assert CLUSTERED <= mixed < evaluator._thread_channels["social"]
+    thread = [
+        complaint(f"x{i}", at + timedelta(minutes=6 * i), "P9", channel="social") for i in range(10)
+    ]
+    assert product_hits(rows + thread, at, at + timedelta(hours=2), "P9") == []

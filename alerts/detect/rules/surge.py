@@ -564,7 +564,9 @@ class SurgeEvaluator:
             if self._pool_default.get(pool, (0.0, 0.0, 1.0))[2] >= CLUSTERED:
                 p = max(p, cluster_tail_p(x_n, mu_n, self._quiet.get(pool, np.zeros(0))))
                 p = max(p, borel_tail_p(x_n, mu_n, phi[n]))
-            elif self._thread_channels and p < alpha:
+            # also where the rule's own pool looks clustered: mixing a clustered channel with
+            # the others dilutes its φ, so the pool's tests are weaker than the channel's own
+            if self._thread_channels and p < alpha:
                 p = max(p, self._thread_p(reader, keys[n], tested[n][0], until, x_n, mu_n))
             if p >= alpha:
                 continue
