@@ -76,3 +76,8 @@ class HolidayCalendar:
     def type_of(self, moment: datetime) -> int:
         """Day type of the local date of ``moment``."""
         return self.day_type(self.local(moment).date())
+
+    def block_type(self, start: datetime) -> int:
+        """Day type of the 24 hours from ``start``: a local midnight or, counted back in whole
+        days across a change to or from daylight saving, an hour off one (its middle's date)."""
+        return self.type_of(start + timedelta(hours=12))

@@ -162,3 +162,27 @@ def test_cli_takes_complaints_or_counts_not_both(tmp_path):
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
     )  # fmt: skip
     assert result.returncode == 2 and "not allowed with" in result.stderr
+
+
+def test_a_zone_with_daylight_saving_keeps_every_rule_running(tmp_path):
+    # America/New_York springs forward on 2026-03-08: a local day is then 23 hours, and a
+    # history counted back in local days no longer fit the detector's 24-hour day grid (every
+    # surge rule failed from that day on).
+    counts = count_rows(days=10)
+    path = tmp_path / "counts.csv"
+    counts.to_csv(path, index=False)
+    text = (PROJECT_ROOT / "config" / "rules.yaml").read_text(encoding="utf-8")
+    assert "timezone: Asia/Shanghai" in text
+    zoned = tmp_path / "rules.yaml"
+    zoned.write_text(text.replace("Asia/Shanghai", "America/New_York"), encoding="utf-8")
+    rules, _ = load_file(zoned, RulesFile)
+    assert rules is not None
+    out = io.StringIO()
+    summary = run_backtest(load_counts(path, "America/New_York")[0], rules, out, progress=False)
+    assert summary.failed_rules == {}
+    fired = [
+        datetime.fromisoformat(json.loads(line)["fired_at"]) for line in out.getvalue().splitlines()
+    ]
+    assert any(
+        T0 + timedelta(days=9, hours=10) <= f <= T0 + timedelta(days=9, hours=11) for f in fired
+    )

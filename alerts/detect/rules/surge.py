@@ -32,7 +32,7 @@ improbable as such (``alerts.detect.stats.borel_tail_p``): docs/DETECTION.md has
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import numpy as np
@@ -260,7 +260,9 @@ class SurgeEvaluator:
         local = cal.local(now)
         if not self._fit.due(local, now):
             return
-        day_start = self._fit.fitted(local, now)
+        # in UTC, so that whole days back are 24 hours each: in a zone with daylight saving a
+        # local midnight 28 days ago is an hour off, and the day grids below would not fit
+        day_start = self._fit.fitted(local, now).astimezone(UTC)
         self._midnight = day_start  # today's local midnight, for the local-level reference
         guard = rule.cusum_guard_days if rule.cusum else 0
         span = rule.history_days + guard
@@ -285,9 +287,9 @@ class SurgeEvaluator:
         _, fine = reader.series([], recent, day_start, 5, rule.filters)
         fine = fine[0].reshape(h, 24 * BUCKETS_PER_HOUR) if len(fine) else np.zeros((h, 288))
         hourly = fine.reshape(h, 24, BUCKETS_PER_HOUR).sum(axis=2)
-        types = [cal.day_type((recent + i * DAY).date()) for i in range(h)]
+        types = [cal.block_type(recent + i * DAY) for i in range(h)]
         profile = hourly_profile(hourly, types)
-        today = cal.day_type(day_start.date())
+        today = cal.block_type(day_start)
         seen = any(t == today and n > 0 for t, n in zip(types, hourly.sum(axis=1), strict=True))
         self._unseen_day = 0.0 if seen else UNSEEN_DAY_DISPERSION
         shape = within_hour_shape(fine)
@@ -297,7 +299,7 @@ class SurgeEvaluator:
         per_bucket = []
         self._grid_parts = []
         for d in range(3):
-            kind = cal.day_type((self._grid_start + d * DAY).date())
+            kind = cal.block_type(self._grid_start + d * DAY)
             per_bucket.append((profile[kind][:, None] * shape).ravel())
             self._grid_parts.append((profile[kind], shape))
         self._cum_expected = np.concatenate([[0.0], np.cumsum(np.concatenate(per_bucket))])
