@@ -236,6 +236,12 @@ FIRST_SCREEN = {
 }
 
 
+# Checked every animation frame: a locator's wait_for polls ever more slowly (every 0.5 s after
+# the first few tries), which added up to half a second to a figure (2026-12-04, branch screen2).
+SHOWN = """selector => Array.from(document.querySelectorAll(selector)).some(
+    e => e.checkVisibility() && e.getBoundingClientRect().height > 0)"""
+
+
 def first_screen_figures(engine: Engine, complaints: int, runs: int = 3) -> list[Figure]:
     """Seconds from navigation until each page's main content is visible in headless Chromium.
 
@@ -255,7 +261,7 @@ def first_screen_figures(engine: Engine, complaints: int, runs: int = 3) -> list
         page = context.new_page()
         started = time.perf_counter()
         page.goto(f"http://127.0.0.1:{port}{path}")
-        page.locator(selector).first.wait_for(timeout=60_000)
+        page.wait_for_function(SHOWN, arg=selector, polling="raf", timeout=60_000)
         seconds = time.perf_counter() - started
         context.close()
         return seconds
