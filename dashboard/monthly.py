@@ -152,7 +152,9 @@ def tally(
     Weighted score = counted complaints × their channel's weight (1 for an unweighted one).
     A complaint without a branch is kept under "" (shown as 未标注机构)."""
     frame = counts.copy()
-    frame["score"] = frame["counted"] * frame["channel"].map(lambda c: float(weights.get(c, 1.0)))
+    # floats even when the cycle has no complaints yet (an empty map keeps the text type)
+    weight = frame["channel"].map(lambda c: float(weights.get(c, 1.0))).astype(float)
+    frame["score"] = frame["counted"] * weight
     columns = ["received", "counted", "repeat", "multichannel", "score"]
     summary = frame.groupby("branch", sort=True)[columns].sum()
     branches = sorted(set(summary.index) | set(prev_totals) | set(last_year_totals))

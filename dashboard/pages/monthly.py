@@ -59,7 +59,9 @@ def _render(language: Lang) -> None:
         cycle = previous_cycle(cycle, start_day)
     if latest.name not in names:
         names.insert(0, latest.name)
-    picked = st.selectbox(t("m_cycle", language), names, index=names.index(latest.name))
+    picked = st.selectbox(
+        t("m_cycle", language), names, index=names.index(latest.name), key="month_cycle"
+    )  # keyed: the picked cycle stays when the language (the label) changes
     report = cache.monthly_report(
         cycle_named(picked, start_day),
         config,

@@ -230,6 +230,17 @@ def test_an_empty_cycle_says_so(sqlite_engine):
     assert to_pdf(report).startswith(b"%PDF")
 
 
+def test_a_cycle_without_complaints_after_one_with_some_compares_with_it(engine):
+    # the 21st, before the new cycle's first complaint: nothing to count, last cycle's totals
+    # to compare with (the page failed here: the empty counts' columns held no numbers)
+    ingest(engine, [complaint(1, local(2026, 12, 1), "hotline", branch="广州分公司")])
+    following = Cycle(date(2026, 12, 21), date(2027, 1, 20))
+    report = build_monthly_report(engine, following, CONFIG, local(2026, 12, 21), calendar=CALENDAR)
+    rows = report.summary.set_index("branch")
+    assert rows.loc["广州分公司", "received"] == 0 and rows.loc["广州分公司", "prev"] == 1
+    assert rows.loc[TOTAL, "prev"] == 1
+
+
 def test_the_ledger_filters_by_branch(engine):
     _seed(engine)
     since, until = local(2025, 1, 1), local(2027, 1, 1)

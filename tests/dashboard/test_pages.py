@@ -461,3 +461,23 @@ def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
     text = captions()
     assert "快照" in text and now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") in text
     assert "逾期数截至" in text
+
+
+def test_monthly_page_keeps_the_picked_cycle_across_a_language_switch(app_env):
+    now = datetime.now(UTC)
+    closed = previous_cycle(cycle_of(now.astimezone(SHANGHAI).date(), 21), 21)
+    received = datetime(closed.start.year, closed.start.month, closed.start.day, 10,
+                        tzinfo=SHANGHAI)  # fmt: skip
+    ingest(app_env, [complaint(i, received + timedelta(days=i), branch="广州分公司")
+                     for i in range(3)])  # fmt: skip
+    st.cache_data.clear()
+    at = AppTest.from_string(page_script("monthly"), default_timeout=60).run()
+    assert at.selectbox[0].value == closed.name  # opens on the cycle with complaints
+    newest = at.selectbox[0].options[0]
+    assert newest != closed.name
+    at.selectbox[0].select(newest).run()  # the open cycle: none yet, last cycle's to compare
+    assert not at.exception and not at.error
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.selectbox[0].label == "Cycle" and at.selectbox[0].value == newest
+    assert not at.exception and not at.error
