@@ -76,9 +76,9 @@ def _render(language: Lang) -> None:
         return
     _headline(report, language)
     _downloads(report, language)
-    st.dataframe(summary_frame(report, language), hide_index=True, use_container_width=True)
+    st.dataframe(summary_frame(report, language), hide_index=True, width="stretch")
     st.subheader(t("m_by_channel", language))
-    st.dataframe(channel_frame(report, language), use_container_width=True)
+    st.dataframe(channel_frame(report, language), width="stretch")
     st.caption(t("m_rules", language))
 
 
