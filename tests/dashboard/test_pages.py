@@ -16,7 +16,7 @@ from alerts.notify.ack_links import sign_ack_token
 from config.rules import AccountabilityConfig
 from config.settings import get_settings
 from dashboard.auth import hash_password
-from dashboard.monthly import cycle_of, previous_cycle
+from dashboard.monthly import Cycle, cycle_of, previous_cycle
 from dashboard.monthly_report import freeze_monthly_report
 from dashboard.settings import dashboard_settings
 from dashboard.timeutil import local_midnight
@@ -442,13 +442,20 @@ def test_ack_links_signed_with_the_public_demo_key_are_refused_outside_the_demo(
         assert any("一键确认链接已停用" in e.value for e in at.error)
 
 
-def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
+def seed_last_closed_cycle(engine) -> Cycle:
+    """Three complaints in the last closed accountability cycle (21st to 20th); that cycle."""
     now = datetime.now(UTC)
     closed = previous_cycle(cycle_of(now.astimezone(SHANGHAI).date(), 21), 21)
     received = datetime(closed.start.year, closed.start.month, closed.start.day, 10,
                         tzinfo=SHANGHAI)  # fmt: skip
-    ingest(app_env, [complaint(i, received + timedelta(days=i), branch="广州分公司")
-                     for i in range(3)])  # fmt: skip
+    ingest(engine, [complaint(i, received + timedelta(days=i), branch="广州分公司")
+                    for i in range(3)])  # fmt: skip
+    return closed
+
+
+def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
+    now = datetime.now(UTC)
+    closed = seed_last_closed_cycle(app_env)
 
     def captions() -> str:
         st.cache_data.clear()  # the page keeps a cycle's report 5 minutes
@@ -464,12 +471,7 @@ def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
 
 
 def test_monthly_page_keeps_the_picked_cycle_across_a_language_switch(app_env):
-    now = datetime.now(UTC)
-    closed = previous_cycle(cycle_of(now.astimezone(SHANGHAI).date(), 21), 21)
-    received = datetime(closed.start.year, closed.start.month, closed.start.day, 10,
-                        tzinfo=SHANGHAI)  # fmt: skip
-    ingest(app_env, [complaint(i, received + timedelta(days=i), branch="广州分公司")
-                     for i in range(3)])  # fmt: skip
+    closed = seed_last_closed_cycle(app_env)
     st.cache_data.clear()
     at = AppTest.from_string(page_script("monthly"), default_timeout=60).run()
     assert at.selectbox[0].value == closed.name  # opens on the cycle with complaints
