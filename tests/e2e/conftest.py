@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import Engine
 
 from config.loader import load_config
@@ -43,6 +44,24 @@ WALL_DRAWN = (".st-key-wall_trend .marks", ".radar-panel >> nth=3")
 def wait_for_wall(page) -> None:
     for selector in WALL_DRAWN:
         page.locator(selector).first.wait_for(timeout=30_000)
+
+
+def download(page, button, timeout: float = 30_000):
+    """The file a download button gives. A button built on click (a callable) can be clicked
+    while the page's first run is still going; that click may be lost under load (CI, once), so
+    the page is let finish and an unanswered click is made once more."""
+    page.locator('[data-testid="stStatusWidgetRunningIcon"]').wait_for(
+        state="hidden", timeout=timeout
+    )
+    for attempt in (1, 2):
+        try:
+            with page.expect_download(timeout=timeout / 2 if attempt == 1 else timeout) as info:
+                button.click()
+            return info.value
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass
