@@ -53,15 +53,13 @@ def download(page, button, timeout: float = 30_000):
     page.locator('[data-testid="stStatusWidgetRunningIcon"]').wait_for(
         state="hidden", timeout=timeout
     )
-    for attempt in (1, 2):
-        try:
-            with page.expect_download(timeout=timeout / 2 if attempt == 1 else timeout) as info:
-                button.click()
-            return info.value
-        except PlaywrightTimeoutError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        with page.expect_download(timeout=timeout / 2) as info:
+            button.click()
+    except PlaywrightTimeoutError:  # unanswered: once more
+        with page.expect_download(timeout=timeout) as info:
+            button.click()
+    return info.value
 
 
 @dataclass
