@@ -406,6 +406,10 @@ STRINGS |= {
         "数字截至 {now}（实时统计）。",
         "Figures as of {now} (counted live).",
     ),
+    "m_as_of_open": (
+        "受理、计入、升级及环比、同比数字为 {frozen} 的统计（后台每 5 分钟重算）；逾期数截至 {now}，实时统计。",
+        "Received, counted, upgraded and the changes as counted at {frozen} (recounted every 5 minutes in the background); overdue as of {now}, counted live.",
+    ),
     "m_as_of_frozen": (
         "受理、计入、升级及环比、同比数字取自周期结束后 {frozen} 生成的快照（与月报发送时一致，迟到的投诉会使其重算）；逾期数截至 {now}，实时统计。",
         "Received, counted, upgraded and the changes are from the snapshot made after the cycle closed, at {frozen} (as in the report sent; a late complaint makes it recount); overdue as of {now}, counted live.",

@@ -52,6 +52,12 @@ SUMMARY_HEADERS = (
 )
 
 
+# How old a snapshot of the open cycle the page still shows (its figures say when they were
+# counted): the worker writes one every few minutes, counting it live takes a second or more
+# on a national insurer's history, and a monthly page is visited too rarely to be cached.
+OPEN_SNAPSHOT_MAX_AGE = timedelta(minutes=15)
+
+
 def span(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
     """The cycle as UTC instants [local midnight of its first day, of the day after its last)."""
     return day_start(cycle.start, tz), day_start(cycle.end + timedelta(days=1), tz)
@@ -118,10 +124,10 @@ def freeze_monthly_report(
     *,
     calendar: HolidayCalendar,
 ) -> bool:
-    """Write the snapshot of a closed cycle unless a matching one is stored; True if written.
-    The fingerprint is taken first: a complaint stored meanwhile makes the next check redo it."""
-    if now < span(cycle, calendar.tz)[1]:
-        raise ValueError(f"cycle {cycle.name} is not closed at {now.isoformat()}")
+    """Write the snapshot of a cycle unless a matching one is stored; True if written. The
+    fingerprint is taken first: a complaint stored meanwhile makes the next check redo it. An
+    open cycle's snapshot stops matching with its next complaint; the page uses it for
+    ``OPEN_SNAPSHOT_MAX_AGE`` all the same (``build_monthly_report``)."""
     key, stamp = snapshot_key(cycle, config, calendar), fingerprint(engine, cycle, config, calendar)
     if mq.load_snapshot(engine, key, stamp) is not None:
         return False
@@ -140,15 +146,19 @@ def build_monthly_report(
     calendar: HolidayCalendar,
     frozen: bool = True,
 ) -> MonthlyReport:
-    """The report at ``now``: from the cycle's snapshot when one matches what is stored (a
-    closed cycle after the worker's job; ``frozen`` False: never), else counted from the
-    complaints. Overdue decisions and multi-channel complaints are always counted now: both
-    still change after the cycle closed, by decisions and by later complaints."""
+    """The report at ``now``: from the cycle's snapshot when one matches what is stored, or,
+    for the open cycle, when it is at most ``OPEN_SNAPSHOT_MAX_AGE`` old (the worker's job
+    writes both; ``frozen`` False: never), else counted from the complaints. Overdue decisions
+    and multi-channel complaints are always counted now: both still change after the cycle
+    closed, by decisions and by later complaints."""
     since, until = span(cycle, calendar.tz)
     snapshot = None
-    if frozen and now >= until:
+    if frozen:
         key = snapshot_key(cycle, config, calendar)
-        snapshot = mq.load_snapshot(engine, key, fingerprint(engine, cycle, config, calendar))
+        fresh = now - OPEN_SNAPSHOT_MAX_AGE if now < until else None
+        snapshot = mq.load_snapshot(
+            engine, key, fingerprint(engine, cycle, config, calendar), built_since=fresh
+        )
     parts = (
         snapshot.parts if snapshot is not None else frozen_parts(engine, cycle, config, calendar)
     )

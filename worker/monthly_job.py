@@ -75,15 +75,18 @@ def queue_monthly_report(ctx: WorkerContext) -> int:
     )
 
 
-def freeze_closed_cycles(ctx: WorkerContext) -> int:
-    """Snapshot the last closed cycle's counts (again when a late complaint changed what they
-    were counted from) and, one per check, an older cycle the page offers that has none: the
-    page then counts only overdue decisions for a closed cycle. Returns the snapshots written."""
+def freeze_cycles(ctx: WorkerContext) -> int:
+    """Snapshot the open cycle's counts and the last closed cycle's (each again when a
+    complaint changed what they were counted from) and, one per check, an older cycle the page
+    offers that has none: the page then counts only overdue decisions. Returns the snapshots
+    written."""
     now = ctx.clock()
     config = ctx.config.rules.accountability
     calendar = HolidayCalendar(ctx.config.rules.calendar)
-    cycle = last_closed_cycle(now, config.cycle_start_day, calendar.tz)
+    cycle = cycle_of(now.astimezone(calendar.tz).date(), config.cycle_start_day)
     written = int(freeze_monthly_report(ctx.engine, cycle, config, now, calendar=calendar))
+    cycle = previous_cycle(cycle, config.cycle_start_day)  # the last closed one
+    written += freeze_monthly_report(ctx.engine, cycle, config, now, calendar=calendar)
     stored = stored_snapshot_keys(ctx.engine)
     for _ in range(BACKFILL_CYCLES):
         cycle = previous_cycle(cycle, config.cycle_start_day)
@@ -98,7 +101,7 @@ def monthly_report_job(ctx: WorkerContext) -> None:
     """Only the leading worker queues; the notify job delivers (see weekly_report_job). The
     snapshot comes first, so the report is built from it."""
     if ctx.is_leader():
-        freeze_closed_cycles(ctx)
+        freeze_cycles(ctx)
         queue_monthly_report(ctx)
 
 

@@ -17,6 +17,7 @@ from dashboard.monthly_report import (
     SUMMARY_HEADERS,
     branch_label,
     pct_text,
+    span,
     title,
     to_excel,
     to_pdf,
@@ -88,7 +89,10 @@ def as_of_text(report: MonthlyReport, tz: tzinfo, language: Lang) -> str:
     if report.frozen_at is None:
         return t("m_as_of_live", language).format(now=now)
     frozen = fmt_local(report.frozen_at, tz, "%Y-%m-%d %H:%M")
-    return t("m_as_of_frozen", language).format(frozen=frozen, now=now)
+    closed = report.as_of is not None and report.as_of >= span(report.cycle, tz)[1]
+    return t("m_as_of_frozen" if closed else "m_as_of_open", language).format(
+        frozen=frozen, now=now
+    )
 
 
 def _headline(report: MonthlyReport, language: Lang) -> None:

@@ -32,6 +32,7 @@ from dashboard.monthly import (
 )
 from dashboard.monthly_queries import CHUNK
 from dashboard.monthly_report import (
+    OPEN_SNAPSHOT_MAX_AGE,
     build_monthly_report,
     freeze_monthly_report,
     span,
@@ -532,12 +533,27 @@ def test_a_closed_cycle_from_its_snapshot_gives_the_numbers_counted_live(engine,
     assert both(now).frozen_at == now
 
 
-def test_an_open_cycle_is_never_frozen(sqlite_engine):
+def test_an_open_cycle_is_shown_from_a_recent_snapshot_only(sqlite_engine):
+    """The open cycle's snapshot stops matching with its next complaint: the page shows it,
+    saying when it was counted, for OPEN_SNAPSHOT_MAX_AGE, then counts live again."""
     _seed(sqlite_engine)
-    with pytest.raises(ValueError, match="not closed"):
-        freeze_monthly_report(
-            sqlite_engine, CYCLE, CONFIG, local(2026, 12, 20, 23), calendar=CALENDAR
-        )
-    report = build_monthly_report(sqlite_engine, CYCLE, CONFIG, local(2026, 12, 20, 23),
-                                  calendar=CALENDAR)  # fmt: skip
-    assert report.frozen_at is None
+    built = local(2026, 12, 20, 12)
+    assert freeze_monthly_report(sqlite_engine, CYCLE, CONFIG, built, calendar=CALENDAR)
+    ingest(sqlite_engine, [complaint(50, local(2026, 12, 20, 13), "web", branch="广州分公司")])
+
+    def received(report) -> int:
+        return int(report.summary.iloc[-1]["received"])
+
+    now = built + OPEN_SNAPSHOT_MAX_AGE
+    recent = build_monthly_report(sqlite_engine, CYCLE, CONFIG, now, calendar=CALENDAR)
+    live = build_monthly_report(sqlite_engine, CYCLE, CONFIG, now, calendar=CALENDAR, frozen=False)
+    assert recent.frozen_at == built and live.frozen_at is None
+    assert received(live) == received(recent) + 1
+    older = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, now + timedelta(minutes=1), calendar=CALENDAR
+    )
+    assert older.frozen_at is None and received(older) == received(live)
+    # once closed, only a snapshot that matches what is stored counts
+    closed = local(2026, 12, 21, 10)
+    late = build_monthly_report(sqlite_engine, CYCLE, CONFIG, closed, calendar=CALENDAR)
+    assert late.frozen_at is None and received(late) == received(live)

@@ -68,7 +68,7 @@ def test_the_scheduler_runs_it(sqlite_engine):
     assert "monthly-report" in {job.id for job in build_scheduler(ctx).get_jobs()}
 
 
-def test_the_job_snapshots_closed_cycles_and_redoes_a_stale_one(engine, hook):  # noqa: F811
+def test_the_job_snapshots_cycles_and_redoes_a_stale_one(engine, hook):  # noqa: F811
     _seed(engine)
     clock = Clock(CLOSING_NINE + timedelta(minutes=20))
     ctx = worker(engine, clock, [HOOK])
@@ -77,15 +77,20 @@ def test_the_job_snapshots_closed_cycles_and_redoes_a_stale_one(engine, hook):  
         with Session(engine) as session:
             return {s.cycle: s.built_at for s in session.scalars(select(MonthlySnapshot))}
 
-    run(ctx)  # the closed cycle, and the one before it
-    assert snapshots() == {"2026-12": clock.now, "2026-11": clock.now}
+    run(ctx)  # the open cycle, the closed one, and the one before it
+    assert snapshots() == {"2027-01": clock.now, "2026-12": clock.now, "2026-11": clock.now}
     first = clock.now
     clock.advance(minutes=5)
     run(ctx)  # nothing changed: kept; one more older cycle
-    assert snapshots()["2026-12"] == first and len(snapshots()) == 3
+    assert snapshots()["2026-12"] == snapshots()["2027-01"] == first and len(snapshots()) == 4
     late = datetime(2026, 12, 20, 2, tzinfo=UTC)  # 2026-12-20 10:00 local: the closed cycle
     ingest(engine, [complaint(99, late, "web", branch="广州分公司")])
     clock.advance(minutes=5)
+    run(ctx)  # and the open cycle's, whose previous cycle it is
+    assert snapshots()["2026-12"] == snapshots()["2027-01"] == clock.now
+    redone = clock.now
+    ingest(engine, [complaint(100, clock.now - timedelta(minutes=1), "web")])  # the open cycle
+    clock.advance(minutes=5)
     run(ctx)
-    assert snapshots()["2026-12"] == clock.now
+    assert snapshots()["2027-01"] == clock.now and snapshots()["2026-12"] == redone
     assert len(hook.keys) == 1  # the report was sent once, from the first snapshot

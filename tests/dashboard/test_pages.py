@@ -470,6 +470,19 @@ def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
     assert "逾期数截至" in text
 
 
+def test_monthly_page_shows_the_open_cycle_from_the_workers_recent_snapshot(app_env):
+    now = datetime.now(UTC)
+    ingest(app_env, [complaint(1, now - timedelta(minutes=30), branch="广州分公司")])
+    cycle = cycle_of(now.astimezone(SHANGHAI).date(), 21)
+    freeze_monthly_report(app_env, cycle, AccountabilityConfig(), now, calendar=HolidayCalendar())
+    st.cache_data.clear()
+    at = AppTest.from_string(page_script("monthly"), default_timeout=60).run()
+    assert not at.exception and at.selectbox[0].value == cycle.name
+    text = " ".join(c.value for c in at.caption)
+    assert "后台每 5 分钟重算" in text and "快照" not in text
+    assert now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") in text
+
+
 def test_monthly_page_keeps_the_picked_cycle_across_a_language_switch(app_env):
     closed = seed_last_closed_cycle(app_env)
     st.cache_data.clear()
