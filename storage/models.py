@@ -334,11 +334,12 @@ class WorkerHeartbeat(Base):
 
 
 class MonthlySnapshot(Base):
-    """The parts of a closed accountability cycle's report that only a late complaint changes
-    (counts per branch and channel, upgrades, the previous cycle's and last year's totals),
-    written by the worker once the cycle has closed (migration 0017). ``fingerprint``: the
-    complaints stored in the ranges they were counted from; the page uses a snapshot only
-    while it still matches, and counts overdue decisions live."""
+    """The parts of an accountability cycle's report that only a new complaint changes (counts
+    per branch and channel, upgrades, the previous cycle's and last year's totals), written by
+    the worker for the open cycle and the closed ones (migration 0017). ``fingerprint``: the
+    complaints stored in the ranges they were counted from; the page uses a snapshot while it
+    still matches (the open cycle's also while it is recent), and counts overdue decisions
+    live."""
 
     __tablename__ = "monthly_snapshots"
 
