@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, select, text
 from sqlalchemy.orm import Session
 
 from alerts.detect.findings import alert_start
@@ -468,16 +468,31 @@ def latest_receipt_day(engine: Engine, timezone: str = DEFAULT_TIMEZONE) -> date
     return None if newest is None else newest.astimezone(ZoneInfo(timezone)).date()
 
 
-def complaint_branches(engine: Engine) -> list[str]:
-    """The branches named by stored complaints (a few dozen), for the ledger's filter."""
-    query = select(Complaint.branch).where(Complaint.branch != "").distinct()
+def distinct_values(engine: Engine, column: str) -> list[str]:
+    """The non-empty values of an indexed complaints column, sorted, one index seek each (a
+    loose index scan): a DISTINCT read every complaint, 2–6 s on a national insurer's history,
+    for a few dozen values."""
+    if column not in ("branch", "status"):  # the indexed ones (migration 0018)
+        raise ValueError(f"no index to list {column!r} from")
+    query = text(
+        f"""WITH RECURSIVE found(value) AS (
+            SELECT MIN({column}) FROM complaints WHERE {column} > ''
+            UNION ALL
+            SELECT (SELECT MIN({column}) FROM complaints WHERE {column} > found.value)
+            FROM found WHERE found.value IS NOT NULL
+        ) SELECT value FROM found WHERE value IS NOT NULL"""
+    )
     with Session(engine) as session:
         return sorted(session.scalars(query))
 
 
+def complaint_branches(engine: Engine) -> list[str]:
+    """The branches named by stored complaints (a few dozen), for the ledger's filter."""
+    return distinct_values(engine, "branch")
+
+
 def complaint_statuses(engine: Engine) -> list[str]:
-    with Session(engine) as session:
-        return list(session.scalars(select(Complaint.status).distinct().order_by(Complaint.status)))
+    return distinct_values(engine, "status")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class Complaint(Base):
         Index(
             "ix_complaints_customer_product_received", "customer_key", "product_code", "received_at"
         ),
+        Index("ix_complaints_branch", "branch"),  # the ledger's filter lists (migration 0018)
+        Index("ix_complaints_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -192,3 +192,17 @@ def test_ledger_receipts_count_every_complaint_by_local_day_level_and_decision(e
     assert queries.ledger_receipts(engine, since, until, statuses=("closed",)).empty
     table = queries.ledger(engine, since, until)
     assert list(table["external_id"]) == ["c2", "c3", "c1"]  # undecided first, then oldest
+
+
+def test_filter_lists_hold_each_stored_value_once(engine):
+    """The index-seek listing gives what a DISTINCT gives: every non-empty value, once."""
+    names = ["广州分公司", "深圳分公司", "北京分公司", "B", "A 分公司", "a"]
+    ingest(
+        engine,
+        [complaint(i, NOW - timedelta(minutes=i), branch=names[i % 7] if i % 7 < 6 else "")
+         for i in range(60)],
+    )  # fmt: skip
+    assert queries.complaint_branches(engine) == sorted(names)
+    assert queries.complaint_statuses(engine) == ["open"]
+    with pytest.raises(ValueError, match="no index"):
+        queries.distinct_values(engine, "text")
