@@ -106,7 +106,12 @@ def _backtest(options: Options) -> list[Figure]:
 
 
 def _dashboard(kind: str, options: Options) -> list[Figure]:
-    from bench.dashboard import closed_cycle_name, monthly_cycle_figures, render_figure
+    from bench.dashboard import (
+        closed_cycle_name,
+        freeze_default_cycle,
+        monthly_cycle_figures,
+        render_figure,
+    )
     from bench.history import postgres_history, sqlite_history
 
     if kind == "postgres" and (reason := postgres_reason()):
@@ -117,7 +122,17 @@ def _dashboard(kind: str, options: Options) -> list[Figure]:
         figures = [
             render_figure(engine, "wall", f"Wall screen ({kind})", spec.total),
             render_figure(engine, "weekly", f"Weekly report ({kind})", spec.total),
-            render_figure(engine, "monthly", f"Monthly report ({kind})", spec.total),
+            render_figure(engine, "monthly", f"Monthly report, counted live ({kind})", spec.total),
+        ]
+        freeze_default_cycle(engine)  # as the worker does every 5 minutes
+        figures += [
+            render_figure(
+                engine,
+                "monthly",
+                f"Monthly report, from the worker's snapshot ({kind})",
+                spec.total,
+                suffix="-snapshot",
+            ),
             *monthly_cycle_figures(engine, f"Monthly report ({kind})"),
             render_figure(
                 engine,
@@ -147,12 +162,13 @@ def _dashboard_memory(options: Options) -> list[Figure]:
 
 def _first_screen(options: Options) -> list[Figure]:
     """Every page in a real browser on the large history (SQLite): ≤ 2 s to its main content."""
-    from bench.dashboard import first_screen_figures
+    from bench.dashboard import first_screen_figures, freeze_default_cycle
     from bench.history import sqlite_history
 
     spec = list(_history_specs(options).values())[-1]
     engine = sqlite_history(spec)
     try:
+        freeze_default_cycle(engine)  # as the worker does every 5 minutes
         return first_screen_figures(engine, spec.total, options.size(3, 1))
     finally:
         engine.dispose()
