@@ -117,19 +117,11 @@ def stored_between(engine: Engine, since: datetime, until: datetime) -> int:
         return int(session.scalar(query) or 0)
 
 
-def load_snapshot(
-    engine: Engine, key: str, fingerprint: str, built_since: datetime | None = None
-) -> MonthlySnapshot | None:
-    """The stored snapshot ``key`` if it was built from what is stored now (or, given
-    ``built_since``, at or after it), else None."""
+def load_snapshot(engine: Engine, key: str) -> MonthlySnapshot | None:
     with Session(engine) as session:
         snapshot = session.get(MonthlySnapshot, key)
-        if snapshot is None:
-            return None
-        recent = built_since is not None and snapshot.built_at >= built_since
-        if snapshot.fingerprint != fingerprint and not recent:
-            return None
-        session.expunge(snapshot)
+        if snapshot is not None:
+            session.expunge(snapshot)
         return snapshot
 
 

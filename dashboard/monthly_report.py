@@ -18,6 +18,8 @@ from sqlalchemy import Engine
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
+    from storage.models import MonthlySnapshot
+
 from config.rules import AccountabilityConfig
 from dashboard import monthly_queries as mq
 from dashboard.deadlines import DayMode
@@ -53,9 +55,12 @@ SUMMARY_HEADERS = (
 
 
 # How old a snapshot of the open cycle the page still shows (its figures say when they were
-# counted): the worker writes one every few minutes, counting it live takes a second or more
-# on a national insurer's history, and a monthly page is visited too rarely to be cached.
+# counted), and how many of the cycle's complaints stored since it may miss: the worker writes
+# one every few minutes, counting it live takes a second or more on a national insurer's
+# history, and a monthly page is visited too rarely to be cached. A backfill or a worker
+# catching up after an outage misses more: the page then counts live.
 OPEN_SNAPSHOT_MAX_AGE = timedelta(minutes=15)
+OPEN_SNAPSHOT_MAX_MISSING = 0.01
 
 
 def span(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -129,11 +134,23 @@ def freeze_monthly_report(
     open cycle's snapshot stops matching with its next complaint; the page uses it for
     ``OPEN_SNAPSHOT_MAX_AGE`` all the same (``build_monthly_report``)."""
     key, stamp = snapshot_key(cycle, config, calendar), fingerprint(engine, cycle, config, calendar)
-    if mq.load_snapshot(engine, key, stamp) is not None:
+    stored = mq.load_snapshot(engine, key)
+    if stored is not None and stored.fingerprint == stamp:
         return False
     parts = frozen_parts(engine, cycle, config, calendar)
     mq.save_snapshot(engine, key, cycle.name, now, stamp, parts)
     return True
+
+
+def _recent_enough(
+    engine: Engine, snapshot: MonthlySnapshot, since: datetime, until: datetime, now: datetime
+) -> bool:
+    """An open cycle's snapshot [since, until) no older than OPEN_SNAPSHOT_MAX_AGE that misses
+    at most OPEN_SNAPSHOT_MAX_MISSING of the cycle's complaints stored now."""
+    if now >= until or snapshot.built_at < now - OPEN_SNAPSHOT_MAX_AGE:
+        return False
+    counted = sum(snapshot.parts["counts"]["received"])
+    return mq.stored_between(engine, since, until) - counted <= OPEN_SNAPSHOT_MAX_MISSING * counted
 
 
 def build_monthly_report(
@@ -147,18 +164,16 @@ def build_monthly_report(
     frozen: bool = True,
 ) -> MonthlyReport:
     """The report at ``now``: from the cycle's snapshot when one matches what is stored, or,
-    for the open cycle, when it is at most ``OPEN_SNAPSHOT_MAX_AGE`` old (the worker's job
-    writes both; ``frozen`` False: never), else counted from the complaints. Overdue decisions
+    for the open cycle, when it is recent and misses few of its complaints (``_recent_enough``;
+    the worker's job writes both; ``frozen`` False: never), else counted from the complaints. Overdue decisions
     and multi-channel complaints are always counted now: both still change after the cycle
     closed, by decisions and by later complaints."""
     since, until = span(cycle, calendar.tz)
-    snapshot = None
-    if frozen:
-        key = snapshot_key(cycle, config, calendar)
-        fresh = now - OPEN_SNAPSHOT_MAX_AGE if now < until else None
-        snapshot = mq.load_snapshot(
-            engine, key, fingerprint(engine, cycle, config, calendar), built_since=fresh
-        )
+    snapshot = mq.load_snapshot(engine, snapshot_key(cycle, config, calendar)) if frozen else None
+    if snapshot is not None and snapshot.fingerprint != fingerprint(
+        engine, cycle, config, calendar
+    ):  # counted from other complaints than are stored now
+        snapshot = snapshot if _recent_enough(engine, snapshot, since, until, now) else None
     parts = (
         snapshot.parts if snapshot is not None else frozen_parts(engine, cycle, config, calendar)
     )
