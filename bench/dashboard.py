@@ -101,21 +101,43 @@ def _last_full_cycle(engine: Engine):
     return cycle, now, config, calendar
 
 
-def freeze_default_cycle(engine: Engine) -> None:
-    """Write the snapshot of the cycle the monthly page opens on (the newest complaint's), as
-    the worker's monthly job does every 5 minutes: the page uses an open cycle's for 15."""
+def _default_cycle(engine: Engine):
+    """The cycle the monthly page opens on (the newest complaint's), its rules and calendar."""
     from datetime import UTC, datetime
 
     from config.rules import AccountabilityConfig
     from dashboard.monthly import cycle_of
-    from dashboard.monthly_report import freeze_monthly_report
     from dashboard.queries import latest_receipt_day
     from domain.calendar import HolidayCalendar
 
-    calendar, config, now = HolidayCalendar(), AccountabilityConfig(), datetime.now(UTC)
-    newest = latest_receipt_day(engine, calendar.tz.key) or calendar.local(now).date()
-    cycle = cycle_of(newest, config.cycle_start_day)
-    freeze_monthly_report(engine, cycle, config, now, calendar=calendar)
+    calendar, config = HolidayCalendar(), AccountabilityConfig()
+    newest = latest_receipt_day(engine, calendar.tz.key)
+    cycle = cycle_of(newest or calendar.local(datetime.now(UTC)).date(), config.cycle_start_day)
+    return cycle, config, calendar
+
+
+def freeze_default_cycle(engine: Engine) -> None:
+    """Write the default cycle's snapshot now, as the worker's monthly job does every 5
+    minutes (the page uses an open cycle's for 15)."""
+    from datetime import UTC, datetime
+
+    from dashboard.monthly_report import freeze_monthly_report
+
+    cycle, config, calendar = _default_cycle(engine)
+    freeze_monthly_report(engine, cycle, config, datetime.now(UTC), calendar=calendar)
+
+
+def forget_default_cycle(engine: Engine) -> None:
+    """Delete the default cycle's snapshot (an earlier run's), so the page counts it live."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from dashboard.monthly_report import snapshot_key
+    from storage.models import MonthlySnapshot
+
+    key = snapshot_key(*_default_cycle(engine))
+    with Session(engine) as session, session.begin():
+        session.execute(delete(MonthlySnapshot).where(MonthlySnapshot.key == key))
 
 
 def closed_cycle_name(engine: Engine) -> str:

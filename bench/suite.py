@@ -108,6 +108,7 @@ def _backtest(options: Options) -> list[Figure]:
 def _dashboard(kind: str, options: Options) -> list[Figure]:
     from bench.dashboard import (
         closed_cycle_name,
+        forget_default_cycle,
         freeze_default_cycle,
         monthly_cycle_figures,
         render_figure,
@@ -119,6 +120,7 @@ def _dashboard(kind: str, options: Options) -> list[Figure]:
     spec = list(_history_specs(options).values())[-1]
     engine = postgres_history(spec) if kind == "postgres" else sqlite_history(spec)
     try:
+        forget_default_cycle(engine)
         figures = [
             render_figure(engine, "wall", f"Wall screen ({kind})", spec.total),
             render_figure(engine, "weekly", f"Weekly report ({kind})", spec.total),
