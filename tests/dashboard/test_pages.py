@@ -472,7 +472,7 @@ def test_monthly_page_says_what_a_closed_cycles_figures_are_as_of(app_env):
 
 def test_monthly_page_shows_the_open_cycle_from_the_workers_recent_snapshot(app_env):
     now = datetime.now(UTC)
-    ingest(app_env, [complaint(1, now - timedelta(minutes=30), branch="广州分公司")])
+    ingest(app_env, [complaint(1, now, branch="广州分公司")])  # today's: in the open cycle
     cycle = cycle_of(now.astimezone(SHANGHAI).date(), 21)
     freeze_monthly_report(app_env, cycle, AccountabilityConfig(), now, calendar=HolidayCalendar())
     st.cache_data.clear()
