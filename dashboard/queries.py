@@ -114,17 +114,12 @@ def dimension_totals(
 
 def top_products(engine: Engine, since: datetime, until: datetime, limit: int = 10) -> pd.DataFrame:
     """Products with the most complaints: columns product_code, product_name, product_line, count."""
-    c = ComplaintCount
-    total = func.sum(c.count)
-    query = (
-        select(c.product_code, c.product_line, total)
-        .where(c.bucket_start >= since, c.bucket_start < until, c.product_code != "")
-        .group_by(c.product_code, c.product_line)
-        .order_by(total.desc(), c.product_code)
-        .limit(limit)
-    )
     with Session(engine) as session:
-        rows = session.execute(query).all()
+        # the window read detection uses: on SQLite it names the bucket-first index, where
+        # SQLite's own choice walked the (product, bucket) index (0.31 against 0.10 s a week)
+        counts = window_counts(session, ["product_code", "product_line"], since, until)
+        ranked = sorted(((-n, code, line) for (code, line), n in counts.items() if code))
+        rows = [(code, line, -negative) for negative, code, line in ranked[:limit]]
         codes = [r[0] for r in rows]
         names = dict(
             session.execute(

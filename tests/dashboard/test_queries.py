@@ -76,6 +76,19 @@ def test_top_products_names_come_from_complaints(engine):
     assert list(top["count"]) == [3, 1]
 
 
+def test_top_products_are_the_busiest_then_by_code(engine):
+    counts = {"P-B": 2, "P-A": 2, "P-C": 5, "P-D": 1}
+    rows, n = [], 0
+    for code, count in counts.items():
+        for _ in range(count):
+            rows.append(complaint(n, NOW - timedelta(minutes=n), product_code=code))
+            n += 1
+    ingest(engine, rows)
+    top = queries.top_products(engine, NOW - timedelta(hours=1), NOW + timedelta(minutes=5), 3)
+    assert list(top["product_code"]) == ["P-C", "P-A", "P-B"]
+    assert list(top["count"]) == [5, 2, 2]
+
+
 def test_alerts_listing_detail_and_evidence(engine):
     rows = seed_burst(engine, NOW)
     active = queries.active_alerts(engine)
