@@ -131,8 +131,8 @@ def freeze_monthly_report(
 ) -> bool:
     """Write the snapshot of a cycle unless a matching one is stored; True if written. The
     fingerprint is taken first: a complaint stored meanwhile makes the next check redo it. An
-    open cycle's snapshot stops matching with its next complaint; the page uses it for
-    ``OPEN_SNAPSHOT_MAX_AGE`` all the same (``build_monthly_report``)."""
+    open cycle's snapshot stops matching with its next complaint; the page may use it a while
+    longer (``_recent_enough``)."""
     key, stamp = snapshot_key(cycle, config, calendar), fingerprint(engine, cycle, config, calendar)
     stored = mq.load_snapshot(engine, key)
     if stored is not None and stored.fingerprint == stamp:
@@ -165,9 +165,9 @@ def build_monthly_report(
 ) -> MonthlyReport:
     """The report at ``now``: from the cycle's snapshot when one matches what is stored, or,
     for the open cycle, when it is recent and misses few of its complaints (``_recent_enough``;
-    the worker's job writes both; ``frozen`` False: never), else counted from the complaints. Overdue decisions
-    and multi-channel complaints are always counted now: both still change after the cycle
-    closed, by decisions and by later complaints."""
+    the worker's job writes both; ``frozen`` False: never), else counted from the complaints.
+    Overdue decisions and multi-channel complaints are always counted now: both still change
+    after the cycle closed, by decisions and by later complaints."""
     since, until = span(cycle, calendar.tz)
     snapshot = mq.load_snapshot(engine, snapshot_key(cycle, config, calendar)) if frozen else None
     if snapshot is not None and snapshot.fingerprint != fingerprint(
