@@ -115,19 +115,19 @@ def clock_ticks(first: datetime, last: datetime, tick: timedelta) -> list[dateti
     return [origin + timedelta(seconds=s) for s in range(start, stop, step)]
 
 
-# rough relative CPU of one rule over a replay (measured per rule on the 1x bench stream,
-# 2026-12-04, docs/PERFORMANCE.md): a surge with a local level spends it on its many candidates
-# each tick, fewer the finer its keys; one without spends it on its daily refresh, where a rule
-# not keyed by channel also fits the repost threads of every key and channel (the largest arrays)
+# rough relative CPU of one rule over a replay (seconds, one process, one BLAS thread, the 1x
+# bench stream, 2026-12-05, docs/PERFORMANCE.md): a surge with a local level spends it on the
+# per-tick test of its many candidates, about the same for product and product x category; one
+# without, on its daily refresh of hourly series, more the more dimensions its keys have, except
+# that a rule keyed by channel fits no repost threads
 def rule_weight(rule: Any) -> float:
     kind = getattr(rule, "kind", "")
     if kind == "surge":
         group_by = getattr(rule, "group_by", ())
-        dims = max(len(group_by), 1)
         if getattr(rule, "local_level_hours", None):
-            return 9.3 / dims
-        return 2.0 if "channel" in group_by else 2.0 + 2.85 * dims
-    return {"copied_text": 4.1, "event": 1.2, "threshold": 1.0}.get(kind, 0.1)
+            return 4.3
+        return 1.3 if "channel" in group_by else 2.9 * max(len(group_by), 1)
+    return {"copied_text": 1.35, "event": 0.5, "threshold": 1.0}.get(kind, 0.1)
 
 
 def share_rules(count: int, weights: list[float], jobs: int) -> list[list[int]]:

@@ -153,7 +153,7 @@ class MemoryReader:
         self._codes: dict[tuple[str, ...], tuple[np.ndarray, list[Key]]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._label_codes: dict[tuple[str, ...], dict[Key, int]] = {}
-        self._slices: dict[tuple[datetime, datetime], tuple[int, int]] = {}  # this tick's
+        self._row_at: dict[datetime, int] = {}  # this tick's: the first row at or after a moment
         self._row_codes: dict[tuple, tuple[list[int], np.ndarray]] = {}  # -1: filtered out
         self._sliding: dict[tuple, _SlidingCounts] = {}  # kept across ticks
         self._rows_of: dict[tuple, dict[int, list[int]]] = {}  # each code's rows, ascending
@@ -166,18 +166,20 @@ class MemoryReader:
     def advance(self, now: datetime) -> int:
         """Make complaints received at or before ``now`` visible; returns how many are."""
         self.visible = int(np.searchsorted(self.times, to_ns(now), side="right"))
-        self._slices.clear()
+        self._row_at.clear()
         return self.visible
 
     def _slice(self, since: datetime, until: datetime) -> tuple[int, int]:
-        """Row range of [since, until) among the visible rows; the rules of one tick share few."""
-        bounds = self._slices.get((since, until))
-        if bounds is None:
-            times = self._time_list  # bisect on a list: no numpy call overhead for one value
-            lo = bisect_left(times, to_ns(since))
-            hi = min(bisect_left(times, to_ns(until)), self.visible)
-            bounds = self._slices[(since, until)] = (lo, max(lo, hi))
-        return bounds
+        """Row range of [since, until) among the visible rows; a tick's windows share their
+        ends (every window ends at the tick's bucket, and the rules ask for the same lengths)."""
+        row_at = self._row_at
+        lo = row_at.get(since)
+        if lo is None:  # bisect on a list: no numpy call overhead for one value
+            lo = row_at[since] = bisect_left(self._time_list, to_ns(since))
+        hi = row_at.get(until)
+        if hi is None:
+            hi = row_at[until] = bisect_left(self._time_list, to_ns(until))
+        return lo, max(lo, min(hi, self.visible))
 
     def _group(self, group_by: Sequence[str]) -> tuple[np.ndarray, list[Key]]:
         dims = tuple(group_by)

@@ -53,7 +53,15 @@ class ShareFit:
 
 def split(key: Key, parent_at: Sequence[int], rest_at: Sequence[int]) -> tuple[Key, Key]:
     """(parent part, rest part) of a key."""
-    return tuple(key[i] for i in parent_at), tuple(key[i] for i in rest_at)
+    return tuple([key[i] for i in parent_at]), tuple([key[i] for i in rest_at])
+
+
+def sum_by_group(groups: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """Rows of ``values`` summed per group (``groups``: each row's group, every one of
+    0..count-1 present): ``np.add.at``'s sums in the same order, without its per-element cost."""
+    order = np.argsort(groups, kind="stable")
+    starts = np.searchsorted(groups[order], np.arange(count))
+    return np.add.reduceat(values[order], starts, axis=0)
 
 
 def fit_shares(
@@ -72,8 +80,7 @@ def fit_shares(
     rests = [pair[1] for pair in pairs]
     parent_ids = {p: n for n, p in enumerate(dict.fromkeys(parents))}
     rows = np.array([parent_ids[p] for p in parents])
-    parent_daily = np.zeros((len(parent_ids), y.shape[1]))
-    np.add.at(parent_daily, rows, y)
+    parent_daily = sum_by_group(rows, y, len(parent_ids))
     grand = y.sum()
     if grand <= 0:
         return fit
@@ -107,8 +114,8 @@ def fit_shares(
         # would otherwise make every share look drifting, and it lowers the other categories'
         # shares that day too
         sd = np.sqrt(n * pp * (1 - pp) * (1 + (n - 1) * rho))
-        outbreaks = np.zeros_like(parent_daily)
-        np.add.at(outbreaks, rows, y - n * pp > OUTBREAK_Z * np.maximum(sd, 1e-9))
+        blatant = y - n * pp > OUTBREAK_Z * np.maximum(sd, 1e-9)
+        outbreaks = sum_by_group(rows, blatant.astype(np.int64), len(parent_ids))
         kept = (n >= 1) & (outbreaks[rows] == 0)
     fit.share = {k: float(v) for k, v in zip(keys, p.tolist(), strict=True)}
     fit.rho = rho

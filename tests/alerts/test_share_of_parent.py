@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from alerts.detect.rules.surge import SurgeEvaluator
-from alerts.detect.share import fit_shares, share_of, share_tail_p
+from alerts.detect.share import fit_shares, share_of, share_tail_p, sum_by_group
 from tests.alerts.detection_helpers import START, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
 
@@ -93,3 +93,17 @@ def test_share_of_must_be_part_of_the_key():
         shipped("product-region-surge").model_validate(
             {**shipped("product-region-surge").model_dump(), "share_of": ["channel"]}
         )
+
+
+def test_sum_by_group_is_add_at_for_every_order_of_groups():
+    rng = np.random.default_rng(8)
+    groups = rng.permutation(np.r_[np.arange(40), rng.integers(0, 40, 300)])
+    values = rng.integers(0, 9, (len(groups), 28)).astype(float)
+    expected = np.zeros((40, 28))
+    np.add.at(expected, groups, values)
+    assert np.array_equal(sum_by_group(groups, values, 40), expected)
+    assert sum_by_group(np.array([2, 0, 1, 0]), np.array([[1], [2], [3], [4]]), 3).tolist() == [
+        [6],
+        [3],
+        [1],
+    ]

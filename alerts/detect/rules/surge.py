@@ -249,6 +249,7 @@ class SurgeEvaluator:
         self._key_cum: dict[int, list[float]] = {}  # per baseline row: its own _cum_list
         self._grid_parts: list[tuple[np.ndarray, np.ndarray]] = []  # per grid day: profile, shape
         self._share_fit: ShareFit | None = None  # rule.share_of: alerts.detect.share
+        self._share_keys: dict[Key, tuple[Key, float, float]] = {}  # _share_fit's, by key
 
     # -- baseline, refreshed once per local day and after late history ----------------------
     def history_changed(self, before: datetime) -> None:
@@ -660,6 +661,18 @@ class SurgeEvaluator:
     def _fit_share(self, keys: list[Key], daily: np.ndarray) -> None:
         if self.rule.share_of:
             self._share_fit = fit_shares(keys, daily, *self._share_split())
+            self._share_keys = {}
+
+    def _share_of_key(self, key: Key) -> tuple[Key, float, float]:
+        """(parent, usual share, ρ) of a sub-key under today's fit: the same candidates come
+        back tick after tick, so each key's are worked out once a day."""
+        found = self._share_keys.get(key)
+        if found is None:
+            assert self._share_fit is not None
+            parent, rest = split(key, *self._share_split())
+            found = (parent, *share_of(self._share_fit, key, parent, rest))
+            self._share_keys[key] = found
+        return found
 
     def _share_hits(self, reader: CountReader, now: datetime) -> dict[Key, dict]:
         """Keys whose count in a window is improbable as a share of their parent's count there
@@ -668,7 +681,6 @@ class SurgeEvaluator:
         if fit is None:
             return {}
         group_by, filters, min_count = rule.group_by, rule.filters, rule.min_count
-        parent_at, rest_at = self._share_split()
         hits: dict[Key, dict] = {}
         # longest window first: a key below min_count there is below it in every shorter one,
         # so most ticks stop after one count
@@ -681,9 +693,8 @@ class SurgeEvaluator:
             parents = reader.window_counts(rule.share_of, since, until, filters, min_count)
             for key in candidates:
                 x = float(counts[key])
-                parent, rest = split(key, parent_at, rest_at)
+                parent, share, rho = self._share_of_key(key)
                 n = float(parents.get(parent, x))
-                share, rho = share_of(fit, key, parent, rest)
                 expected = n * share
                 if x - expected < rule.min_excess or x < rule.min_ratio * expected:
                     continue
