@@ -126,7 +126,7 @@ def rule_weight(rule: Any) -> float:
         group_by = getattr(rule, "group_by", ())
         if getattr(rule, "local_level_hours", None):
             return 4.3
-        return 1.3 if "channel" in group_by else 2.9 * max(len(group_by), 1)
+        return 1.3 if "channel" in group_by else 2.3 * max(len(group_by), 1)
     return {"copied_text": 1.35, "event": 0.5, "threshold": 1.0}.get(kind, 0.1)
 
 
