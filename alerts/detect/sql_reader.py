@@ -113,6 +113,20 @@ class SqlReader:
             np.add.at(matrix, (r, b), n)
         return list(index), matrix
 
+    def series_cells(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None = None,
+    ) -> tuple[list[Key], np.ndarray, np.ndarray, np.ndarray]:
+        # the live worker refreshes once a day on an insurer's few thousand keys: the dense
+        # series is cheap enough here (the backtest's MemoryReader is the one that replays 60)
+        keys, matrix = self.series(group_by, since, until, step_minutes, filters)
+        rows, bins = np.nonzero(matrix)
+        return keys, rows, bins, matrix[rows, bins]
+
     def _bin_expression(self, since: datetime, step_minutes: int):
         """SQL for the bin of ``bucket_start`` ((epoch - since) // step), or None if unknown."""
         if since.microsecond:

@@ -215,6 +215,21 @@ def live_days(hourly: np.ndarray, shape: np.ndarray) -> LiveDays:
     return LiveDays(y[key, day].astype(float), m, shares, key)
 
 
+def live_days_of_cells(
+    rows: np.ndarray, bins: np.ndarray, counts: np.ndarray, shape: np.ndarray
+) -> LiveDays:
+    """``live_days`` of hourly cells (``CountReader.series_cells`` with 60-minute bins from a
+    day's start, ordered by row then bin): the same key-days in the same order, without the
+    dense keys × days × 24 array."""
+    key_day = rows * len(shape) + bins // 24
+    found, inverse = np.unique(key_day, return_inverse=True)
+    y = np.zeros((len(found), 24))
+    y[inverse, bins % 24] = counts
+    key, day = found // len(shape), found % len(shape)
+    shares = shape[day]
+    return LiveDays(y, y.sum(axis=1)[:, None] * shares, shares, key)
+
+
 def clustering_of(days: LiveDays) -> float:
     """``clustering_index`` of the key-days ``live_days`` found (of one pool)."""
     y, m = days.y, days.m

@@ -66,6 +66,17 @@ class DictReader:
     ) -> tuple[list[Key], np.ndarray]:
         return [], np.zeros((0, 0), dtype=np.int64)
 
+    def series_cells(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None = None,
+    ) -> tuple[list[Key], np.ndarray, np.ndarray, np.ndarray]:
+        empty = np.zeros(0, dtype=np.int64)
+        return [], empty, empty, empty
+
     def complaint_refs(
         self,
         key: Mapping[str, str],

@@ -199,6 +199,12 @@ def answers(reader: CountReader, now: datetime) -> dict[str, object]:
                                 (1440, midnight - timedelta(days=14))):  # fmt: skip
                 keys, matrix = reader.series(group_by, since, until, step, filters)
                 out[f"series {g} {step} {f}"] = dict(zip(keys, matrix.tolist(), strict=True))
+                out[f"series_cells {g} {step} {f}"] = cells = series_cells_of(
+                    reader, group_by, since, until, step, filters
+                )
+                dense = {k: [[b, n] for b, n in enumerate(row) if n]
+                         for k, row in zip(keys, matrix.tolist(), strict=True)}  # fmt: skip
+                assert cells == dense
         for key in ({"product_code": "P2", "region": "河南"}, {"event_tag": "集体退保"},
                     {"product_code": "P1"}):  # fmt: skip
             for limit in (3, 1000):
@@ -212,6 +218,17 @@ def answers(reader: CountReader, now: datetime) -> dict[str, object]:
     out["new_texts again"] = reader.new_texts(cursor, now - timedelta(hours=30))[0]
     out["source_health"] = reader.source_health()
     return out
+
+
+def series_cells_of(reader: CountReader, group_by, since, until, step, filters) -> dict:
+    """``series_cells`` as {key: [[bin, count], ...]}, checking their row-then-bin order."""
+    keys, rows, bins, counts = reader.series_cells(group_by, since, until, step, filters)
+    order = list(zip(rows.tolist(), bins.tolist(), strict=True))
+    assert order == sorted(set(order)) and (counts > 0).all()
+    cells: dict = {}
+    for (row, b), n in zip(order, counts.tolist(), strict=True):
+        cells.setdefault(keys[row], []).append([b, n])
+    return cells
 
 
 def as_external(value, external_id):

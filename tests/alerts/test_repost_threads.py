@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alerts.detect.rules.surge import CLUSTERED, SurgeEvaluator
-from alerts.detect.stats import borel_tail_p
+from alerts.detect.stats import borel_tail_p, clustering_of, live_days, live_days_of_cells
 from tests.alerts.detection_helpers import START, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
 
@@ -110,3 +110,15 @@ def test_a_thread_is_judged_by_its_channel_also_where_all_channels_look_clustere
         complaint(f"x{i}", at + timedelta(minutes=6 * i), "P9", channel="social") for i in range(10)
     ]
     assert product_hits(rows + thread, at, at + timedelta(hours=2), "P9") == []
+
+
+def test_live_days_from_cells_are_the_dense_live_days():
+    rng = np.random.default_rng(4)
+    hourly = rng.poisson(0.05, (30, 7, 24)) * rng.integers(1, 4, (30, 7, 24))
+    shape = rng.dirichlet(np.ones(24), 7)
+    rows, bins = np.nonzero(hourly.reshape(30, 7 * 24))
+    counts = hourly.reshape(30, 7 * 24)[rows, bins]
+    dense, cells = live_days(hourly, shape), live_days_of_cells(rows, bins, counts, shape)
+    for name in ("y", "m", "shares", "key"):
+        assert np.array_equal(getattr(dense, name), getattr(cells, name)), name
+    assert len(dense.key) > 30 and clustering_of(dense) == clustering_of(cells)

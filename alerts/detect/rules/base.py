@@ -115,6 +115,19 @@ class CountReader(Protocol):
         (one row per key, in no set order)."""
         ...
 
+    def series_cells(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None = None,
+    ) -> tuple[list[Key], np.ndarray, np.ndarray, np.ndarray]:
+        """``series`` without its empty bins: (keys, and for each non-empty bin its key's row,
+        its bin and its count, ordered by row then bin). Most key × hour bins of fine keys are
+        empty; a dense array of them is most of a refresh's time and memory."""
+        ...
+
     def complaint_refs(
         self,
         key: Mapping[str, str],

@@ -62,6 +62,7 @@ from alerts.detect.stats import (
     day_persistence,
     fit_baseline,
     live_days,
+    live_days_of_cells,
     nb_normal_scores,
     nb_upper_p,
     predictive,
@@ -362,11 +363,13 @@ class SurgeEvaluator:
         self._thread_channels = {}
         if "channel" not in rule.group_by and len(keys):
             # a rule not keyed by channel still sees one channel's repost thread (social media)
-            by, rows_c = reader.series([*rule.group_by, "channel"], since, until, 60, rule.filters)
+            by, key_rows, bins, counts = reader.series_cells(
+                [*rule.group_by, "channel"], since, until, 60, rule.filters
+            )
             if len(by):
-                rows_c = rows_c.reshape(len(by), days, 24)
                 channel_of = np.array([key[-1] for key in by])
-                days_of = live_days(rows_c, shape)  # once, then split by channel
+                # once, then split by channel
+                days_of = live_days_of_cells(key_rows, bins, counts, shape)
                 for name in sorted(set(channel_of.tolist())):
                     phi = clustering_of(days_of.select(channel_of[days_of.key] == name))
                     if phi >= CLUSTERED:
