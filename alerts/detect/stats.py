@@ -230,6 +230,38 @@ def live_days_of_cells(
     return LiveDays(y, y.sum(axis=1)[:, None] * shares, shares, key)
 
 
+def hour_and_day_sums(
+    rows: np.ndarray, bins: np.ndarray, counts: np.ndarray, keys: int, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's counts per hour of day (keys × 24) and per day (keys × days) from hourly
+    cells (``CountReader.series_cells``, bins from a day's start); exact integers."""
+    by_hour = np.bincount(rows * 24 + bins % 24, counts, minlength=keys * 24)
+    by_day = np.bincount(rows * days + bins // 24, counts, minlength=keys * days)
+    return by_hour.astype(np.int64).reshape(keys, 24), by_day.astype(np.int64).reshape(keys, days)
+
+
+def cells_of_rows(
+    rows: np.ndarray, bins: np.ndarray, counts: np.ndarray, chosen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of the ``chosen`` rows (ascending), numbered by their place among them."""
+    place = np.full(int(rows.max(initial=-1)) + 1, -1)
+    place[chosen] = np.arange(len(chosen))
+    kept = place[rows] >= 0
+    return place[rows[kept]], bins[kept], counts[kept]
+
+
+def dense_hourly(
+    rows: np.ndarray, bins: np.ndarray, counts: np.ndarray, chosen: np.ndarray, days: int,
+    extra: int = 0,
+) -> np.ndarray:  # fmt: skip
+    """The ``chosen`` rows' cells as a dense len(chosen) × days × 24 array, and ``extra`` empty
+    rows after them."""
+    place, hours, n = cells_of_rows(rows, bins, counts, chosen)
+    out = np.zeros((len(chosen) + extra, days * 24), dtype=np.int64)
+    out[place, hours] = n
+    return out.reshape(-1, days, 24)
+
+
 def clustering_of(days: LiveDays) -> float:
     """``clustering_index`` of the key-days ``live_days`` found (of one pool)."""
     y, m = days.y, days.m

@@ -74,5 +74,7 @@ def test_an_ordinary_evening_does_not_page_and_an_evening_surge_does(monkeypatch
     # its evenings, read as bursts of the office shape, would otherwise look like threads)
     monkeypatch.setattr(surge, "borel_tail_p", lambda *_: 0.0)
     assert evening_hits(stream(35), *week) == []
-    monkeypatch.setattr(surge, "hour_factors", lambda hourly, *_: np.ones((len(hourly), 24)))
+    monkeypatch.setattr(
+        surge, "hour_factors_of_sums", lambda by_hour, *_: np.ones((len(by_hour), 24))
+    )
     assert evening_hits(stream(35), *week) != []

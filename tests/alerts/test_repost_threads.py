@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from alerts.detect.rules.surge import CLUSTERED, SurgeEvaluator
-from alerts.detect.stats import borel_tail_p, clustering_of, live_days, live_days_of_cells
+from alerts.detect.stats import (
+    borel_tail_p,
+    clustering_of,
+    dense_hourly,
+    hour_and_day_sums,
+    live_days,
+    live_days_of_cells,
+)
 from tests.alerts.detection_helpers import START, background, complaint, reader_for, replay
 from tests.alerts.test_detection_local_level import shipped
 
@@ -122,3 +129,10 @@ def test_live_days_from_cells_are_the_dense_live_days():
     for name in ("y", "m", "shares", "key"):
         assert np.array_equal(getattr(dense, name), getattr(cells, name)), name
     assert len(dense.key) > 30 and clustering_of(dense) == clustering_of(cells)
+    by_hour, by_day = hour_and_day_sums(rows, bins, counts, 30, 7)
+    assert np.array_equal(by_hour, hourly.sum(axis=1)) and np.array_equal(
+        by_day, hourly.sum(axis=2)
+    )
+    chosen = np.array([1, 4, 5, 29])
+    block = dense_hourly(rows, bins, counts, chosen, 7, extra=1)
+    assert np.array_equal(block[:-1], hourly[chosen]) and not block[-1].any()
