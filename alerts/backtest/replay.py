@@ -8,13 +8,15 @@ an alert starts firing, one JSON line is written, with the situation it belongs 
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -285,6 +287,43 @@ def run_backtest(
     groups = [list(range(len(enabled)))]
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         groups = share_rules(len(enabled), [rule_weight(r) for _, r in enabled], jobs)
+    with few_collections():
+        parts = _replay_parts(reader, rules, enabled, groups, ticks, tz, progress)
+    write_lines([firing for part in parts for firing in part.lines], out)
+    for part in parts:
+        summary.fired.update(part.fired)
+    for _, _, name, error in sorted(f for part in parts for f in part.failed):
+        summary.failed_rules[name] = error
+    summary.ticks = len(ticks)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """A replay makes millions of short-lived tuples and lists beside a heap of complaints that
+    lives throughout. At its default thresholds CPython's collector walked that heap again and
+    again: 8 of 57 s of the 10x bench. Freeze what exists, collect less often; then restore."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
+def _replay_parts(
+    reader: MemoryReader,
+    rules: RulesFile,
+    enabled: list[tuple[int, Any]],
+    groups: list[list[int]],
+    ticks: list[datetime],
+    tz: ZoneInfo,
+    progress: bool,
+) -> list[_Part]:
+    """Each group of rules replayed in its own process (the first in this one)."""
     if len(groups) == 1:
         parts = [_replay(reader, rules, enabled, ticks, tz, progress)]
     else:
@@ -307,11 +346,4 @@ def run_backtest(
             if isinstance(result, BaseException):
                 raise result
             parts.append(result)
-    write_lines([firing for part in parts for firing in part.lines], out)
-    for part in parts:
-        summary.fired.update(part.fired)
-    for _, _, name, error in sorted(f for part in parts for f in part.failed):
-        summary.failed_rules[name] = error
-    summary.ticks = len(ticks)
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return parts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alerts.backtest.replay import rule_weight, run_backtest, share_rules
+from alerts.backtest.replay import few_collections, rule_weight, run_backtest, share_rules
 from alerts.detect.memory_reader import MemoryReader
 from alerts.detect.rules.surge import nb_upper_p_scalar
 from alerts.detect.stats import (
@@ -165,3 +166,13 @@ def test_series_equals_the_sorted_binning():
             ref_keys, ref = plain_series(reader, dims, since, until, step, filters)
             assert keys == ref_keys
             assert got.dtype == ref.dtype and np.array_equal(got, ref)
+
+
+def test_the_replay_leaves_the_collector_as_it_found_it():
+    before = gc.get_threshold()
+    with few_collections():
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] > before[0]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with pytest.raises(ValueError), few_collections():
+        raise ValueError("a failing replay")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
