@@ -124,6 +124,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "branch": ("分支机构", "Branch"),
     "text": ("内容", "Text"),
+    "complaint_no": ("编号", "No."),
     "col_name": ("名称", "Name"),
     "col_last_sent_at": ("最近发出", "Last sent"),
     "col_sent_24h": ("24小时发出", "Sent (24 h)"),

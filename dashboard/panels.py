@@ -69,7 +69,8 @@ def alerts_table(alerts: pd.DataFrame, now: datetime, lang: Lang = "zh") -> Aler
     )
 
 
-def table_html(table: AlertTable) -> str:
+def table_html(table: AlertTable, more: str = "") -> str:
+    """The table as HTML; ``more`` (how many rows are left out) as its last line."""
     cells = "".join(f"<th>{plain(h)}</th>" for h in table.headers)
     rows = [f"<tr>{cells}</tr>"]
     for i in range(len(table.columns[0]) if table.columns else 0):
@@ -80,6 +81,10 @@ def table_html(table: AlertTable) -> str:
                 for column, fills, inks in zip(table.columns, table.fills, table.inks, strict=True)
             )
             + "</tr>"
+        )
+    if more:
+        rows.append(
+            f'<tr><td class="radar-more" colspan="{len(table.headers)}">{plain(more)}</td></tr>'
         )
     return f'<div class="radar-panel"><table class="radar-table">{"".join(rows)}</table></div>'
 
@@ -162,6 +167,9 @@ def channel_trend_chart(grid: pd.DataFrame, lang: Lang) -> alt.Chart:
     )
 
 
+TEXT_COLOUR = "#e6e9ef"  # the dark theme's text (dashboard.charts' font colour)
+
+
 def _dark(chart: alt.Chart | alt.LayerChart, height: int) -> alt.Chart | alt.LayerChart:
     return (
         chart.properties(height=height)
@@ -212,5 +220,6 @@ def ranking_chart(
         x=alt.X("count:Q", title=None, axis=None),
     )
     bars = base.mark_bar(color=colour)
-    text = base.mark_text(align="left", dx=4, fontSize=14).encode(text="count:Q")
+    # Vega-Lite writes text in black unless told: unreadable on the dark theme
+    text = base.mark_text(align="left", dx=4, fontSize=14, color=TEXT_COLOUR).encode(text="count:Q")
     return _dark(alt.LayerChart(layer=[bars, text]), height)

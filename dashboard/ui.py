@@ -71,8 +71,14 @@ WALL_CSS = """
 .radar-bar {display: block; height: 100%; border-radius: 2px;}
 .radar-value, .radar-empty {white-space: nowrap; color: #e6e9ef;}
 .radar-empty {color: #8b93a7; text-align: center; margin-top: 3em;}
-.radar-table {width: 100%; border-collapse: collapse;}
-.radar-table th, .radar-table td {text-align: left; padding: 0.2em 0.4em; border-bottom: 2px solid #0b0f17;}
+.radar-table {width: 100%; border-collapse: collapse; table-layout: fixed;}
+.radar-table th, .radar-table td {text-align: left; padding: 0.2em 0.4em; border-bottom: 2px solid #0b0f17;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
+/* one line per alert: the title takes what the short columns leave */
+.radar-table th:nth-child(1) {width: 3.2em;} .radar-table th:nth-child(3) {width: 5.5em;}
+.radar-table th:nth-child(4) {width: 5.6em;} .radar-table th:nth-child(5) {width: 5em;}
+.radar-table th:nth-child(6) {width: 3.6em;}
+.radar-table td.radar-more {color: #8b93a7;}
 .radar-table th {background: #151b26; font-weight: 600; position: sticky; top: 0;}
 @media (max-height: 900px) {
   [data-testid="stPlotlyChart"], .radar-panel, [data-testid="stVegaLiteChart"] {height: 25vh !important;}

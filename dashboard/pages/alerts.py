@@ -32,6 +32,8 @@ from domain.states import EventKind
 from storage.db import session_scope
 
 SILENCE_CHOICES = (30, 60, 120, 240, 480, 1440)
+# the sample complaints' columns as people call them
+SAMPLE_LABELS = {"id": "complaint_no", "product_name": "product"}
 
 
 def handle_ack_link(user: User | None, now: datetime) -> None:
@@ -237,6 +239,9 @@ def _resolved_banner(alert_id: int, alert: dict, events: pd.DataFrame, language:
     who = actor_name(resolved["actor"].iloc[-1], roster_names(), language) if len(resolved) else ""
     at = fmt_local(alert["resolved_at"], holiday_calendar().tz, "%m-%d %H:%M")
     st.success(t("alert_resolved_banner", language).format(id=alert_id, at=at, by=who or "—"))
+    # said here, not only in the button's hover text: a touch screen has none, and a person
+    # who resolves a surge that goes on sees it firing again within a minute
+    st.caption(t("resolve_help", language))
 
 
 def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame) -> None:
@@ -262,7 +267,8 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
             st.button(
                 t("next_open_alert", language), key="next_open", on_click=_show, args=(following,)
             )
-    silence = cache.live("silenced_until", alert_id, now.replace(second=0, microsecond=0))
+    # at this moment, not the minute's start: a silence made a few seconds ago starts after it
+    silence = cache.live("silenced_until", alert_id, now)
     if silence is not None and alert["state"] != "resolved":
         end, by, why = silence
         st.warning(
@@ -331,7 +337,10 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     st.markdown(f"**{t('samples', language)}**")
     if user is not None and user.can_read_texts:
         samples = cache.live("complaints_by_ids", tuple(ids), 20)
-        samples = samples.assign(received_at=[fmt_local(v, tz) for v in samples["received_at"]])
+        samples = samples.assign(
+            received_at=[fmt_local(v, tz) for v in samples["received_at"]],
+            channel=[channel_name(c, language) for c in samples["channel"]],
+        ).rename(columns={c: t(SAMPLE_LABELS.get(c, c), language) for c in samples.columns})
         st.dataframe(samples, hide_index=True, key="alert_samples")
     else:
         st.info(t("texts_hidden", language))

@@ -31,6 +31,7 @@ from domain.severity import SEVERITY_SHORT
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
 WEEK = timedelta(days=7)
+TABLE_ROWS = 5  # the wall's alert table: one-line rows that, with a note of the rest, fit its panel
 ALERT_ROWS = 10  # the playlist's alert list: rows of 52 px fit a 768-pixel-high TV
 DEFAULT_PERIOD = 60  # seconds per view when the sidebar's toggle turns the playlist on
 REGION_ROWS = 17  # per column: two columns hold all 34 provincial divisions
@@ -149,8 +150,11 @@ def _wall_view(now: datetime, tz: tzinfo, language: Lang) -> None:
         if alerts.empty:
             st.success(t("no_active_alerts", language))
         else:
-            table = panels.alerts_table(fold_related(alerts), now, language)
-            st.html(panels.table_html(table))
+            situations = fold_related(alerts)
+            table = panels.alerts_table(situations.head(TABLE_ROWS), now, language)
+            hidden = len(situations) - TABLE_ROWS  # nobody scrolls a wall: say what is not shown
+            more = t("alerts_not_shown", language).format(n=hidden) if hidden > 0 else ""
+            st.html(panels.table_html(table, more))
     with right.container(key="wall_trend"):  # the chart, or its empty state
         since, until = now - timedelta(hours=6), now + timedelta(minutes=5)
         grid = panels.channel_trend_grid(

@@ -150,7 +150,11 @@ def test_console_actions_are_recorded_with_who_and_when(seeded):
     assert not at.error
     at.selectbox(key="silence_min").set_value(60).run()
     at.button(key="act_silence").click().run()
+    # the silence shows at once, not from the next minute on
+    assert any(w.value.startswith("已静默至") for w in at.warning), [w.value for w in at.warning]
     at.button(key="act_resolve").click().run()
+    # what happens if the surge goes on is said beside the banner, not only on hover
+    assert any("重新打开" in c.value for c in at.caption), [c.value for c in at.caption]
     with Session(seeded) as session:
         events = session.execute(
             select(AlertEvent.kind, AlertEvent.actor, AlertEvent.message)
@@ -170,8 +174,11 @@ def test_complaint_text_is_shown_as_text_never_as_html(seeded):
         alert_id = next(a.id for a in alerts if a.key.get("product_code") == "CAR-001")
     at = AppTest.from_string(page_script("alerts"), default_timeout=60).run()
     at.selectbox(key="alert_select").set_value(alert_id).run()
-    samples = next(d.value for d in at.dataframe if "text" in d.value.columns)
-    assert XSS in list(samples["text"])  # verbatim, as data
+    samples = next(d.value for d in at.dataframe if "内容" in d.value.columns)
+    assert XSS in list(samples["内容"])  # verbatim, as data
+    # people's words for the columns and the channels, not field names and codes
+    assert {"编号", "受理时间", "渠道", "产品", "地区", "类别"} <= set(samples.columns)
+    assert not set(samples["渠道"]) & {"hotline", "web", "app", "social", "counter"}
     rendered = [m.value for m in at.markdown] + [h.proto.body for h in at.get("html")]
     assert not any("<script" in r or "onerror" in r for r in rendered)
 

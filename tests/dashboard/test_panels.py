@@ -47,3 +47,17 @@ def test_the_ranking_chart_puts_the_largest_on_top_with_its_value_beside_it():
     bars, text = spec["layer"]
     assert bars["encoding"]["y"]["sort"] == "-x"
     assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "count"
+    assert text["mark"]["color"] == "#e6e9ef"  # light on the dark theme, not Vega's black
+
+
+def test_the_wall_table_names_how_many_alerts_it_leaves_out():
+    alerts = pd.DataFrame(
+        [{"severity": 2, "title": "t", "state": "firing", "started_at": NOW, "count": 9,
+          "acknowledged_by": None, "rule_kind": "threshold", "expected": 2.0,
+          "key": {"product_code": "P"}}]
+    )  # fmt: skip
+    table = panels.alerts_table(alerts, NOW, "zh")
+    html = panels.table_html(table, "另有 <b>3</b> 条未显示")
+    assert html.count("<tr>") == 3 and 'colspan="6"' in html
+    assert "另有 &lt;b&gt;3&lt;/b&gt; 条未显示" in html  # inert text
+    assert "radar-more" not in panels.table_html(table)

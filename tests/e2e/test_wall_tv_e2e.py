@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard.playlist import VIEWS
+from storage.db import make_session_factory, session_scope
+from storage.models import Alert
 from tests.e2e.conftest import screenshot, wait_for_wall
 
 SCREENS = [(1920, 1080), (1366, 768), (3840, 2160)]
@@ -41,6 +44,12 @@ def test_the_wall_fits_the_screen_without_scrolling(dashboard_app, browser, widt
         page.wait_for_timeout(1_000)
         scroll = page.evaluate("() => document.documentElement.scrollHeight")
         assert scroll <= height + 1, f"the page scrolls: {scroll} > {height}"
+        # nor does any panel scroll inside: the alert table shows what fits and counts the rest
+        inner = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.radar-panel'))"
+            ".map((e) => e.scrollHeight - e.clientHeight)"
+        )
+        assert inner and max(inner) <= 1, inner
         box = updated.bounding_box()  # the last line of the wall
         assert box is not None and box["y"] + box["height"] <= height, (box, height)
         sizes = page.evaluate(FONT_SIZES)
@@ -122,5 +131,38 @@ def test_a_bad_playlist_value_shows_the_wall_with_a_note(dashboard_app, browser)
         assert page.get_by_text("Traceback").count() == 0
         scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
         assert scroll <= page.evaluate("() => window.innerHeight") + 1
+    finally:
+        context.close()
+
+
+def test_many_alerts_fit_the_wall_and_the_rest_are_counted(dashboard_app, browser):
+    """Twelve situations at once (a snowstorm): the table shows what fits on one line each and
+    says how many more there are; nothing scrolls inside a panel. Last in this module: the
+    alerts it adds stay."""
+    now = datetime.now(UTC)
+    with session_scope(make_session_factory(dashboard_app.engine)) as session:
+        for n in range(12):
+            session.add(
+                Alert(
+                    fingerprint=f"wall-many-{n}", rule="product-surge", rule_kind="surge",
+                    key={"product_code": f"WALL-{n:03d}"}, title=f"产品 WALL-{n:03d} 激增",
+                    severity=2 + n % 3, state="firing", started_at=now, fired_at=now,
+                    last_seen_at=now, count=30 + n, expected=2.0, evidence={},
+                )
+            )  # fmt: skip
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/?kiosk=1")
+        page.get_by_text(re.compile(r"另有 \d+ 条未显示")).wait_for(timeout=30_000)
+        wait_for_wall(page)
+        inner = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.radar-panel'))"
+            ".map((e) => e.scrollHeight - e.clientHeight)"
+        )
+        assert inner and max(inner) <= 1, inner
+        scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
+        assert scroll <= 1081, scroll
+        screenshot(page, "wall-tv-many-alerts")
     finally:
         context.close()
