@@ -11,6 +11,10 @@ Lang = Literal["zh", "en"]
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("投诉雷达", "Complaint Radar"),
     "page_wall": ("值班大屏", "Wall screen"),
+    "wall_kiosk_hint": (
+        "电视上全屏显示：在地址后加 ?kiosk=1",
+        "Full screen on a TV: add ?kiosk=1 to the address",
+    ),
     "page_alerts": ("告警处置", "Alert console"),
     "page_weekly": ("趋势周报", "Weekly trends"),
     "page_ledger": ("投诉台账", "Complaint ledger"),

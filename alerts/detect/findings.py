@@ -54,6 +54,11 @@ def expected_text(expected: float) -> str:
     return f"{expected:.1f}" if expected >= 0.05 else "<0.1"
 
 
+def window_text(minutes: int) -> str:
+    """A window for a title as people say it: "30 分钟", "24 小时" (not "1440 分钟")."""
+    return f"{minutes // 60} 小时" if minutes >= 60 and minutes % 60 == 0 else f"{minutes} 分钟"
+
+
 def alert_start(evidence: dict[str, Any] | None, fallback: datetime) -> datetime:
     """When an alert's situation began: its first complaint counted (``first_at``, kept at its
     earliest while the alert lives), else when the alert opened. Every page and message says

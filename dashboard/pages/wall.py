@@ -47,7 +47,7 @@ def _delta(current: int, previous: int) -> str | None:
 def render() -> None:
     static_css(WALL_CSS)
     if not is_kiosk():
-        st.caption(f"{t('page_wall', lang())} · ?kiosk=1")
+        st.caption(f"{t('page_wall', lang())} · {t('wall_kiosk_hint', lang())}")
         _playlist_toggle()
     live_wall()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from alerts.detect.findings import window_text
 from alerts.detect.rules.copied_text import CopiedTextEvaluator
 from alerts.detect.rules.event import EventEvaluator
 from alerts.detect.rules.surge import SurgeEvaluator
@@ -121,6 +122,14 @@ def test_event_tags_across_products_and_keywords_fire_but_a_constant_tag_does_no
     assert (("keyword", "理财暴雷"),) in keys
     assert (("event_tag", "老问题"),) not in keys
     assert keys[(("event_tag", "航班延误-0315"),)].details["products"] == 3
+    # a day's window as people say it, not "1440 分钟"
+    assert "：6 小时投诉 8 件" in keys[(("event_tag", "航班延误-0315"),)].title
+    assert [window_text(m) for m in (30, 90, 180, 1440)] == [
+        "30 分钟",
+        "90 分钟",
+        "3 小时",
+        "24 小时",
+    ]
 
 
 def test_copied_text_wave_is_one_cluster_and_templates_are_not():

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from alerts.detect.findings import Finding
+from alerts.detect.findings import Finding, window_text
 from alerts.detect.id_cursor import IdCursor
 from alerts.detect.rules.base import (
     MAX_REFS,
@@ -139,7 +139,7 @@ class EventEvaluator:
         return build_finding(
             self.rule, self.context, key=key, refs=refs, count=count, expected=expected,
             score=min(-np.log10(max(p, 1e-300)), 99.0),
-            title=f"事件 {label}：{self.rule.window_minutes} 分钟投诉 {count} 件，涉及 {products} 个产品",
+            title=f"事件 {label}：{window_text(self.rule.window_minutes)}投诉 {count} 件，涉及 {products} 个产品",
             since=since, until=until,
             details={"window_minutes": self.rule.window_minutes, "products": products, "p_value": p},
         )  # fmt: skip

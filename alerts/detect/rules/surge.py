@@ -38,7 +38,7 @@ from typing import cast
 import numpy as np
 from scipy import special
 
-from alerts.detect.findings import Finding, expected_text
+from alerts.detect.findings import Finding, expected_text, window_text
 from alerts.detect.rules.base import (
     CountReader,
     DailyFit,
@@ -781,7 +781,7 @@ class SurgeEvaluator:
             rule, self.context, key=key_map,
             refs=reader.complaint_refs(key_map, hit["since"], hit["until"], filters=rule.filters),
             count=hit["count"], expected=hit["expected"], score=score,
-            title=f"{describe_key(key_map)}：{hit['window']} 分钟投诉 {hit['count']} 件，"
+            title=f"{describe_key(key_map)}：{window_text(hit['window'])}投诉 {hit['count']} 件，"
             f"占{describe_key(parent)}同期 {hit['parent_count']} 件的 "
             f"{hit['count'] / max(hit['parent_count'], 1):.0%}，通常约 {hit['share']:.0%}",
             since=hit["since"], until=hit["until"],
@@ -814,7 +814,7 @@ class SurgeEvaluator:
                     refs=reader.complaint_refs(key_map, hit["since"], hit["until"],
                                                filters=rule.filters),
                     count=hit["count"], expected=hit["expected"], score=score,
-                    title=f"{describe_key(key_map)}：{hit['window']} 分钟投诉 {hit['count']} 件，"
+                    title=f"{describe_key(key_map)}：{window_text(hit['window'])}投诉 {hit['count']} 件，"
                     f"预期 {expected_text(hit['expected'])} 件",
                     since=hit["since"], until=hit["until"],
                     details={"stage": "surge", "window_minutes": hit["window"],

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from alerts.detect.findings import Finding
+from alerts.detect.findings import Finding, window_text
 from alerts.detect.rules.base import (
     CountReader,
     RuleContext,
@@ -79,7 +79,7 @@ class ThresholdEvaluator:
                     count=count,
                     expected=float(rule.threshold),
                     score=count / rule.threshold,
-                    title=f"{describe_key(key)}：{rule.window_minutes} 分钟投诉 {count} {unit}",
+                    title=f"{describe_key(key)}：{window_text(rule.window_minutes)}投诉 {count} {unit}",
                     since=since,
                     until=until,
                     details={
