@@ -20,7 +20,7 @@ from domain.states import EventKind
 
 # kind → (Chinese, English) verb phrase; {m} is the event's message when it says more.
 PHRASES: dict[str, tuple[str, str]] = {  # every EventKind (tests/alerts/test_transition.py)
-    EventKind.CREATED: ("系统创建告警", "the system opened the alert"),
+    EventKind.CREATED: ("创建告警", "opened the alert"),  # after the actor: "系统 创建告警"
     EventKind.FIRED: ("告警触发（{m}）", "the alert fired ({m})"),
     EventKind.UPDATED: ("计数更新（{m}）", "the count changed ({m})"),
     EventKind.RESOLVED: ("告警解除", "the alert was resolved"),
@@ -50,6 +50,8 @@ PHRASES: dict[str, tuple[str, str]] = {  # every EventKind (tests/alerts/test_tr
 PERSON_KINDS = {EventKind.REASSIGNED.value, EventKind.RESPONDER_ADDED.value}
 SYSTEM = {"", "system"}
 _MESSAGE_SLOT = re.compile(r"\s*[（(：:]?\s*\{m\}[）)]?")
+# the lifecycle's count messages ("count 51", "count 20 → 51"), said in the page's language
+_COUNT = re.compile(r"^count (\d+(?: → \d+)?)$")
 
 
 def actor_name(actor: str | None, names: Mapping[str, str], lang: Lang) -> str:
@@ -66,6 +68,9 @@ def sentence(kind: str, actor: str, message: str, lang: Lang) -> str:
     if pair is None:  # a kind added later: still readable
         return f"{kind}：{message}" if message else kind
     phrase = pair[0] if lang == "zh" else pair[1]
+    counted = _COUNT.match(message)
+    if counted:
+        message = f"{counted.group(1)} 件" if lang == "zh" else f"{counted.group(1)} complaints"
     if "{m}" not in phrase:
         aside = (f"（{message}）" if lang == "zh" else f" ({message})") if message else ""
         text = phrase + aside

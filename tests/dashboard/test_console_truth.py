@@ -103,16 +103,18 @@ def test_timeline_sentences_in_both_languages():
             (datetime(2026, 12, 1, 14, 5, tzinfo=UTC), "acknowledged", "li-na", ""),
             (datetime(2026, 12, 1, 14, 6, tzinfo=UTC), "note", "王值班", "已通知理赔部"),
             (datetime(2026, 12, 1, 14, 7, tzinfo=UTC), "fired", "system", ""),
+            (datetime(2026, 12, 1, 14, 8, tzinfo=UTC), "updated", "system", "count 20 → 51"),
         ],
         columns=["at", "kind", "actor", "message"],
     )
     zh = timeline(events, {"li-na": "李娜"}, "zh", ZoneInfo("Asia/Shanghai"))
     assert list(zh.columns) == ["时间", "经过"]
     assert list(zh["经过"]) == [
-        "系统 系统创建告警（产品激增）",
+        "系统 创建告警（产品激增）",
         "李娜 确认了告警",
         "王值班 备注：已通知理赔部",
         "系统 告警触发",
+        "系统 计数更新（20 → 51 件）",
     ]
     assert zh["时间"][1] == "12-01 22:05:00"  # Shanghai time
     en = timeline(events, {"li-na": "李娜"}, "en", ZoneInfo("Asia/Shanghai"))
@@ -120,7 +122,9 @@ def test_timeline_sentences_in_both_languages():
         "李娜 acknowledged the alert",
         "王值班 noted: 已通知理赔部",
         "system the alert fired",
+        "system the count changed (20 → 51 complaints)",
     ]
+    assert en["What happened"].iloc[0] == "system opened the alert (产品激增)"
     assert sentence("future_kind", "系统", "x", "zh") == "future_kind：x"
 
 
