@@ -63,7 +63,8 @@ def handle_ack_link(user: User | None, now: datetime) -> None:
         st.warning(f"{t('ack_link_state', language)}（#{claim.alert_id}）：{md_text(exc)}")
     else:
         cache.after_write()
-        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{md_text(actor)}）")
+        who = actor_name(actor, roster_names(), language)  # the person's name, not "zhang-wei"
+        st.success(f"{t('ack_link_ok', language)}：#{claim.alert_id}（{md_text(who)}）")
     _show(claim.alert_id)
 
 

@@ -190,7 +190,7 @@ def test_ack_link_acknowledges_once_and_rejects_forgeries(seeded, monkeypatch):
     at = AppTest.from_string(page_script("alerts"), default_timeout=60)
     at.query_params["ack"] = token
     at.run()
-    assert any("已通过链接确认告警" in s.value for s in at.success)
+    assert any("已通过链接确认告警" in s.value and "（李娜）" in s.value for s in at.success)
     alert = _alert(seeded)
     assert alert.state == "acknowledged" and alert.acknowledged_by == "li-na"
     again = AppTest.from_string(page_script("alerts"), default_timeout=60)
