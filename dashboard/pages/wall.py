@@ -92,7 +92,10 @@ def live_wall() -> None:
     else:
         _wall_view(now, tz, language)
     updated = fmt_local(now, tz, "%Y-%m-%d %H:%M:%S")
-    footer = f"{t('updated_at', language)} {updated}（{zone_name(tz)}）"
+    if language == "zh":
+        footer = f"{t('updated_at', language)} {updated}（{zone_name(tz)}）"
+    else:  # the zone's own name, not 北京时间, on English pages
+        footer = f"{t('updated_at', language)} {updated} ({getattr(tz, 'key', tz)})"
     if slot is not None:
         footer += f" · {indicator(slot, language)}"
     elif choice.invalid:  # on the same line: a note must not push the wall off the screen

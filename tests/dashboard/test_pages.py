@@ -117,6 +117,8 @@ def test_wall_in_english(seeded):
     assert "Complaints today" in [m.label for m in at.metric]
     active = next(m for m in at.metric if m.label == "Active alerts")
     assert active.proto.delta == "2 unacknowledged"
+    footer = next(c.value for c in at.caption if c.value.startswith("Updated"))
+    assert footer.endswith("(Asia/Shanghai)") and "北京时间" not in footer, footer
 
 
 def test_console_in_english(seeded):
