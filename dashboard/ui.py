@@ -108,7 +108,13 @@ def language_switch() -> None:
         index=0 if lang() == "zh" else 1,
         key="lang_pick",
     )
-    st.session_state["lang"] = "zh" if choice == "中文" else "en"
+    value = "zh" if choice == "中文" else "en"
+    st.session_state["lang"] = value
+    # in the address too, so a reload or a shared link keeps the language (Chinese is the default)
+    if value == "en":
+        st.query_params["lang"] = "en"
+    elif "lang" in st.query_params:
+        del st.query_params["lang"]
 
 
 def current_user() -> User | None:

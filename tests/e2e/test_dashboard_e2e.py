@@ -139,3 +139,16 @@ def test_ledger_csv_holds_every_complaint_of_the_dates(dashboard_app, page):
     rows = list(csv.reader(target.read_text("utf-8-sig").splitlines()))
     assert rows[0][:2] == ["ID", "受理时间"]
     assert len(rows) - 1 == stored > 0
+
+
+def test_english_stays_english_after_a_reload_and_a_page_change(dashboard_app, page):
+    page.goto(f"{dashboard_app.url}/weekly")
+    page.get_by_role("button", name="下载 Excel").wait_for(timeout=30_000)
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("button", name="Download Excel").wait_for(timeout=30_000)
+    page.wait_for_function("() => location.search.includes('lang=en')", timeout=10_000)
+    page.reload()  # a new session: only the address remembers
+    page.get_by_role("button", name="Download Excel").wait_for(timeout=30_000)
+    page.get_by_text("中文", exact=True).click()
+    page.get_by_role("button", name="下载 Excel").wait_for(timeout=30_000)
+    page.wait_for_function("() => !location.search.includes('lang=')", timeout=10_000)
