@@ -52,6 +52,31 @@ SYSTEM = {"", "system"}
 _MESSAGE_SLOT = re.compile(r"\s*[（(：:]?\s*\{m\}[）)]?")
 # the lifecycle's count messages ("count 51", "count 20 → 51"), said in the page's language
 _COUNT = re.compile(r"^count (\d+(?: → \d+)?)$")
+# what the system writes in Chinese (the audit trail keeps it so), said in English there
+_SYSTEM_WORDS = {
+    EventKind.REOPENED.value, EventKind.INHIBITED.value, EventKind.NOTIFY_SUPPRESSED.value,
+    EventKind.LINKED.value,
+}  # fmt: skip
+_ENGLISH = [
+    (re.compile(r"^第 (\d+) 次触发$"), r"firing no. \1"),
+    (
+        re.compile(r"^包含于事件级告警 #(\d+)，通知由其统一发出$"),
+        r"inside event alert #\1, which pages",
+    ),
+    (
+        re.compile(r"^并入告警 #(\d+)（同一情况），由其统一通知$"),
+        r"part of alert #\1's situation, which pages",
+    ),
+    (
+        re.compile(r"^与告警 #(\d+) 属同一情况，由其统一通知$"),
+        r"the same situation as alert #\1, which pages",
+    ),
+    (
+        re.compile(r"^由 (.+) 并入告警 #(\d+)，由其统一通知$"),
+        r"merged into alert #\2 by \1; it pages",
+    ),
+    (re.compile(r"^已静默：记录但不通知$"), "silenced: recorded, not paged"),
+]
 
 
 def actor_name(actor: str | None, names: Mapping[str, str], lang: Lang) -> str:
@@ -68,6 +93,9 @@ def sentence(kind: str, actor: str, message: str, lang: Lang) -> str:
     if pair is None:  # a kind added later: still readable
         return f"{kind}：{message}" if message else kind
     phrase = pair[0] if lang == "zh" else pair[1]
+    if lang == "en" and kind in _SYSTEM_WORDS:  # people's own notes stay as they wrote them
+        for pattern, english in _ENGLISH:
+            message = pattern.sub(english, message)
     counted = _COUNT.match(message)
     if counted:
         message = f"{counted.group(1)} 件" if lang == "zh" else f"{counted.group(1)} complaints"

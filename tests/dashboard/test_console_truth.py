@@ -126,6 +126,17 @@ def test_timeline_sentences_in_both_languages():
     ]
     assert en["What happened"].iloc[0] == "system opened the alert (产品激增)"
     assert sentence("future_kind", "系统", "x", "zh") == "future_kind：x"
+    # the system's own Chinese messages read in English on English pages, kept on Chinese ones
+    inhibited = "包含于事件级告警 #14，通知由其统一发出"
+    assert sentence("inhibited", "system", inhibited, "en") == (
+        "system inhibited: inside event alert #14, which pages"
+    )
+    assert sentence("inhibited", "系统", inhibited, "zh") == f"系统 被抑制：{inhibited}"
+    assert sentence(
+        "notify_suppressed", "system", "并入告警 #3（同一情况），由其统一通知", "en"
+    ) == ("system not notified: part of alert #3's situation, which pages")
+    assert sentence("reopened", "system", "第 2 次触发", "en").endswith("reopened (firing no. 2)")
+    assert sentence("note", "王值班", "第 2 次触发", "en") == "王值班 noted: 第 2 次触发"
 
 
 def test_a_baseline_reads_to_one_decimal(seeded):  # noqa: F811
