@@ -361,6 +361,30 @@ class MemoryReader:
                 seen.setdefault(labels[code], set()).add(customers[row])
         return {key: len(people) for key, people in seen.items()}
 
+    def _binned(
+        self,
+        group_by: Sequence[str],
+        since: datetime,
+        until: datetime,
+        step_minutes: int,
+        filters: Filters | None,
+    ) -> tuple[list[Key], np.ndarray, np.ndarray, np.ndarray | None, int]:
+        """The window's rows as (keys present, each row's key position, its bin, its weight or
+        None, the number of bins): what ``series`` and ``series_cells`` count."""
+        step_ns = step_minutes * 60 * _NS
+        n_bins = max(1, -(-(to_ns(until) - to_ns(since)) // step_ns))
+        lo, hi = self._slice(since, until)
+        codes, rows, labels = self._codes_in(group_by, lo, hi, filters)
+        bins = (self.times[rows] - to_ns(since)) // step_ns
+        # the codes present, ascending, and each row's position among them: np.unique's answer
+        # from a count per label and a lookup table instead of a sort of the window's rows
+        present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+        lookup = np.zeros(len(labels), dtype=np.intp)
+        lookup[present] = np.arange(len(present))
+        weights = None if self._weights is None else self._weights[1][rows]
+        keys = [labels[i] for i in present.tolist()]
+        return keys, lookup[codes], bins, weights, n_bins
+
     def series(
         self,
         group_by: Sequence[str],
@@ -369,24 +393,12 @@ class MemoryReader:
         step_minutes: int,
         filters: Filters | None = None,
     ) -> tuple[list[Key], np.ndarray]:
-        step_ns = step_minutes * 60 * _NS
-        n_bins = max(1, -(-(to_ns(until) - to_ns(since)) // step_ns))
-        lo, hi = self._slice(since, until)
-        codes, rows, labels = self._codes_in(group_by, lo, hi, filters)
-        if len(codes) == 0:
-            return [], np.zeros((0, n_bins), dtype=np.int64)
-        bins = (self.times[rows] - to_ns(since)) // step_ns
-        # the codes present, ascending, and each row's position among them: np.unique's answer
-        # from a count per label and a lookup table instead of a sort of the window's rows
-        present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
-        lookup = np.zeros(len(labels), dtype=np.intp)
-        lookup[present] = np.arange(len(present))
-        inverse = lookup[codes]
-        weights = None if self._weights is None else self._weights[1][rows]
-        flat = np.bincount(inverse * n_bins + bins, weights, minlength=len(present) * n_bins)
-        if weights is not None:  # weighted bincount counts in floats
-            flat = flat.astype(np.int64)
-        return [labels[i] for i in present.tolist()], flat.reshape(len(present), n_bins)
+        keys, inverse, bins, weights, n_bins = self._binned(
+            group_by, since, until, step_minutes, filters
+        )
+        flat = np.bincount(inverse * n_bins + bins, weights, minlength=len(keys) * n_bins)
+        # a weighted bincount counts in floats
+        return keys, flat.astype(np.int64, copy=False).reshape(len(keys), n_bins)
 
     def series_cells(
         self,
@@ -396,23 +408,12 @@ class MemoryReader:
         step_minutes: int,
         filters: Filters | None = None,
     ) -> tuple[list[Key], np.ndarray, np.ndarray, np.ndarray]:
-        step_ns = step_minutes * 60 * _NS
-        n_bins = max(1, -(-(to_ns(until) - to_ns(since)) // step_ns))
-        lo, hi = self._slice(since, until)
-        codes, rows, labels = self._codes_in(group_by, lo, hi, filters)
-        if len(codes) == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return [], empty, empty, empty
-        bins = (self.times[rows] - to_ns(since)) // step_ns
-        # the rows of series(): the codes present, ascending
-        present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
-        lookup = np.zeros(len(labels), dtype=np.intp)
-        lookup[present] = np.arange(len(present))
-        cells, inverse = np.unique(lookup[codes] * n_bins + bins, return_inverse=True)
-        weights = None if self._weights is None else self._weights[1][rows]
+        keys, rows, bins, weights, n_bins = self._binned(
+            group_by, since, until, step_minutes, filters
+        )
+        cells, inverse = np.unique(rows * n_bins + bins, return_inverse=True)
         counts = np.bincount(inverse, weights, minlength=len(cells)).astype(np.int64)
-        labels_present = [labels[i] for i in present.tolist()]
-        return labels_present, cells // n_bins, cells % n_bins, counts
+        return keys, cells // n_bins, cells % n_bins, counts
 
     def complaint_refs(
         self,
