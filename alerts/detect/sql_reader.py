@@ -121,8 +121,8 @@ class SqlReader:
         step_minutes: int,
         filters: Filters | None = None,
     ) -> tuple[list[Key], np.ndarray, np.ndarray, np.ndarray]:
-        # the live worker refreshes once a day on an insurer's few thousand keys: the dense
-        # series is cheap enough here (the backtest's MemoryReader is the one that replays 60)
+        # the live worker refreshes once a day, on an insurer's few thousand keys: the dense
+        # series is cheap enough here (a backtest refreshes every simulated day, in MemoryReader)
         keys, matrix = self.series(group_by, since, until, step_minutes, filters)
         rows, bins = np.nonzero(matrix)
         return keys, rows, bins, matrix[rows, bins]
