@@ -184,6 +184,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "status": ("状态", "Status"),
     "complex": ("复杂", "Complex"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
     "deadline_mode": ("期限计算", "Deadline days"),
     "calendar": ("自然日", "calendar days"),
     "working": ("工作日（含调休）", "working days (with 调休)"),

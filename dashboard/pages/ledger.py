@@ -83,7 +83,9 @@ def ledger_table(frame: pd.DataFrame, language: Lang, with_text: bool, tz: tzinf
                 t(f"complaint_{v}", language) if f"complaint_{v}" in STRINGS else v
                 for v in frame["status"]
             ],
-            t("complex", language): frame["is_complex"],
+            t("complex", language): [
+                t("yes" if v else "no", language) for v in frame["is_complex"]
+            ],
             t("time_limit", language): [
                 t("days", language).format(n=DAYS_BY_LEVEL.get(v, 60)) for v in frame["level"]
             ],

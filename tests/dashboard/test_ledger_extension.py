@@ -52,5 +52,6 @@ def test_csv_export_holds_every_complaint_and_can_keep_the_urgent_ones(engine):
     lines = every.splitlines()
     assert lines[0].startswith("ID,Received,Decision due,Deadline") and "Text" not in lines[0]
     assert len(lines) == 5 and lines[1].startswith("c1,")
+    assert ",No," in lines[1] and "False" not in every  # words, not Python's booleans
     urgent = ledger_csv(engine, span, now, "calendar", CALENDAR, "zh", True, urgent_only=True)
     assert len(urgent.decode("utf-8-sig").splitlines()) == 4  # the header and the three overdue
