@@ -14,7 +14,7 @@ from typing import Any, cast
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.alert_titles import alert_title
+from dashboard.alert_titles import row_title
 from dashboard.i18n import Lang, state_name, t
 from dashboard.timeutil import change_pct, fmt_local
 from domain.severity import SEVERITY_SHORT, severity_style
@@ -115,8 +115,7 @@ def open_alerts_figure(
         acknowledged = str(row.state) == "acknowledged"
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
-            plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))
-            + related_text(getattr(row, "related", 0), lang),
+            plain(row_title(row, lang)) + related_text(getattr(row, "related", 0), lang),
             str(int(row.count)),
             fmt_local(row.started_at, tz, "%m-%d %H:%M"),
             ("✓ " if acknowledged else "● ") + state_name(str(row.state), lang),

@@ -17,7 +17,7 @@ from typing import Any, cast
 import altair as alt
 import pandas as pd
 
-from dashboard.alert_titles import alert_title
+from dashboard.alert_titles import row_title
 from dashboard.charts import PALETTE, plain, related_text
 from dashboard.i18n import Lang, channel_name, state_name, t
 from dashboard.timeutil import age_text
@@ -49,8 +49,7 @@ def alerts_table(alerts: pd.DataFrame, now: datetime, lang: Lang = "zh") -> Aler
         since = row.started_at  # when the situation began (queries._alert_values)
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
-            plain(alert_title(row.title, row.rule_kind, row.key, row.count, row.expected, lang))
-            + related_text(getattr(row, "related", 0), lang),
+            plain(row_title(row, lang)) + related_text(getattr(row, "related", 0), lang),
             state_name(str(row.state), lang),
             age_text(now - since, lang),
             plain(row.acknowledged_by) if row.acknowledged_by else "—",

@@ -17,7 +17,8 @@ from sqlalchemy import Engine, case, func, select, text
 from sqlalchemy.orm import Session
 
 from alerts.detect.findings import alert_start
-from alerts.state.silences import active_silences, alert_labels, matches
+from alerts.state.silences import active_silences, alert_labels, catches
+from dashboard.alert_titles import title_details
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
 from domain.calendar import DEFAULT_TIMEZONE
 from domain.dimensions import ATTRIBUTE_DIMENSIONS
@@ -160,6 +161,8 @@ ALERT_COLUMNS = [
     "parent_alert_id",
     "rule_kind",
 ]
+# the alert lists' columns: the alert's own, and what its English title reads of its evidence
+ALERT_ROW_COLUMNS = [*ALERT_COLUMNS, "details"]
 
 
 def _alert_values(alert: Alert) -> dict[str, Any]:
@@ -167,11 +170,12 @@ def _alert_values(alert: Alert) -> dict[str, Any]:
     counted, ``alerts.detect.findings.alert_start``): the one start every page and message shows."""
     values = {col: getattr(alert, col) for col in ALERT_COLUMNS}
     values["started_at"] = alert_start(alert.evidence, alert.started_at)
+    values["details"] = title_details(alert.evidence)
     return values
 
 
 def _alert_rows(alerts: Sequence[Alert]) -> pd.DataFrame:
-    return pd.DataFrame([_alert_values(a) for a in alerts], columns=ALERT_COLUMNS)
+    return pd.DataFrame([_alert_values(a) for a in alerts], columns=ALERT_ROW_COLUMNS)
 
 
 def active_alerts(engine: Engine) -> pd.DataFrame:
@@ -564,7 +568,7 @@ def silence_preview(engine: Engine, matchers: dict[str, Sequence[str]]) -> pd.Da
     active = [s.value for s in ACTIVE_ALERT_STATES]
     with Session(engine) as session:
         alerts = session.scalars(select(Alert).where(Alert.state.in_(active))).all()
-        return _alert_rows([a for a in alerts if matches(wanted, alert_labels(a))])
+        return _alert_rows([a for a in alerts if catches(wanted, a)])
 
 
 def silenced_until(
@@ -575,8 +579,7 @@ def silenced_until(
         alert = session.get(Alert, alert_id)
         if alert is None:
             return None
-        labels = alert_labels(alert)
-        caught = [s for s in active_silences(session, now) if matches(s.matchers, labels)]
+        caught = [s for s in active_silences(session, now) if catches(s.matchers, alert)]
         last = max(caught, key=lambda s: s.ends_at, default=None)
         return None if last is None else (last.ends_at, last.created_by, last.comment)
 

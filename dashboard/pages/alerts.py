@@ -18,7 +18,7 @@ from config.roster import RosterFile
 from config.secrets import ack_links_trusted
 from dashboard import cache, charts
 from dashboard.alert_timeline import actor_name, timeline
-from dashboard.alert_titles import alert_title
+from dashboard.alert_titles import alert_title, row_title
 from dashboard.auth import User
 from dashboard.i18n import Lang, channel_name, severity_name, state_name, t
 from dashboard.inert import md_text
@@ -81,11 +81,7 @@ def _severity_style(row: pd.Series) -> list[str]:
 
 
 def titles(frame: pd.DataFrame, language: Lang) -> list[str]:
-    columns = ("title", "rule_kind", "key", "count", "expected")
-    return [
-        alert_title(title, kind, key, count, expected, language)
-        for title, kind, key, count, expected in zip(*(frame[c] for c in columns), strict=True)
-    ]
+    return [row_title(row, language) for row in frame.itertuples(index=False)]
 
 
 def _alert_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -259,6 +255,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         alert["count"],
         alert["expected"],
         language,
+        evidence,
     )
     st.subheader(f"#{alert_id} {md_text(title)}")  # the title holds outside labels
     if alert["state"] == "resolved":

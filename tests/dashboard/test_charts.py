@@ -112,7 +112,7 @@ def test_bar_values_read_horizontally():
     english = panels.alerts_table(_alerts(), NOW, "en").columns[1]
     assert list(english) == [
         "Product &lt;b&gt;P&lt;/b&gt; · Channel Hotline: 120 complaints, expected 2.0",
-        "Line 车险: 12 complaints (threshold 10)",
+        "Line Motor: 12 complaints (threshold 10)",
     ]
 
 

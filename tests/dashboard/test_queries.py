@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from alerts.state import actions
 from dashboard import queries
+from dashboard.alert_titles import row_title, window_en
 from domain.calendar import HolidayCalendar
 from storage.db import make_session_factory, session_scope
 from storage.ingest import Rejected, quarantine
@@ -219,3 +220,12 @@ def test_filter_lists_hold_each_stored_value_once(engine):
     assert queries.complaint_statuses(engine) == ["open"]
     with pytest.raises(ValueError, match="no index"):
         queries.distinct_values(engine, "text")
+
+
+def test_alert_lists_carry_the_details_an_english_title_reads(engine):
+    seed_burst(engine, NOW)
+    active = queries.active_alerts(engine)
+    details = active["details"][0]
+    assert "complaint_ids" not in details and details["window_minutes"] > 0
+    title = row_title(next(active.itertuples(index=False)), "en")
+    assert f" in {window_en(details['window_minutes'])} " in title, title
