@@ -24,6 +24,15 @@ BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#3e9bff", "#46c37b", "#ffb224", "#e5484d", "#a371f7", "#2ec8c8", "#f76b15"]
 BACKGROUND = "rgba(0,0,0,0)"
+DAY_MS = 86_400_000
+# Plotly writes dates in English ("Dec 4, 2026"); Chinese pages read them the Chinese way: the
+# date alone once ticks are a day or more apart, the clock over the date while they are hours
+# apart (Plotly takes the first stop whose range holds the tick step).
+ZH_DATE_TICKS = [
+    {"dtickrange": [DAY_MS, None], "value": "%m月%d日"},
+    {"dtickrange": [None, DAY_MS], "value": "%H:%M<br>%m月%d日"},
+]
+ZH_DATE_HOVER = "%Y-%m-%d %H:%M"
 
 
 def plain(value: object) -> str:
@@ -46,6 +55,13 @@ def _layout(
         legend={"orientation": "h", "y": -0.15},
         template="plotly_dark",
     )
+    return fig
+
+
+def time_axis(fig: go.Figure, lang: Lang) -> go.Figure:
+    """The x axis of a chart over time in the page's language (English keeps Plotly's own)."""
+    if lang == "zh":
+        fig.update_xaxes(tickformatstops=ZH_DATE_TICKS, hoverformat=ZH_DATE_HOVER)
     return fig
 
 
@@ -245,6 +261,7 @@ def evidence_figure(
     height: int = 320,
     *,
     tz: tzinfo,
+    lang: Lang = "zh",
 ) -> go.Figure:
     """The alert's count and its expectation in one unit: complaints per rule window, drawn
     as a line over time against the expected level for that window (5-minute bars beside it
@@ -272,11 +289,11 @@ def evidence_figure(
             line={"color": "#e5484d", "dash": "dash", "width": 2},
         )  # fmt: skip
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    return _layout(fig, labels["title"], height)
+    return _layout(time_axis(fig, lang), labels["title"], height)
 
 
 def throughput_figure(
-    frame: pd.DataFrame, title: str = "", height: int = 300, *, tz: tzinfo
+    frame: pd.DataFrame, title: str = "", height: int = 300, *, tz: tzinfo, lang: Lang = "zh"
 ) -> go.Figure:
     """Records per hour (of ``tz``) per source, stacked."""
     fig = go.Figure()
@@ -295,4 +312,4 @@ def throughput_figure(
                 )
             )
     fig.update_layout(barmode="stack")
-    return _layout(fig, title, height)
+    return _layout(time_axis(fig, lang), title, height)

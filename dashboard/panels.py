@@ -21,6 +21,7 @@ from dashboard.alert_titles import row_title
 from dashboard.charts import PALETTE, plain, related_text
 from dashboard.i18n import Lang, channel_name, state_name, t
 from dashboard.timeutil import age_text
+from dashboard.value_names import value_name
 from domain.severity import SEVERITY_SHORT, severity_style
 
 BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
@@ -179,10 +180,19 @@ def _dark(chart: alt.Chart | alt.LayerChart, height: int) -> alt.Chart | alt.Lay
 
 
 def comparison_chart(
-    frame: pd.DataFrame, series: Mapping[str, str], title: str = "", height: int = 320
+    frame: pd.DataFrame,
+    series: Mapping[str, str],
+    title: str = "",
+    height: int = 320,
+    *,
+    dimension: str = "",
+    lang: Lang = "zh",
 ) -> alt.Chart | alt.LayerChart:
-    """Grouped bars per ``value`` for several periods; ``series`` maps column → legend label.
-    Vega-Lite draws text as text (never markup), so labels go in as they are."""
+    """Grouped bars per ``value`` of ``dimension`` for several periods; ``series`` maps column
+    → legend label. Values are named in ``lang`` (``value_names``: a channel, category or
+    product line; products and regions as they are). Vega-Lite draws text as text (never
+    markup), so labels go in as they are."""
+    frame = frame.assign(value=[value_name(dimension, str(v), lang) for v in frame["value"]])
     present = [c for c in series if c in frame]
     long = frame[["value", *present]].melt(id_vars="value", var_name="period", value_name="count")
     long["period"] = long["period"].map(series)

@@ -308,7 +308,9 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         "expected": t("expected", language),
     }
     st.plotly_chart(
-        charts.evidence_figure(trend, window, alert["expected"], start, labels, tz=tz),
+        charts.evidence_figure(
+            trend, window, alert["expected"], start, labels, tz=tz, lang=language
+        ),
         key="alert_trend",
         config={"displayModeBar": False},  # the toolbar covered the title on a phone
     )

@@ -57,6 +57,7 @@ def render() -> None:
             cache.live("source_throughput", now - timedelta(hours=24), now + timedelta(minutes=5)),
             t("throughput", language),
             tz=tz,
+            lang=language,
         ),
         key="source_throughput",
     )

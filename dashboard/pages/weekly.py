@@ -9,7 +9,7 @@ import streamlit as st
 
 from config.rules import CalendarConfig
 from dashboard import cache, panels
-from dashboard.i18n import Lang, channel_name, t
+from dashboard.i18n import Lang, t
 from dashboard.pages.common import calendar_config
 from dashboard.report import (
     DIMENSION_KEYS,
@@ -124,13 +124,12 @@ def _render(language: Lang) -> None:
     titles = {d: t(key, language) for d, key in DIMENSION_KEYS.items()}
     for i, dimension in enumerate(DIMENSIONS):
         frame = report.by_dimension[dimension].head(12)
-        if dimension == "channel":
-            frame = frame.assign(value=[channel_name(v, language) for v in frame["value"]])
         if i % 2 == 0:
             row = st.columns(2)
-        row[i % 2].altair_chart(
-            panels.comparison_chart(frame, labels, titles[dimension]), key=f"weekly_{dimension}"
+        chart = panels.comparison_chart(
+            frame, labels, titles[dimension], dimension=dimension, lang=language
         )
+        row[i % 2].altair_chart(chart, key=f"weekly_{dimension}")
     top = report.top_products
     st.altair_chart(
         panels.ranking_chart(

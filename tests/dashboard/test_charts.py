@@ -217,3 +217,43 @@ def test_region_columns_share_one_scale():
     alone = charts.region_rank_figure(rows.iloc[1:]).layout.xaxis.range
     shared = charts.region_rank_figure(rows.iloc[1:], scale_max=40).layout.xaxis.range
     assert alone[1] == 10 * 1.45 and shared[1] == 40 * 1.45  # 10 is a quarter of 40, drawn so
+
+
+def _bar_values(spec) -> list[str]:
+    rows = next(iter(spec.to_dict()["datasets"].values()))
+    return list(dict.fromkeys(r["value"] for r in rows))
+
+
+def test_weekly_bars_name_categories_lines_and_channels_in_the_pages_language():
+    series = {"this": "This week", "prev": "Previous week"}
+
+    def chart(dimension, values, lang):
+        frame = pd.DataFrame({"value": values, "this": [5, 2], "prev": [3, 1]})
+        spec = panels.comparison_chart(frame, series, dimension=dimension, lang=lang)
+        return _bar_values(spec), spec.to_dict()["encoding"]["x"]["sort"]
+
+    assert chart("category", ["理赔", "销售"], "en") == (["Claims", "Sales"], ["Claims", "Sales"])
+    assert chart("product_line", ["车险", "寿险"], "en")[0] == ["Motor", "Life"]
+    assert chart("channel", ["hotline", "web"], "en")[0] == ["Hotline", "Web form"]
+    assert chart("channel", ["hotline", "web"], "zh")[0] == ["热线", "网页表单"]
+    assert chart("category", ["理赔", "销售"], "zh")[0] == ["理赔", "销售"]
+    assert chart("region", ["广东", "浙江"], "en")[0] == ["广东", "浙江"]  # outside text
+
+
+def test_time_axes_read_the_chinese_way_on_chinese_pages_and_plotlys_way_on_english_ones():
+    trend = _trend()
+    labels = {"title": "", "count": "count", "expected": "expected"}
+    throughput = pd.DataFrame({"bucket_start": [NOW], "source": ["a"], "count": [1]})
+    for lang in ("zh", "en"):
+        figures = [
+            charts.evidence_figure(trend, 60, 2.0, NOW, labels, tz=SHANGHAI, lang=lang),
+            charts.throughput_figure(throughput, tz=SHANGHAI, lang=lang),
+        ]
+        for fig in figures:
+            axis = fig.layout.xaxis
+            if lang == "zh":
+                formats = [stop.value for stop in axis.tickformatstops]
+                assert formats == ["%m月%d日", "%H:%M<br>%m月%d日"]
+                assert axis.hoverformat == "%Y-%m-%d %H:%M"
+            else:
+                assert axis.tickformatstops == () and axis.hoverformat is None
