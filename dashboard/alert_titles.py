@@ -9,17 +9,15 @@ count and usual share, the CUSUM stage). Chinese pages show the stored title.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import combinations
 from typing import Any
 
 from alerts.detect.findings import expected_text
-from alerts.detect.rules.threshold import describe_key
 from dashboard.i18n import Lang
 from dashboard.value_names import value_name
 from domain.dimensions import KEY_NAMES_EN
 
 # The evidence fields an English title reads; the alert lists carry only these.
-TITLE_DETAILS = ("stage", "window_minutes", "parent_count", "share", "products")
+TITLE_DETAILS = ("stage", "window_minutes", "share_of", "parent_count", "share", "products")
 
 
 def title_details(evidence: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -46,25 +44,22 @@ def _key_en(key: Mapping[str, Any], lower: bool = False) -> str:
     return " · ".join(parts)
 
 
-def _parent(stored: str, key: Mapping[str, Any]) -> dict[str, Any]:
-    """The share stage's parent: the details do not name it, the stored title does
-    ("占产品 P1同期"), as some of the key's own dimensions. Empty when none matches."""
-    items = list(key.items())
-    for size in range(len(items) - 1, 0, -1):  # the most specific parent that the title names
-        for part in combinations(items, size):
-            parent = dict(part)
-            if f"占{describe_key(parent)}同期" in stored:
-                return parent
-    return {}
+def _parent(key: Mapping[str, Any], details: Mapping) -> dict[str, Any]:
+    """The share stage's parent key: the dimensions of ``key`` its rule's ``share_of`` names
+    (empty for an alert stored before the details named them)."""
+    dimensions = details.get("share_of")
+    if not isinstance(dimensions, list):
+        return {}
+    return {d: key[d] for d in dimensions if d in key}
 
 
-def _share_text(stored: str, key: Mapping[str, Any], count: int, details: Mapping) -> str:
+def _share_text(key: Mapping[str, Any], count: int, details: Mapping) -> str:
     """ ", 30% of product P1's 40 in the same window, usually about 10%"."""
     try:
         parent_count, share = int(details["parent_count"]), float(details["share"])
     except (KeyError, TypeError, ValueError):
         return ""
-    parent = _parent(stored, key)
+    parent = _parent(key, details)
     whose = f"{_key_en(parent, lower=True)}'s {parent_count}" if parent else f"{parent_count}"
     return (
         f", {count / max(parent_count, 1):.0%} of {whose} in the same window,"
@@ -105,7 +100,7 @@ def alert_title(
         )
     stage = details.get("stage")
     if stage == "share":
-        share = _share_text(stored, key, count, details)
+        share = _share_text(key, count, details)
         if share:
             return f"{_key_en(key)}: {count} complaints{window}{share}"
     if stage == "cusum":

@@ -80,6 +80,7 @@ def test_a_regional_cluster_in_a_busy_product_pages_and_the_same_count_spread_do
     found = p1_findings(rule, clustered)
     assert found and {f.key["region"] for f in found} == {"青海"}
     assert found[0].details["stage"] == "share"
+    assert found[0].details["share_of"] == ["product_code"]  # English titles name the parent
     assert "通常约" in found[0].title
     # the product × region count alone (no share test) does not see it
     assert not p1_findings(rule.model_copy(update={"share_of": []}), clustered)

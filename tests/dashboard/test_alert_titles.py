@@ -43,11 +43,17 @@ def test_english_titles_say_the_window_share_and_cusum_the_chinese_ones_carry():
         == "Product P1: 21 complaints in 3 hours, expected 2.9"
     )
     stored = "产品 P1 · 类别 理赔：30 分钟投诉 12 件，占产品 P1同期 40 件的 30%，通常约 10%"
-    share = {"stage": "share", "window_minutes": 30, "parent_count": 40, "share": 0.1}
+    share = {"stage": "share", "window_minutes": 30, "share_of": ["product_code"],
+             "parent_count": 40, "share": 0.1}  # fmt: skip
     assert (
         alert_title(stored, "surge", {**key, "category": "理赔"}, 12, 4.0, "en", share)
         == "Product P1 · Category Claims: 12 complaints in 30 minutes,"
         " 30% of product P1's 40 in the same window, usually about 10%"
+    )
+    del share["share_of"]  # stored before the details named the parent
+    assert alert_title(stored, "surge", {**key, "category": "理赔"}, 12, 4.0, "en", share) == (
+        "Product P1 · Category Claims: 12 complaints in 30 minutes,"
+        " 30% of 40 in the same window, usually about 10%"
     )
     cusum = {"stage": "cusum", "window_minutes": 1440, "cusum": 6.2}
     assert (

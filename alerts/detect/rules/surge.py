@@ -786,8 +786,8 @@ class SurgeEvaluator:
             f"{hit['count'] / max(hit['parent_count'], 1):.0%}，通常约 {hit['share']:.0%}",
             since=hit["since"], until=hit["until"],
             details={"stage": "share", "window_minutes": hit["window"], "p_value": hit["p"],
-                     "parent_count": hit["parent_count"], "share": hit["share"],
-                     "share_rho": hit["share_rho"]},
+                     "share_of": list(rule.share_of), "parent_count": hit["parent_count"],
+                     "share": hit["share"], "share_rho": hit["share_rho"]},
         )  # fmt: skip
 
     def evaluate(self, reader: CountReader, now: datetime) -> list[Finding]:
