@@ -56,6 +56,7 @@ _COUNT = re.compile(r"^count (\d+(?: → \d+)?)$")
 _SYSTEM_WORDS = {
     EventKind.REOPENED.value, EventKind.INHIBITED.value, EventKind.NOTIFY_SUPPRESSED.value,
     EventKind.LINKED.value,
+    EventKind.SILENCED.value,  # its situation's words only: the reason after them stays
 }  # fmt: skip
 _ENGLISH = [
     (re.compile(r"^第 (\d+) 次触发$"), r"firing no. \1"),
@@ -76,6 +77,7 @@ _ENGLISH = [
         r"merged into alert #\2 by \1; it pages",
     ),
     (re.compile(r"^已静默：记录但不通知$"), "silenced: recorded, not paged"),
+    (re.compile(r"^(\d+) min（告警 #(\d+) 所在情况）: "), r"\1 min, with alert #\2's situation: "),
 ]
 
 

@@ -84,6 +84,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "silence": ("静默", "Silence"),
     "silence_minutes": ("静默时长（分钟）", "Silence for (minutes)"),
+    "silence_help": (
+        "记录但不通知；静默一个情况的主告警时，同一情况的其他告警一并静默",
+        "Recorded, not paged; silencing a situation's lead silences its other alerts too",
+    ),
     "done": ("已完成", "Done"),
     "ack_link_ok": ("已通过链接确认告警", "Alert acknowledged from the link"),
     "ack_link_bad": ("确认链接无效或已过期", "The acknowledge link is invalid or has expired"),

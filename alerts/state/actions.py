@@ -11,7 +11,7 @@ from alerts.state.inhibition import inhibited_by
 from alerts.state.silences import alert_labels
 from alerts.state.transition import record, record_note, transition
 from config.roster import Person, RosterFile
-from domain.states import AlertState, EventKind, NotificationStatus
+from domain.states import ACTIVE_ALERT_STATES, AlertState, EventKind, NotificationStatus
 from storage.models import Alert, AlertEvent, Notification, Silence
 
 
@@ -173,7 +173,9 @@ def _paged(session: Session, alert: Alert) -> set[str]:
 def silence_alert(
     session: Session, alert_id: int, actor: str, now: datetime, minutes: int, comment: str
 ) -> Silence:
-    """Silence this alert's rule and key for a while; it stays recorded but is not notified."""
+    """Silence this alert's rule and key for a while; it stays recorded but is not notified.
+    A situation's lead is silenced with its situation: the one silence holds its members too
+    (``silences.catches``), and each active member's audit trail says so."""
     if minutes <= 0:
         raise ActionError("静默时长须大于 0 / silence duration must be positive")
     alert = _get(session, alert_id)
@@ -190,6 +192,12 @@ def silence_alert(
     session.add(silence)
     alert.silenced = True
     record_note(session, alert.id, EventKind.SILENCED, f"{minutes} min: {comment}", now, actor)
+    active = [s.value for s in ACTIVE_ALERT_STATES]
+    members = select(Alert).where(Alert.parent_alert_id == alert.id, Alert.state.in_(active))
+    for member in session.scalars(members.order_by(Alert.id)):
+        member.silenced = True
+        message = f"{minutes} min（告警 #{alert.id} 所在情况）: {comment}"
+        record_note(session, member.id, EventKind.SILENCED, message, now, actor)
     return silence
 
 

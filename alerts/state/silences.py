@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from storage.models import Alert, Silence
 
@@ -28,6 +28,19 @@ def matches(matchers: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     return True
 
 
+def catches(matchers: Mapping[str, Any], alert: Alert) -> bool:
+    """Whether a silence with these matchers holds the alert: by its own labels, or, for a member
+    of a situation (``parent_alert_id``), by its lead's. A situation is silenced as one: its
+    members are paged through the lead, and stay quiet with it should the lead end first."""
+    if matches(matchers, alert_labels(alert)):
+        return True
+    session = object_session(alert)
+    if alert.parent_alert_id is None or session is None:
+        return False
+    lead = session.get(Alert, alert.parent_alert_id)
+    return lead is not None and matches(matchers, alert_labels(lead))
+
+
 def active_silences(session: Session, now: datetime) -> list[Silence]:
     query = select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
     return list(session.scalars(query))
@@ -43,6 +56,5 @@ class Silences:
         self.silences = silences
 
     def reason(self, alert: Alert, now: datetime) -> str | None:
-        labels = alert_labels(alert)
-        silenced = any(matches(s.matchers, labels) for s in self.silences)
+        silenced = any(catches(s.matchers, alert) for s in self.silences)
         return "已静默：记录但不通知" if silenced else None

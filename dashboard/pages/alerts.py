@@ -410,7 +410,7 @@ def _actions(alert_id: int, state: str, user: User, now: datetime) -> None:
     with row.popover(t("silence", language)):
         minutes = st.selectbox(t("silence_minutes", language), SILENCE_CHOICES, key="silence_min")
         reason = st.text_input(t("note", language), key="silence_note")
-        if st.button(t("silence", language), key="act_silence"):
+        if st.button(t("silence", language), key="act_silence", help=t("silence_help", language)):
             _run(actions.silence_alert, alert_id, actor, now, int(minutes), reason)
     with row.popover(t("add_note", language)), st.form("note_form", clear_on_submit=True):
         note = st.text_area(t("note", language), key="note_text")

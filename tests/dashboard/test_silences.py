@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from alerts.state import actions
+from alerts.state.silences import Silences, active_silences
 from dashboard import queries
+from dashboard.alert_timeline import sentence
 from dashboard.pages.silences_panel import matchers_text
+from domain.states import EventKind
 from storage.db import make_session_factory, session_scope
-from storage.models import Alert, Silence
+from storage.models import Alert, AlertEvent, Silence
 from tests.dashboard.test_pages import app_env, page_script, seeded  # noqa: F401  (fixtures)
 from tests.notify.conftest import add_alert
 
@@ -94,3 +97,51 @@ def test_the_console_makes_and_ends_a_silence_and_the_alert_says_so(seeded):  # 
     assert made.matchers == {"product_code": product} and made.created_by == "李娜"
     at.button(key="silence_end").click().run()
     assert not [w for w in at.warning if "已静默至" in w.value]
+
+
+def test_silencing_a_situations_lead_silences_its_alerts_with_the_same_silence(sqlite_engine):
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    later = now + timedelta(minutes=5)
+    with session_scope(make_session_factory(sqlite_engine)) as session:
+        lead = add_alert(session, now, key={"product_code": "P9"}, fingerprint="lead")
+        member = add_alert(
+            session, now, rule="product-region", key={"product_code": "P9", "region": "广东"},
+            fingerprint="member", parent_alert_id=lead.id,
+        )  # fmt: skip
+        other = add_alert(session, now, key={"product_code": "P1"}, fingerprint="other")
+        lead_id, member_id, other_id = lead.id, member.id, other.id
+    with session_scope(make_session_factory(sqlite_engine)) as session:
+        actions.silence_alert(session, lead_id, "李娜", now, 60, "理赔系统故障")
+    with Session(sqlite_engine) as session:
+        silence = session.scalars(select(Silence)).one()  # one silence for the situation
+        assert silence.matchers == {"rule": "product-threshold", "product_code": "P9"}
+        flags = {a.id: a.silenced for a in session.scalars(select(Alert))}
+        assert flags == {lead_id: True, member_id: True, other_id: False}
+        trail = session.scalars(
+            select(AlertEvent).where(AlertEvent.kind == EventKind.SILENCED.value)
+        ).all()
+        assert {(e.alert_id, e.actor) for e in trail} == {(lead_id, "李娜"), (member_id, "李娜")}
+        said = next(e.message for e in trail if e.alert_id == member_id)
+        assert f"#{lead_id}" in said and said.endswith("理赔系统故障")
+        held = Silences(active_silences(session, later))
+        lead, member, other = (session.get_one(Alert, i) for i in (lead_id, member_id, other_id))
+        assert held.reason(member, later) is not None  # not paged
+        assert held.reason(other, later) is None
+        lead.state = "resolved"  # the lead ends first: its members stay quiet
+        assert held.reason(member, later) is not None
+    until = queries.silenced_until(sqlite_engine, member_id, later)
+    assert until is not None and until[0] == now + timedelta(minutes=60)
+    assert list(queries.silence_preview(sqlite_engine, {"product_code": ["P9"]})["id"]) == [
+        lead_id, member_id,
+    ]  # fmt: skip
+    with session_scope(make_session_factory(sqlite_engine)) as session:
+        actions.end_silence(session, silence.id, "王芳", later)  # ended: for all of them
+    assert queries.silenced_until(sqlite_engine, member_id, later) is None
+
+
+def test_a_members_silence_reads_in_english_with_the_reason_as_written():
+    message = "60 min（告警 #57 所在情况）: 理赔系统故障"
+    assert sentence("silenced", "李娜", message, "en") == (
+        "李娜 silenced it (60 min, with alert #57's situation: 理赔系统故障)"
+    )
+    assert sentence("silenced", "李娜", message, "zh") == f"李娜 静默（{message}）"
