@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Any, Literal
 
 from domain.severity import SEVERITY_LABELS
 
@@ -113,6 +114,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "download_png": ("下载 PNG 图表", "Download PNG charts"),
     "download_csv": ("导出 CSV", "Export CSV"),
     "no_data": ("无数据", "No data"),
+    "n_minutes": ("{n} 分钟", "{n} min"),
     "received_at": ("受理时间", "Received"),
     "due_at": ("处理决定期限", "Decision due"),
     "overdue": ("已超期", "Overdue"),
@@ -369,8 +371,8 @@ STRINGS |= {
     "product_code": ("产品代码", "Product code"),
     "product_line": ("险种", "Product line"),
     "alert_summary_line": (
-        "本周触发告警 {raised} 条{levels}，确认用时中位数 {ack} 分钟",
-        "Alerts raised this week: {raised}{levels}; median time to acknowledge {ack} min",
+        "本周触发告警 {raised} 条{levels}，确认用时中位数 {ack}",
+        "Alerts raised this week: {raised}{levels}; median time to acknowledge {ack}",
     ),
     "week_empty": (
         "这一周没有投诉数据。最近一次投诉在 {day} 所在的周。",
@@ -478,6 +480,27 @@ def t(key: str, lang: Lang = "zh") -> str:
     if pair is None:
         return key
     return pair[0] if lang == "zh" else pair[1]
+
+
+def missing(value: Any) -> bool:
+    """No figure at all (None or NaN), as opposed to a real 0."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def figure(value: float | None, lang: Lang = "zh", spec: str = ",", unit: str = "") -> str:
+    """A figure as text, the same on pages, in workbooks and in PDFs: 无数据 / No data, without
+    a unit, when there is none; otherwise the number, a real 0 too, with its unit (``unit``: a
+    key whose text holds {n}, as "n_minutes": "3 分钟" / "3 min")."""
+    if missing(value):
+        return t("no_data", lang)
+    text = format(value, spec)
+    return t(unit, lang).format(n=text) if unit else text
+
+
+def sheet_value(value: Any, lang: Lang = "zh") -> Any:
+    """A figure for a spreadsheet cell: the number itself, or 无数据 / No data where there is
+    none (never an empty cell, never a fake 0)."""
+    return t("no_data", lang) if missing(value) else value
 
 
 def _name(table: dict[str, tuple[str, str]], code: str, lang: Lang) -> str:

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 from config.rules import AccountabilityConfig
 from dashboard import monthly_queries as mq
 from dashboard.deadlines import DayMode
-from dashboard.i18n import Lang, channel_name, t
+from dashboard.i18n import Lang, channel_name, figure, missing, sheet_value, t
 from dashboard.monthly import (
+    SUMMARY_COLUMNS,
     TOTAL,
     Cycle,
     MonthlyReport,
@@ -211,7 +212,28 @@ def branch_label(branch: str, lang: Lang) -> str:
 
 
 def pct_text(value: float | None, lang: Lang) -> str:
-    return t("no_data", lang) if value is None or pd.isna(value) else f"{value * 100:+.1f}%"
+    return t("no_data", lang) if value is None or missing(value) else f"{value * 100:+.1f}%"
+
+
+def empty_cycles(report: MonthlyReport) -> set[str]:
+    """The compared cycles' columns ("prev", "last_year") whose cycle holds no complaint at all
+    (a new installation has no last year): no data, not 0. A branch's 0 in a cycle that has
+    complaints is a real 0."""
+    total = report.summary[report.summary["branch"] == TOTAL]
+    return {c for c in ("prev", "last_year") if total.empty or int(total.iloc[0][c]) == 0}
+
+
+def summary_cells(report: MonthlyReport) -> list[list[Any]]:
+    """The summary's rows (SUMMARY_COLUMNS) with None where there is no data, for the workbook
+    and the PDF as on the page: an empty compared cycle, and a change against nothing."""
+    empty = empty_cycles(report)
+    return [
+        [
+            None if column in empty or missing(v) else v
+            for column, v in zip(SUMMARY_COLUMNS, row, strict=True)
+        ]
+        for row in cast("Iterable[Any]", report.summary.itertuples(index=False))
+    ]
 
 
 def title(report: MonthlyReport, lang: Lang) -> str:
@@ -228,10 +250,9 @@ def to_excel(report: MonthlyReport, lang: Lang = "zh") -> bytes:
     ws.append([title(report, lang)])
     ws.append([])
     ws.append([t(h, lang) for h in SUMMARY_HEADERS])
-    for row in cast("Iterable[Any]", report.summary.itertuples(index=False)):
-        values = [branch_label(row.branch, lang), *row[1:10]]
-        values += [None if v is None or pd.isna(v) else round(v, 4) for v in (row.mom, row.yoy)]
-        append_row(ws, values)
+    for row in summary_cells(report):
+        values = [*row[1:10], *(v if v is None else round(v, 4) for v in row[10:12])]
+        append_row(ws, [branch_label(row[0], lang), *(sheet_value(v, lang) for v in values)])
     for col in range(1, len(SUMMARY_HEADERS) + 1):
         ws.cell(row=3, column=col).font = bold
         ws.cell(row=3, column=col).fill = fill
@@ -277,8 +298,12 @@ def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
     }
     body = report.summary[report.summary["branch"] != TOTAL].head(15)
     cells = [
-        [branch_label(r.branch, lang), *map(str, r[1:10]), pct_text(r.mom, lang)]
-        for r in cast("Iterable[Any]", report.summary.itertuples(index=False))
+        [
+            branch_label(r[0], lang),
+            *(figure(v, lang) for v in r[1:10]),
+            pct_text(r[10], lang),
+        ]
+        for r in summary_cells(report)
     ] or [[t("no_data", lang)] + [""] * 10]
     pages = [cells[:FIRST_PAGE_ROWS]] + [
         cells[i : i + NEXT_PAGE_ROWS] for i in range(FIRST_PAGE_ROWS, len(cells), NEXT_PAGE_ROWS)

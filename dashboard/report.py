@@ -16,7 +16,7 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import Engine
 
 from dashboard import queries
-from dashboard.i18n import Lang, channel_name, severity_name, t
+from dashboard.i18n import Lang, channel_name, figure, severity_name, sheet_value, t
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import change_pct, day_start
 from domain.calendar import HolidayCalendar
@@ -98,7 +98,7 @@ def build_weekly_report(
 
 def _pct(current: int, previous: int) -> str:
     if previous <= 0:
-        return "—"
+        return t("no_data")  # nothing to compare with: no data, as on the page and in the files
     return f"{(current - previous) / previous * 100:+.1f}%"
 
 
@@ -130,9 +130,7 @@ def summary_rows(report: WeeklyReport, lang: Lang = "zh") -> list[tuple[str, Cel
 
 def cell_text(value: Cell, lang: Lang = "zh") -> str:
     """A summary cell for the page: thousands separators, one decimal, 无数据 for None."""
-    if value is None:
-        return t("no_data", lang)
-    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+    return figure(value, lang, ",.1f" if isinstance(value, float) else ",")
 
 
 def summary_text(report: WeeklyReport, dashboard_url: str = "") -> str:
@@ -173,7 +171,7 @@ def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
     header = [t("metric", lang), *(period_label(report, p, lang) for p in PERIODS)]
     sheet.append(header)
     for row in summary_rows(report, lang):
-        append_row(sheet, [row[0], *(t("no_data", lang) if v is None else v for v in row[1:])])
+        append_row(sheet, [row[0], *(sheet_value(v, lang) for v in row[1:])])
     for note in report.notes:
         sheet.append([t(note, lang)])
     _style_header(sheet, 3, len(header), bold, head_fill)
@@ -190,7 +188,7 @@ def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
                     row.this,
                     row.prev,
                     row.last_year,
-                    None if change is None else change / 100,
+                    sheet_value(None if change is None else change / 100, lang),
                 ],
             )
             ws.cell(row=ws.max_row, column=5).number_format = "+0.0%;-0.0%;0.0%"
@@ -284,7 +282,8 @@ def _figure(report: WeeklyReport, lang: Lang):
 
 
 def alert_summary(report: WeeklyReport, lang: Lang = "zh") -> str:
-    """One line for the PDF: alerts raised by level and the median time to acknowledge."""
+    """One line for the PDF: alerts raised by level and the median time to acknowledge (in
+    minutes; 无数据 / No data, without a unit, when no alert was acknowledged)."""
     alerts = report.alerts["this"]
     levels = ", ".join(
         f"{severity_name(k, lang).split()[0]} {v}" for k, v in sorted(alerts.by_severity.items())
@@ -293,7 +292,7 @@ def alert_summary(report: WeeklyReport, lang: Lang = "zh") -> str:
     return t("alert_summary_line", lang).format(
         raised=alerts.raised,
         levels=f" ({levels})" if levels else "",
-        ack=t("no_data", lang) if ack is None else f"{ack:.0f}",
+        ack=figure(ack, lang, ".0f", "n_minutes"),
     )
 
 

@@ -16,6 +16,7 @@ from dashboard.monthly import TOTAL, MonthlyReport, cycle_named, cycle_of, previ
 from dashboard.monthly_report import (
     SUMMARY_HEADERS,
     branch_label,
+    empty_cycles,
     pct_text,
     span,
     title,
@@ -125,8 +126,11 @@ def _downloads(report: MonthlyReport, language: Lang) -> None:
 
 
 def summary_frame(report: MonthlyReport, language: Lang) -> pd.DataFrame:
-    """The summary with localized headers and labels; changes as text (无数据, not 0 %)."""
+    """The summary with localized headers and labels; changes as text (无数据, not 0 %), and
+    无数据 for a compared cycle without any complaint, as in the workbook and the PDF."""
     frame = report.summary.copy()
+    for column in empty_cycles(report):
+        frame[column] = t("no_data", language)
     frame["branch"] = [branch_label(b, language) for b in frame["branch"]]
     frame["mom"] = [pct_text(v, language) for v in frame["mom"]]
     frame["yoy"] = [pct_text(v, language) for v in frame["yoy"]]

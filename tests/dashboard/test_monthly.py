@@ -36,10 +36,12 @@ from dashboard.monthly_report import (
     build_monthly_report,
     freeze_monthly_report,
     span,
+    summary_cells,
     summary_text,
     to_excel,
     to_pdf,
 )
+from dashboard.pages.monthly import summary_frame
 from domain.calendar import HolidayCalendar
 from storage.models import Complaint
 from tests.dashboard.seed import complaint, ingest
@@ -221,6 +223,36 @@ def test_excel_and_pdf_follow_the_language(sqlite_engine):
     zh = load_workbook(io.BytesIO(to_excel(report, "zh")))
     assert zh.sheetnames[0] == "机构汇总"
     assert to_pdf(report, "en").startswith(b"%PDF")
+
+
+def test_no_data_and_a_real_zero_read_alike_on_the_page_in_excel_and_in_the_pdf(sqlite_engine):
+    # the first cycle of an installation: no cycle before it, no last year
+    ingest(sqlite_engine, [complaint(1, local(2026, 12, 1), "hotline", branch="广州分公司")])
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21, 12), calendar=CALENDAR
+    )
+    page = summary_frame(report, "zh")
+    for column in ("上期", "去年同期", "环比", "同比"):
+        assert set(page[column]) == {"无数据"}, column  # not 0, as the weekly report says
+    sheet = load_workbook(io.BytesIO(to_excel(report, "zh")))["机构汇总"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert [row[8:12] for row in rows] == [("无数据",) * 4] * 2  # the branch and 合计
+    assert rows[0][1] == 1 and rows[0][3] == 0  # received, and a real 0 repeats
+    assert [row[8:] for row in summary_cells(report)] == [[None] * 4] * 2  # the PDF's cells
+
+
+def test_a_branch_without_complaints_last_cycle_has_a_real_zero(sqlite_engine):
+    _seed(sqlite_engine)  # 深圳 had complaints in the previous cycle, 广州 none
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21, 12), calendar=CALENDAR
+    )
+    page = summary_frame(report, "en").set_index("Branch")
+    assert page.loc["广州分公司", "Previous cycle"] == 0
+    assert page.loc["广州分公司", "vs previous"] == "No data"  # no change against 0
+    sheet = load_workbook(io.BytesIO(to_excel(report, "en")))["Branches"]
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert rows["广州分公司"][8] == 0 and rows["广州分公司"][10] == "No data"
+    assert rows["深圳分公司"][10] == 0  # a real 0 % change, a number
 
 
 def test_an_empty_cycle_says_so(sqlite_engine):

@@ -4,11 +4,14 @@ test_weekly_job.py)."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from dashboard.i18n import figure, sheet_value
+from dashboard.queries import AlertStats
 from dashboard.report import (
     alert_summary,
     build_weekly_report,
@@ -105,3 +108,40 @@ def test_exports_follow_the_language_and_say_no_data(engine):
     assert all(value is None for row in rows for value in row[1:])
     assert cell_text(None) == "无数据" and cell_text(1234) == "1,234"
     assert "Alerts raised this week: 0" in alert_summary(quiet, "en")
+
+
+def test_no_data_reads_without_a_unit_and_zero_with_it():
+    assert figure(None) == "无数据" and figure(float("nan"), "en") == "No data"
+    assert figure(None, "zh", ".0f", "n_minutes") == "无数据"  # never "无数据 分钟"
+    assert figure(0.0, "zh", ".0f", "n_minutes") == "0 分钟"
+    assert figure(3.4, "en", ".0f", "n_minutes") == "3 min"
+    assert figure(0) == "0" and figure(1234) == "1,234"
+    assert sheet_value(None, "en") == "No data" and sheet_value(0) == 0
+
+
+def test_the_pdf_line_says_no_data_without_minutes_and_a_real_zero_with_them(engine):
+    _seed(engine)
+    report = build_weekly_report(engine, WEEK, CALENDAR)
+    none_acked = replace(report, alerts={**report.alerts, "this": AlertStats(2, {2: 2}, 0, None)})
+    assert alert_summary(none_acked).endswith("确认用时中位数 无数据")
+    assert alert_summary(none_acked, "en").endswith("median time to acknowledge No data")
+    at_once = replace(report, alerts={**report.alerts, "this": AlertStats(1, {2: 1}, 1, 0.0)})
+    assert alert_summary(at_once).endswith("确认用时中位数 0 分钟")
+    assert alert_summary(at_once, "en").endswith("median time to acknowledge 0 min")
+
+
+def test_the_workbook_says_no_data_where_the_page_does(engine):
+    _seed(engine)
+    quiet = build_weekly_report(engine, WEEK + timedelta(days=7), CALENDAR)  # only last week
+    page = [[cell_text(v, "en") for v in row[1:]] for row in summary_rows(quiet, "en")]
+    book = load_workbook(io.BytesIO(to_excel(quiet, "en")))
+    sheet = [
+        ["No data" if v == "No data" else cell_text(v, "en") for v in row[1:4]]
+        for row in book["Summary"].iter_rows(min_row=4, max_row=8, values_only=True)
+    ]
+    assert sheet == page
+    assert page[0] == ["No data", "6", "No data"]  # this week and last year hold nothing
+    book = load_workbook(io.BytesIO(to_excel(build_weekly_report(engine, WEEK, CALENDAR), "en")))
+    change = {row[0]: row[4] for row in book["By channel"].iter_rows(min_row=2, values_only=True)}
+    assert change["Hotline"] == "No data"  # none the week before: no change, not an empty cell
+    assert change["Web form"] == -1  # a real fall to 0
