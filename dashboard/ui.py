@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from alerts.notify.ack_links import InvalidAckToken, verify_ack_token
+from config.secrets import ack_links_trusted
 from dashboard.auth import (
     User,
     anonymous,
@@ -145,9 +147,27 @@ def require_session() -> None:
         st.rerun(scope="app")  # the app script then shows the sign-in page
 
 
+def ack_link_receiver(now: datetime) -> str | None:
+    """The person an acknowledge link (``?ack=``, kept across sign-in) was sent to, if it is
+    valid and trusted: the link names who is acting."""
+    token = st.session_state.get("pending_ack") or st.query_params.get("ack")
+    if not token or not ack_links_trusted():
+        return None
+    try:
+        return verify_ack_token(str(token), now).receiver
+    except InvalidAckToken:
+        return None
+
+
 def operator_box() -> None:
-    """With sign-in off, the operator types a name so the audit trail says who acted."""
+    """With sign-in off, the operator types a name so the audit trail says who acted. Opened
+    from an acknowledge link, the box holds the person the link was sent to: they are not
+    asked again, and can still correct it here."""
     if dashboard_settings().auth == "off":
+        if not str(st.session_state.get("operator", "")).strip():
+            named = ack_link_receiver(datetime.now(UTC))
+            if named:
+                st.session_state["operator"] = named
         st.sidebar.text_input(
             t("operator", lang()), key="operator", placeholder=t("operator_placeholder", lang())
         )

@@ -15,7 +15,7 @@ from alerts.notify.ack_links import sign_ack_token
 from alerts.state import actions
 from dashboard.alert_timeline import sentence, timeline
 from storage.db import make_session_factory, session_scope
-from storage.models import Alert
+from storage.models import Alert, AlertEvent
 from tests.dashboard.test_pages import app_env, page_script, seeded  # noqa: F401  (fixtures)
 
 
@@ -154,3 +154,22 @@ def test_a_baseline_reads_to_one_decimal(seeded):  # noqa: F811
         surge_id = surge.id
     at = _console(alert=str(surge_id))
     assert {m.label: m.value for m in at.metric}["基线/阈值"] == "26.0"
+
+
+def test_an_ack_link_acts_as_the_person_it_names_without_asking_again(seeded, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("RADAR_ACK_SECRET", "k3Q9vX2mL8pR4tW7zY1b")
+    first, _second = _ids(seeded)
+    at = AppTest.from_file("../../streamlit_app.py", default_timeout=60)  # sidebar and all
+    at.query_params["ack"] = sign_ack_token(first, "li-na", datetime.now(UTC))
+    at.run()
+    assert not at.exception and not at.error
+    assert any("已通过链接确认告警" in s.value for s in at.success)
+    assert not [w for w in at.warning if "操作人" in w.value]  # the link said who: not asked
+    assert at.text_input(key="operator").value == "li-na"  # shown, and can be corrected
+    at.button(key="act_resolve").click().run()
+    with Session(seeded) as session:
+        trail = session.scalars(
+            select(AlertEvent).where(AlertEvent.alert_id == first).order_by(AlertEvent.id)
+        ).all()
+    acted = {e.kind: e.actor for e in trail if e.kind in ("acknowledged", "resolved")}
+    assert acted == {"acknowledged": "li-na", "resolved": "li-na"}
