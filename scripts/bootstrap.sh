@@ -22,11 +22,26 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 
-stamp=".venv/.installed-$(basename "$requirements")"
+# A stamp holds the digest of every requirements file when its file was installed.
+wanted="$(basename "$requirements")"
 digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+installed() { [ -f ".venv/.installed-$1" ] && [ "$(cat ".venv/.installed-$1")" = "$digest" ]; }
+
+# Installed as it is now, or as part of a file that includes it (requirements-dev.txt starts
+# with "-r requirements.txt": after ./test.sh, ./run.sh has nothing to install).
+satisfied() {
+  installed "$wanted" && return 0
+  for file in requirements*.txt; do
+    if [ "$file" != "$wanted" ] && grep -qxF -- "-r $wanted" "$file" && installed "$file"; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+if ! satisfied; then
   echo "==> installing $requirements"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r "$requirements"
-  echo "$digest" >"$stamp"
+  echo "$digest" >".venv/.installed-$wanted"
 fi
