@@ -16,9 +16,10 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import Engine
 
 from dashboard import queries
-from dashboard.i18n import Lang, channel_name, figure, severity_name, sheet_value, t
+from dashboard.i18n import Lang, figure, severity_name, sheet_value, t
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import change_pct, day_start
+from dashboard.value_names import value_name
 from domain.calendar import HolidayCalendar
 from domain.severity import SEVERITY_SHORT
 
@@ -179,7 +180,7 @@ def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
         ws = book.create_sheet(t(key, lang))
         ws.append([t("item", lang), *(t(PERIOD_KEYS[p], lang) for p in PERIODS), t("wow", lang)])
         for row in cast("Iterable[Any]", report.by_dimension[dimension].itertuples(index=False)):
-            label = channel_name(row.value, lang) if dimension == "channel" else row.value
+            label = value_name(dimension, str(row.value), lang)
             change = change_pct(row.this, row.prev)
             append_row(
                 ws,
@@ -198,7 +199,8 @@ def to_excel(report: WeeklyReport, lang: Lang = "zh") -> bytes:
         [t("product_code", lang), t("product", lang), t("product_line", lang), t("count", lang)]
     )
     for row in cast("Iterable[Any]", report.top_products.itertuples(index=False)):
-        append_row(ws, [row.product_code, row.product_name, row.product_line, int(row.count)])
+        line = value_name("product_line", str(row.product_line), lang)
+        append_row(ws, [row.product_code, row.product_name, line, int(row.count)])
     _style_header(ws, 1, 4, bold, head_fill)
     for ws in book.worksheets:
         ws.column_dimensions["A"].width = 28
@@ -265,9 +267,7 @@ def _figure(report: WeeklyReport, lang: Lang):
                 height=width,
                 label=t(PERIOD_KEYS[period], lang),
             )
-        names = [
-            channel_name(str(v), lang) if dimension == "channel" else str(v) for v in frame["value"]
-        ]
+        names = [value_name(dimension, str(v), lang) for v in frame["value"]]
         ax.set_yticks(list(positions), names)
         ax.invert_yaxis()
         ax.set_title(t(DIMENSION_KEYS[dimension], lang))

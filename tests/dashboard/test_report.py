@@ -99,6 +99,10 @@ def test_exports_follow_the_language_and_say_no_data(engine):
     assert summary["A4"].value == "Total complaints" and summary["B4"].value == 6
     channels = [row[0] for row in book["By channel"].iter_rows(min_row=2, values_only=True)]
     assert set(channels) == {"Hotline", "Web form", "Social media"}  # names, not codes
+    categories = [row[0] for row in book["By category"].iter_rows(min_row=2, values_only=True)]
+    assert set(categories) == {"Claims", "Sales"}  # the vocabulary in English
+    top = list(book["Top products this week"].iter_rows(min_row=2, values_only=True))
+    assert top == [("CAR-001", "安心交强险", "Motor", 6)]  # the product's name as it came
     pdf = to_image(report, "pdf", "en")
     assert pdf.startswith(b"%PDF")
     quiet = build_weekly_report(
