@@ -6,7 +6,7 @@ SQLite and PostgreSQL; ``dashboard/cache.py`` wraps them in ``st.cache_data``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -161,21 +161,71 @@ ALERT_COLUMNS = [
     "parent_alert_id",
     "rule_kind",
 ]
-# the alert lists' columns: the alert's own, and what its English title reads of its evidence
-ALERT_ROW_COLUMNS = [*ALERT_COLUMNS, "details"]
+# the alert lists' columns: the alert's own, and what its title reads besides them (the
+# details of its evidence, the name of the product its key names)
+ALERT_ROW_COLUMNS = [*ALERT_COLUMNS, "details", "product_name"]
 
 
-def _alert_values(alert: Alert) -> dict[str, Any]:
+def product_names(session: Session, codes: Iterable[str], since: datetime) -> dict[str, str]:
+    """Each product code's name on its newest complaint received since ``since`` that names
+    it (a product renamed reads by its new name); codes without one are left out. One grouped
+    statement for all codes, bounded by ``since`` so it reads the recent end of the (product,
+    time) index: an alert's product has complaints since the alert's start."""
+    wanted = sorted({code for code in codes if code})
+    if not wanted:
+        return {}
+    named = (
+        Complaint.product_code.in_(wanted),
+        Complaint.received_at >= since,
+        Complaint.product_name != "",
+    )
+    newest = (
+        select(Complaint.product_code.label("code"), func.max(Complaint.received_at).label("at"))
+        .where(*named)
+        .group_by(Complaint.product_code)
+        .subquery()
+    )
+    query = (
+        select(Complaint.product_code, func.max(Complaint.product_name))  # max: one of a tie
+        .join(
+            newest,
+            (Complaint.product_code == newest.c.code) & (Complaint.received_at == newest.c.at),
+        )
+        .where(Complaint.product_name != "")
+        .group_by(Complaint.product_code)
+    )
+    return {code: name for code, name in session.execute(query).all()}
+
+
+def _product_code(alert: Alert) -> str:
+    return str((alert.key or {}).get("product_code") or "")
+
+
+def _alert_values(alert: Alert, names: dict[str, str]) -> dict[str, Any]:
     """An alert's columns, ``started_at`` being when its situation began (its first complaint
-    counted, ``alerts.detect.findings.alert_start``): the one start every page and message shows."""
+    counted, ``alerts.detect.findings.alert_start``): the one start every page and message shows.
+    ``names`` maps product codes to names (``product_names``)."""
     values = {col: getattr(alert, col) for col in ALERT_COLUMNS}
     values["started_at"] = alert_start(alert.evidence, alert.started_at)
     values["details"] = title_details(alert.evidence)
+    values["product_name"] = names.get(_product_code(alert), "")
     return values
 
 
-def _alert_rows(alerts: Sequence[Alert]) -> pd.DataFrame:
-    return pd.DataFrame([_alert_values(a) for a in alerts], columns=ALERT_ROW_COLUMNS)
+def _names(session: Session, alerts: Sequence[Alert]) -> dict[str, str]:
+    """The names of the products these alerts' keys name, read since the earliest one began."""
+    starts = [alert_start(a.evidence, a.started_at) for a in alerts if _product_code(a)]
+    return product_names(session, map(_product_code, alerts), min(starts)) if starts else {}
+
+
+def _alert_rows(session: Session, alerts: Sequence[Alert]) -> pd.DataFrame:
+    """The alerts as a list's rows, each with the name of its key's product."""
+    names = _names(session, alerts)
+    return pd.DataFrame([_alert_values(a, names) for a in alerts], columns=ALERT_ROW_COLUMNS)
+
+
+def _no_alerts() -> pd.DataFrame:
+    return pd.DataFrame([], columns=ALERT_ROW_COLUMNS)
 
 
 def active_alerts(engine: Engine) -> pd.DataFrame:
@@ -186,7 +236,7 @@ def active_alerts(engine: Engine) -> pd.DataFrame:
         .order_by(Alert.severity, Alert.started_at, Alert.id)
     )
     with Session(engine) as session:
-        return _alert_rows(session.scalars(query).all())
+        return _alert_rows(session, session.scalars(query).all())
 
 
 def list_alerts(
@@ -209,7 +259,7 @@ def list_alerts(
     order = case((Alert.state.in_(active), 0), else_=1)
     query = query.order_by(order, Alert.severity, Alert.started_at.desc()).limit(limit)
     with Session(engine) as session:
-        return _alert_rows(session.scalars(query).all())
+        return _alert_rows(session, session.scalars(query).all())
 
 
 def alert_rules(engine: Engine) -> list[str]:
@@ -229,7 +279,7 @@ def alert_detail(engine: Engine, alert_id: int) -> AlertDetail | None:
         alert = session.get(Alert, alert_id)
         if alert is None:
             return None
-        data = _alert_values(alert)
+        data = _alert_values(alert, _names(session, [alert]))
         data.update(
             key=dict(alert.key or {}), evidence=dict(alert.evidence), rule_kind=alert.rule_kind
         )
@@ -257,7 +307,7 @@ def situation_alerts(engine: Engine, alert_id: int) -> pd.DataFrame:
     with Session(engine) as session:
         alert = session.get(Alert, alert_id)
         if alert is None:
-            return _alert_rows([])
+            return _no_alerts()
         lead = alert.parent_alert_id or alert.id
         query = (
             select(Alert)
@@ -265,7 +315,7 @@ def situation_alerts(engine: Engine, alert_id: int) -> pd.DataFrame:
             .order_by(case((Alert.id == lead, 0), else_=1), Alert.id)
         )
         rows = session.scalars(query).all()
-    return _alert_rows(rows if len(rows) > 1 else [])
+        return _alert_rows(session, rows if len(rows) > 1 else [])
 
 
 def complaints_by_ids(engine: Engine, ids: Sequence[int], limit: int = 20) -> pd.DataFrame:
@@ -564,11 +614,11 @@ def silence_preview(engine: Engine, matchers: dict[str, Sequence[str]]) -> pd.Da
     """The active alerts a silence with these matchers would catch, before it is made."""
     wanted = {k: list(v) for k, v in matchers.items() if v}
     if not wanted:
-        return _alert_rows([])
+        return _no_alerts()
     active = [s.value for s in ACTIVE_ALERT_STATES]
     with Session(engine) as session:
         alerts = session.scalars(select(Alert).where(Alert.state.in_(active))).all()
-        return _alert_rows([a for a in alerts if catches(wanted, a)])
+        return _alert_rows(session, [a for a in alerts if catches(wanted, a)])
 
 
 def silenced_until(

@@ -256,8 +256,9 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         alert["expected"],
         language,
         evidence,
+        alert["product_name"],
     )
-    st.subheader(f"#{alert_id} {md_text(title)}")  # the title holds outside labels
+    st.subheader(f"#{alert_id} {md_text(title)}")  # the title holds outside labels and names
     if alert["state"] == "resolved":
         _resolved_banner(alert_id, alert, detail.events, language)
         following = _next_open(frame, alert_id)

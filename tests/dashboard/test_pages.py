@@ -135,6 +135,7 @@ def test_console_in_english(seeded):
     assert set(table["Severity"]) <= {severity_name(k, "en") for k in SEVERITY_LABELS}
     assert set(table["State"]) == {"Firing"}
     assert all(title.startswith("Product ") for title in table["Alert"]), list(table["Alert"])
+    assert "Product 守护百万医疗险 (HLT-007): " in " ".join(table["Alert"]), list(table["Alert"])
 
 
 def test_console_actions_are_recorded_with_who_and_when(seeded):
@@ -176,6 +177,10 @@ def test_complaint_text_is_shown_as_text_never_as_html(seeded):
         alert_id = next(a.id for a in alerts if a.key.get("product_code") == "CAR-001")
     at = AppTest.from_string(page_script("alerts"), default_timeout=60).run()
     at.selectbox(key="alert_select").set_value(alert_id).run()
+    # the product by its name, as the ledger and the notifications say it
+    assert at.subheader[0].value.startswith(f"#{alert_id} 产品 安心交强险（CAR-001）："), [
+        h.value for h in at.subheader
+    ]
     samples = next(d.value for d in at.dataframe if "内容" in d.value.columns)
     assert XSS in list(samples["内容"])  # verbatim, as data
     # people's words for the columns and the channels, not field names and codes

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from alerts.state import actions
 from dashboard import queries
@@ -229,3 +230,34 @@ def test_alert_lists_carry_the_details_an_english_title_reads(engine):
     assert "complaint_ids" not in details and details["window_minutes"] > 0
     title = row_title(next(active.itertuples(index=False)), "en")
     assert f" in {window_en(details['window_minutes'])} " in title, title
+
+
+def test_alert_lists_name_each_product_by_its_latest_name(engine):
+    seed_burst(engine, NOW)  # HLT-007, 守护百万医疗险, in the last 30 minutes
+    ingest(
+        engine,
+        [
+            complaint(
+                1, NOW - timedelta(minutes=2), product_code="HLT-007", product_name="守护医疗险"
+            ),
+            complaint(2, NOW - timedelta(minutes=1), product_code="HLT-007", product_name=""),
+            complaint(3, NOW - timedelta(days=3), product_code="HLT-008", product_name="旧名"),
+        ],
+    )  # the newest complaint that names it renames it; one without a name does not
+    active = queries.active_alerts(engine)
+    assert list(active["product_name"]) == ["守护医疗险"]
+    row = next(active.itertuples(index=False))
+    assert row_title(row, "zh").startswith("产品 守护医疗险（HLT-007）："), row.title
+    assert row_title(row, "en").startswith("Product 守护医疗险 (HLT-007): 8 complaints")
+    alert_id = int(active["id"][0])
+    detail = queries.alert_detail(engine, alert_id)
+    assert detail is not None and detail.alert["product_name"] == "守护医疗险"
+    listed = queries.list_alerts(engine, NOW - timedelta(days=1))
+    assert list(listed["product_name"]) == ["守护医疗险"]
+    with Session(engine) as session:
+        since = NOW - timedelta(days=7)
+        names = queries.product_names(session, ["HLT-007", "HLT-008", "NONE", ""], since)
+        assert names == {"HLT-007": "守护医疗险", "HLT-008": "旧名"}  # one statement for all
+        # bounded by the alerts' start: older complaints are not read
+        assert queries.product_names(session, ["HLT-008"], NOW - timedelta(days=1)) == {}
+        assert queries.product_names(session, [], since) == {}
