@@ -35,6 +35,15 @@ ZH_DATE_TICKS = [
 ZH_DATE_HOVER = "%Y-%m-%d %H:%M"
 
 
+# A row under the chart, at the figure's foot: Plotly wraps its entries on a narrow screen and
+# makes room for them below the axis's labels (a legend placed at a share of the plot's height
+# ran into two-line date labels, and its rows into each other, on a 390-pixel phone).
+LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0}
+# st.plotly_chart's config: Plotly's toolbar, shown over the chart's top right corner, covered
+# the title of a chart as narrow as a phone; nothing on these pages needs it.
+PLOTLY_CONFIG = {"displayModeBar": False}
+
+
 def plain(value: object) -> str:
     """User data as inert text for Plotly (which would otherwise interpret tags)."""
     return html.escape(str(value), quote=False)
@@ -52,7 +61,8 @@ def _layout(
         paper_bgcolor=BACKGROUND,
         plot_bgcolor=BACKGROUND,
         font={"family": FONT, "size": font_size, "color": "#e6e9ef"},
-        legend={"orientation": "h", "y": -0.15},
+        hoverlabel={"font": {"size": font_size}},  # Plotly's own 13 px would not read on the wall
+        legend=LEGEND,
         template="plotly_dark",
     )
     return fig
@@ -288,7 +298,6 @@ def evidence_figure(
             type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
             line={"color": "#e5484d", "dash": "dash", "width": 2},
         )  # fmt: skip
-    fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return _layout(time_axis(fig, lang), labels["title"], height)
 
 

@@ -133,6 +133,20 @@ def channel_trend_grid(
     return grid[sorted(grid.columns)]
 
 
+def wall_type(vh: float, least_rem: float, most_rem: float) -> alt.ExprRef:
+    """Type that follows the screen's height as the wall's CSS does, ``clamp(least_rem,
+    vh, most_rem)`` (dashboard.ui.WALL_CSS), in pixels for Vega: a chart's type is set in its
+    spec, where a CSS rule would not reach (Vega lays the text out in the sizes it was given)."""
+    return alt.ExprRef(
+        expr=f"clamp(windowSize()[1] * {vh / 100:g}, {least_rem * 16:g}, {most_rem * 16:g})"
+    )
+
+
+WALL_TEXT = wall_type(2, 0.9, 3)  # the HTML panels' type (.radar-panel)
+WALL_HEADING = wall_type(2.2, 0.99, 3.3)  # the panels' headings (.radar-panel h4, 1.1em)
+WALL_SYMBOL = alt.ExprRef(expr=f"pow({WALL_TEXT.expr}, 2)")  # an area: a swatch 1 em long
+
+
 def channel_trend_chart(grid: pd.DataFrame, lang: Lang) -> alt.Chart:
     """One line per channel over the grid's local times (drawn as they are: a UTC scale of
     zone-less times, so the browser's own zone never shifts them), the clock on the axis."""
@@ -151,30 +165,38 @@ def channel_trend_chart(grid: pd.DataFrame, lang: Lang) -> alt.Chart:
             x=alt.X(
                 "time:T", title=None, axis=alt.Axis(format="%H:%M"), scale=alt.Scale(type="utc")
             ),
-            y=alt.Y("count:Q", title=None),
+            y=alt.Y("count:Q", title=None, axis=alt.Axis(tickMinStep=1)),  # whole complaints
             color=alt.Color(
                 "channel:N",
                 title=None,
                 scale=alt.Scale(domain=names, range=colours),
-                legend=alt.Legend(
-                    orient="right", labelFontSize=14, rowPadding=0
-                ),  # a row below squashes it
+                legend=alt.Legend(  # to the right: a row below squashes it
+                    orient="right",
+                    labelFontSize=WALL_TEXT,
+                    symbolSize=WALL_SYMBOL,
+                    symbolStrokeWidth=4,
+                    labelLimit=alt.ExprRef(expr=f"8 * {WALL_TEXT.expr}"),  # 8 em, not 160 px
+                    rowPadding=0,
+                ),
             ),
         )
         .properties(height="container")
-        .configure_axis(labelFontSize=16)
-        .configure_title(fontSize=20)
+        .configure_axis(labelFontSize=WALL_TEXT)
+        .configure_title(fontSize=WALL_HEADING)
     )
 
 
 TEXT_COLOUR = "#e6e9ef"  # the dark theme's text (dashboard.charts' font colour)
+# A legend below the chart is one row, cut off where the chart ends: in a phone's chart (under
+# 420 pixels wide) its entries stand one under the other instead.
+LEGEND_COLUMNS = alt.ExprRef(expr="containerSize()[0] < 420 ? 1 : 0")
 
 
 def _dark(chart: alt.Chart | alt.LayerChart, height: int) -> alt.Chart | alt.LayerChart:
     return (
         chart.properties(height=height)
         .configure_axis(labelFontSize=14)
-        .configure_legend(labelFontSize=14, orient="bottom")
+        .configure_legend(labelFontSize=14, orient="bottom", columns=LEGEND_COLUMNS)
         .configure_title(fontSize=18)
     )
 

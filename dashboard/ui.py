@@ -63,6 +63,9 @@ WALL_CSS = """
 [data-testid="stElementContainer"]:has([data-testid="stVegaLiteChart"])
 {height: auto !important; min-height: 0 !important; flex: none !important;}
 .radar-panel {overflow-y: auto; font-size: clamp(0.9rem, 2vh, 3rem); line-height: 1.25;}
+/* The trend's hover text (Vega's tooltip, outside the chart) in the panels' type, not 12 px. */
+#vg-tooltip-element {font-size: clamp(0.9rem, 2vh, 3rem) !important; max-width: none !important;}
+#vg-tooltip-element td {max-width: none !important;}
 .radar-panel h4 {font-size: 1.1em; margin: 0 0 0.3em; padding: 0; font-weight: 600;}
 .radar-bars {display: flex; flex-direction: column; overflow: hidden;}
 .radar-rows {flex: 1; min-height: 0; display: grid; grid-template-rows: repeat(6, minmax(0, 1fr));

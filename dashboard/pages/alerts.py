@@ -313,7 +313,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
             trend, window, alert["expected"], start, labels, tz=tz, lang=language
         ),
         key="alert_trend",
-        config={"displayModeBar": False},  # the toolbar covered the title on a phone
+        config=charts.PLOTLY_CONFIG,
     )
     ids = [int(i) for i in evidence.get("complaint_ids", [])]
     st.caption(f"{t('evidence', language)}：{len(ids)} / {alert['count']}")
@@ -325,6 +325,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
             list(regions["value"]), list(regions["count"]), t("regions", language), height=300
         ),
         key="alert_regions",
+        config=charts.PLOTLY_CONFIG,
     )
     right.plotly_chart(
         charts.bar_figure(
@@ -334,6 +335,7 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
             height=300,
         ),
         key="alert_channels",
+        config=charts.PLOTLY_CONFIG,
     )
     st.markdown(f"**{t('samples', language)}**")
     if user is not None and user.can_read_texts:

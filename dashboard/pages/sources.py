@@ -60,6 +60,7 @@ def render() -> None:
             lang=language,
         ),
         key="source_throughput",
+        config=charts.PLOTLY_CONFIG,
     )
     st.subheader(t("heartbeats", language))
     beats = cache.live("worker_heartbeats")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from dashboard import charts, panels
+from dashboard.ui import WALL_CSS
 from domain.severity import ACKNOWLEDGED_FILL, contrast_ratio, severity_style
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -257,3 +259,79 @@ def test_time_axes_read_the_chinese_way_on_chinese_pages_and_plotlys_way_on_engl
                 assert axis.hoverformat == "%Y-%m-%d %H:%M"
             else:
                 assert axis.tickformatstops == () and axis.hoverformat is None
+
+
+def _vega_px(value, window_height: int, container_width: int = 1000) -> float:
+    """A Vega expression of ``panels`` (``clamp``, ``pow``, ``max``, ``a ? b : c`` over
+    ``windowSize()`` and ``containerSize()``) evaluated for one screen; a number as it is."""
+    if not isinstance(value, dict):
+        return float(value)
+    expr = (
+        value["expr"]
+        .replace("windowSize()[1]", str(window_height))
+        .replace("containerSize()[0]", str(container_width))
+    )
+    if ternary := re.fullmatch(r"(.+) \? (.+) : (.+)", expr):
+        test, then, otherwise = ternary.groups()
+        expr = f"({then}) if ({test}) else ({otherwise})"
+    names = {"clamp": lambda v, lo, hi: min(max(v, lo), hi), "pow": pow, "max": max}
+    return float(eval(expr, {"__builtins__": {}}, names))  # our own constants, not input
+
+
+def _css_px(css: str, window_height: int) -> float:
+    """``clamp(0.9rem, 2vh, 3rem)`` in pixels on a screen ``window_height`` high."""
+    found = re.fullmatch(r"clamp\(([\d.]+)rem, ([\d.]+)vh, ([\d.]+)rem\)", css)
+    assert found is not None, css
+    least, vh, most = found.groups()
+    return min(max(float(vh) * window_height / 100, float(least) * 16), float(most) * 16)
+
+
+def test_the_wall_trend_writes_its_legend_ticks_and_title_in_the_walls_type():
+    """From across the room: the trend's legend (14 px before) and axis labels as large as the
+    HTML panels' type beside it, which follows the screen's height (dashboard.ui.WALL_CSS)."""
+    grid = panels.channel_trend_grid(_trend(), tz=SHANGHAI)
+    spec = panels.channel_trend_chart(grid, "zh").to_dict()
+    legend = spec["encoding"]["color"]["legend"]
+    panel = re.search(r"\.radar-panel \{[^}]*font-size: (clamp\([^)]*\))", WALL_CSS)
+    assert panel is not None
+    for height in (768, 1080, 2160):
+        text = _css_px(panel.group(1), height)
+        assert _vega_px(legend["labelFontSize"], height) == text
+        assert _vega_px(spec["config"]["axis"]["labelFontSize"], height) == text
+        assert _vega_px(spec["config"]["title"]["fontSize"], height) >= text
+        assert _vega_px(legend["symbolSize"], height) >= text**2  # a swatch 1 em long
+        assert _vega_px(legend["labelLimit"], height) >= 6 * text  # "社交媒体" whole at 4K
+    assert _vega_px(legend["labelFontSize"], 1080) >= 20  # tests/e2e/test_wall_tv_e2e.py
+
+
+def test_the_walls_plotly_figures_write_hover_text_in_their_own_type():
+    rows = charts.region_rank_rows(
+        pd.DataFrame({"value": ["浙江"], "count": [3]}), pd.DataFrame(columns=["value", "count"])
+    )
+    fig = charts.region_rank_figure(rows, "zh")
+    assert fig.layout.hoverlabel.font.size == fig.layout.font.size == 22  # not Plotly's 13
+
+
+def test_plotly_legends_sit_below_the_axis_labels_and_no_toolbar_covers_a_title():
+    """On a 390-pixel phone a legend at a share of the plot's height ran into two-line date
+    labels, and Plotly's toolbar covered chart titles: the legend is a row at the figure's foot,
+    with room made for it, and st.plotly_chart is given a config without the toolbar."""
+    labels = {"title": "t", "count": "count", "expected": "expected"}
+    throughput = pd.DataFrame({"bucket_start": [NOW], "source": ["a"], "count": [1]})
+    for fig in (
+        charts.evidence_figure(_trend(), 60, 2.0, NOW, labels, tz=SHANGHAI),
+        charts.throughput_figure(throughput, tz=SHANGHAI),
+    ):
+        legend = fig.layout.legend
+        assert legend.orientation == "h"
+        assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
+    assert charts.PLOTLY_CONFIG["displayModeBar"] is False
+
+
+def test_a_weekly_legend_stacks_its_entries_in_a_phones_chart():
+    frame = pd.DataFrame({"value": ["理赔"], "this": [5], "prev": [3], "last_year": [1]})
+    series = {"this": "This week", "prev": "Previous week", "last_year": "Same week last year"}
+    legend = panels.comparison_chart(frame, series).to_dict()["config"]["legend"]
+    assert legend["orient"] == "bottom"
+    assert _vega_px(legend["columns"], 1080, container_width=358) == 1  # one entry a row
+    assert _vega_px(legend["columns"], 1080, container_width=600) == 0  # one row

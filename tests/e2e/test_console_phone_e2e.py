@@ -47,6 +47,49 @@ def test_the_linked_alert_can_be_acted_on_without_scrolling(
         context.close()
 
 
+CHART_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((plot) => {
+  const box = (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const ticks = Array.from(plot.querySelectorAll('.xtick text')).map(box).filter((b) => b[2] > b[0]);
+  const legend = plot.querySelector('.legend');
+  return {plot: box(plot), legend: legend && box(legend), ticks,
+          toolbar: plot.querySelectorAll('.modebar').length};
+})"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_incident_charts_legend_and_titles_are_clear_on_a_phone(dashboard_app, browser, lang):
+    """At 390 pixels: no Plotly toolbar over a chart's title, and the evidence chart's legend
+    inside the chart and clear of the time axis's two-line labels."""
+    with Session(dashboard_app.engine) as session:
+        target = session.scalars(
+            select(Alert).where(Alert.state == "firing").order_by(Alert.id.desc())
+        ).first()
+    assert target is not None, "the seeded surge should have raised an alert"
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/alerts?alert={target.id}&lang={lang}")
+        plots = page.locator(".js-plotly-plot")
+        plots.nth(2).wait_for(timeout=30_000)  # the evidence, its regions and its channels
+        for plot in plots.all():
+            plot.scroll_into_view_if_needed()
+            plot.hover()  # Plotly shows its toolbar on hover, a tap on a phone
+        charts = page.evaluate(CHART_BOXES)
+        assert [c["toolbar"] for c in charts] == [0, 0, 0]
+        evidence = charts[0]
+        legend = evidence["legend"]
+        left, top, right, bottom = evidence["plot"]
+        assert legend is not None and evidence["ticks"]
+        assert left <= legend[0] and legend[2] <= right and top <= legend[1] and legend[3] <= bottom
+        assert not any(_overlap(legend, tick) for tick in evidence["ticks"]), evidence
+    finally:
+        context.close()
+
+
 def test_escalate_now_from_the_incident_page(dashboard_app, browser):
     with Session(dashboard_app.engine) as session:
         target = session.scalars(

@@ -18,17 +18,19 @@ from tests.e2e.conftest import screenshot, wait_for_wall
 SCREENS = [(1920, 1080), (1366, 768), (3840, 2160)]
 # Least rendered type, in pixels, per screen height: counts, their labels, and the text lines
 # (banners and the 更新于 footer). A 4K TV shows the 1080p sizes doubled, or more.
-LEAST_PX = {  # panel: the alert table's and the rankings' type, which Plotly's never scaled
-    768: {"count": 40, "label": 16, "line": 12, "panel": 14},
-    1080: {"count": 56, "label": 20, "line": 16, "panel": 20},
-    2160: {"count": 112, "label": 40, "line": 32, "panel": 40},
+LEAST_PX = {  # panel: the alert table's and the rankings' type, which Plotly's never scaled;
+    # chart: the trend's axis labels and legend in the panels' type (were 16 and 14 px on any TV)
+    768: {"count": 40, "label": 16, "line": 12, "panel": 14, "chart": 14},
+    1080: {"count": 56, "label": 20, "line": 16, "panel": 20, "chart": 20},
+    2160: {"count": 112, "label": 40, "line": 32, "panel": 40, "chart": 40},
 }
 FONT_SIZES = """() => {
   const px = (sel) => Array.from(document.querySelectorAll(sel)).map(
     (e) => parseFloat(getComputedStyle(e).fontSize));
   return {count: px('[data-testid="stMetricValue"]'), label: px('[data-testid="stMetricLabel"] p'),
           line: px('[data-testid="stAlert"] p, [data-testid="stCaptionContainer"]'),
-          panel: px('.radar-panel td, .radar-label, .radar-value')};
+          panel: px('.radar-panel td, .radar-label, .radar-value'),
+          chart: px('.st-key-wall_trend .role-axis-label text, .st-key-wall_trend .role-legend-label text')};
 }"""
 
 
@@ -56,6 +58,30 @@ def test_the_wall_fits_the_screen_without_scrolling(dashboard_app, browser, widt
         for kind, least in LEAST_PX[height].items():
             assert sizes[kind] and min(sizes[kind]) >= least, (kind, sizes[kind], least)
         screenshot(page, f"wall-tv-{width}x{height}")
+    finally:
+        context.close()
+
+
+def test_the_trends_hover_text_reads_in_the_walls_type(dashboard_app, browser):
+    """Vega's tooltip was 12 px beside panels of 20: the pointer is moved up the trend's left
+    end, where every channel's line is at 0 (the seed's history is 3 of its 6 hours)."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/?kiosk=1")
+        wait_for_wall(page)
+        box = page.locator(".st-key-wall_trend svg.marks").first.bounding_box()
+        assert box is not None
+        tooltip = page.locator("#vg-tooltip-element.visible")
+        for y in range(int(box["y"] + box["height"]), int(box["y"]), -2):
+            page.mouse.move(box["x"] + box["width"] * 0.1, y)
+            if tooltip.count():
+                break
+        assert tooltip.count(), "no tooltip on the trend's lines"
+        size = tooltip.evaluate(
+            "(e) => parseFloat(getComputedStyle(e.querySelector('td')).fontSize)"
+        )
+        assert size >= LEAST_PX[1080]["chart"], size
     finally:
         context.close()
 
