@@ -128,7 +128,10 @@ def rule_weight(rule: Any) -> float:
         group_by = getattr(rule, "group_by", ())
         if getattr(rule, "local_level_hours", None):
             return 4.3
-        return 1.3 if "channel" in group_by else 2.3 * max(len(group_by), 1)
+        weight = 1.3 if "channel" in group_by else 2.3 * max(len(group_by), 1)
+        # a filtered rule counts a fraction of the rows: branch-missell (sales complaints only)
+        # replays in 1.1 s against 3.3 s for the same key unfiltered (2026-12-05)
+        return weight * 0.3 if getattr(rule, "filters", None) else weight
     return {"copied_text": 1.35, "event": 0.5, "threshold": 1.0}.get(kind, 0.1)
 
 

@@ -88,6 +88,13 @@ def test_rules_are_shared_by_weight_in_rule_order():
     assert all(g == sorted(g) for g in groups) and len(groups) == 2
     assert share_rules(2, [1.0, 1.0], 5) == [[0], [1]]
     assert share_rules(3, [1.0, 1.0, 1.0], 1) == [[0, 1, 2]]
+    # a filtered rule counts a fraction of the rows, so it weighs less than its unfiltered self
+    region = RulesFile.model_validate({"rules": [
+        {"name": "r", "kind": "surge", "group_by": ["product_code", "region"]},
+        {"name": "s", "kind": "surge", "group_by": ["product_code", "region"],
+         "filters": {"category": ["销售"]}},
+    ]}).rules  # fmt: skip
+    assert rule_weight(region[1]) < rule_weight(region[0]) / 2
 
 
 def test_scalar_nb_tail_is_the_array_tail_exactly():

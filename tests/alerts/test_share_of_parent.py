@@ -108,3 +108,29 @@ def test_sum_by_group_is_add_at_for_every_order_of_groups():
         [3],
         [1],
     ]
+
+
+def test_a_branch_s_mis_selling_pages_on_its_sales_complaints_before_the_province_count_does():
+    """Five sales complaints in a small province: the province's own count (all categories)
+    is not yet improbable, its share of the product's sales complaints is; five claims
+    complaints there do not page the mis-selling rule, whose filter keeps sales only."""
+    rng = np.random.default_rng(5)
+    categories, weights = ["理赔", "服务", "销售"], np.array([0.55, 0.3, 0.15])
+    usual = history()
+    for row in usual:
+        row["category"] = categories[int(rng.choice(3, p=weights))]
+
+    def five(category: str) -> list[dict]:
+        at = TODAY + timedelta(hours=4)
+        return [
+            complaint(f"x{i}", at + timedelta(minutes=20 * i), "P1", region="青海",
+                      category=category)
+            for i in range(5)
+        ]  # fmt: skip
+
+    missell = shipped("branch-missell")
+    assert missell.filters == {"category": ["销售"]}
+    found = p1_findings(missell, usual + five("销售"))
+    assert found and {f.key["region"] for f in found} == {"青海"}
+    assert not p1_findings(shipped("product-region-surge"), usual + five("销售"))
+    assert not p1_findings(missell, usual + five("理赔"))
