@@ -20,6 +20,7 @@ from alerts.detect.findings import alert_start
 from alerts.state.silences import active_silences, alert_labels, catches
 from dashboard.alert_titles import title_details
 from dashboard.channel_health import channel_health  # noqa: F401  (cache.live looks it up)
+from domain.buckets import BUCKET
 from domain.calendar import DEFAULT_TIMEZONE
 from domain.dimensions import ATTRIBUTE_DIMENSIONS
 from domain.states import ACTIVE_ALERT_STATES
@@ -351,9 +352,14 @@ def complaint_breakdown(engine: Engine, ids: Sequence[int], dimension: str) -> p
 
 
 def key_trend(
-    engine: Engine, key: dict[str, str], since: datetime, until: datetime
+    engine: Engine,
+    key: dict[str, str],
+    since: datetime,
+    until: datetime,
+    filters: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
-    """Counts per bucket for an alert's key (its dimensions that counts keep): bucket_start, count."""
+    """Counts per bucket for an alert's key (its dimensions that counts keep) and its rule's
+    ``filters`` (a sales-only rule's chart counts sales complaints): bucket_start, count."""
     c = ComplaintCount
     query = (
         select(c.bucket_start, func.sum(c.count))
@@ -364,10 +370,28 @@ def key_trend(
     for dimension, value in key.items():
         if dimension in COUNT_DIMENSIONS:
             query = query.where(getattr(c, dimension) == value)
+    for dimension, values in (filters or {}).items():
+        if dimension in COUNT_DIMENSIONS:
+            query = query.where(getattr(c, dimension).in_(list(values)))
     with Session(engine) as session:
         frame = _frame(session.execute(query).all(), ["bucket_start", "count"])
     frame["count"] = frame["count"].astype(int)
     return frame
+
+
+def complaints_trend(engine: Engine, ids: tuple[int, ...]) -> pd.DataFrame:
+    """The given complaints per 5-minute bucket (bucket_start, count): the chart of an alert
+    whose key is no count dimension (a copied text's cluster counts its own complaints)."""
+    if not ids:
+        return pd.DataFrame({"bucket_start": pd.Series([], dtype="datetime64[ns, UTC]"),
+                             "count": pd.Series([], dtype=int)})  # fmt: skip
+    with Session(engine) as session:
+        moments = session.scalars(
+            select(Complaint.received_at).where(Complaint.id.in_(list(ids)))
+        ).all()
+    times = pd.to_datetime(pd.Series(moments), utc=True).dt.floor(pd.Timedelta(BUCKET))
+    counts = times.value_counts().sort_index()
+    return pd.DataFrame({"bucket_start": counts.index, "count": counts.to_numpy(dtype=int)})
 
 
 SOURCE_COLUMNS = [

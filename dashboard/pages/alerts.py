@@ -297,12 +297,17 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
     start = alert["started_at"]
     end = alert["resolved_at"] or now
     window = evidence_window_minutes(evidence)
-    trend = cache.live(
-        "key_trend",
-        {k: str(v) for k, v in alert["key"].items()},
-        start - timedelta(minutes=window) - timedelta(hours=6),
-        end + timedelta(hours=1),
-    )
+    ids = [int(i) for i in evidence.get("complaint_ids", [])]
+    if alert["rule_kind"] == "copied_text":  # a cluster of texts, not a count key
+        trend = cache.live("complaints_trend", tuple(ids))
+    else:
+        trend = cache.live(
+            "key_trend",
+            {k: str(v) for k, v in alert["key"].items()},
+            start - timedelta(minutes=window) - timedelta(hours=6),
+            end + timedelta(hours=1),
+            evidence.get("filters") or None,
+        )
     labels = {
         "title": t("evidence_chart", language).format(w=window_text(window, language)),
         "count": t("count", language),
@@ -315,7 +320,6 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         key="alert_trend",
         config=charts.PLOTLY_CONFIG,
     )
-    ids = [int(i) for i in evidence.get("complaint_ids", [])]
     st.caption(f"{t('evidence', language)}：{len(ids)} / {alert['count']}")
     left, right = st.columns(2)
     regions = cache.live("complaint_breakdown", tuple(ids), "region")

@@ -132,5 +132,6 @@ def test_a_branch_s_mis_selling_pages_on_its_sales_complaints_before_the_provinc
     assert missell.filters == {"category": ["销售"]}
     found = p1_findings(missell, usual + five("销售"))
     assert found and {f.key["region"] for f in found} == {"青海"}
+    assert found[0].details["filters"] == {"category": ["销售"]}  # its chart counts the same
     assert not p1_findings(shipped("product-region-surge"), usual + five("销售"))
     assert not p1_findings(missell, usual + five("理赔"))

@@ -116,6 +116,16 @@ def test_alerts_listing_detail_and_evidence(engine):
         engine, detail.alert["key"], NOW - timedelta(hours=1), NOW + timedelta(minutes=5)
     )
     assert trend["count"].sum() == len(rows)
+    # a filtered rule's chart counts what the rule counted (branch-missell: sales only)
+    span = (NOW - timedelta(hours=1), NOW + timedelta(minutes=5))
+    zhejiang = queries.key_trend(engine, detail.alert["key"], *span, {"region": ["浙江"]})
+    assert zhejiang["count"].sum() == 5
+    assert queries.key_trend(engine, detail.alert["key"], *span, {"category": ["销售"]}).empty
+    # a copied text's chart counts its own complaints, per 5-minute bucket
+    cluster = queries.complaints_trend(engine, tuple(ids[:4]))
+    assert cluster["count"].sum() == 4
+    assert all(t.minute % 5 == 0 and t.second == 0 for t in cluster["bucket_start"])
+    assert queries.complaints_trend(engine, ()).empty
     listed = queries.list_alerts(engine, NOW - timedelta(days=1), states=("acknowledged",))
     assert list(listed["id"]) == [alert_id]
     assert queries.list_alerts(engine, NOW - timedelta(days=1), severities=(1,)).empty

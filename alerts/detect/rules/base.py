@@ -211,6 +211,8 @@ def build_finding(
     """A finding with severity graded from its evidence (count, spread, regulator, media)."""
     stats = evidence_stats(count, refs, context.severity_channels)
     first = min((r.received_at for r in refs if r.received_at is not None), default=None)
+    # what the rule counted, so that the alert's evidence chart counts the same complaints
+    filters = getattr(rule, "filters", None) or {}
     return Finding(
         rule=rule.name,
         rule_kind=rule.kind,
@@ -230,6 +232,7 @@ def build_finding(
             "regulator": stats.regulator,
             "media": stats.media,
             **({"first_at": first.isoformat()} if first is not None else {}),
+            **({"filters": {d: list(v) for d, v in filters.items()}} if filters else {}),
             **(details or {}),
         },
     )
