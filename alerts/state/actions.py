@@ -36,7 +36,9 @@ def _get(session: Session, alert_id: int) -> Alert:
 
 
 def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via: str = "") -> Alert:
-    """``via`` says how, when not the dashboard (e.g. "短信回复 1234") for the audit trail."""
+    """``via`` says how, when not the dashboard (e.g. "短信回复 1234") for the audit trail.
+    A situation's lead is acknowledged with its situation: its members not yet acknowledged
+    are acknowledged by the same person (``acknowledge_member``)."""
     alert = _get(session, alert_id)
     if alert.state not in (AlertState.FIRING, AlertState.PENDING):
         raise ActionError(
@@ -45,7 +47,25 @@ def acknowledge(session: Session, alert_id: int, actor: str, now: datetime, via:
     alert.acknowledged_at = now
     alert.acknowledged_by = actor
     transition(session, alert, AlertState.ACKNOWLEDGED, EventKind.ACKNOWLEDGED, actor, via, now)
+    waiting = [AlertState.FIRING.value, AlertState.PENDING.value]
+    members = select(Alert).where(Alert.parent_alert_id == alert.id, Alert.state.in_(waiting))
+    for member in session.scalars(members.order_by(Alert.id)):
+        message = f"告警 #{alert.id} 所在情况" + (f"，{via}" if via else "")
+        acknowledge_member(session, member, alert, actor, message, now)
     return alert
+
+
+def acknowledge_member(
+    session: Session, member: Alert, lead: Alert, actor: str, message: str, now: datetime
+) -> None:
+    """A situation is acknowledged as one: its lead's acknowledgement holds its members (only
+    the lead pages), by the person who acknowledged the lead; ``message`` says so in the
+    member's audit trail, written by ``actor``."""
+    member.acknowledged_at = now
+    member.acknowledged_by = lead.acknowledged_by
+    transition(
+        session, member, AlertState.ACKNOWLEDGED, EventKind.ACKNOWLEDGED, actor, message, now
+    )
 
 
 def resolve(session: Session, alert_id: int, actor: str, now: datetime, note: str = "") -> Alert:

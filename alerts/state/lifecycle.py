@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from alerts.detect.findings import Finding
+from alerts.state.actions import acknowledge_member
 from alerts.state.situations import AlertView, lead_for
 from alerts.state.transition import Transition, record, transition, write
 from domain.states import AlertState, EventKind
@@ -212,7 +213,8 @@ def link_situations(session, changes: list[tuple[Alert, Transition]], now: datet
     """Attach this tick's new alerts to the situation they belong to (``alerts.state.situations``).
 
     The lead takes the attached alert's severity when that is higher, so the one page people
-    get is as urgent as the worst part of the situation. Returns how many were attached.
+    get is as urgent as the worst part of the situation. An alert joining an acknowledged
+    lead starts acknowledged, as the lead's members were. Returns how many were attached.
     """
     new = [a for a, t in changes if t.kind == EventKind.CREATED and a.parent_alert_id is None]
     if not new:
@@ -233,5 +235,8 @@ def link_situations(session, changes: list[tuple[Alert, Transition]], now: datet
             message = f"{lead.severity} → {alert.severity}（关联告警 #{alert.id}）"
             record(session, lead, EventKind.SEVERITY_RAISED, "system", message, now)
             lead.severity = alert.severity
+        if lead.state == AlertState.ACKNOWLEDGED:  # the situation is someone's already
+            message = f"告警 #{lead.id} 所在情况已确认"
+            acknowledge_member(session, alert, lead, "system", message, now)
         linked += 1
     return linked

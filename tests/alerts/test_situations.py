@@ -145,3 +145,66 @@ def test_the_one_page_of_a_situation_names_its_other_alerts(factory):
     text = message.text
     assert "同一情况" in text
     assert f"#{ids['product-category']}" in text and f"#{ids['channel-product']}" in text
+
+
+def test_acknowledging_the_lead_acknowledges_its_situation(session):
+    from alerts.state import actions
+    from tests.notify.conftest import add_alert
+
+    now = T0 + timedelta(minutes=30)
+    lead = add_alert(session, T0, key={"product_code": "P1"}, fingerprint="lead")
+
+    def member(fingerprint: str, **kw) -> Alert:
+        return add_alert(
+            session, T0, rule="product-category", key={"product_code": "P1"},
+            fingerprint=fingerprint, parent_alert_id=lead.id, **kw,
+        )  # fmt: skip
+
+    firing, pending = member("firing"), member("pending", state="pending", fired_at=None)
+    done = member("done", state="resolved", resolved_at=T0)
+    earlier = member("earlier", state="acknowledged", acknowledged_by="王芳", acknowledged_at=T0)
+    other = add_alert(session, T0, key={"product_code": "P2"}, fingerprint="other")
+    actions.acknowledge(session, lead.id, "李娜", now, via="短信回复 4821")
+    session.commit()
+    states = {a.id: (a.state, a.acknowledged_by) for a in session.scalars(select(Alert))}
+    assert states == {
+        lead.id: ("acknowledged", "李娜"),
+        firing.id: ("acknowledged", "李娜"),
+        pending.id: ("acknowledged", "李娜"),
+        done.id: ("resolved", ""),
+        earlier.id: ("acknowledged", "王芳"),  # already someone's: left as it was
+        other.id: ("firing", ""),  # another situation
+    }
+    assert firing.acknowledged_at == now
+    trail = session.scalars(
+        select(AlertEvent).where(AlertEvent.kind == "acknowledged").order_by(AlertEvent.alert_id)
+    ).all()
+    assert [(e.alert_id, e.actor, e.from_state) for e in trail] == [
+        (lead.id, "李娜", "firing"), (firing.id, "李娜", "firing"), (pending.id, "李娜", "pending"),
+    ]  # fmt: skip
+    assert trail[1].message == f"告警 #{lead.id} 所在情况，短信回复 4821"
+
+
+def test_an_alert_joining_an_acknowledged_situation_starts_acknowledged(session):
+    from alerts.state import actions
+
+    ingest_complaints(session, burst_rows(9))
+    session.commit()
+    now = T0 + timedelta(minutes=20)
+    first = RulesFile.model_validate({"rules": [RULES.rules[0].model_dump()]})
+    evaluate(session, first, now)  # the product rule alone: the situation's lead
+    lead = session.scalars(select(Alert)).one()
+    actions.acknowledge(session, lead.id, "李娜", now)
+    session.commit()
+    later = now + timedelta(minutes=1)
+    evaluate(session, RULES, later)  # the other rules' alerts join it
+    session.commit()
+    joined = session.scalars(select(Alert).where(Alert.parent_alert_id == lead.id)).all()
+    assert len(joined) == 2
+    assert {(a.state, a.acknowledged_by, a.acknowledged_at) for a in joined} == {
+        ("acknowledged", "李娜", later)
+    }
+    said = session.scalars(
+        select(AlertEvent).where(AlertEvent.kind == "acknowledged", AlertEvent.alert_id != lead.id)
+    ).all()
+    assert {(e.actor, e.message) for e in said} == {("system", f"告警 #{lead.id} 所在情况已确认")}
