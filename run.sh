@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements.txt
+scripts/install_fonts.sh  # CJK glyphs for the PDF/PNG reports; warns when it cannot
 exec .venv/bin/python manage.py demo "$@"

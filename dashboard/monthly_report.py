@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from config.rules import AccountabilityConfig
 from dashboard import monthly_queries as mq
+from dashboard.cjk_font import sans_serif
 from dashboard.deadlines import DayMode
 from dashboard.i18n import Lang, channel_name, figure, missing, sheet_value, t
 from dashboard.monthly import (
@@ -291,7 +292,7 @@ def to_pdf(report: MonthlyReport, lang: Lang = "zh") -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
 
     rc: dict[RcKeyType, Any] = {
-        "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans"],
+        "font.sans-serif": sans_serif(),
         "axes.unicode_minus": False,
         "text.parse_math": False,  # branch names are outside text
         "text.usetex": False,

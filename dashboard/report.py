@@ -16,6 +16,7 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import Engine
 
 from dashboard import queries
+from dashboard.cjk_font import sans_serif
 from dashboard.i18n import Lang, figure, severity_name, sheet_value, t
 from dashboard.spreadsheet import append_row
 from dashboard.timeutil import change_pct, day_start
@@ -235,13 +236,7 @@ def _figure(report: WeeklyReport, lang: Lang):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams["font.sans-serif"] = [
-        "Noto Sans CJK SC",
-        "Noto Sans CJK JP",
-        "WenQuanYi Zen Hei",
-        "Microsoft YaHei",
-        "DejaVu Sans",
-    ]
+    plt.rcParams["font.sans-serif"] = sans_serif()
     plt.rcParams["axes.unicode_minus"] = False
     fig, axes = plt.subplots(3, 2, figsize=(11.7, 16.5))
     fig.suptitle(title(report, lang), fontsize=18)

@@ -225,6 +225,18 @@ def test_excel_and_pdf_follow_the_language(sqlite_engine):
     assert to_pdf(report, "en").startswith(b"%PDF")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_pdf_draws_branch_names_without_missing_glyphs(sqlite_engine, recwarn, lang):
+    # branch names stay Chinese on the English page too; a missing glyph is an empty box
+    _seed(sqlite_engine)
+    report = build_monthly_report(
+        sqlite_engine, CYCLE, CONFIG, local(2026, 12, 21, 12), calendar=CALENDAR
+    )
+    to_pdf(report, lang)
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert not missing, missing[:3]
+
+
 def test_no_data_and_a_real_zero_read_alike_on_the_page_in_excel_and_in_the_pdf(sqlite_engine):
     # the first cycle of an installation: no cycle before it, no last year
     ingest(sqlite_engine, [complaint(1, local(2026, 12, 1), "hotline", branch="广州分公司")])

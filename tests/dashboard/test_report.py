@@ -10,6 +10,8 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from dashboard import cjk_font
+from dashboard.cjk_font import cjk_family
 from dashboard.i18n import figure, sheet_value
 from dashboard.queries import AlertStats
 from dashboard.report import (
@@ -84,6 +86,43 @@ def test_pdf_and_png_render_offline(engine):
     assert to_image(report, "png").startswith(b"\x89PNG")
     with pytest.raises(ValueError):
         to_image(report, "gif")
+
+
+def test_the_chart_font_has_chinese_glyphs():
+    # needs a CJK font on the machine: ./run.sh and ./test.sh install fonts-noto-cjk
+    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.ft2font import FT2Font
+
+    family = cjk_family()
+    assert family, "no CJK font: install fonts-noto-cjk"
+    path = findfont(FontProperties(family=[family]), fallback_to_default=False)
+    font = FT2Font(path, face_index=getattr(path, "face_index", 0))
+    assert all(font.get_char_index(ord(ch)) != 0 for ch in "投诉雷达广州分公司安心交强险")
+
+
+def test_without_a_cjk_font_the_log_says_how_to_install_one(monkeypatch, caplog):
+    monkeypatch.setattr(cjk_font, "FAMILIES", ("No Such CJK Font",))
+    monkeypatch.setattr(cjk_font, "FONT_FILES", ())
+    monkeypatch.setattr(cjk_font, "_system_files", list)
+    cjk_family.cache_clear()
+    try:
+        assert cjk_font.sans_serif() == ["DejaVu Sans"]  # the report still renders
+        assert cjk_font.sans_serif() == ["DejaVu Sans"]
+    finally:
+        cjk_family.cache_clear()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "radar.fonts"]
+    assert len(warnings) == 1 and "fonts-noto-cjk" in warnings[0]  # once, with the fix
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_pdf_and_png_draw_chinese_names_without_missing_glyphs(engine, recwarn, lang):
+    # product names stay Chinese on the English page too; a missing glyph is an empty box
+    _seed(engine)
+    report = build_weekly_report(engine, WEEK, CALENDAR)
+    to_image(report, "pdf", lang)
+    to_image(report, "png", lang)
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert not missing, missing[:3]
 
 
 def test_exports_follow_the_language_and_say_no_data(engine):
