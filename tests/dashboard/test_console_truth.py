@@ -3,20 +3,26 @@ the audit trail in words with people's names; nobody acts without saying who the
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from alerts.notify.ack_links import sign_ack_token
+from alerts.notify.registry import build_channel
 from alerts.state import actions
 from dashboard.alert_timeline import sentence, timeline
 from storage.db import make_session_factory, session_scope
 from storage.models import Alert, AlertEvent
 from tests.dashboard.test_pages import app_env, page_script, seeded  # noqa: F401  (fixtures)
+from tests.notify.conftest import add_alert, make_config
+from tests.notify.test_dispatch import DEAD_HOOK_FALLING_BACK_TO_LOG, Recorder, tick
+from tests.notify.test_email import free_port
 
 
 def _ids(engine) -> list[int]:
@@ -121,21 +127,24 @@ def test_timeline_sentences_in_both_languages():
     assert list(en["What happened"])[1:] == [
         "李娜 acknowledged the alert",
         "王值班 noted: 已通知理赔部",
-        "system the alert fired",
-        "system the count changed (20 → 51 complaints)",
+        "The system raised the alert",
+        "The system updated the count (20 → 51 complaints)",
     ]
-    assert en["What happened"].iloc[0] == "system opened the alert (产品激增)"
+    # the title it opened with is the rule's Chinese one: the English page heads it in English
+    assert en["What happened"].iloc[0] == "The system opened the alert"
     assert sentence("future_kind", "系统", "x", "zh") == "future_kind：x"
     # the system's own Chinese messages read in English on English pages, kept on Chinese ones
     inhibited = "包含于事件级告警 #14，通知由其统一发出"
     assert sentence("inhibited", "system", inhibited, "en") == (
-        "system inhibited: inside event alert #14, which pages"
+        "The system inhibited the alert (inside event alert #14, which pages)"
     )
     assert sentence("inhibited", "系统", inhibited, "zh") == f"系统 被抑制：{inhibited}"
     assert sentence(
         "notify_suppressed", "system", "并入告警 #3（同一情况），由其统一通知", "en"
-    ) == ("system not notified: part of alert #3's situation, which pages")
-    assert sentence("reopened", "system", "第 2 次触发", "en").endswith("reopened (firing no. 2)")
+    ) == ("The system held the pages back (part of alert #3's situation, which pages)")
+    assert sentence("reopened", "system", "第 2 次触发", "en").endswith(
+        "reopened the alert: the condition still held (firing no. 2)"
+    )
     assert sentence("note", "王值班", "第 2 次触发", "en") == "王值班 noted: 第 2 次触发"
 
 
@@ -173,3 +182,84 @@ def test_an_ack_link_acts_as_the_person_it_names_without_asking_again(seeded, mo
         ).all()
     acted = {e.kind: e.actor for e in trail if e.kind in ("acknowledged", "resolved")}
     assert acted == {"acknowledged": "li-na", "resolved": "li-na"}
+
+
+def test_the_english_trail_says_the_systems_own_words_in_english(factory, clock, monkeypatch):
+    """Escalations, pages, failed attempts, a fallback and a situation's acknowledgement as the
+    system writes them: in English on English pages but for people's names and outside text
+    (a channel's error); kept as written on Chinese pages."""
+    monkeypatch.setenv("T_DEAD_URL", f"http://127.0.0.1:{free_port()}/hook")  # refused
+    config = make_config(
+        channels=DEAD_HOOK_FALLING_BACK_TO_LOG,
+        routes={"group_wait_seconds": 0, "repeat_minutes": 0},
+    )
+    channels = {"hook": build_channel(config.channels.channels[0]), "log": Recorder()}
+    with session_scope(factory) as session:
+        lead = add_alert(session, clock.now, severity=1, fingerprint="lead")
+        member = add_alert(session, clock.now, fingerprint="member", parent_alert_id=lead.id)
+        lead_id, member_id = lead.id, member.id
+    tick(factory, config, channels, clock)
+    clock.advance(minutes=1)
+    tick(factory, config, channels, clock)  # the hook fails again: over to the log channel
+    tick(factory, config, channels, clock)
+    clock.advance(minutes=5)
+    tick(factory, config, channels, clock)  # escalated to the duty manager
+    with session_scope(factory) as session:
+        actions.acknowledge(session, lead_id, "oncall-a", clock.now, via="短信回复 4821")
+    names = {p.id: p.name for p in config.roster.people}
+
+    def trail(alert_id: int, lang) -> list[str]:
+        with factory() as session:
+            rows = session.scalars(
+                select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+            ).all()
+        frame = pd.DataFrame(
+            [(e.at, e.kind, e.actor, e.message) for e in rows],
+            columns=["at", "kind", "actor", "message"],
+        )
+        return list(timeline(frame, names, lang, ZoneInfo("Asia/Shanghai")).iloc[:, 1])
+
+    en = trail(lead_id, "en")
+    assert (
+        "The system escalated the alert (unacknowledged for 5 min, to the duty manager 经理乙)"
+        in en
+    )
+    assert "The system sent a notification (log → 值班甲, attempt 1)" in en
+    assert "The system gave up on a failing channel (hook failed 2 times, switched to log)" in en
+    assert any(
+        s.startswith("The system could not send a notification (hook, attempt 1: ") for s in en
+    )
+    assert en[-1] == "值班甲 acknowledged the alert (by SMS reply 4821)"
+    assert trail(member_id, "en")[-1] == (
+        f"值班甲 acknowledged the alert (with alert #{lead_id}'s situation, by SMS reply 4821)"
+    )
+    said = " ".join(en)
+    for name in names.values():
+        said = said.replace(name, "")
+    assert not re.search(r"[\u4e00-\u9fff]", said), en  # nothing left in Chinese but names
+    zh = trail(lead_id, "zh")
+    assert "系统 升级通知：5 分钟未确认，升级至值班经理：经理乙" in zh
+    assert "系统 已通知：log → 值班甲：已发送（第 1 次尝试）" in zh
+    assert zh[-1] == "值班甲 确认了告警（短信回复 4821）"
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "english"),
+    [
+        ("notify_cancelled", "告警已确认（li-na），取消待发通知：15 分钟未确认，升级至值班经理（wecom → zhao-min）",
+         "cancelled a notification (the alert was acknowledged by li-na: wecom → zhao-min, "
+         "unacknowledged for 15 min, to the duty manager)"),
+        ("escalation_gap", "无人可通知：仍未确认，第 2 次提醒",
+         "found nobody to page (reminder 2, still unacknowledged)"),
+        ("notify_unknown", "sms 发送中断，结果未知，未重发以免重复",
+         "does not know if a notification arrived (sms: sending was interrupted; not resent, "
+         "to avoid a duplicate)"),
+        ("severity_raised", "3 → 2（关联告警 #7）", "raised the severity (3 → 2, alert #7 joined)"),
+        ("acknowledged", "告警 #5 所在情况已确认",
+         "acknowledged the alert (alert #5's situation was already acknowledged)"),
+        ("resolved", "客户已回访", "resolved the alert (客户已回访)"),  # a person's note stays
+    ],
+)  # fmt: skip
+def test_the_systems_words_in_english_and_as_written_in_chinese(kind, message, english):
+    assert sentence(kind, "system", message, "en") == f"The system {english}"
+    assert message in sentence(kind, "系统", message, "zh")
