@@ -44,6 +44,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "age": ("持续", "Age"),
     "handler": ("处置人", "Handled by"),
     "count": ("数量", "Count"),
+    # the wall's alert table: headers and a state that fit its narrow columns
+    "wall_severity": ("级别", "Sev."),
+    "wall_handler": ("处置人", "Owner"),
+    "wall_count": ("件数", "Count"),
+    "wall_acknowledged": ("已确认", "Ack'd"),
     "expected": ("基线/阈值", "Expected"),
     "filters": ("筛选", "Filters"),
     "states": ("状态", "States"),

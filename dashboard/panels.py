@@ -10,7 +10,7 @@ trend with the Vega-Lite chart Streamlit ships. Every string from outside passes
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, cast
 
@@ -30,34 +30,43 @@ BUCKET = "5min"  # complaint_counts' bucket (storage.ingest.BUCKET)
 @dataclass(frozen=True)
 class AlertTable:
     """The wall's alert rows, column by column; texts are already escaped for HTML.
-    ``fills`` and ``inks`` hold one colour per cell, column by column, as ``columns`` does."""
+    ``fills`` and ``inks`` hold one colour per cell, column by column, as ``columns`` does;
+    ``related`` the note of each row's related alerts, kept apart from its title so that a
+    long title never cuts it off."""
 
     headers: list[str]
     columns: list[list[str]]
     fills: list[list[str]]
     inks: list[list[str]]
+    related: list[str] = field(default_factory=list)
+    lang: Lang = "zh"
 
 
 def alerts_table(alerts: pd.DataFrame, now: datetime, lang: Lang = "zh") -> AlertTable:
     """Active alerts, each firing row in its severity colour (Ⅰ red … Ⅳ blue, text at 4.5:1
     contrast or more), acknowledged rows muted (the severity cell keeps its colour); a
-    ``related`` column (``alert_groups.fold_related``) is written after the title."""
-    headers = [t(k, lang) for k in ("severity", "title", "state", "age", "handler", "count")]
+    ``related`` column (``alert_groups.fold_related``) becomes each row's note. Headers and
+    states are the short ones of a narrow column."""
+    keys = ("wall_severity", "title", "state", "age", "wall_handler", "wall_count")
+    headers = [t(k, lang) for k in keys]
     columns: list[list[str]] = [[] for _ in headers]
+    related: list[str] = []
     level_style: list[tuple[str, str]] = []
     row_style: list[tuple[str, str]] = []
     for row in cast("Iterable[Any]", alerts.itertuples(index=False)):
         since = row.started_at  # when the situation began (queries._alert_values)
+        state = str(row.state)
         values = [
             SEVERITY_SHORT.get(int(row.severity), str(row.severity)),
-            plain(row_title(row, lang)) + related_text(getattr(row, "related", 0), lang),
-            state_name(str(row.state), lang),
+            plain(row_title(row, lang)),
+            t("wall_acknowledged", lang) if state == "acknowledged" else state_name(state, lang),
             age_text(now - since, lang),
             plain(row.acknowledged_by) if row.acknowledged_by else "—",
             str(int(row.count)),
         ]
         for column, value in zip(columns, values, strict=True):
             column.append(value)
+        related.append(plain(related_text(getattr(row, "related", 0), lang).strip()))
         level_style.append(severity_style(int(row.severity)))
         row_style.append(severity_style(int(row.severity), str(row.state) == "acknowledged"))
     others = len(headers) - 1
@@ -66,19 +75,27 @@ def alerts_table(alerts: pd.DataFrame, now: datetime, lang: Lang = "zh") -> Aler
         columns=columns,
         fills=[[f for f, _ in level_style]] + [[f for f, _ in row_style]] * others,
         inks=[[c for _, c in level_style]] + [[c for _, c in row_style]] * others,
+        related=related,
+        lang=lang,
     )
 
 
 def table_html(table: AlertTable, more: str = "") -> str:
-    """The table as HTML; ``more`` (how many rows are left out) as its last line."""
+    """The table as HTML; ``more`` (how many rows are left out) as its last line. The title
+    (column 2) may wrap to two lines (``ui.WALL_CSS``), its related note beside it, never cut."""
     cells = "".join(f"<th>{plain(h)}</th>" for h in table.headers)
     rows = [f"<tr>{cells}</tr>"]
     for i in range(len(table.columns[0]) if table.columns else 0):
+        texts = [column[i] for column in table.columns]
+        note = table.related[i] if i < len(table.related) else ""
+        texts[1] = f'<div class="radar-alert"><span class="radar-title">{texts[1]}</span>' + (
+            f'<span class="radar-related">{note}</span></div>' if note else "</div>"
+        )
         rows.append(
             "<tr>"
             + "".join(
-                f'<td style="background:{fills[i]};color:{inks[i]}">{column[i]}</td>'
-                for column, fills, inks in zip(table.columns, table.fills, table.inks, strict=True)
+                f'<td style="background:{fills[i]};color:{inks[i]}">{text}</td>'
+                for text, fills, inks in zip(texts, table.fills, table.inks, strict=True)
             )
             + "</tr>"
         )
@@ -86,7 +103,10 @@ def table_html(table: AlertTable, more: str = "") -> str:
         rows.append(
             f'<tr><td class="radar-more" colspan="{len(table.headers)}">{plain(more)}</td></tr>'
         )
-    return f'<div class="radar-panel"><table class="radar-table">{"".join(rows)}</table></div>'
+    return (
+        f'<div class="radar-panel radar-alerts"><table class="radar-table" lang="{table.lang}">'
+        f"{''.join(rows)}</table></div>"
+    )
 
 
 def bars_html(

@@ -79,14 +79,35 @@ WALL_CSS = """
 .radar-table {width: 100%; border-collapse: collapse; table-layout: fixed;}
 .radar-table th, .radar-table td {text-align: left; padding: 0.2em 0.4em; border-bottom: 2px solid #0b0f17;
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
-/* one line per alert: the title takes what the short columns leave */
-.radar-table th:nth-child(1) {width: 3.2em;} .radar-table th:nth-child(3) {width: 5.5em;}
-.radar-table th:nth-child(4) {width: 5.6em;} .radar-table th:nth-child(5) {width: 5em;}
-.radar-table th:nth-child(6) {width: 3.6em;}
+/* The alert table: short columns of fixed width (their texts fit: 20小时00分, Ack'd), the title
+   takes the rest, on two lines when it needs them, with its related note at its end. */
+.radar-table th:nth-child(1) {width: 2.9em;} .radar-table th:nth-child(3) {width: 4em;}
+.radar-table th:nth-child(4) {width: 6.2em;} .radar-table th:nth-child(5) {width: 4.4em;}
+.radar-table th:nth-child(6) {width: 3em;}
+.radar-table:lang(en) th:nth-child(3) {width: 4.2em;} .radar-table:lang(en) th:nth-child(4) {width: 4.4em;}
+.radar-table:lang(en) th:nth-child(6) {width: 3.9em;}
+.radar-table td:nth-child(2) {white-space: normal; padding-top: 0.1em; padding-bottom: 0.1em;}
+.radar-alert {display: flex; align-items: flex-end; gap: 0.3em; line-height: 1.15;}
+.radar-title {flex: 1 1 auto; min-width: 0; overflow: hidden; overflow-wrap: anywhere;
+  display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2;}
+.radar-related {flex: none; white-space: nowrap; font-weight: 600;}
 .radar-table td.radar-more {color: #8b93a7;}
 .radar-table th {background: #151b26; font-weight: 600; position: sticky; top: 0;}
+/* The alert table's row holds five two-line titles: the rankings below give it room. */
+.st-key-wall_trend [data-testid="stVegaLiteChart"], .radar-alerts {height: 33vh !important;}
+.radar-bars {height: 24vh !important;}
 @media (max-height: 900px) {
   [data-testid="stPlotlyChart"], .radar-panel, [data-testid="stVegaLiteChart"] {height: 25vh !important;}
+  .st-key-wall_trend [data-testid="stVegaLiteChart"], .radar-alerts {height: 31vh !important;}
+  .radar-bars {height: 22vh !important;}
+}
+/* A phone scrolls: the table takes its height, the title its lines, age and owner give way. */
+@media (max-width: 640px) {
+  .radar-alerts {height: auto !important;}
+  .radar-table th:nth-child(4), .radar-table td:nth-child(4),
+  .radar-table th:nth-child(5), .radar-table td:nth-child(5) {display: none;}
+  .radar-alert {display: block;} .radar-title {display: inline; -webkit-line-clamp: none;}
+  .radar-related {margin-left: 0.3em;}
 }
 </style>
 """

@@ -31,7 +31,7 @@ from domain.severity import SEVERITY_SHORT
 REFRESH = dashboard_settings().wall_refresh_seconds
 CHART_CONFIG = {"displayModeBar": False, "staticPlot": False, "responsive": True}
 WEEK = timedelta(days=7)
-TABLE_ROWS = 5  # the wall's alert table: one-line rows that, with a note of the rest, fit its panel
+TABLE_ROWS = 5  # the wall's alert table: rows of up to two lines, with a note of the rest
 ALERT_ROWS = 10  # the playlist's alert list: rows of 52 px fit a 768-pixel-high TV
 DEFAULT_PERIOD = 60  # seconds per view when the sidebar's toggle turns the playlist on
 REGION_ROWS = 17  # per column: two columns hold all 34 provincial divisions
@@ -148,7 +148,7 @@ def _wall_view(now: datetime, tz: tzinfo, language: Lang) -> None:
 
     _source_banner(config, now)
 
-    left, right = st.columns([1.2, 1])
+    left, right = st.columns([1.4, 1])  # the alert titles take the room they need
     with left:
         if alerts.empty:
             st.success(t("no_active_alerts", language))

@@ -45,8 +45,13 @@ def test_the_wall_table_says_how_many_related_alerts_a_line_carries():
         (3, 3, "产品 LIA-024 · 地区 甘肃", {"product_code": "LIA-024", "region": "甘肃"}, None),
     )
     folded = fold_related(frame)
-    titles = panels.alerts_table(folded, NOW.to_pydatetime(), "zh").columns[1]
-    assert list(titles) == ["产品 LIA-024（另 1 条相关）"]
-    english = panels.alerts_table(folded, NOW.to_pydatetime(), "en").columns[1]
-    assert list(english) == ["Product LIA-024: 5 complaints, expected 0.1 (+1 related)"]
+    table = panels.alerts_table(folded, NOW.to_pydatetime(), "zh")
+    assert table.columns[1] == ["产品 LIA-024"] and table.related == ["（另 1 条相关）"]
+    # beside the title, never cut with it: a note of its own in the title's cell
+    html = panels.table_html(table)
+    assert '<span class="radar-title">产品 LIA-024</span>' in html
+    assert '<span class="radar-related">（另 1 条相关）</span>' in html
+    english = panels.alerts_table(folded, NOW.to_pydatetime(), "en")
+    assert english.columns[1] == ["Product LIA-024: 5 complaints, expected 0.1"]
+    assert english.related == ["(+1 related)"] and 'lang="en"' in panels.table_html(english)
     assert fold_related(frame.iloc[0:0]).empty

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -13,7 +13,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from dashboard.playlist import VIEWS
 from storage.db import make_session_factory, session_scope
 from storage.models import Alert
-from tests.e2e.conftest import screenshot, wait_for_wall
+from tests.e2e.conftest import ARTIFACTS, screenshot, wait_for_wall
 
 SCREENS = [(1920, 1080), (1366, 768), (3840, 2160)]
 # Least rendered type, in pixels, per screen height: counts, their labels, and the text lines
@@ -157,6 +157,87 @@ def test_a_bad_playlist_value_shows_the_wall_with_a_note(dashboard_app, browser)
         assert page.get_by_text("Traceback").count() == 0
         scroll = page.evaluate("() => document.scrollingElement.scrollHeight")
         assert scroll <= page.evaluate("() => window.innerHeight") + 1
+    finally:
+        context.close()
+
+
+TITLES = """() => Array.from(document.querySelectorAll('.radar-alerts tr')).slice(1)
+  .filter((r) => r.querySelector('.radar-title')).map((r) => {
+    const title = r.querySelector('.radar-title'), cell = title.closest('td');
+    const note = r.querySelector('.radar-related'), box = cell.getBoundingClientRect();
+    const noteBox = note && note.getBoundingClientRect();
+    return {text: r.innerText, width: box.width,
+            cut: title.scrollHeight > title.clientHeight + 1 || title.scrollWidth > title.clientWidth + 1,
+            noteCut: note ? noteBox.right > box.right + 1 || note.scrollWidth > note.clientWidth + 1 : null};
+  })"""
+
+
+@pytest.fixture(scope="module")
+def long_titles(dashboard_app) -> None:
+    """Two situations with long titles, each with a related alert: their lines carry a note."""
+    now = datetime.now(UTC)
+    with session_scope(make_session_factory(dashboard_app.engine)) as session:
+        for n, (key, title) in enumerate(
+            [
+                ({"product_code": "LIA-024"}, "产品 LIA-024：3 小时投诉 51 件，预期 <0.1"),
+                ({"product_code": "LIA-024", "category": "理赔"}, "产品 LIA-024 · 类别 理赔"),
+                (
+                    {"product_code": "CAR-001"},
+                    "产品 安心交强险（CAR-001）：1 小时投诉 33 件，预期 2.1",
+                ),
+                ({"product_code": "CAR-001", "region": "浙江"}, "产品 安心交强险 · 地区 浙江"),
+            ]
+        ):
+            session.add(
+                Alert(
+                    fingerprint=f"wall-long-{n}", rule="product-surge", rule_kind="surge",
+                    key=key, title=title, severity=1 + n // 2, state="firing",
+                    started_at=now - timedelta(hours=20), fired_at=now, last_seen_at=now,
+                    count=51 - n, expected=0.05, evidence={},
+                )
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize(("width", "height"), SCREENS[:2])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_alert_titles_and_their_related_notes_are_not_cut(
+    dashboard_app, long_titles, browser, width, height, lang
+):
+    """The title wraps to a second line rather than ending in an ellipsis, and the related
+    note (（另 N 条相关）) sits beside it, inside its cell."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/?kiosk=1" + ("&lang=en" if lang == "en" else ""))
+        page.get_by_text("LIA-024").first.wait_for(timeout=30_000)
+        wait_for_wall(page)
+        page.wait_for_timeout(500)
+        rows = page.evaluate(TITLES)
+        assert len(rows) >= 3, rows
+        assert not [r for r in rows if r["cut"]], rows
+        notes = [r for r in rows if r["noteCut"] is not None]
+        assert len(notes) >= 2 and not [r for r in notes if r["noteCut"]], rows
+        assert page.evaluate("() => document.documentElement.scrollHeight") <= height + 1
+        screenshot(page, f"wall-tv-long-titles-{lang}-{width}x{height}")
+    finally:
+        context.close()
+
+
+def test_a_phone_shows_the_alert_titles(dashboard_app, long_titles, browser):
+    """390 px: the title column keeps its room (it had none), age and owner give way."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_app.url}/?kiosk=1")
+        page.locator(".radar-title").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        rows = page.evaluate(TITLES)
+        assert rows and min(r["width"] for r in rows) >= 150, rows
+        assert not [r for r in rows if r["cut"]], rows
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(".radar-alerts").first.screenshot(
+            path=str(ARTIFACTS / "wall-phone-alerts.png")
+        )
     finally:
         context.close()
 
