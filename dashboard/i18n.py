@@ -193,6 +193,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         " all); narrow the dates or filter by status to see the rest; the CSV export holds every"
         " complaint of the dates (200,000 at most).",
     ),
+    "ledger_no_urgent": (
+        "没有已超期或 48 小时内到期的投诉",
+        "No complaints overdue or due within 48 hours",
+    ),
+    "ledger_export_help": (
+        "导出 CSV 含日期内全部投诉（至多 200,000 条），不受“已超期 / 48小时内到期”开关影响",
+        "The CSV export holds every complaint of the dates (200,000 at most), whatever the"
+        " overdue / due-soon switch shows",
+    ),
     "status": ("状态", "Status"),
     "complex": ("复杂", "Complex"),
     "yes": ("是", "Yes"),

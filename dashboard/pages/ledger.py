@@ -109,13 +109,11 @@ def ledger_csv(
     calendar: HolidayCalendar,
     language: Lang,
     with_text: bool,
-    urgent_only: bool = False,
 ) -> bytes:
     """Every complaint of the span (up to ``EXPORT_ROWS``) as CSV, in the table's order; built
-    when the download is clicked, not on every rerun."""
+    when the download is clicked, not on every rerun. The page's overdue / due-soon switch
+    narrows the table, never the export: the export is the ledger of the dates."""
     frame = with_deadlines(queries.ledger(engine, *span, limit=EXPORT_ROWS), now, mode, calendar)
-    if urgent_only:
-        frame = frame[frame["due_status"].isin(URGENT)].reset_index(drop=True)
     table = csv_safe(
         ledger_table(frame, language, with_text, calendar.tz)
     )  # complaint fields: no formulas
@@ -181,12 +179,16 @@ def render() -> None:
         STATUS_MARKS.get(v, "") + text
         for v, text in zip(frame["due_status"], show[status], strict=True)
     ]
-    st.dataframe(show, hide_index=True, key="ledger_table")
+    if show.empty:  # the switch on, nothing urgent: say so, not Streamlit's "empty"
+        st.info(t("ledger_no_urgent", language))
+    else:
+        st.dataframe(show, hide_index=True, key="ledger_table")
     engine = cache.read_engine(cache.database_url())
     st.download_button(
         t("download_csv", language),
-        lambda: ledger_csv(engine, span, now, mode, calendar, language, with_text, only_urgent),
+        lambda: ledger_csv(engine, span, now, mode, calendar, language, with_text),
         file_name=f"complaint-ledger-{start:%Y%m%d}-{end:%Y%m%d}.csv",
         mime="text/csv",
         key="ledger_csv",
+        help=t("ledger_export_help", language),
     )

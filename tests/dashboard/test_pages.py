@@ -310,6 +310,21 @@ def test_ledger_highlights_overdue(app_env):
     assert at.get("download_button")
 
 
+def test_ledger_says_when_nothing_is_urgent(app_env):
+    """The overdue / due-soon switch on, nothing urgent: a sentence, not an empty table; the
+    export button stays, and says it holds every complaint of the dates."""
+    now = datetime.now(UTC)
+    ingest(app_env, [complaint(1, now - timedelta(days=1)), complaint(2, now)])
+    at = AppTest.from_string(page_script("ledger"), default_timeout=60).run()
+    assert not at.exception and len(at.dataframe) == 1
+    at.toggle(key="ledger_urgent").set_value(True).run()
+    assert not at.exception
+    assert not at.dataframe
+    assert [i.value for i in at.info] == ["没有已超期或 48 小时内到期的投诉"]
+    (button,) = at.get("download_button")
+    assert "不受“已超期 / 48小时内到期”开关影响" in button.proto.help
+
+
 def test_ledger_figures_count_every_complaint_when_the_table_is_capped(app_env, monkeypatch):
     from dashboard.pages import ledger
 

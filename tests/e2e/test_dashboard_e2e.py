@@ -141,6 +141,28 @@ def test_ledger_csv_holds_every_complaint_of_the_dates(dashboard_app, page):
     assert len(rows) - 1 == stored > 0
 
 
+def test_the_ledgers_urgent_switch_narrows_the_table_not_the_export(dashboard_app, page):
+    """The seed's complaints are hours old: nothing is overdue or due within 48 hours. With the
+    switch on the page says so, and the export still holds every complaint of the dates (it held
+    only its header row)."""
+    with Session(dashboard_app.engine) as session:
+        since = local_midnight(datetime.now(UTC), SHANGHAI) - timedelta(days=30)
+        stored = session.scalars(
+            select(func.count()).select_from(Complaint).where(Complaint.received_at >= since)
+        ).one()
+    page.goto(f"{dashboard_app.url}/ledger")
+    button = page.get_by_role("button", name="导出 CSV")
+    button.wait_for(timeout=30_000)
+    page.get_by_text("已超期 / 48小时内到期").click()
+    page.get_by_text("没有已超期或 48 小时内到期的投诉").wait_for(timeout=30_000)
+    target = ARTIFACTS / "ledger-urgent-switch.csv"
+    ARTIFACTS.mkdir(exist_ok=True)
+    download(page, button).save_as(target)
+    rows = list(csv.reader(target.read_text("utf-8-sig").splitlines()))
+    assert len(rows) - 1 == stored > 0
+    screenshot(page, "ledger-nothing-urgent")
+
+
 def test_english_stays_english_after_a_reload_and_a_page_change(dashboard_app, page):
     page.goto(f"{dashboard_app.url}/weekly")
     page.get_by_role("button", name="下载 Excel").wait_for(timeout=30_000)
