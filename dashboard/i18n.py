@@ -343,7 +343,7 @@ STRINGS |= {
         "It would silence {n} active alert(s): {ids}",
     ),
     "silence_create": ("创建静默", "Create silence"),
-    "silenced_until": ("已静默至 {at}（{by}：{why}）", "Silenced until {at} ({by}: {why})"),
+    "silenced_until": ("已静默至 {at}（{who}）", "Silenced until {at} ({who})"),
     "label_rule": ("规则", "Rule"),
     "label_event": ("事件", "Event"),
     "label_source": ("来源", "Source"),

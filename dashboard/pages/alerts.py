@@ -142,6 +142,13 @@ def render() -> None:
         show_failure("alert console", exc)
 
 
+def silenced_by(by: str, why: str, language: Lang) -> str:
+    """Who silenced the alert and why, the reason's first line only; no dangling colon when
+    the silence was made without one."""
+    reason = why.split("\n")[0].strip()
+    return f"{by}{'：' if language == 'zh' else ': '}{reason}" if reason else by
+
+
 def _render(language: Lang) -> None:
     user = current_user()
     now = datetime.now(UTC)
@@ -272,7 +279,8 @@ def _detail(alert_id: int, user: User | None, now: datetime, frame: pd.DataFrame
         end, by, why = silence
         st.warning(
             t("silenced_until", language).format(
-                at=fmt_local(end, tz), by=md_text(by), why=md_text(why.split("\n")[0])
+                at=fmt_local(end, tz),
+                who=silenced_by(md_text(by), md_text(why.split("\n")[0]), language),
             )
         )
     if user is not None and user.can_act:

@@ -14,6 +14,7 @@ from alerts.state import actions
 from alerts.state.silences import Silences, active_silences
 from dashboard import queries
 from dashboard.alert_timeline import sentence
+from dashboard.pages.alerts import silenced_by
 from dashboard.pages.silences_panel import matchers_text
 from domain.states import EventKind
 from storage.db import make_session_factory, session_scope
@@ -145,3 +146,10 @@ def test_a_members_silence_reads_in_english_with_the_reason_as_written():
         "李娜 silenced it (60 min, with alert #57's situation: 理赔系统故障)"
     )
     assert sentence("silenced", "李娜", message, "zh") == f"李娜 静默（{message}）"
+
+
+def test_the_silence_banner_names_who_and_why_without_a_dangling_colon():
+    assert silenced_by("王值班", "理赔系统故障\n第二行", "zh") == "王值班：理赔系统故障"
+    assert silenced_by("王值班", "", "zh") == "王值班"  # not "王值班："
+    assert silenced_by("Wang", "  ", "en") == "Wang"
+    assert silenced_by("Wang", "IT outage", "en") == "Wang: IT outage"
